@@ -1,0 +1,21 @@
+# The two commands of the README: `make run` (set up, start the dashboard) and `make test`.
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8501
+
+.PHONY: setup setup-tests run test bench
+
+setup:
+	@bash scripts/setup.sh
+
+setup-tests:
+	@bash scripts/setup.sh --tests
+
+run: setup
+	$(PY) -m streamlit run app.py --server.address $(HOST) --server.port $(PORT)
+
+test: setup-tests
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m core bench
