@@ -49,7 +49,10 @@ class TrainConfig:
     part: str = "lead"
     objective: str = "window"
     conditioned: bool = False
-    corpus: str = "default"
+    corpus: str = "bach-chorales"
+    chord_mode: str = "pitch_class"
+    val_fraction: float = 0.1
+    split_seed: int = 0
     max_pieces: int = 0
     label: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -74,9 +77,15 @@ class TrainConfig:
                f"must be in [0, 1), got {self.dropout_rate}")
         _check(0.0 < self.learning_rate <= 1.0, "learning_rate",
                f"must be in (0, 1], got {self.learning_rate}")
+        _check(self.chord_mode in ("pitch_class", "voicing"), "chord_mode",
+               f"must be 'pitch_class' or 'voicing', got {self.chord_mode!r}")
+        _check(0.0 <= self.val_fraction < 1.0, "val_fraction",
+               f"must be in [0, 1), got {self.val_fraction}")
         _check(self.max_pieces >= 0, "max_pieces", f"must be >= 0, got {self.max_pieces}")
         _check(not (self.conditioned and self.part != "accompaniment"), "conditioned",
                "only an accompaniment model can be conditioned on the lead")
+        _check(not (self.conditioned and self.model != 1), "conditioned",
+               "conditioning on the lead needs Model 1 (its steps align in time)")
         _check(isinstance(self.seed, int), "seed", f"must be an integer, got {self.seed!r}")
         return self
 

@@ -1,0 +1,98 @@
+"""The thesis's two networks as short Keras builders.
+
+Model 1: a window of symbols, one-hot -> stacked LSTM/GRU (Dropout after the first
+`dropout_layers` of them) -> Dense softmax over the vocabulary.
+Model 2: a pitch window and a duration window -> an Embedding each -> Concatenate -> stacked
+LSTM/GRU -> Dense -> a pitch head and a duration head.
+
+With the "sequence" objective every recurrent layer returns its whole sequence so the network
+predicts the next symbol at every position; the weights are the same shapes either way.
+An accompaniment model can be conditioned on the lead: it reads the lead's window (aligned to
+the step being predicted) beside its own.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from .config import TrainConfig
+
+
+def input_name(stream: str) -> str:
+    """Inputs are named after their stream; Model 2's outputs already carry the bare names."""
+    return f"{stream}_in"
+
+
+@keras.saving.register_keras_serializable(package="core")
+class OneHot(layers.Layer):
+    """Integer ids -> one-hot vectors inside the model, so input pipelines stay integer and
+    small; a registered layer (not a Lambda) so `safe_mode` loading keeps working."""
+
+    def __init__(self, depth: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.depth = depth
+
+    def call(self, inputs):
+        return ops.one_hot(ops.cast(inputs, "int32"), self.depth)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.depth)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "depth": self.depth}
+
+
+def recurrent_stack(x, config: TrainConfig):
+    """Stacked LSTM/GRU layers; all but the last return sequences (all, for "sequence")."""
+    cell = {"lstm": layers.LSTM, "gru": layers.GRU}[config.cell]
+    for i in range(config.layers):
+        last = i == config.layers - 1
+        x = cell(config.units, return_sequences=not last or config.objective == "sequence",
+                 name=f"{config.cell}_{i + 1}")(x)
+        if i < config.dropout_layers:
+            x = layers.Dropout(config.dropout_rate, name=f"dropout_{i + 1}")(x)
+    return x
+
+
+def build_model1(config: TrainConfig, vocab_size: int, lead_vocab_size: int = 0) -> keras.Model:
+    steps = keras.Input((config.window,), dtype="int32", name=input_name("steps"))
+    inputs, x = [steps], OneHot(vocab_size, name="one_hot")(steps)
+    if config.conditioned:
+        lead = keras.Input((config.window,), dtype="int32", name=input_name("lead"))
+        inputs.append(lead)
+        x = layers.Concatenate(name="with_lead")([x, OneHot(lead_vocab_size, name="lead_one_hot")(lead)])
+    x = recurrent_stack(x, config)
+    outputs = layers.Dense(vocab_size, activation="softmax", name="next")(x)
+    return keras.Model(inputs, outputs, name=f"model1_{config.cell}")
+
+
+def build_model2(config: TrainConfig, pitch_vocab: int, duration_vocab: int) -> keras.Model:
+    pitch = keras.Input((config.window,), dtype="int32", name=input_name("pitch"))
+    duration = keras.Input((config.window,), dtype="int32", name=input_name("duration"))
+    x = layers.Concatenate(name="events")([
+        layers.Embedding(pitch_vocab, config.embedding_dim, name="pitch_embedding")(pitch),
+        layers.Embedding(duration_vocab, config.embedding_dim, name="duration_embedding")(duration),
+    ])
+    x = recurrent_stack(x, config)
+    x = layers.Dense(config.dense_units, activation="relu", name="dense")(x)
+    return keras.Model(
+        [pitch, duration],
+        {"pitch": layers.Dense(pitch_vocab, activation="softmax", name="pitch")(x),
+         "duration": layers.Dense(duration_vocab, activation="softmax", name="duration")(x)},
+        name=f"model2_{config.cell}")
+
+
+def build_model(config: TrainConfig, vocab_sizes: dict[str, int]) -> keras.Model:
+    """The network for `config`, compiled with the thesis's loss and metric."""
+    if config.model == 1:
+        model = build_model1(config, vocab_sizes["steps"], vocab_sizes.get("lead", 0))
+        loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
+    else:
+        model = build_model2(config, vocab_sizes["pitch"], vocab_sizes["duration"])
+        loss = {"pitch": "sparse_categorical_crossentropy",
+                "duration": "sparse_categorical_crossentropy"}
+        metrics = {"pitch": ["accuracy"], "duration": ["accuracy"]}
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss,
+                  metrics=metrics)
+    return model
+
