@@ -102,10 +102,16 @@ def folder_files(folder: Path) -> list[Path]:
 
 
 def _is_drums(part: stream.Part) -> bool:
-    inst = part.getInstrument(returnDefault=False)
-    if isinstance(inst, instrument.UnpitchedPercussion) or (
-            inst is not None and inst.midiChannel == 9):
-        return True
+    """A percussion part: an unpitched-percussion instrument or MIDI channel 10 anywhere in
+    the part, or nothing but unpitched notes.
+
+    music21 puts the instruments it reads from a MIDI track inside the first measure, so
+    they are searched recursively (a MIDI channel-10 track gets an UnpitchedPercussion with
+    midiChannel 9 there, and its notes are read as note.Unpitched).
+    """
+    for inst in part.recurse().getElementsByClass(instrument.Instrument):
+        if isinstance(inst, instrument.UnpitchedPercussion) or inst.midiChannel == 9:
+            return True
     sounding = list(part.recurse().notes)
     return bool(sounding) and all(isinstance(n, note.Unpitched) or "Percussion" in type(n).__name__
                                   for n in sounding)
@@ -117,8 +123,8 @@ def _mean_pitch(part: stream.Stream) -> float:
 
 
 def _named_lead(part: stream.Part) -> bool:
-    name = " ".join(filter(None, [part.partName, getattr(part.getInstrument(), "instrumentName",
-                                                           None)])).lower()
+    inst = part.getInstrument(returnDefault=False, recurse=True)
+    name = " ".join(filter(None, [part.partName, getattr(inst, "instrumentName", None)])).lower()
     return any(word in name for word in LEAD_WORDS)
 
 
@@ -158,6 +164,8 @@ def read_piece(path: str, layout: str, chord_mode: str) -> tuple[dict | None, st
     Runs in worker processes, so it returns plain data and never raises for a bad file.
     """
     try:
+        if os.path.getsize(path) == 0:
+            return None, "empty file"
         score = converter.parse(path, forceSource=True)
     except Exception as exc:  # music21 raises many types for unreadable files
         return None, f"could not be read ({type(exc).__name__}: {str(exc)[:120] or 'no detail'})"
@@ -169,6 +177,8 @@ def read_piece(path: str, layout: str, chord_mode: str) -> tuple[dict | None, st
         acc_data = _encode_part(accompaniment, chord_mode) if accompaniment is not None else None
     except ValueError as exc:
         return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - one odd file must not stop the whole corpus
+        return None, f"could not be encoded ({type(exc).__name__}: {str(exc)[:120]})"
     if not any(s not in ("r", "_") for s in lead_data.steps):
         return None, "no notes"
     return {"lead": asdict(lead_data), "accompaniment": acc_data and asdict(acc_data)}, ""
@@ -177,7 +187,7 @@ def read_piece(path: str, layout: str, chord_mode: str) -> tuple[dict | None, st
 def _files_key(files: list[Path], settings: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     for path in files:
-        digest.update(path.name.encode())
+        digest.update(path.as_posix().encode())  # the whole path: piece names include sub-folders
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
 

@@ -10,17 +10,20 @@ Chord mode "pitch_class" is the thesis's (octave lost); "voicing" keeps MIDI pit
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from music21 import chord, common, note, stream
+from music21 import chord, common, note, pitch, stream
 
 STEP = 0.25
 HOLD = "_"
 REST = "r"
 CHORD_MODES = ("pitch_class", "voicing")
+_PITCH_SYMBOL = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3})*")
 
 
 class EncodingError(ValueError):
@@ -45,24 +48,34 @@ def element_symbol(element: note.GeneralNote, chord_mode: str = "pitch_class") -
 
 def symbol_element(symbol: str, quarter_length: float | Fraction,
                    chord_mode: str = "pitch_class") -> note.GeneralNote:
-    """Inverse of `element_symbol`; pitch-class chords are voiced upwards from octave 3."""
-    try:
-        if symbol == REST:
-            return note.Rest(quarterLength=quarter_length)
-        if "." not in symbol:
-            return note.Note(int(symbol), quarterLength=quarter_length)
-        values = [int(v) for v in symbol.split(".")]
-    except ValueError as exc:
-        raise EncodingError(f"not a pitch symbol: {symbol!r}") from exc
+    """Inverse of `element_symbol`; pitch-class chords are voiced upwards from octave 3.
+
+    Numbers are MIDI numbers 0-127 (pitch classes 0-11 in a pitch-class chord); anything
+    else is refused with EncodingError rather than turned into some other pitch.
+    """
+    if symbol == REST:
+        return note.Rest(quarterLength=quarter_length)
+    if not isinstance(symbol, str) or not _PITCH_SYMBOL.fullmatch(symbol):
+        raise EncodingError(f"not a pitch symbol: {symbol!r}")
+    values = [int(v) for v in symbol.split(".")]
+    top = 11 if len(values) > 1 and chord_mode != "voicing" else 127
+    if any(v > top for v in values):
+        raise EncodingError(f"not a pitch symbol: {symbol!r} (numbers must be 0-{top})")
+    if len(values) == 1:
+        # pitch.Pitch(midi=...): music21 reads a bare int below 12 as a pitch class in octave 4
+        return note.Note(pitch.Pitch(midi=values[0]), quarterLength=quarter_length)
     if chord_mode == "voicing":
-        return chord.Chord(values, quarterLength=quarter_length)
-    midis: list[int] = []
-    for pc in values:
-        midi = 48 + pc
-        while midis and midi <= midis[-1]:
-            midi += 12
-        midis.append(midi)
-    return chord.Chord(midis, quarterLength=quarter_length)
+        midis = values
+    else:
+        midis = []
+        for pc in values:
+            midi = 48 + pc
+            while midis and midi <= midis[-1]:
+                midi += 12
+            midis.append(midi)
+    if midis[-1] > 127:
+        raise EncodingError(f"not a pitch symbol: {symbol!r} (voiced above MIDI 127)")
+    return chord.Chord([pitch.Pitch(midi=m) for m in midis], quarterLength=quarter_length)
 
 
 def _events(part: stream.Stream) -> list[tuple[Fraction, Fraction, note.GeneralNote]]:
@@ -129,10 +142,14 @@ def duration_symbol(quarter_length: float | Fraction) -> str:
 
 
 def parse_duration(symbol: str) -> Fraction | float:
+    """Inverse of `duration_symbol`; a duration must be a finite number above zero."""
     try:
-        return common.opFrac(Fraction(symbol) if "/" in symbol else float(symbol))
-    except (ValueError, ZeroDivisionError) as exc:
+        value = Fraction(symbol) if "/" in symbol else float(symbol)
+        if math.isfinite(value) and common.opFrac(value) > 0:
+            return common.opFrac(value)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
         raise EncodingError(f"not a duration symbol: {symbol!r}") from exc
+    raise EncodingError(f"not a duration symbol: {symbol!r} (must be a finite length > 0)")
 
 
 def encode_events(part: stream.Stream,

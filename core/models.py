@@ -16,11 +16,7 @@ import keras
 from keras import layers, ops
 
 from .config import TrainConfig
-
-
-def input_name(stream: str) -> str:
-    """Inputs are named after their stream; Model 2's outputs already carry the bare names."""
-    return f"{stream}_in"
+from .windows import input_name
 
 
 @keras.saving.register_keras_serializable(package="core")

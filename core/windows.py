@@ -17,7 +17,6 @@ import numpy as np
 from .config import ConfigError, TrainConfig
 from .corpus import Corpus, Piece
 from .encoding import Vocabulary
-from .models import input_name
 
 
 @dataclass
@@ -28,6 +27,11 @@ class WindowSet:
 
     def __len__(self) -> int:
         return len(self.starts)
+
+
+def input_name(stream: str) -> str:
+    """Inputs are named after their stream; Model 2's outputs already carry the bare names."""
+    return f"{stream}_in"
 
 
 def stream_names(config: TrainConfig) -> list[str]:

@@ -1,0 +1,173 @@
+"""`python -m core`: the same functions the dashboard calls, from a terminal."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .config import ConfigError, TrainConfig, thesis_runs  # noqa: E402
+from .corpus import DEFAULT_CORPUS, CorpusError, prepare_corpus  # noqa: E402
+
+
+def _add_paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", type=Path, default=Path("runs"), help="runs folder")
+    parser.add_argument("--cache", type=Path, default=Path("cache"), help="corpus cache folder")
+
+
+def _add_config_fields(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field, so the CLI can never lag behind the dataclass."""
+    for f in dataclasses.fields(TrainConfig):
+        if f.name == "extra":
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in ("bool", bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+        else:
+            kind = {"int": int, "float": float}.get(str(f.type), str)
+            parser.add_argument(flag, type=kind, default=f.default, help=f"default {f.default}")
+
+
+def _config_from(args: argparse.Namespace) -> TrainConfig:
+    names = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "extra"]
+    return TrainConfig(**{n: getattr(args, n) for n in names}).validate()
+
+
+def cmd_prepare(args) -> None:
+    started = time.perf_counter()
+    corpus = prepare_corpus(args.corpus, chord_mode=args.chord_mode, max_pieces=args.max_pieces,
+                            val_fraction=args.val_fraction, cache_dir=args.cache)
+    kept = sum(r.status == "kept" for r in corpus.report)
+    print(f"{corpus.corpus_id}: {kept} kept, {len(corpus.report) - kept} skipped, "
+          f"{len(corpus.split('validation'))} held out, key {corpus.key[:16]} "
+          f"({time.perf_counter() - started:.1f} s)")
+    for r in corpus.report:
+        if r.status != "kept":
+            print(f"  skipped {r.file}: {r.reason}")
+
+
+def _print_epoch(row: dict) -> None:
+    shown = {k: round(v, 4) for k, v in row.items() if isinstance(v, float)}
+    print(f"epoch {row['epoch']}: {shown}", flush=True)
+
+
+def cmd_train(args) -> None:
+    from .training import train
+
+    run_dir = train(_config_from(args), args.runs, args.cache, on_epoch=_print_epoch)
+    print(run_dir)
+
+
+def cmd_preset(args) -> None:
+    from .training import train
+
+    for config in thesis_runs(args.model, args.part, args.scale):
+        config = dataclasses.replace(config, max_pieces=args.max_pieces, seed=args.seed).validate()
+        print(f"== {config.label}: {config.layers}x{config.units} {config.cell}", flush=True)
+        print(train(config, args.runs, args.cache, on_epoch=_print_epoch))
+
+
+def cmd_train_run(args) -> None:
+    from .training import run_training
+
+    run_training(args.run_dir, args.cache)
+
+
+def cmd_worker(args) -> None:
+    from .queue import work
+
+    print(f"worker trained {work(args.runs, args.cache, args.idle_exit)} run(s)")
+
+
+def cmd_generate(args) -> None:
+    from .generation import Decoding, generate
+
+    runs = {k: v for k, v in (("lead", args.lead), ("accompaniment", args.accompaniment)) if v}
+    samples = generate(runs, args.steps, [Decoding.parse(d) for d in args.decoding or ["greedy"]],
+                       seed=args.seed, seed_piece=args.seed_piece, seed_file=args.seed_file,
+                       cache_dir=args.cache)
+    for sample in samples:
+        print(f"{sample.decoding.label}: {sample.folder}")
+        for kind, name in sample.files.items():
+            print(f"  {kind}: {sample.folder / name}")
+
+
+def cmd_runs(args) -> None:
+    from .runs import list_runs
+
+    frame = list_runs(args.runs)
+    columns = [c for c in ("run_id", "state", "model", "part", "cell", "layers", "units",
+                           "epochs_done", "final_loss", "best_val_loss") if c in frame]
+    print(frame[columns].to_string(index=False) if len(frame) else "no runs yet")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("prepare", help="read, encode, split and cache a corpus")
+    p.add_argument("--corpus", default=DEFAULT_CORPUS, help="folder of MIDI files, or the default")
+    p.add_argument("--chord-mode", default="pitch_class", choices=["pitch_class", "voicing"])
+    p.add_argument("--max-pieces", type=int, default=0, help="0 = all")
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--cache", type=Path, default=Path("cache"))
+    p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("train", help="train one run (every hyperparameter is a flag)")
+    _add_config_fields(p)
+    _add_paths(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("preset", help="the thesis's four runs (Tables 2/3)")
+    p.add_argument("--model", type=int, default=1, choices=[1, 2])
+    p.add_argument("--part", default="lead", choices=["lead", "accompaniment"])
+    p.add_argument("--scale", default="small", choices=["small", "full"])
+    p.add_argument("--max-pieces", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    _add_paths(p)
+    p.set_defaults(func=cmd_preset)
+
+    p = sub.add_parser("generate", help="generate a piece from a lead and/or accompaniment run")
+    p.add_argument("--lead", type=Path, help="lead run directory")
+    p.add_argument("--accompaniment", type=Path, help="accompaniment run directory")
+    p.add_argument("--steps", type=int, default=64, help="symbols to generate per part")
+    p.add_argument("--decoding", action="append",
+                   help="greedy | temperature:T | top_k:K | top_p:P | beam:W (repeatable)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed-piece", help="corpus piece to seed from (default: first held-out)")
+    p.add_argument("--seed-file", type=Path, help="a MIDI/MusicXML file to seed from")
+    p.add_argument("--cache", type=Path, default=Path("cache"))
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("runs", help="list runs with settings and metrics")
+    p.add_argument("--runs", type=Path, default=Path("runs"))
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("worker", help="train queued runs one at a time (the dashboard starts it)")
+    p.add_argument("--idle-exit", type=float, default=5.0)
+    _add_paths(p)
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("train-run", help="train one queued run directory (used by the worker)")
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--cache", type=Path, default=Path("cache"))
+    p.set_defaults(func=cmd_train_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .generation import GenerationError
+    from .runs import RunError
+
+    try:
+        args.func(args)
+    except (ConfigError, CorpusError, GenerationError, RunError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
