@@ -1,0 +1,15 @@
+"""The experiment-comparison dashboard: `streamlit run app.py` (or `make run`).
+
+Pages only present and call `core`; every result shown comes from files under runs/.
+"""
+import streamlit as st
+
+st.set_page_config(page_title="LSTM vs GRU music lab", page_icon="🎼", layout="wide")
+
+pages = st.navigation([
+    st.Page("views/corpus.py", title="Corpus", icon="📚", default=True),
+    st.Page("views/train.py", title="Train", icon="🏋️"),
+    st.Page("views/compare.py", title="Compare", icon="📈"),
+    st.Page("views/listen.py", title="Listen", icon="🎧"),
+])
+pages.run()
