@@ -1,0 +1,163 @@
+"""Shared UI helpers for every page: where the files are, cached loaders, the corpus choice.
+
+Pages import from here so that every page reads the same folders (overridable with the
+environment variables MUSIC_RUNS_DIR / MUSIC_CACHE_DIR / MUSIC_UPLOADS_DIR, which the tests
+point at temporary folders) and sees the same corpus selection (kept in st.session_state).
+Loaders are cached with a key built from file modification times, so they are cheap on every
+rerun yet refresh as soon as a background training run writes a new epoch.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core.config import TrainConfig
+from core.corpus import DEFAULT_CORPUS, Corpus, prepare_corpus
+from core.runs import list_runs
+
+CORPUS_KEY = "corpus_source"            # session_state: DEFAULT_CORPUS or an upload folder
+MAX_PIECES_KEY = "corpus_max_pieces"    # session_state: 0 = every piece
+CHORD_MODE_KEY = "corpus_chord_mode"    # session_state: "pitch_class" (thesis) or "voicing"
+NO_RUNS_MESSAGE = ("No runs yet: train one on the **Train** page, or queue the small thesis "
+                   "preset there (four runs that finish in minutes).")
+# Files whose changes mean a run's row in the runs table changed.
+_RUN_FILES = ("status.json", "history.csv", "config.json", "cancel")
+
+
+def _env_dir(variable: str, default: str) -> Path:
+    return Path(os.environ.get(variable) or default)
+
+
+def runs_dir() -> Path:
+    """The runs folder (MUSIC_RUNS_DIR, default `runs`): one sub-folder per training run."""
+    return _env_dir("MUSIC_RUNS_DIR", "runs")
+
+
+def cache_dir() -> Path:
+    """The corpus cache (MUSIC_CACHE_DIR, default `cache`), shared with the worker."""
+    return _env_dir("MUSIC_CACHE_DIR", "cache")
+
+
+def uploads_dir() -> Path:
+    """Where uploaded corpora are saved (MUSIC_UPLOADS_DIR, default `uploads`), one
+    folder per upload."""
+    return _env_dir("MUSIC_UPLOADS_DIR", "uploads")
+
+
+def runs_signature(root: Path | None = None) -> tuple:
+    """A cheap fingerprint of the runs folder: names and mtimes of each run's small files.
+
+    Only `stat` calls (no file is opened), so 200 runs cost a few milliseconds; any epoch
+    written, state changed or run added/removed changes it.
+    """
+    root = Path(root) if root is not None else runs_dir()
+    if not root.is_dir():
+        return ()
+    signature = []
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            stamps = []
+            for name in _RUN_FILES:
+                try:
+                    stamps.append(os.stat(os.path.join(entry.path, name)).st_mtime_ns)
+                except OSError:
+                    stamps.append(0)
+            signature.append((entry.name, *stamps))
+    return tuple(sorted(signature))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _runs_table(root: str, signature: tuple) -> pd.DataFrame:
+    return list_runs(Path(root))
+
+
+def load_runs_table(root: Path | None = None) -> pd.DataFrame:
+    """core.runs.list_runs, cached until a run's files change (see `runs_signature`).
+
+    Empty (with the setting columns) when there are no runs; `NO_RUNS_MESSAGE` says what
+    to do then.
+    """
+    root = Path(root) if root is not None else runs_dir()
+    return _runs_table(str(root.resolve()), runs_signature(root))
+
+
+def selected_corpus() -> str:
+    """The corpus chosen on the Corpus page (DEFAULT_CORPUS or an upload folder path)."""
+    return st.session_state.get(CORPUS_KEY, DEFAULT_CORPUS)
+
+
+def corpus_settings() -> dict[str, Any]:
+    """The selected corpus as TrainConfig fields: corpus, max_pieces, chord_mode.
+
+    `TrainConfig(**corpus_settings())` trains on exactly what the Corpus page showed.
+    """
+    defaults = TrainConfig()
+    return {"corpus": selected_corpus(),
+            "max_pieces": int(st.session_state.get(MAX_PIECES_KEY, defaults.max_pieces)),
+            "chord_mode": st.session_state.get(CHORD_MODE_KEY, defaults.chord_mode)}
+
+
+def corpus_label(source: str | None = None) -> str:
+    """A short human name for a corpus source (the upload folder's name, not its path)."""
+    source = selected_corpus() if source is None else source
+    return "Bach chorales (music21)" if source in (DEFAULT_CORPUS, "", "default") \
+        else Path(source).name
+
+
+def upload_folders() -> list[Path]:
+    """Previously uploaded corpora, newest first (folder names start with a timestamp)."""
+    root = uploads_dir()
+    if not root.is_dir():
+        return []
+    return sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  reverse=True)
+
+
+def _folder_signature(source: str) -> tuple:
+    if source == DEFAULT_CORPUS:
+        return ()
+    folder = Path(source)
+    if not folder.is_dir():
+        return ("missing",)
+    return tuple(sorted((str(p.relative_to(folder)), p.stat().st_mtime_ns, p.stat().st_size)
+                        for p in folder.rglob("*") if p.is_file()))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _corpus(source: str, chord_mode: str, max_pieces: int, val_fraction: float,
+            split_seed: int, cache: str, signature: tuple) -> Corpus:
+    return prepare_corpus(source, chord_mode=chord_mode, val_fraction=val_fraction,
+                          seed=split_seed, max_pieces=max_pieces, cache_dir=cache)
+
+
+def load_corpus(source: str | None = None, max_pieces: int | None = None,
+                chord_mode: str | None = None) -> Corpus:
+    """core.corpus.prepare_corpus with the split TrainConfig uses, kept in memory.
+
+    Arguments default to the session's selection. The first prepare of the full default
+    corpus parses ~400 files (~35 s on 2 cores); afterwards core's disk cache and this
+    in-memory cache make it instant. Raises core.corpus.CorpusError for an unusable corpus.
+    Treat the result as read-only: it is shared between sessions.
+    """
+    settings = corpus_settings()
+    source = settings["corpus"] if source is None else str(source)
+    max_pieces = settings["max_pieces"] if max_pieces is None else int(max_pieces)
+    chord_mode = settings["chord_mode"] if chord_mode is None else chord_mode
+    defaults = TrainConfig()
+    return _corpus(source, chord_mode, max_pieces, defaults.val_fraction, defaults.split_seed,
+                   str(cache_dir()), _folder_signature(source))
+
+
+def show_no_runs(runs: pd.DataFrame | None = None) -> bool:
+    """Show NO_RUNS_MESSAGE when there are no runs; returns True when it did."""
+    runs = load_runs_table() if runs is None else runs
+    if runs.empty:
+        st.info(NO_RUNS_MESSAGE, icon="🏋️")
+        return True
+    return False
