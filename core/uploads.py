@@ -77,8 +77,8 @@ def sanitise_name(name: str, default: str = "upload") -> str:
 
 
 def _folder_name(name: str, default: str = "folder") -> str:
-    """A sanitised folder name (no suffix handling: every dot becomes '_')."""
-    return sanitise_name(str(name).replace(".", "_"), default=default)
+    """A sanitised folder name (no suffix handling: every dot and slash becomes '_')."""
+    return sanitise_name(re.sub(r"[./\\]", "_", str(name)), default=default)
 
 
 def new_upload_folder(root: Path, label: str) -> Path:
@@ -106,6 +106,11 @@ def _is_zip(name: str, data: bytes) -> bool:
     if suffix == ".mxl":  # compressed MusicXML is a zip too, but a score, not an archive
         return False
     return suffix == ".zip" or data[:4] in ZIP_MAGIC
+
+
+def _show(name: str) -> str:
+    """A member name for a message: quoted, control characters escaped, backslashes kept."""
+    return "'" + "".join(c if c.isprintable() else repr(c)[1:-1] for c in name) + "'"
 
 
 def _mb(n: int) -> str:
@@ -186,7 +191,7 @@ def _save_zip(shown: str, data: bytes, dest: Path, max_bytes: int, max_total: in
                 parts = _member_parts(info)
                 kind = _member_kind(info)
             except UploadError as exc:
-                raise UploadError(shown, f"{exc.name!r}: {exc.reason}") from None
+                raise UploadError(shown, f"{_show(exc.name)}: {exc.reason}") from None
             if kind == "dir" or not parts:
                 continue
             if parts[0] == "__MACOSX" or parts[-1].startswith("._"):
@@ -202,7 +207,7 @@ def _save_zip(shown: str, data: bytes, dest: Path, max_bytes: int, max_total: in
                 skipped.append((info.filename, "empty file"))
                 continue
             if info.file_size > max_bytes:
-                raise UploadError(shown, f"{info.filename!r} is too large "
+                raise UploadError(shown, f"{_show(info.filename)} is too large "
                                          f"({_mb(info.file_size)}, the limit is {_mb(max_bytes)})")
             declared += info.file_size
             if declared > max_total:
@@ -222,11 +227,14 @@ def _save_zip(shown: str, data: bytes, dest: Path, max_bytes: int, max_total: in
                 try:
                     content = _read_member(archive, info, max_bytes)
                 except UploadError as exc:
-                    raise UploadError(shown, f"{exc.name!r}: {exc.reason}") from None
+                    raise UploadError(shown, f"{_show(exc.name)}: {exc.reason}") from None
                 produced += len(content)
                 if produced > max_total:
                     raise UploadError(shown, f"unpacks to more than {_mb(max_total)}")
-                path = _write_unique(dest, safe, content, written)
+                try:
+                    path = _write_unique(dest, safe, content, written)
+                except UploadError as exc:
+                    raise UploadError(shown, f"{_show(info.filename)}: {exc.reason}") from None
                 if path not in saved:
                     saved.append(path)
         except BaseException:
@@ -267,11 +275,13 @@ def _write_unique(dest: Path, parts: list[str], data: bytes, written: list[Path]
         raise UploadError(parts[-1], "would be written outside the upload folder")
     for i, part in enumerate(parts[:-1], start=1):
         sub = dest.joinpath(*parts[:i])
-        if not sub.exists():
+        if not sub.exists() and not sub.is_symlink():
             sub.mkdir()
             written.append(sub)
-        if not _inside(sub, root) or not sub.is_dir():
+        if not _inside(sub, root):
             raise UploadError("/".join(parts), "would be written outside the upload folder")
+        if not sub.is_dir():
+            raise UploadError("/".join(parts), f"a file named {part!r} is in the way")
     stem, suffix = target.stem, target.suffix
     for i in range(10_000):
         candidate = folder / (target.name if i == 0 else f"{stem}-{i}{suffix}")

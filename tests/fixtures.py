@@ -1,0 +1,195 @@
+"""Tiny scores built with music21 at test time (no binary fixtures in the repository).
+
+A part is described as a list of events, each `(pitches, quarter_length)` appended in order,
+or `(offset, pitches, quarter_length)` inserted at an offset; `pitches` is a MIDI number (a
+note), a list of MIDI numbers (a chord) or None (a rest).
+"""
+from __future__ import annotations
+
+import io
+import random
+import stat
+import zipfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable, Sequence, Union
+
+from music21 import chord, instrument, midi, note, pitch, stream
+from music21.midi import translate
+
+Pitches = Union[int, Sequence[int], None]
+Event = Union[tuple[Pitches, float], tuple[float, Pitches, float]]
+
+LOW = [48, 50, 52, 53, 55, 53, 52, 50]       # C3 D3 E3 F3 G3 F3 E3 D3
+HIGH = [72, 74, 76, 77, 79, 77, 76, 74]      # the same tune two octaves up
+MID = [[60, 64], [62, 65], [64, 67], [60, 64]]  # thirds around C4
+MID_EVENTS: list[Event] = [(c, 1.0) for c in MID]
+
+
+def element(pitches: Pitches, quarter_length: float | Fraction) -> note.GeneralNote:
+    if pitches is None:
+        return note.Rest(quarterLength=quarter_length)
+    if isinstance(pitches, int):
+        return note.Note(pitch.Pitch(midi=pitches), quarterLength=quarter_length)
+    return chord.Chord([pitch.Pitch(midi=m) for m in pitches], quarterLength=quarter_length)
+
+
+def make_part(events: Iterable[Event], name: str | None = None,
+              inst: instrument.Instrument | None = None) -> stream.Part:
+    """A part from events; appended `(pitches, ql)` and inserted `(offset, pitches, ql)` mix."""
+    part = stream.Part()
+    if inst is not None or name is not None:
+        inst = inst or instrument.Piano()
+        if name is not None:
+            inst.partName = name  # music21 writes this as the MIDI track name
+        part.insert(0, inst)
+    if name is not None:
+        part.partName = name
+    for event in events:
+        if len(event) == 3:
+            offset, pitches, ql = event
+            part.insert(offset, element(pitches, ql))
+        else:
+            pitches, ql = event
+            part.append(element(pitches, ql))
+    return part
+
+
+def melody(midis: Sequence[int], ql: float = 1.0) -> list[Event]:
+    return [(m, ql) for m in midis]
+
+
+def write_score(path: Path, parts: Sequence[tuple[str, Sequence[Event]]],
+                fmt: str = "midi") -> Path:
+    """Write named parts as one score ('midi' or 'musicxml'); returns the path."""
+    score = stream.Score()
+    for name, events in parts:
+        score.insert(0, make_part(events, name=name))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    score.write(fmt, fp=str(path))
+    return path
+
+
+def midi_bytes(midis: Sequence[int] = LOW[:4], name: str = "Piano") -> bytes:
+    """A small valid one-track MIDI file, as bytes."""
+    score = stream.Score([make_part(melody(midis), name=name)])
+    return translate.streamToMidiFile(score).writestr()
+
+
+def _raw_track(index: int, name: str, channel: int, midis: Sequence[int],
+               program: int = 0, ticks: int = 480) -> midi.MidiTrack:
+    """One MIDI track written event by event, so the channel is exactly the one asked for
+    (channel is 1-16 as in the MIDI spec; 10 is General MIDI percussion)."""
+    track = midi.MidiTrack(index)
+
+    def add(kind, time: int = 0, **fields) -> None:
+        track.events.append(midi.DeltaTime(track, time=time))
+        event = midi.MidiEvent(track, type=kind, channel=channel)
+        for key, value in fields.items():
+            setattr(event, key, value)
+        track.events.append(event)
+
+    add(midi.MetaEvents.SEQUENCE_TRACK_NAME, data=name.encode())
+    add(midi.ChannelVoiceMessages.PROGRAM_CHANGE, data=program)
+    for m in midis:
+        add(midi.ChannelVoiceMessages.NOTE_ON, pitch=m, velocity=90)
+        add(midi.ChannelVoiceMessages.NOTE_OFF, time=ticks, pitch=m, velocity=0)
+    add(midi.MetaEvents.END_OF_TRACK, data=b"")
+    track.updateEvents()
+    return track
+
+
+def write_channel_midi(path: Path, tracks: Sequence[tuple[str, int, Sequence[int]]]) -> Path:
+    """A MIDI file from (track name, channel 1-16, MIDI numbers as quarter notes) tracks."""
+    mf = midi.MidiFile()
+    mf.ticksPerQuarterNote = 480
+    mf.format = 1
+    mf.tracks = [_raw_track(i, name, ch, midis) for i, (name, ch, midis) in
+                 enumerate(tracks, start=1)]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mf.open(str(path), "wb")
+    mf.write()
+    mf.close()
+    return path
+
+
+def write_drums(path: Path, with_piano: bool = False) -> Path:
+    """Kick/snare/hi-hat on channel 10, optionally beside a piano track on channel 1."""
+    tracks = [("Kit", 10, [36, 42, 38, 42, 36, 42, 38, 42])]
+    if with_piano:
+        tracks.insert(0, ("Keys", 1, LOW))
+    return write_channel_midi(path, tracks)
+
+
+def write_corrupt(path: Path, size: int = 2000, seed: int = 0) -> Path:
+    """Random bytes under a score suffix."""
+    rng = random.Random(seed)
+    Path(path).write_bytes(bytes(rng.randrange(256) for _ in range(size)))
+    return Path(path)
+
+
+def write_empty(path: Path) -> Path:
+    Path(path).write_bytes(b"")
+    return Path(path)
+
+
+def build_mixed_folder(folder: Path) -> dict[str, Path]:
+    """The corpus of test_corpus: each kind of file a user might drop in a folder."""
+    folder = Path(folder)
+    files = {
+        "two.mid": write_score(folder / "two.mid", [("Keys", melody(LOW)),
+                                                    ("Strings", melody(HIGH))]),
+        "melody_low.mid": write_score(folder / "melody_low.mid",
+                                      [("Pad", melody(HIGH)), ("Melody", melody(LOW))]),
+        "one.mid": write_score(folder / "one.mid", [("Piano", melody(LOW) + MID_EVENTS)]),
+        "band.mid": write_drums(folder / "band.mid", with_piano=True),
+        "sub/duet.musicxml": write_score(folder / "sub" / "duet.musicxml",
+                                         [("Violin", melody(HIGH)), ("Cello", melody(LOW))],
+                                         fmt="musicxml"),
+        "corrupt.mid": write_corrupt(folder / "corrupt.mid"),
+        "empty.mid": write_empty(folder / "empty.mid"),
+        "drums.mid": write_drums(folder / "drums.mid"),
+        "three.mid": write_score(folder / "three.mid", [("A", melody(HIGH)), ("B", melody(LOW)),
+                                                        ("C", MID_EVENTS)]),
+    }
+    (folder / "notes.txt").write_text("not a score")
+    return files
+
+
+def zip_bytes(members: Sequence[tuple[str, bytes]] | dict[str, bytes],
+              symlinks: dict[str, str] | None = None,
+              compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """A zip held in memory; `symlinks` maps member names to link targets (Unix mode bits)."""
+    items = list(members.items()) if isinstance(members, dict) else list(members)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in items:
+            info = zipfile.ZipInfo(name)
+            info.compress_type = compression
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            archive.writestr(info, data)
+        for name, target in (symlinks or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3  # Unix, so the mode bits mean what they say
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(info, target)
+    return buffer.getvalue()
+
+
+def understate_sizes(data: bytes, member: str, declared: int) -> bytes:
+    """Rewrite one member's uncompressed size in both its local header and the central
+    directory, as a zip bomb would (the real data is left as it is)."""
+    blob = bytearray(data)
+    name = member.encode()
+    # (signature, offset of the uncompressed size, of the name length, of the name)
+    for signature, size_at, length_at, name_at in ((b"PK\x03\x04", 22, 26, 30),
+                                                   (b"PK\x01\x02", 24, 28, 46)):
+        start = 0
+        while (at := blob.find(signature, start)) >= 0:
+            length = int.from_bytes(blob[at + length_at: at + length_at + 2], "little")
+            if blob[at + name_at: at + name_at + length] == name:
+                blob[at + size_at: at + size_at + 4] = declared.to_bytes(4, "little")
+            start = at + 4
+    return bytes(blob)
