@@ -1,0 +1,128 @@
+"""Decoding strategies, determinism, and generation's error paths on tiny real runs."""
+import json
+import shutil
+import wave
+
+import numpy as np
+import pytest
+
+from core.config import TrainConfig
+from core.generation import (Decoding, GenerationError, choose, generate, generate_ids,
+                             list_samples, reshape)
+from core.runs import RunError, open_run
+from core.training import train
+from core.windows import input_name
+
+TINY = dict(units=8, layers=1, epochs=1, window=8, max_pieces=6, batch_size=64)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root, cache = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("cache")
+    lead = train(TrainConfig(**TINY), root, cache)
+    acc = train(TrainConfig(part="accompaniment", **TINY), root, cache)
+    return {"root": root, "cache": cache, "lead": lead, "accompaniment": acc}
+
+
+def test_greedy_is_argmax_and_sampling_respects_k_and_p():
+    probs = np.array([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3]])
+    rng = np.random.default_rng(0)
+    assert choose(probs, Decoding("greedy"), rng).tolist() == [1, 0]
+    top1 = Decoding("top_k", top_k=1)
+    assert all(choose(probs, top1, rng).tolist() == [1, 0] for _ in range(20))
+    draws = np.concatenate([choose(probs, Decoding("top_k", top_k=2), rng) for _ in range(300)])
+    assert set(draws[::2].tolist()) == {1, 2}  # row 0 never draws its least likely symbol
+    nucleus = reshape(probs, Decoding("top_p", top_p=0.55))
+    assert nucleus[0].tolist() == [0.0, 1.0, 0.0]
+    cold = reshape(probs, Decoding("temperature", temperature=0.05))
+    assert cold.argmax(axis=1).tolist() == [1, 0] and cold.max() > 0.99
+    hot = reshape(probs, Decoding("temperature", temperature=100))
+    assert np.allclose(hot, 1 / 3, atol=0.01)
+
+
+def test_decoding_parse_and_validation():
+    assert Decoding.parse("temperature:0.65").temperature == 0.65
+    assert Decoding.parse("beam:3").beam_width == 3
+    with pytest.raises(GenerationError):
+        Decoding.parse("nucleus")
+    with pytest.raises(GenerationError):
+        Decoding.parse("temperature:0")
+
+
+def test_greedy_generation_follows_the_models_argmax(runs):
+    info = open_run(runs["lead"])
+    model = info.load_model()
+    seed = np.zeros((1, info.config.window), dtype=np.int64)
+    out = generate_ids(model, info.config, {"steps": seed}, 5, Decoding("greedy"),
+                       np.random.default_rng(0))["steps"][0]
+    window = seed[0].tolist()
+    for symbol in out:
+        probs = np.asarray(model({input_name("steps"): np.array([window[-8:]])}))
+        assert symbol == probs.argmax()
+        window.append(int(symbol))
+
+
+def test_same_seed_same_music_and_files_written(runs):
+    pair = {"lead": runs["lead"], "accompaniment": runs["accompaniment"]}
+    first = generate(pair, 16, [Decoding("temperature", temperature=1.5)], seed=7,
+                     cache_dir=runs["cache"], render=False)[0]
+    again = generate(pair, 16, [Decoding("temperature", temperature=1.5)], seed=7,
+                     cache_dir=runs["cache"], render=False)[0]
+    assert first.symbols == again.symbols
+    assert set(first.symbols) == {"lead", "accompaniment"}
+    rendered = generate(pair, 16, [Decoding("greedy")], seed=7, cache_dir=runs["cache"])[0]
+    for kind in ("midi", "musicxml", "wav", "svg"):
+        assert (rendered.folder / rendered.files[kind]).stat().st_size > 0, kind
+    with wave.open(str(rendered.folder / rendered.files["wav"])) as wav:
+        assert wav.getnframes() > 0
+    saved = json.loads((rendered.folder / "sample.json").read_text())
+    assert saved["runs"] == {"lead": runs["lead"].name, "accompaniment": runs["accompaniment"].name}
+    assert any(s["sample_id"] == rendered.sample_id for s in list_samples(runs["lead"]))
+
+
+def test_seed_with_unknown_symbols_is_a_clear_error(runs, tmp_path):
+    from music21 import chord, instrument, note, stream
+
+    part = stream.Part([instrument.Piano()])
+    for _ in range(12):
+        part.append(chord.Chord([1, 13, 127], quarterLength=0.25))  # pitches Bach never wrote
+        part.append(note.Note(127, quarterLength=0.25))
+    path = tmp_path / "odd.mid"
+    stream.Score([part]).write("midi", fp=str(path))
+    with pytest.raises(GenerationError, match="vocabulary"):
+        generate({"lead": runs["lead"]}, 8, [Decoding()], seed_file=path,
+                 cache_dir=runs["cache"], render=False)
+
+
+def test_unreadable_seed_file_names_the_file(runs, tmp_path):
+    bad = tmp_path / "broken.mid"
+    bad.write_bytes(b"MThd garbage")
+    with pytest.raises(GenerationError, match="broken.mid"):
+        generate({"lead": runs["lead"]}, 8, [Decoding()], seed_file=bad,
+                 cache_dir=runs["cache"], render=False)
+
+
+def test_run_with_missing_files_is_a_clear_error(runs, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(runs["lead"], copy)
+    (copy / "vocab.json").unlink()
+    with pytest.raises(RunError, match="vocab.json"):
+        generate({"lead": copy}, 8, [Decoding()], cache_dir=runs["cache"], render=False)
+    shutil.copytree(runs["lead"], tmp_path / "nomodel")
+    for name in ("model.keras", "best.keras"):
+        (tmp_path / "nomodel" / name).unlink()
+    with pytest.raises(GenerationError, match="cannot be loaded"):
+        generate({"lead": tmp_path / "nomodel"}, 8, [Decoding()], cache_dir=runs["cache"],
+                 render=False)
+
+
+def test_wrong_part_is_refused(runs):
+    with pytest.raises(GenerationError, match="trained on the lead"):
+        generate({"accompaniment": runs["lead"]}, 8, [Decoding()], cache_dir=runs["cache"],
+                 render=False)
+
+
+def test_beam_search_returns_a_continuation(runs):
+    sample = generate({"lead": runs["lead"]}, 6, [Decoding("beam", beam_width=3)],
+                      cache_dir=runs["cache"], render=False)[0]
+    assert len(sample.symbols["lead"]["steps"]) == 8 + 6

@@ -1,0 +1,86 @@
+"""Layer shapes and parameter counts of both networks, for both cells."""
+import keras
+import numpy as np
+import pytest
+
+from core.config import TrainConfig
+from core.models import build_model
+from core.windows import input_name
+
+
+def lstm_params(inputs: int, units: int) -> int:
+    return 4 * (units * (inputs + units) + units)
+
+
+def gru_params(inputs: int, units: int) -> int:
+    return 3 * (units * (inputs + units) + 2 * units)  # Keras' reset_after GRU has two biases
+
+
+CELL_PARAMS = {"lstm": lstm_params, "gru": gru_params}
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("layers", [1, 3])
+def test_model1_parameter_count_and_shapes(cell, layers):
+    vocab, units, n = 23, 12, 16
+    config = TrainConfig(model=1, cell=cell, units=units, layers=layers, dropout_layers=layers,
+                         window=n).validate()
+    model = build_model(config, {"steps": vocab})
+    recurrent = CELL_PARAMS[cell](vocab, units) + (layers - 1) * CELL_PARAMS[cell](units, units)
+    assert model.count_params() == recurrent + units * vocab + vocab
+    assert model.input_shape == (None, n)
+    assert model.output_shape == (None, vocab)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count(cell.upper()) == layers
+    assert kinds.count("Dropout") == layers
+    probs = model(np.zeros((2, n), dtype="int32"))
+    np.testing.assert_allclose(np.asarray(probs).sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_dropout_follows_only_the_first_layers():
+    config = TrainConfig(model=1, layers=3, dropout_layers=1, units=8, window=8).validate()
+    names = [layer.name for layer in build_model(config, {"steps": 5}).layers]
+    assert names.index("dropout_1") == names.index("lstm_1") + 1
+    assert "dropout_2" not in names and "dropout_3" not in names
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_model2_two_heads_and_parameter_count(cell):
+    pitch_vocab, duration_vocab, units, emb, dense, n = 30, 7, 10, 6, 9, 12
+    config = TrainConfig(model=2, cell=cell, units=units, layers=2, embedding_dim=emb,
+                         dense_units=dense, window=n).validate()
+    model = build_model(config, {"pitch": pitch_vocab, "duration": duration_vocab})
+    expected = (pitch_vocab * emb + duration_vocab * emb
+                + CELL_PARAMS[cell](2 * emb, units) + CELL_PARAMS[cell](units, units)
+                + units * dense + dense
+                + dense * pitch_vocab + pitch_vocab + dense * duration_vocab + duration_vocab)
+    assert model.count_params() == expected
+    out = model({input_name("pitch"): np.zeros((3, n), "int32"),
+                 input_name("duration"): np.zeros((3, n), "int32")})
+    assert out["pitch"].shape == (3, pitch_vocab)
+    assert out["duration"].shape == (3, duration_vocab)
+
+
+def test_sequence_objective_predicts_every_position():
+    config = TrainConfig(model=1, units=8, layers=2, window=10, objective="sequence").validate()
+    model = build_model(config, {"steps": 6})
+    assert model.output_shape == (None, 10, 6)
+
+
+def test_conditioned_accompaniment_reads_the_lead():
+    config = TrainConfig(model=1, part="accompaniment", conditioned=True, units=8, layers=1,
+                         window=8).validate()
+    model = build_model(config, {"steps": 9, "lead": 5})
+    assert sorted(model.input_names if hasattr(model, "input_names") else
+                  [t.name for t in model.inputs]) == sorted([input_name("steps"),
+                                                            input_name("lead")])
+    assert model.output_shape == (None, 9)
+
+
+def test_saved_model_loads_in_safe_mode(tmp_path):
+    config = TrainConfig(model=1, units=4, layers=1, window=4).validate()
+    model = build_model(config, {"steps": 5})
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    x = np.array([[0, 1, 2, 3]], dtype="int32")
+    np.testing.assert_allclose(np.asarray(model(x)), np.asarray(loaded(x)), rtol=1e-6)

@@ -1,0 +1,115 @@
+"""A tiny real training fills a complete run directory; errors and kills lose nothing."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.config import ConfigError, TrainConfig
+from core.runs import list_runs, read_history, read_status, request_cancel
+from core.training import enqueue, run_training, train
+
+TINY = dict(units=8, layers=1, epochs=2, window=8, max_pieces=6, batch_size=64)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_model1_run_directory_is_complete(tmp_path, cache):
+    run = train(TrainConfig(model=1, cell="gru", **TINY), tmp_path, cache)
+    for name in ("config.json", "status.json", "history.csv", "vocab.json", "model.keras",
+                 "best.keras"):
+        assert (run / name).is_file(), name
+    record = json.loads((run / "config.json").read_text())
+    assert record["config"]["cell"] == "gru"
+    assert record["corpus"]["id"] == "bach-chorales" and len(record["corpus"]["key"]) == 64
+    assert record["corpus"]["held_out"], "a held-out piece is recorded"
+    assert record["versions"]["tensorflow"] and record["parameters"] > 0
+    history = read_history(run)
+    assert list(history["epoch"]) == [1, 2]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"} <= set(history.columns)
+    assert history["val_loss"].notna().all() and (history["seconds"] > 0).all()
+    assert read_status(run)["state"] == "finished"
+    vocab = json.loads((run / "vocab.json").read_text())
+    assert len(vocab["steps"]) == record["vocab_sizes"]["steps"]
+
+
+def test_model2_history_has_each_head(tmp_path, cache):
+    run = train(TrainConfig(model=2, **TINY), tmp_path, cache)
+    columns = set(read_history(run).columns)
+    for head in ("pitch", "duration"):
+        assert {f"{head}_loss", f"{head}_accuracy", f"val_{head}_loss",
+                f"val_{head}_accuracy"} <= columns
+
+
+def test_window_longer_than_every_piece_is_refused_before_anything_is_written(tmp_path, cache):
+    with pytest.raises(ConfigError) as err:
+        enqueue(TrainConfig(**{**TINY, "window": 5000}), tmp_path, cache)
+    assert err.value.field == "window" and "longer than every" in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_crash_keeps_finished_epochs_and_other_runs(tmp_path, cache):
+    other = train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path, cache)
+    before = snapshot(other)
+
+    def crash(row):
+        raise RuntimeError("disk on fire")
+
+    run = enqueue(TrainConfig(**TINY), tmp_path, cache)
+    with pytest.raises(RuntimeError):
+        run_training(run, cache, on_epoch=crash)
+    status = read_status(run)
+    assert status["state"] == "failed" and "disk on fire" in status["error"]
+    assert len(read_history(run)) == 1
+    assert snapshot(other) == before
+    table = list_runs(tmp_path).set_index("run_id")
+    assert table.loc[run.name, "state"] == "failed"
+    assert table.loc[other.name, "state"] == "finished"
+
+
+def test_cancel_stops_and_keeps_history(tmp_path, cache):
+    run = enqueue(TrainConfig(**{**TINY, "epochs": 5}), tmp_path, cache)
+    request_cancel(run)
+    status = run_training(run, cache)
+    assert status["state"] == "cancelled"
+    assert len(read_history(run)) < 5
+
+
+def test_broken_run_directory_is_listed_not_fatal(tmp_path, cache):
+    good = train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path, cache)
+    broken = tmp_path / "broken-run"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    (broken / "status.json").write_text('{"state": "finished"}')
+    table = list_runs(tmp_path).set_index("run_id")
+    assert table.loc["broken-run", "state"] == "broken"
+    assert table.loc[good.name, "state"] == "finished"
+
+
+@pytest.mark.slow
+def test_killed_training_reads_as_killed_with_its_epochs(tmp_path, cache):
+    run = enqueue(TrainConfig(**{**TINY, "epochs": 200}), tmp_path, cache)
+    proc = subprocess.Popen([sys.executable, "-m", "core", "train-run", str(run), "--cache",
+                             str(cache)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(read_history(run)) < 2:
+        time.sleep(0.3)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    status = read_status(run)
+    assert status["state"] == "killed"
+    assert len(read_history(run)) >= 2
+    assert list_runs(tmp_path).set_index("run_id").loc[run.name, "state"] == "killed"
