@@ -59,6 +59,7 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Refuse settings that cannot train, naming the field, before any work starts."""
+        self._check_types()
         _check(self.model in MODELS, "model", f"must be 1 or 2, got {self.model!r}")
         _check(self.cell in CELLS, "cell", f"must be one of {CELLS}, got {self.cell!r}")
         _check(self.part in PARTS, "part", f"must be one of {PARTS}, got {self.part!r}")
@@ -86,8 +87,17 @@ class TrainConfig:
                "only an accompaniment model can be conditioned on the lead")
         _check(not (self.conditioned and self.model != 1), "conditioned",
                "conditioning on the lead needs Model 1 (its steps align in time)")
-        _check(isinstance(self.seed, int), "seed", f"must be an integer, got {self.seed!r}")
         return self
+
+    def _check_types(self) -> None:
+        """Values from JSON or a form may have any type; refuse the wrong ones by name."""
+        expected = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+        for f in dataclasses.fields(self):
+            kinds = expected.get(str(f.type))
+            value = getattr(self, f.name)
+            if kinds and (not isinstance(value, kinds) or
+                          (isinstance(value, bool) and bool not in kinds)):
+                raise ConfigError(f.name, f"must be of type {f.type}, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -93,3 +93,12 @@ def test_thesis_runs_refuse_an_unknown_scale():
     with pytest.raises(ConfigError) as info:
         thesis_runs(1, "lead", "huge")
     assert info.value.field == "scale"
+
+
+@pytest.mark.parametrize("field_name, value", [("dropout_rate", "x"), ("seed", True),
+                                               ("learning_rate", None), ("max_pieces", "3"),
+                                               ("conditioned", 1)])
+def test_wrong_types_are_refused_by_name(field_name, value):
+    with pytest.raises(ConfigError) as err:
+        TrainConfig(**{field_name: value}).validate()
+    assert err.value.field == field_name
