@@ -22,6 +22,7 @@ from .runs import RunInfo, now_iso, open_run, write_json
 from .windows import input_name, target_names
 
 STRATEGIES = ("greedy", "temperature", "top_k", "top_p", "beam")
+METHODS = ("auto", "window", "stateful")
 
 
 class GenerationError(ValueError):
@@ -210,8 +211,21 @@ def _load(run: RunInfo):
         raise GenerationError(f"run {run.run_id} cannot be loaded: {exc}") from exc
 
 
+def pick_method(config, decoding: Decoding, method: str = "auto") -> str:
+    """"stateful" for sequence-trained networks (exact and far faster), the thesis's
+    "window" otherwise; beam search always re-feeds windows."""
+    if method not in METHODS:
+        raise GenerationError(f"method must be one of {METHODS}, got {method!r}")
+    if decoding.strategy == "beam":
+        return "window"
+    if method == "auto":
+        return "stateful" if config.objective == "sequence" else "window"
+    return method
+
+
 def generate_part(run: RunInfo, model, part_data, steps: int, decoding: Decoding, seed: int,
-                  lead_symbols: list[str] | None = None) -> dict[str, list[str]]:
+                  lead_symbols: list[str] | None = None,
+                  method: str = "auto") -> dict[str, list[str]]:
     """Seed window + `steps` generated symbols for one run's part, as symbol lists."""
     if part_data is None:
         raise GenerationError(f"the seed piece has no {run.config.part} part")
@@ -224,8 +238,10 @@ def generate_part(run: RunInfo, model, part_data, steps: int, decoding: Decoding
             raise GenerationError(f"run {run.run_id} is conditioned on the lead: give a lead")
         steps = min(steps, len(lead_symbols) - config.window)
         lead = _encode_seed(run, {"lead": lead_symbols}, config.window + steps)["lead"]
-    out = generate_ids(model, config, seed_ids, steps, decoding, np.random.default_rng(seed),
-                       lead)
+    run_ids = generate_ids
+    if pick_method(config, decoding, method) == "stateful":
+        from .stateful import generate_stateful as run_ids
+    out = run_ids(model, config, seed_ids, steps, decoding, np.random.default_rng(seed), lead)
     return {k: streams[k][:config.window] + run.vocabs[k].decode(out[k][0]) for k in out}
 
 
@@ -265,7 +281,8 @@ class Sample:
 
 def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding], seed: int = 0,
              seed_piece: str | None = None, seed_file: Path | str | None = None,
-             render: bool = True, cache_dir: Path | str = "cache") -> list[Sample]:
+             render: bool = True, cache_dir: Path | str = "cache",
+             method: str = "auto") -> list[Sample]:
     """One sample per decoding, all from the same seed window, saved under the first run.
 
     `runs` maps "lead" and/or "accompaniment" to run directories.
@@ -293,7 +310,7 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
             if part in infos:
                 lead = symbols.get("lead", {}).get("steps") or seed_parts["lead"].steps
                 symbols[part] = generate_part(infos[part], models[part], seed_parts[part], steps,
-                                              decoding, seed, lead_symbols=lead)
+                                              decoding, seed, lead_symbols=lead, method=method)
         samples.append(_save_sample(infos, symbols, decoding, seed, source, steps, render))
     return samples
 

@@ -9,6 +9,9 @@ With the "sequence" objective every recurrent layer returns its whole sequence s
 predicts the next symbol at every position; the weights are the same shapes either way.
 An accompaniment model can be conditioned on the lead: it reads the lead's window (aligned to
 the step being predicted) beside its own.
+
+Inputs take any length: training feeds windows of n, while stateful generation and the
+equivalence tests run the same weights over a whole history.
 """
 from __future__ import annotations
 
@@ -51,10 +54,10 @@ def recurrent_stack(x, config: TrainConfig):
 
 
 def build_model1(config: TrainConfig, vocab_size: int, lead_vocab_size: int = 0) -> keras.Model:
-    steps = keras.Input((config.window,), dtype="int32", name=input_name("steps"))
+    steps = keras.Input((None,), dtype="int32", name=input_name("steps"))
     inputs, x = [steps], OneHot(vocab_size, name="one_hot")(steps)
     if config.conditioned:
-        lead = keras.Input((config.window,), dtype="int32", name=input_name("lead"))
+        lead = keras.Input((None,), dtype="int32", name=input_name("lead"))
         inputs.append(lead)
         x = layers.Concatenate(name="with_lead")([x, OneHot(lead_vocab_size, name="lead_one_hot")(lead)])
     x = recurrent_stack(x, config)
@@ -63,8 +66,8 @@ def build_model1(config: TrainConfig, vocab_size: int, lead_vocab_size: int = 0)
 
 
 def build_model2(config: TrainConfig, pitch_vocab: int, duration_vocab: int) -> keras.Model:
-    pitch = keras.Input((config.window,), dtype="int32", name=input_name("pitch"))
-    duration = keras.Input((config.window,), dtype="int32", name=input_name("duration"))
+    pitch = keras.Input((None,), dtype="int32", name=input_name("pitch"))
+    duration = keras.Input((None,), dtype="int32", name=input_name("duration"))
     x = layers.Concatenate(name="events")([
         layers.Embedding(pitch_vocab, config.embedding_dim, name="pitch_embedding")(pitch),
         layers.Embedding(duration_vocab, config.embedding_dim, name="duration_embedding")(duration),

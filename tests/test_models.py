@@ -28,7 +28,7 @@ def test_model1_parameter_count_and_shapes(cell, layers):
     model = build_model(config, {"steps": vocab})
     recurrent = CELL_PARAMS[cell](vocab, units) + (layers - 1) * CELL_PARAMS[cell](units, units)
     assert model.count_params() == recurrent + units * vocab + vocab
-    assert model.input_shape == (None, n)
+    assert model.input_shape == (None, None)  # any length: windows, or a whole history
     assert model.output_shape == (None, vocab)
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds.count(cell.upper()) == layers
@@ -64,7 +64,7 @@ def test_model2_two_heads_and_parameter_count(cell):
 def test_sequence_objective_predicts_every_position():
     config = TrainConfig(model=1, units=8, layers=2, window=10, objective="sequence").validate()
     model = build_model(config, {"steps": 6})
-    assert model.output_shape == (None, 10, 6)
+    assert model.output_shape == (None, None, 6)
 
 
 def test_conditioned_accompaniment_reads_the_lead():
