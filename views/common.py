@@ -9,8 +9,9 @@ rerun yet refresh as soon as a background training run writes a new epoch.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +19,7 @@ import streamlit as st
 from core.config import TrainConfig
 from core.corpus import DEFAULT_CORPUS, Corpus, prepare_corpus
 from core.runs import list_runs
+from core.uploads import UploadError, new_upload_folder, save_upload
 
 CORPUS_KEY = "corpus_source"            # session_state: DEFAULT_CORPUS or an upload folder
 MAX_PIECES_KEY = "corpus_max_pieces"    # session_state: 0 = every piece
@@ -161,3 +163,38 @@ def show_no_runs(runs: pd.DataFrame | None = None) -> bool:
         st.info(NO_RUNS_MESSAGE, icon="🏋️")
         return True
     return False
+
+
+@dataclass
+class UploadResult:
+    """What one press of "Save upload" did: the new folder (None when nothing was kept),
+    the saved files, zip members left out and whole uploads refused, each with its reason."""
+
+    folder: Path | None
+    saved: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+def save_uploaded_files(files: Iterable[tuple[str, bytes]], label: str) -> UploadResult:
+    """Save uploads (name, bytes) with core.uploads.save_upload into one fresh folder under
+    uploads_dir(). A refused file (UploadError) does not stop the others; if nothing at all
+    was saved the empty folder is removed, so "previous uploads" lists only usable folders.
+    """
+    folder = new_upload_folder(uploads_dir(), label)
+    result = UploadResult(folder)
+    for name, data in files:
+        try:
+            saved = save_upload(name, data, folder)
+        except UploadError as exc:
+            result.refused.append((exc.name, exc.reason))
+            continue
+        result.saved.extend(saved)
+        result.skipped.extend(saved.skipped)
+    if not result.saved:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+        result.folder = None
+    return result

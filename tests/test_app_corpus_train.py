@@ -1,0 +1,173 @@
+"""The Corpus and Train pages driven through Streamlit's AppTest, on temporary folders.
+
+Pages are run as scripts (AppTest.from_file('views/...')), the way st.navigation runs them;
+app.py is opened too. Runs, cache and uploads go to tmp folders via the MUSIC_* variables,
+and the corpus is 6 chorales (about a second to prepare), so the whole file stays well under
+a minute even though one test trains a real (tiny) run through the background worker.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import TrainConfig
+from core.runs import read_status, wait_for
+from core.training import enqueue
+from tests.fixtures import HIGH, midi_bytes
+
+REPO = Path(__file__).resolve().parents[1]
+TIMEOUT = 60  # importing tensorflow alone takes seconds
+SUBMIT = "FormSubmitter:train_form-Queue this run"
+
+
+@pytest.fixture
+def dirs(tmp_path, monkeypatch):
+    """runs/cache/uploads in tmp; cwd at the repository root (the worker runs `python -m
+    core` there)."""
+    paths = {name: tmp_path / name for name in ("runs", "cache", "uploads")}
+    monkeypatch.setenv("MUSIC_RUNS_DIR", str(paths["runs"]))
+    monkeypatch.setenv("MUSIC_CACHE_DIR", str(paths["cache"]))
+    monkeypatch.setenv("MUSIC_UPLOADS_DIR", str(paths["uploads"]))
+    monkeypatch.chdir(REPO)
+    return paths
+
+
+def page(name: str, **state) -> AppTest:
+    at = AppTest.from_file(str(REPO / "views" / f"{name}.py"), default_timeout=TIMEOUT)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def run_dirs(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []
+
+
+@pytest.mark.skipif(not all((REPO / "views" / f"{p}.py").exists() for p in ("compare", "listen")),
+                    reason="app.py needs every page of st.navigation to exist")
+def test_app_opens_on_corpus_page_without_any_run(dirs):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Corpus"]
+    assert any("Prepare" in t for t in texts(at.info))   # nothing is parsed until asked
+
+
+def test_corpus_page_prepares_and_shows_report_and_counts(dirs):
+    at = page("corpus", corpus_max_pieces=6)
+    assert not at.exception
+    at.button(key="corpus_prepare").click().run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Pieces"] == "6" and metrics["Files skipped"] == "0"
+    assert metrics["Held-out pieces"] == "1"
+    counts = at.dataframe[0].value.set_index("part")
+    assert set(counts.index) == {"lead", "accompaniment"}
+    assert (counts["steps vocabulary"] > 1).all() and (counts["duration vocabulary"] > 0).all()
+    report = at.dataframe[1].value
+    assert len(report) == 6 and set(report["status"]) == {"kept"}
+    assert len(at.get("plotly_chart")) == 3          # symbols, durations, piano roll
+    # the choice is what Train will use, and it shows there at once (no Prepare again)
+    assert at.session_state["corpus_max_pieces"] == 6
+    again = page("corpus", corpus_max_pieces=6)
+    assert len(again.metric) == 5
+
+
+def test_upload_with_a_corrupt_file_reports_why_it_was_skipped(dirs):
+    at = AppTest.from_string("""
+import streamlit as st
+from views import common
+result = common.save_uploaded_files([("good.mid", GOOD), ("broken.mid", b"MThd" + b"x" * 300),
+                                     ("notes.txt", b"hello")], "my pieces")
+st.session_state["result"] = result
+""".replace("GOOD", repr(midi_bytes(HIGH))), default_timeout=TIMEOUT).run()
+    result = at.session_state["result"]
+    assert result.folder.parent == dirs["uploads"]
+    assert sorted(p.name for p in result.saved) == ["broken.mid", "good.mid"]
+    assert result.refused and result.refused[0][0] == "notes.txt"   # not a score file
+
+    at = page("corpus", corpus_source=str(result.folder), corpus_source_kind="previous")
+    assert not at.exception
+    assert at.selectbox(key="corpus_folder_pick").value == str(result.folder)
+    at.button(key="corpus_prepare").click().run()
+    assert not at.exception
+    report = at.dataframe[1].value
+    broken = report[report["file"] == "broken.mid"].iloc[0]
+    assert broken["status"] == "skipped" and "could not be read" in broken["reason"]
+    assert report.iloc[0]["file"] == "broken.mid"     # skipped files are listed first
+    assert {m.label: m.value for m in at.metric}["Files skipped"] == "1"
+
+
+def test_upload_with_nothing_usable_is_refused_and_leaves_no_folder(dirs):
+    at = AppTest.from_string("""
+import streamlit as st
+from views import common
+st.session_state["result"] = common.save_uploaded_files([("a.txt", b"x")], "bad")
+""", default_timeout=TIMEOUT).run()
+    result = at.session_state["result"]
+    assert result.folder is None and result.refused[0][0] == "a.txt"
+    assert list(dirs["uploads"].iterdir()) == []
+
+
+def test_train_page_shows_error_naming_window_and_creates_no_run(dirs):
+    at = page("train", corpus_max_pieces=6)
+    assert not at.exception
+    assert any("No runs yet" in t for t in texts(at.info))
+    at.number_input(key="tf_window").set_value(2000)
+    at.number_input(key="tf_units").set_value(8)
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception
+    errors = texts(at.error)
+    assert any("**window**" in e and "2000" in e for e in errors)
+    assert len(errors) == 2                          # beside the field and at the top
+    assert run_dirs(dirs["runs"]) == []
+
+
+def test_train_page_queues_a_run_and_the_worker_finishes_it(dirs):
+    at = page("train", corpus_max_pieces=6)
+    for key, value in {"tf_units": 8, "tf_layers": 1, "tf_dropout_layers": 0, "tf_epochs": 1,
+                       "tf_window": 8, "tf_batch_size": 256}.items():
+        at.number_input(key=key).set_value(value)
+    at.selectbox(key="tf_objective").set_value("sequence")
+    at.text_input(key="tf_label").set_value("tiny")
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception and not at.error
+    assert any("Queued 1 run" in t for t in texts(at.success))
+    (run_dir,) = run_dirs(dirs["runs"])
+    status = wait_for(run_dir, timeout=45)
+    assert status["state"] == "finished", status
+    assert (run_dir / "history.csv").exists()
+
+    at = page("train", corpus_max_pieces=6)          # a fresh session sees the result
+    recent = at.dataframe[0].value
+    assert recent.iloc[0]["run_id"] == run_dir.name
+    assert recent.iloc[0]["state"] == "finished" and recent.iloc[0]["label"] == "tiny"
+
+
+def test_cancel_button_cancels_a_queued_run(dirs):
+    config = TrainConfig(units=8, layers=1, dropout_layers=0, epochs=1, window=8, max_pieces=6)
+    run_dir = enqueue(config, dirs["runs"], dirs["cache"])    # no worker: it stays queued
+    at = page("train", corpus_max_pieces=6)
+    assert any("no worker" in t for t in texts(at.warning))
+    at.button(key=f"cancel_{run_dir.name}").click().run()
+    assert not at.exception
+    assert read_status(run_dir)["state"] == "cancelled"
+    assert at.dataframe[0].value.iloc[0]["state"] == "cancelled"
+
+
+def test_runs_table_is_cached_on_mtimes_and_refreshes(dirs):
+    from views import common
+    assert common.load_runs_table().empty
+    config = TrainConfig(units=8, layers=1, dropout_layers=0, epochs=1, window=8, max_pieces=6)
+    run_dir = enqueue(config, dirs["runs"], dirs["cache"])
+    assert list(common.load_runs_table()["state"]) == ["queued"]
+    from core.queue import cancel
+    cancel(run_dir)
+    os.utime(run_dir / "status.json", ns=(1, 10**18))        # a surely different mtime
+    assert list(common.load_runs_table()["state"]) == ["cancelled"]

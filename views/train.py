@@ -1,0 +1,278 @@
+"""Train page: queue runs (one form with every Table 1 setting, or the thesis's four runs) and
+watch them train in the background.
+
+Submitting only checks the settings against the corpus and records the run (state "queued",
+core.training.enqueue); a detached worker process (core.queue.ensure_worker) trains queued
+runs one at a time, so a page reload or closing the browser never stops a run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core.config import CELLS, OBJECTIVES, PARTS, ConfigError, TrainConfig, thesis_runs
+from core.corpus import CorpusError
+from core.queue import cancel, ensure_worker, worker_running
+from core.runs import read_history, read_status
+from core.training import enqueue
+from views import common
+
+ACTIVE = ("queued", "running")
+ERROR_KEY = "train_form_error"      # (field, message) of the last refused submit
+NOTICE_KEY = "train_notice"         # ("success" | "error", message) after a submit/preset
+MODEL_LABELS = {1: "Model 1 — one token per 16th note", 2: "Model 2 — pitch + duration streams"}
+OBJECTIVE_LABELS = {"window": "window → next symbol (thesis)",
+                    "sequence": "whole sequence (fast)"}
+STATE_ICONS = {"queued": "⏳", "running": "▶️", "finished": "✅", "failed": "❌",
+               "cancelled": "⏹️", "killed": "💀", "broken": "⚠️"}
+
+
+def field_error(name: str) -> None:
+    """Show the last submit's error under the widget of the field it names."""
+    error = st.session_state.get(ERROR_KEY)
+    if error and error[0] == name:
+        st.error(error[1], icon="⚠️")
+
+
+def queue_runs(configs: list[TrainConfig]) -> list[Path]:
+    """Enqueue each configuration on the selected corpus, then make sure a worker runs.
+    A ConfigError / CorpusError stops at the first refused run (runs before it stay queued)."""
+    queued = []
+    for config in configs:
+        queued.append(enqueue(config, common.runs_dir(), common.cache_dir()))
+    if queued:
+        ensure_worker(common.runs_dir(), common.cache_dir())
+    return queued
+
+
+def train_form(defaults: TrainConfig) -> TrainConfig | None:
+    """The form; returns the configuration when submitted (not yet validated)."""
+    with st.form("train_form"):
+        c1, c2, c3 = st.columns(3)
+        with c1:
+            model = st.radio("Model", [1, 2], format_func=MODEL_LABELS.get, key="tf_model")
+            field_error("model")
+            cell = st.selectbox("Cell", CELLS, format_func=str.upper, key="tf_cell")
+            part = st.selectbox("Part", PARTS, key="tf_part")
+            field_error("part")
+            objective = st.selectbox("Objective", OBJECTIVES, format_func=OBJECTIVE_LABELS.get,
+                                     key="tf_objective",
+                                     help="'window' trains on every window of n symbols, "
+                                          "predicting symbol n+1 (the thesis). 'sequence' "
+                                          "predicts every next symbol of non-overlapping "
+                                          "windows: n times fewer samples, much faster.")
+            conditioned = st.checkbox("Condition the accompaniment on the lead (model 1)",
+                                      value=defaults.conditioned, key="tf_conditioned")
+            field_error("conditioned")
+        with c2:
+            units = st.number_input("Units per layer", 1, 4096, defaults.units, key="tf_units",
+                                    help="Thesis: 50, 100, 150, 256, 512, 1024")
+            field_error("units")
+            layers = st.number_input("Recurrent layers", 1, 8, defaults.layers, key="tf_layers",
+                                     help="Thesis: 1-4")
+            field_error("layers")
+            dropout_layers = st.number_input("Dropout layers (rate 0.2)", 0, 8,
+                                             defaults.dropout_layers, key="tf_dropout_layers",
+                                             help="One after each of the first k recurrent "
+                                                  "layers; at most the number of layers.")
+            field_error("dropout_layers")
+            window = st.number_input("Window (sequence length)", 1, 100_000, defaults.window,
+                                     key="tf_window", help="Thesis: 32 or 64")
+            field_error("window")
+            embedding_dim = st.number_input("Embedding size (model 2)", 1, 1024,
+                                            defaults.embedding_dim, key="tf_embedding_dim")
+            field_error("embedding_dim")
+        with c3:
+            batch_size = st.number_input("Batch size", 1, 4096, defaults.batch_size,
+                                         key="tf_batch_size", help="Thesis: 32, 64, 96")
+            field_error("batch_size")
+            epochs = st.number_input("Epochs", 1, 1000, defaults.epochs, key="tf_epochs",
+                                     help="Thesis: 30, 50, 100")
+            field_error("epochs")
+            learning_rate = st.number_input("Learning rate (Adam)", 0.00001, 1.0,
+                                            defaults.learning_rate, step=0.0005, format="%.5f",
+                                            key="tf_learning_rate")
+            field_error("learning_rate")
+            seed = st.number_input("Seed", 0, 2**31 - 1, defaults.seed, key="tf_seed")
+            label = st.text_input("Label (optional)", defaults.label, max_chars=80,
+                                  key="tf_label", placeholder="e.g. 3 GRU layers, small")
+        submitted = st.form_submit_button("Queue this run", type="primary")
+        field_error("corpus")
+        field_error("max_pieces")
+        field_error("chord_mode")
+    if not submitted:
+        return None
+    return TrainConfig(model=int(model), cell=cell, part=part, objective=objective,
+                       conditioned=bool(conditioned), units=int(units), layers=int(layers),
+                       dropout_layers=int(dropout_layers), window=int(window),
+                       embedding_dim=int(embedding_dim), batch_size=int(batch_size),
+                       epochs=int(epochs), learning_rate=float(learning_rate), seed=int(seed),
+                       label=label.strip(), **common.corpus_settings())
+
+
+def submit(configs: list[TrainConfig], what: str) -> None:
+    """Queue, remember the outcome for the next rerun (so errors sit beside their field)."""
+    st.session_state.pop(ERROR_KEY, None)
+    try:
+        with st.spinner("Checking the settings against the corpus (the first time a corpus "
+                        "is used it is prepared, which can take a while)…"):
+            queued = queue_runs(configs)
+    except ConfigError as exc:
+        message = str(exc).removeprefix(f"{exc.field}: ")
+        st.session_state[ERROR_KEY] = (exc.field, f"**{exc.field}**: {message}")
+        st.session_state[NOTICE_KEY] = ("error", f"Not queued — **{exc.field}**: {message}")
+    except CorpusError as exc:
+        st.session_state[NOTICE_KEY] = ("error", f"Not queued — the corpus cannot be used: "
+                                                 f"{exc}")
+    else:
+        names = ", ".join(f"`{p.name}`" for p in queued)
+        st.session_state[NOTICE_KEY] = ("success", f"Queued {what}: {names}. They train one "
+                                                   "at a time in the background.")
+    st.rerun()
+
+
+def show_notice() -> None:
+    notice = st.session_state.get(NOTICE_KEY)
+    if notice:
+        (st.success if notice[0] == "success" else st.error)(notice[1])
+
+
+def presets() -> None:
+    """The thesis's runs 1-4 (Tables 2 and 3) on the selected corpus, small or full."""
+    st.subheader("Thesis runs 1–4")
+    st.write("1 LSTM layer × 512 · 3 LSTM × 512 · 3 LSTM × 1024 · 3 GRU × 512, window 32, "
+             "dropout after every layer. **Small** divides the units by 8 and trains 5 epochs "
+             "(minutes on 2 cores); **full** is the thesis's 50 epochs (many hours on a CPU).")
+    a, b, c, d = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+    model = a.selectbox("Model", [1, 2], format_func=MODEL_LABELS.get, key="preset_model")
+    part = b.selectbox("Part", PARTS, key="preset_part")
+    for column, scale in ((c, "small"), (d, "full")):
+        if column.button(f"Queue 4 runs ({scale})", key=f"preset_{scale}",
+                         type="primary" if scale == "small" else "secondary"):
+            configs = [dataclasses.replace(cfg, **common.corpus_settings())
+                       for cfg in thesis_runs(int(model), part, scale)]
+            submit(configs, f"thesis runs 1–4 ({scale})")
+
+
+def _progress(status: dict, epochs: int) -> tuple[float, str]:
+    """Fraction done and a one-line description from status.json."""
+    epochs = int(status.get("epochs") or epochs or 1)
+    done = int(status.get("epoch") or 0)
+    batch, batches = status.get("batch"), status.get("batches")
+    fraction = done / epochs
+    text = f"epoch {min(done + 1, epochs)}/{epochs}"
+    if batch and batches and done < epochs:
+        fraction += (int(batch) / int(batches)) / epochs
+        text += f", batch {batch}/{batches}"
+    loss = status.get("current_loss")
+    if loss is not None and not (isinstance(loss, float) and math.isnan(loss)):
+        text += f" · loss {loss:.3f}"
+    eta = status.get("eta_seconds")
+    if eta is not None and done:
+        text += f" · about {_duration(eta)} left"
+    return min(fraction, 1.0), text
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(float(seconds)))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{seconds // 60} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _last_epoch(run_dir: Path) -> str:
+    history = read_history(run_dir)
+    if history.empty:
+        return ""
+    last = history.iloc[-1]
+    parts = [f"{k} {last[k]:.3f}" for k in history.columns
+             if k.endswith(("loss", "accuracy")) and pd.notna(last[k])]
+    return f"last epoch ({int(last['epoch'])}): " + ", ".join(parts)
+
+
+@st.fragment(run_every=2)
+def live() -> None:
+    """Queued and running runs with progress and Cancel; refreshes every 2 seconds."""
+    runs = common.load_runs_table()
+    st.subheader("Queue")
+    if runs.empty:
+        st.info("No runs yet: fill in the form above and press **Queue this run**, or queue "
+                "the small thesis preset (four runs that finish in minutes).", icon="🏋️")
+        return
+    active = runs[runs["state"].isin(ACTIVE)]
+    queued = int((runs["state"] == "queued").sum())
+    if queued and not worker_running(common.runs_dir()):
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.warning(f"{queued} run(s) queued but no worker is training them (the app was "
+                     "restarted?).")
+        right.button("Start worker", key="start_worker", on_click=ensure_worker,
+                     args=(common.runs_dir(), common.cache_dir()))
+    if active.empty:
+        st.write("Nothing queued or running.")
+    for row in active.itertuples(index=False):
+        run_dir = common.runs_dir() / row.run_id
+        status = read_status(run_dir)
+        state = status.get("state", row.state)
+        with st.container(border=True):
+            head, button = st.columns([5, 1], vertical_alignment="center")
+            title = f"{STATE_ICONS.get(state, '')} **{row.run_id}**"
+            if isinstance(row.label, str) and row.label:
+                title += f" — {row.label}"
+            head.markdown(title)
+            if (run_dir / "cancel").exists() and state == "running":
+                button.caption("stopping after this batch…")
+            else:  # a callback, so the table below already shows the new state
+                button.button("Cancel", key=f"cancel_{row.run_id}", on_click=cancel,
+                              args=(run_dir,))
+            if state == "running":
+                fraction, text = _progress(status, int(row.epochs or 1))
+                st.progress(fraction, text=text)
+                last = _last_epoch(run_dir)
+                if last:
+                    st.caption(last)
+            else:
+                st.caption(f"queued · model {row.model}, {row.cell} {row.layers}×{row.units}, "
+                           f"{row.part}, window {row.window}, {row.epochs} epochs")
+    recent(runs[~runs["state"].isin(ACTIVE)])
+
+
+def recent(done: pd.DataFrame, limit: int = 12) -> None:
+    """The latest runs that are no longer queued or running, with state and error."""
+    if done.empty:
+        return
+    st.subheader("Recent runs")
+    table = done.sort_values("run_id", ascending=False).head(limit).copy()
+    table.insert(0, "", table["state"].map(STATE_ICONS).fillna(""))
+    table["epochs"] = [f"{int(d) if pd.notna(d) else 0}/{e}"
+                       for d, e in zip(table.get("epochs_done", pd.Series(0, index=table.index)),
+                                       table["epochs"])]
+    columns = ["", "run_id", "state", "label", "model", "part", "cell", "layers", "units",
+               "epochs", "final_loss", "error"]
+    st.dataframe(table[[c for c in columns if c in table.columns]], hide_index=True,
+                 width="stretch",
+                 column_config={"final_loss": st.column_config.NumberColumn("final loss",
+                                                                            format="%.3f")})
+    st.caption("Compare finished runs on the **Compare** page and listen to them on "
+               "**Listen**.")
+
+
+st.title("Train")
+settings = common.corpus_settings()
+st.write(f"Corpus: **{common.corpus_label(settings['corpus'])}**"
+         + (f", at most {settings['max_pieces']} pieces" if settings["max_pieces"] else "")
+         + f", chords as {settings['chord_mode'].replace('_', ' ')} — change it on the "
+           "**Corpus** page. Runs train one at a time in a background process: reloading "
+           "or closing this page does not stop them.")
+
+show_notice()
+config = train_form(TrainConfig())
+if config is not None:
+    submit([config], "1 run")
+presets()
+live()
