@@ -14,6 +14,7 @@ from typing import Any
 CELLS = ("lstm", "gru")
 PARTS = ("lead", "accompaniment")
 OBJECTIVES = ("window", "sequence")
+INPUT_ENCODINGS = ("lookup", "onehot")
 MODELS = (1, 2)
 
 
@@ -48,6 +49,7 @@ class TrainConfig:
     seed: int = 0
     part: str = "lead"
     objective: str = "window"
+    input_encoding: str = "lookup"
     conditioned: bool = False
     corpus: str = "bach-chorales"
     chord_mode: str = "pitch_class"
@@ -65,6 +67,8 @@ class TrainConfig:
         _check(self.part in PARTS, "part", f"must be one of {PARTS}, got {self.part!r}")
         _check(self.objective in OBJECTIVES, "objective",
                f"must be one of {OBJECTIVES}, got {self.objective!r}")
+        _check(self.input_encoding in INPUT_ENCODINGS, "input_encoding",
+               f"must be one of {INPUT_ENCODINGS}, got {self.input_encoding!r}")
         for name in ("units", "layers", "window", "batch_size", "epochs", "embedding_dim",
                      "dense_units"):
             value = getattr(self, name)

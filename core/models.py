@@ -18,6 +18,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
+from . import cells
 from .config import TrainConfig
 from .windows import input_name
 
@@ -41,26 +42,50 @@ class OneHot(layers.Layer):
         return {**super().get_config(), "depth": self.depth}
 
 
-def recurrent_stack(x, config: TrainConfig):
-    """Stacked LSTM/GRU layers; all but the last return sequences (all, for "sequence")."""
+def recurrent_stack(x, config: TrainConfig, projected: bool = False):
+    """Stacked LSTM/GRU layers; all but the last return sequences (all, for "sequence").
+    `projected`: the first layer's input is already `x @ kernel` (see core.cells)."""
     cell = {"lstm": layers.LSTM, "gru": layers.GRU}[config.cell]
     for i in range(config.layers):
-        last = i == config.layers - 1
-        x = cell(config.units, return_sequences=not last or config.objective == "sequence",
-                 name=f"{config.cell}_{i + 1}")(x)
+        sequences = i < config.layers - 1 or config.objective == "sequence"
+        name = f"{config.cell}_{i + 1}"
+        if i == 0 and projected:
+            layer = layers.RNN(cells.CELLS[config.cell](config.units), return_sequences=sequences,
+                               name=name)
+        else:
+            layer = cell(config.units, return_sequences=sequences, name=name)
+        x = layer(x)
         if i < config.dropout_layers:
             x = layers.Dropout(config.dropout_rate, name=f"dropout_{i + 1}")(x)
     return x
 
 
+def one_hot_inputs(config: TrainConfig, inputs: list, sizes: list[int]):
+    """The thesis's input: one-hot vectors (the lead's concatenated, when conditioned)."""
+    encoded = [OneHot(size, name=f"{name}one_hot")(tensor)
+               for tensor, size, name in zip(inputs, sizes, ("", "lead_"))]
+    return encoded[0] if len(encoded) == 1 else layers.Concatenate(name="with_lead")(encoded)
+
+
+def lookup_inputs(config: TrainConfig, inputs: list, sizes: list[int]):
+    """The same product without the zeros: each id looks up its row of the first layer's
+    input kernel (a sum of two rows when the lead is concatenated)."""
+    width = cells.GATES[config.cell] * config.units
+    rows = [layers.Embedding(size, width, embeddings_initializer="glorot_uniform",
+                             name=f"{name}input_projection")(tensor)
+            for tensor, size, name in zip(inputs, sizes, ("", "lead_"))]
+    return rows[0] if len(rows) == 1 else layers.Add(name="with_lead")(rows)
+
+
 def build_model1(config: TrainConfig, vocab_size: int, lead_vocab_size: int = 0) -> keras.Model:
-    steps = keras.Input((None,), dtype="int32", name=input_name("steps"))
-    inputs, x = [steps], OneHot(vocab_size, name="one_hot")(steps)
+    inputs = [keras.Input((None,), dtype="int32", name=input_name("steps"))]
+    sizes = [vocab_size]
     if config.conditioned:
-        lead = keras.Input((None,), dtype="int32", name=input_name("lead"))
-        inputs.append(lead)
-        x = layers.Concatenate(name="with_lead")([x, OneHot(lead_vocab_size, name="lead_one_hot")(lead)])
-    x = recurrent_stack(x, config)
+        inputs.append(keras.Input((None,), dtype="int32", name=input_name("lead")))
+        sizes.append(lead_vocab_size)
+    lookup = config.input_encoding == "lookup"
+    x = (lookup_inputs if lookup else one_hot_inputs)(config, inputs, sizes)
+    x = recurrent_stack(x, config, projected=lookup)
     outputs = layers.Dense(vocab_size, activation="softmax", name="next")(x)
     return keras.Model(inputs, outputs, name=f"model1_{config.cell}")
 

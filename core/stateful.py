@@ -33,6 +33,9 @@ class Stepper:
         if self.config.model == 2:
             return ops.concatenate([get("pitch_embedding")(inputs["pitch"]),
                                     get("duration_embedding")(inputs["duration"])], axis=-1)
+        if self.config.input_encoding == "lookup":
+            x = get("input_projection")(inputs["steps"])
+            return x + get("lead_input_projection")(inputs["lead"]) if self.config.conditioned else x
         x = get("one_hot")(inputs["steps"])
         if self.config.conditioned:
             x = ops.concatenate([x, get("lead_one_hot")(inputs["lead"])], axis=-1)

@@ -19,19 +19,22 @@ def gru_params(inputs: int, units: int) -> int:
 CELL_PARAMS = {"lstm": lstm_params, "gru": gru_params}
 
 
+@pytest.mark.parametrize("encoding", ["onehot", "lookup"])
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("layers", [1, 3])
-def test_model1_parameter_count_and_shapes(cell, layers):
+def test_model1_parameter_count_and_shapes(cell, layers, encoding):
     vocab, units, n = 23, 12, 16
     config = TrainConfig(model=1, cell=cell, units=units, layers=layers, dropout_layers=layers,
-                         window=n).validate()
+                         window=n, input_encoding=encoding).validate()
     model = build_model(config, {"steps": vocab})
     recurrent = CELL_PARAMS[cell](vocab, units) + (layers - 1) * CELL_PARAMS[cell](units, units)
     assert model.count_params() == recurrent + units * vocab + vocab
     assert model.input_shape == (None, None)  # any length: windows, or a whole history
     assert model.output_shape == (None, vocab)
     kinds = [type(layer).__name__ for layer in model.layers]
-    assert kinds.count(cell.upper()) == layers
+    first_is_projected = encoding == "lookup"
+    assert kinds.count(cell.upper()) == layers - first_is_projected
+    assert kinds.count("RNN") == first_is_projected
     assert kinds.count("Dropout") == layers
     probs = model(np.zeros((2, n), dtype="int32"))
     np.testing.assert_allclose(np.asarray(probs).sum(axis=1), 1.0, rtol=1e-5)
@@ -84,3 +87,42 @@ def test_saved_model_loads_in_safe_mode(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     x = np.array([[0, 1, 2, 3]], dtype="int32")
     np.testing.assert_allclose(np.asarray(model(x)), np.asarray(loaded(x)), rtol=1e-6)
+
+
+def copy_to_lookup(onehot: keras.Model, lookup: keras.Model, vocab: int) -> None:
+    """The one-hot model's first input kernel becomes the lookup model's embedding rows."""
+    for layer in lookup.layers:
+        if not layer.weights:
+            continue
+        if layer.name.endswith("input_projection"):
+            kernel = np.asarray(onehot.get_layer(first_recurrent(onehot)).weights[0])
+            rows = kernel[:vocab] if layer.name == "input_projection" else kernel[vocab:]
+            layer.set_weights([rows])
+        elif layer.name == first_recurrent(lookup):
+            layer.set_weights(onehot.get_layer(layer.name).get_weights()[1:])
+        else:
+            layer.set_weights(onehot.get_layer(layer.name).get_weights())
+
+
+def first_recurrent(model: keras.Model) -> str:
+    return next(l.name for l in model.layers if l.name.endswith("_1") and l.weights)
+
+
+@pytest.mark.parametrize("objective", ["window", "sequence"])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("conditioned", [False, True])
+def test_lookup_input_equals_one_hot_on_the_same_weights(cell, objective, conditioned):
+    vocab, lead_vocab = 13, 6
+    base = dict(model=1, cell=cell, units=10, layers=2, window=7, objective=objective,
+                part="accompaniment" if conditioned else "lead", conditioned=conditioned)
+    sizes = {"steps": vocab, "lead": lead_vocab}
+    onehot = build_model(TrainConfig(**base, input_encoding="onehot").validate(), sizes)
+    lookup = build_model(TrainConfig(**base, input_encoding="lookup").validate(), sizes)
+    assert onehot.count_params() == lookup.count_params()
+    copy_to_lookup(onehot, lookup, vocab)
+    rng = np.random.default_rng(1)
+    x = {input_name("steps"): rng.integers(0, vocab, size=(4, 7))}
+    if conditioned:
+        x[input_name("lead")] = rng.integers(0, lead_vocab, size=(4, 7))
+    np.testing.assert_allclose(np.asarray(onehot(x)), np.asarray(lookup(x)), rtol=1e-5,
+                               atol=1e-6)

@@ -27,11 +27,13 @@ def full_history_greedy(model, config, seed, steps, lead=None):
     return {k: v[:, n:] for k, v in history.items()}
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-@pytest.mark.parametrize("model_kind", [1, 2])
-def test_stateful_matches_full_history(cell, model_kind):
+@pytest.mark.parametrize("cell, model_kind, encoding", [
+    ("lstm", 1, "lookup"), ("gru", 1, "lookup"), ("lstm", 1, "onehot"), ("gru", 1, "onehot"),
+    ("lstm", 2, "lookup"), ("gru", 2, "lookup")])
+def test_stateful_matches_full_history(cell, model_kind, encoding):
     config = TrainConfig(model=model_kind, cell=cell, units=16, layers=2, window=6,
-                         objective="sequence", embedding_dim=4, dense_units=8).validate()
+                         objective="sequence", embedding_dim=4, dense_units=8,
+                         input_encoding=encoding).validate()
     sizes = {"steps": 11} if model_kind == 1 else {"pitch": 11, "duration": 5}
     model = build_model(config, sizes)
     rng = np.random.default_rng(3)
