@@ -71,6 +71,46 @@ def cmd_preset(args) -> None:
         print(train(config, args.runs, args.cache, on_epoch=_print_epoch))
 
 
+def _train_seeds(config: TrainConfig, k: int, args) -> None:
+    from .training import train
+    from .verdict import seed_configs
+
+    for seeded in seed_configs(config, k):
+        print(f"== {seeded.label}: {seeded.layers}x{seeded.units} {seeded.cell}", flush=True)
+        print(train(seeded, args.runs, args.cache, on_epoch=_print_epoch))
+
+
+def cmd_seeds(args) -> None:
+    _train_seeds(_config_from(args), args.k, args)
+
+
+def cmd_fair(args) -> None:
+    from .training import corpus_for
+    from .verdict import fair_pair
+
+    config = _config_from(args)
+    for setting in fair_pair(config, corpus_for(config, args.cache)):
+        _train_seeds(setting, args.k, args)
+
+
+def cmd_verdict(args) -> None:
+    from .verdict import runs_table, verdict_table
+
+    table = verdict_table(runs_table(args.runs), metric=args.metric)
+    if table.empty:
+        print("no finished LSTM and GRU settings that differ only in cell (and units) yet")
+        return
+    shared = list(table.columns[1:table.columns.get_loc("lstm_units")])
+    varying = [c for c in shared if c not in ("model", "part", "layers")
+               and table[c].nunique(dropna=False) > 1]
+    columns = ["comparison", "model", "part", "layers", *varying, "lstm_units", "gru_units",
+               "lstm_params", "gru_params", "lstm_n", "gru_n", "lstm_mean", "gru_mean",
+               "difference", "ci_low", "ci_high", "p_value", "verdict"]
+    print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for comparison, sentence in zip(table["comparison"], table["sentence"]):
+        print(f"{comparison}: {sentence}")
+
+
 def cmd_train_run(args) -> None:
     from .training import run_training
 
@@ -130,6 +170,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     _add_paths(p)
     p.set_defaults(func=cmd_preset)
+
+    p = sub.add_parser("seeds", help="train k seeds of one setting (train's flags)")
+    p.add_argument("--k", type=int, default=3, help="number of seeds: seed .. seed+k-1")
+    _add_config_fields(p)
+    _add_paths(p)
+    p.set_defaults(func=cmd_seeds)
+
+    p = sub.add_parser("fair", help="k seeds each of LSTM at --units, GRU at --units and GRU "
+                                    "at the LSTM's parameter count")
+    p.add_argument("--k", type=int, default=3, help="number of seeds per setting")
+    _add_config_fields(p)
+    _add_paths(p)
+    p.set_defaults(func=cmd_fair)
+
+    p = sub.add_parser("verdict", help="LSTM vs GRU per setting: Welch interval and p-value")
+    p.add_argument("--runs", type=Path, default=Path("runs"))
+    p.add_argument("--metric", default="best_val_loss",
+                   help="a list_runs column, lower is better (e.g. best_loss: training)")
+    p.set_defaults(func=cmd_verdict)
 
     p = sub.add_parser("generate", help="generate a piece from a lead and/or accompaniment run")
     p.add_argument("--lead", type=Path, help="lead run directory")
