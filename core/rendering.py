@@ -12,6 +12,7 @@ import math
 import os
 import re
 import shutil
+from importlib.resources import files
 from pathlib import Path
 
 import pandas as pd
@@ -168,6 +169,19 @@ def _remove_stale_pages(first: Path, pages: int) -> None:
             candidate.unlink()
 
 
+def _toolkit() -> verovio.toolkit:
+    """A Verovio toolkit that finds its fonts in any thread.
+
+    verovio sets its default resource path (the fonts) at import, for the importing thread
+    only; a toolkit made in another thread (Streamlit runs every page in a script thread)
+    falls back to a build-time path, loads no font and reads no file. So the path is given
+    to each toolkit explicitly.
+    """
+    toolkit = verovio.toolkit(False)
+    toolkit.setResourcePath(str(files("verovio") / "data"))
+    return toolkit
+
+
 def render_svg(musicxml_path: Path | str, svg_path: Path | str,
                page_width: int = 2100) -> list[Path]:
     """Engrave MusicXML with Verovio, one SVG per page (name.svg, name-2.svg, ...).
@@ -175,7 +189,7 @@ def render_svg(musicxml_path: Path | str, svg_path: Path | str,
     Page height follows the content, so a short piece is one short image, not an A4 sheet.
     """
     musicxml_path, svg_path = Path(musicxml_path), Path(svg_path)
-    toolkit = verovio.toolkit()
+    toolkit = _toolkit()
     toolkit.setOptions({"pageWidth": page_width, "adjustPageHeight": True, "scale": 40,
                         "breaks": "auto", "footer": "none", "header": "none"})
     if not musicxml_path.is_file() or not toolkit.loadFile(str(musicxml_path)):
