@@ -1,0 +1,147 @@
+"""Evaluation on tiny real runs: reference and generated metrics, the comparison CSVs, the
+conditioned-accompaniment comparison and the `evaluate` subcommand."""
+import math
+
+import pandas as pd
+import pytest
+
+from core.cli import main
+from core.config import TrainConfig
+from core.evaluation import (METRICS, conditioning_comparison, evaluate, evaluation_folder,
+                             generated_metrics, list_evaluations, read_evaluation,
+                             reference_metrics)
+from core.generation import Decoding, GenerationError
+from core.runs import open_run
+from core.training import corpus_for, train
+
+TINY = dict(units=8, layers=1, epochs=1, window=8, max_pieces=6, batch_size=64)
+GREEDY = Decoding("greedy")
+WARM = Decoding("temperature", temperature=1.0)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root, cache = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("cache")
+    lead = train(TrainConfig(**TINY), root, cache)
+    return {"cache": cache, "lead": lead,
+            "accompaniment": train(TrainConfig(part="accompaniment", **TINY), root, cache),
+            "conditioned": train(TrainConfig(part="accompaniment", conditioned=True, **TINY),
+                                 root, cache),
+            "model2": train(TrainConfig(model=2, **TINY), root, cache),
+            "corpus": corpus_for(open_run(lead).config, cache)}
+
+
+def pair(runs, accompaniment="accompaniment"):
+    return {"lead": runs["lead"], "accompaniment": runs[accompaniment]}
+
+
+def in_unit_interval(values) -> bool:
+    return all(math.isnan(v) or 0.0 <= v <= 1.0 for v in values)
+
+
+def test_reference_has_one_row_per_held_out_piece(runs):
+    held = runs["corpus"].split("validation")
+    ref = reference_metrics(runs["lead"], cache_dir=runs["cache"])
+    assert ref["piece"].tolist() == [p.name for p in held]
+    assert ref["measured_symbols"].tolist() == [len(p.lead.steps) for p in held]
+    assert in_unit_interval(ref["scale_consistency"]) and (ref["scale_consistency"] > 0.5).all()
+    assert (ref["pitch_range"] > 0).all() and in_unit_interval(ref["consonance"])
+    assert set(METRICS) <= set(ref.columns)
+    from_corpus = reference_metrics(runs["corpus"])  # a bare corpus is measured in steps too
+    pd.testing.assert_frame_equal(from_corpus, ref)
+    excerpt = reference_metrics(runs["corpus"], skip=8, steps=16)
+    assert excerpt["measured_symbols"].tolist() == [16] * len(held)
+    assert excerpt["measured_quarters"].tolist() == [4.0] * len(held)
+
+
+def test_training_pieces_are_fully_memorised(runs):
+    ref = reference_metrics(runs["corpus"], split="train", parts=("lead",))
+    assert len(ref) == len(runs["corpus"].split("train"))
+    assert (ref["novelty_4"] == 0).all()
+    assert (ref["memorisation"] == ref["measured_symbols"]).all()
+    assert ref["consonance"].isna().all()  # no accompaniment measured
+
+
+def test_generated_pieces_measure_only_the_continuation(runs):
+    table = generated_metrics(pair(runs), [GREEDY, WARM], n_pieces=3, steps=16,
+                              cache_dir=runs["cache"])
+    assert table.groupby("decoding").size().to_dict() == {"greedy": 3, "temperature-t1": 3}
+    assert table["piece_index"].tolist() == [0, 1, 2] * 2
+    held = {p.name for p in runs["corpus"].split("validation")}
+    assert set(table["seed_piece"]) <= held
+    assert (table["lead_run"] == runs["lead"].name).all()
+    assert (table["accompaniment_run"] == runs["accompaniment"].name).all()
+    assert (table["measured_symbols"] == 16).all()  # the 8-symbol seed window is left out
+    assert (table["measured_quarters"] == 4.0).all()
+    for column in ("loop_share", "scale_consistency", "consonance", "novelty_4"):
+        assert in_unit_interval(table[column]), column
+
+
+def test_greedy_ignores_the_seed_and_sampling_repeats_with_it(runs):
+    def metrics(decoding, seed):
+        table = generated_metrics({"lead": runs["lead"]}, [decoding], n_pieces=2, steps=12,
+                                  seed=seed, cache_dir=runs["cache"])
+        return table.drop(columns="seed")
+
+    pd.testing.assert_frame_equal(metrics(GREEDY, 0), metrics(GREEDY, 5))
+    pd.testing.assert_frame_equal(metrics(WARM, 3), metrics(WARM, 3))
+
+
+def test_model2_lead_with_beam_search_and_conditioned_accompaniment(runs):
+    table = generated_metrics({"lead": runs["model2"]}, [Decoding("beam", beam_width=2)],
+                              n_pieces=2, steps=6, cache_dir=runs["cache"])
+    assert len(table) == 2 and (table["measured_symbols"] == 6).all()
+    assert (table["measured_quarters"] > 0).all()
+    alone = generated_metrics({"accompaniment": runs["conditioned"]}, [WARM], n_pieces=2,
+                              steps=16, cache_dir=runs["cache"])
+    assert (alone["measured_symbols"] == 16).all() and (alone["lead_run"] == "").all()
+
+
+def test_evaluate_writes_tables_that_read_back(runs, tmp_path):
+    folder = evaluation_folder(tmp_path)
+    generated, comparison = evaluate(pair(runs), [GREEDY, WARM], n_pieces=2, steps=16,
+                                     cache_dir=runs["cache"], out_dir=folder)
+    saved = read_evaluation(folder)
+    assert list_evaluations(tmp_path) == [folder]
+    pd.testing.assert_frame_equal(saved["generated"], generated, check_dtype=False)
+    pd.testing.assert_frame_equal(saved["comparison"], comparison, check_dtype=False)
+    assert saved["settings"]["runs"] == {"lead": runs["lead"].name,
+                                         "accompaniment": runs["accompaniment"].name}
+    assert (saved["reference"]["measured_symbols"] <= 16).all()  # excerpts, not whole pieces
+    assert comparison["decoding"].unique().tolist() == ["greedy", "temperature-t1"]
+    assert comparison["metric"].tolist() == list(METRICS) * 2
+    assert in_unit_interval(comparison["overlapping_area"])
+
+
+def test_conditioning_comparison_reports_both_pairs(runs):
+    table = conditioning_comparison(pair(runs), pair(runs, "conditioned"), WARM, n_pieces=2,
+                                    steps=16, cache_dir=runs["cache"])
+    assert table["pair"].tolist() == ["unconditioned", "conditioned"]
+    assert table["conditioned"].tolist() == [False, True]
+    assert in_unit_interval(table["consonance_mean"]) and (table["pieces"] == 2).all()
+    for name, loss in zip(("accompaniment", "conditioned"), table["best_val_loss"]):
+        history = pd.read_csv(runs[name] / "history.csv")
+        assert loss == pytest.approx(history["val_loss"].min())
+    with pytest.raises(GenerationError, match="conditioned"):
+        conditioning_comparison(pair(runs, "conditioned"), pair(runs), cache_dir=runs["cache"])
+
+
+def test_requests_that_cannot_be_met_are_refused(runs):
+    with pytest.raises(GenerationError, match="trained on the lead"):
+        generated_metrics({"accompaniment": runs["lead"]}, [GREEDY], 1, 8,
+                          cache_dir=runs["cache"])
+    with pytest.raises(GenerationError, match="steps"):
+        generated_metrics({"lead": runs["lead"]}, [GREEDY], 1, 0, cache_dir=runs["cache"])
+
+
+def test_cli_prints_the_comparison_and_the_folder(runs, capsys):
+    code = main(["evaluate", "--lead", str(runs["lead"]), "--accompaniment",
+                 str(runs["accompaniment"]), "--conditioned", str(runs["conditioned"]),
+                 "--decoding", "temperature:1.0", "--pieces", "2", "--steps", "8",
+                 "--cache", str(runs["cache"])])
+    out = capsys.readouterr().out
+    assert code == 0 and "scale_consistency" in out and "unconditioned" in out
+    folder = list_evaluations(runs["lead"])[0]
+    assert f"CSV files in {folder}" in out
+    assert {"generated", "reference", "comparison", "conditioning"} <= set(read_evaluation(folder))
+    assert main(["evaluate", "--cache", str(runs["cache"])]) == 2
