@@ -136,6 +136,27 @@ def cmd_generate(args) -> None:
             print(f"  {kind}: {sample.folder / name}")
 
 
+def cmd_evaluate(args) -> None:
+    from .evaluation import conditioning_comparison, evaluate, evaluation_folder
+    from .generation import Decoding, GenerationError
+
+    runs = {k: v for k, v in (("lead", args.lead), ("accompaniment", args.accompaniment)) if v}
+    if not runs:
+        raise GenerationError("give --lead, --accompaniment, or both")
+    decodings = [Decoding.parse(d) for d in args.decoding or ["greedy"]]
+    folder = evaluation_folder(next(iter(runs.values())))
+    _, comparison = evaluate(runs, decodings, args.pieces, args.steps, args.seed, args.cache,
+                             folder)
+    print(comparison.to_string(index=False, float_format="{:.3f}".format))
+    if args.conditioned:
+        conditioned = {**runs, "accompaniment": args.conditioned}
+        table = conditioning_comparison(runs, conditioned, decodings[0], args.pieces,
+                                        args.steps, args.seed, args.cache)
+        table.to_csv(folder / "conditioning.csv", index=False)
+        print(table.to_string(index=False, float_format="{:.3f}".format))
+    print(f"CSV files in {folder}")
+
+
 def cmd_runs(args) -> None:
     from .runs import list_runs
 
@@ -201,6 +222,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed-file", type=Path, help="a MIDI/MusicXML file to seed from")
     p.add_argument("--cache", type=Path, default=Path("cache"))
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("evaluate", help="music metrics of generated pieces vs held-out pieces")
+    p.add_argument("--lead", type=Path, help="lead run directory")
+    p.add_argument("--accompaniment", type=Path, help="accompaniment run directory")
+    p.add_argument("--conditioned", type=Path,
+                   help="also compare --accompaniment with this lead-conditioned one")
+    p.add_argument("--decoding", action="append",
+                   help="greedy | temperature:T | top_k:K | top_p:P | beam:W (repeatable)")
+    p.add_argument("--pieces", type=int, default=8, help="generated pieces per decoding")
+    p.add_argument("--steps", type=int, default=64, help="symbols to generate per part")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cache", type=Path, default=Path("cache"))
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("runs", help="list runs with settings and metrics")
     p.add_argument("--runs", type=Path, default=Path("runs"))
