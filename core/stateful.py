@@ -21,7 +21,8 @@ class Stepper:
         self.config = config
         self.cells = [model.get_layer(f"{config.cell}_{i + 1}").cell for i in range(config.layers)]
         self.model = model
-        self.step = tf.function(self._step, reduce_retracing=True)
+        self.step = tf.function(self._step, jit_compile=True, reduce_retracing=True)
+        self.prime = tf.function(self._prime, reduce_retracing=True)
 
     def initial_state(self, batch: int) -> list:
         return [cell.get_initial_state(batch) for cell in self.cells]
@@ -41,6 +42,23 @@ class Stepper:
             x = ops.concatenate([x, get("lead_one_hot")(inputs["lead"])], axis=-1)
         return x
 
+    def _prime(self, inputs: dict, states: list):
+        """Feed a whole seed (batch, n) through the state in one compiled call (a graph
+        loop, so tracing does not grow with n)."""
+        import tensorflow as tf
+
+        def at(j):
+            return {k: v[:, j] for k, v in inputs.items()}
+
+        probs, states = self._step(at(0), states)
+
+        def body(j, probs, states):
+            return (j + 1, *self._step(at(j), states))
+
+        length = tf.shape(next(iter(inputs.values())))[1]
+        _, probs, states = tf.while_loop(lambda j, *_: j < length, body, (1, probs, states))
+        return probs, states
+
     def _step(self, inputs: dict, states: list):
         x = self._embed(inputs)
         new_states = []
@@ -54,6 +72,13 @@ class Stepper:
         return {"pitch": get("pitch")(x), "duration": get("duration")(x)}, new_states
 
 
+def stepper_for(model, config: TrainConfig) -> Stepper:
+    """One Stepper per loaded model: its step function is traced once, not per call."""
+    if getattr(model, "_core_stepper", None) is None:
+        model._core_stepper = Stepper(model, config)
+    return model._core_stepper
+
+
 def generate_stateful(model, config: TrainConfig, seed: dict[str, np.ndarray], steps: int,
                       decoding, rng: np.random.Generator,
                       lead: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -62,18 +87,14 @@ def generate_stateful(model, config: TrainConfig, seed: dict[str, np.ndarray], s
     symbol is fed back one step at a time. `lead[:, j + 1]` accompanies input position j."""
     from .generation import choose
 
-    stepper = Stepper(model, config)
+    stepper = stepper_for(model, config)
     n = next(iter(seed.values())).shape[1]
     states = stepper.initial_state(next(iter(seed.values())).shape[0])
 
-    def feed(position: int, ids: dict[str, np.ndarray]):
-        inputs = {k: v.astype(np.int32) for k, v in ids.items()}
-        if lead is not None:
-            inputs["lead"] = lead[:, position + 1].astype(np.int32)
-        return stepper.step(inputs, states)
-
-    for j in range(n):
-        probs, states = feed(j, {k: v[:, j] for k, v in seed.items()})
+    primer = {k: v.astype(np.int32) for k, v in seed.items()}
+    if lead is not None:
+        primer["lead"] = lead[:, 1:n + 1].astype(np.int32)
+    probs, states = stepper.prime(primer, states)
     out: dict[str, list[np.ndarray]] = {k: [] for k in seed}
     for t in range(steps):
         chosen = {k: choose(np.asarray(p, dtype=np.float64), decoding, rng)
@@ -81,5 +102,8 @@ def generate_stateful(model, config: TrainConfig, seed: dict[str, np.ndarray], s
         for k, ids in chosen.items():
             out[k].append(ids)
         if t + 1 < steps:
-            probs, states = feed(n + t, chosen)
+            inputs = {k: v.astype(np.int32) for k, v in chosen.items()}
+            if lead is not None:
+                inputs["lead"] = lead[:, n + t + 1].astype(np.int32)
+            probs, states = stepper.step(inputs, states)
     return {k: np.stack(v, axis=1) for k, v in out.items()}
