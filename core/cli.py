@@ -166,6 +166,12 @@ def cmd_runs(args) -> None:
     print(frame[columns].to_string(index=False) if len(frame) else "no runs yet")
 
 
+def cmd_bench(args) -> None:
+    from .bench import format_table, run_all
+
+    print(format_table(run_all(quick=args.quick)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -239,6 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("runs", help="list runs with settings and metrics")
     p.add_argument("--runs", type=Path, default=Path("runs"))
     p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("bench", help="speed and memory figures (several minutes)")
+    p.add_argument("--quick", action="store_true", help="tiny sizes, to check it runs")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("worker", help="train queued runs one at a time (the dashboard starts it)")
     p.add_argument("--idle-exit", type=float, default=5.0)
