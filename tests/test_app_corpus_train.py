@@ -171,3 +171,38 @@ def test_runs_table_is_cached_on_mtimes_and_refreshes(dirs):
     cancel(run_dir)
     os.utime(run_dir / "status.json", ns=(1, 10**18))        # a surely different mtime
     assert list(common.load_runs_table()["state"]) == ["cancelled"]
+
+
+def test_runs_table_with_200_runs_stays_fast(dirs):
+    import json
+    import time
+
+    from views import common
+    for i in range(200):
+        run = dirs["runs"] / f"run-{i:03d}"
+        run.mkdir(parents=True)
+        (run / "config.json").write_text(json.dumps({"config": {"units": i}, "created": "x"}))
+        (run / "status.json").write_text(json.dumps({"state": "finished"}))
+        (run / "history.csv").write_text("epoch,loss\n1,2.0\n2,1.5\n")
+    started = time.perf_counter()
+    table = common.load_runs_table()
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    assert common.load_runs_table().equals(table)
+    again = time.perf_counter() - started
+    assert len(table) == 200 and set(table["state"]) == {"finished"}
+    assert first < 2.0 and again < 0.2, (first, again)
+
+
+def test_corpus_settings_are_train_config_fields(dirs):
+    at = AppTest.from_string("""
+import streamlit as st
+from core.config import TrainConfig
+from views import common
+st.session_state["config"] = TrainConfig(**common.corpus_settings()).validate()
+""", default_timeout=TIMEOUT)
+    at.session_state["corpus_source"] = "some/folder"
+    at.session_state["corpus_max_pieces"] = 6
+    at.session_state["corpus_chord_mode"] = "voicing"
+    config = at.run().session_state["config"]
+    assert (config.corpus, config.max_pieces, config.chord_mode) == ("some/folder", 6, "voicing")

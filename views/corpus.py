@@ -48,6 +48,10 @@ def _prepared_store() -> set:
 
 def choose_source() -> None:
     """Radio + uploader / folder picker; writes the choice to common.CORPUS_KEY."""
+    pending = st.session_state.pop("corpus_pending_folder", None)
+    if pending:  # a fresh upload: show it as the selected previous upload
+        st.session_state["corpus_source_kind"] = SOURCE_PREVIOUS
+        st.session_state["corpus_folder_pick"] = pending
     current = common.selected_corpus()
     folders = common.upload_folders()
     if "corpus_source_kind" not in st.session_state:
@@ -55,6 +59,7 @@ def choose_source() -> None:
                                                   else SOURCE_PREVIOUS)
     kind = st.radio("Source", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get,
                     key="corpus_source_kind", horizontal=True)
+    show_upload_result()
     if kind == SOURCE_DEFAULT:
         st.session_state[common.CORPUS_KEY] = DEFAULT_CORPUS
     elif kind == SOURCE_UPLOAD:
@@ -89,18 +94,20 @@ def upload_form() -> None:
             st.warning("Choose at least one file first.")
             return
         result = common.save_uploaded_files(((f.name, f.getvalue()) for f in files), label)
-        st.session_state["corpus_upload_result"] = result
+        st.session_state["corpus_upload_result"] = result   # shown after the rerun
         if result.folder is not None:
             st.session_state[common.CORPUS_KEY] = str(result.folder)
-            st.session_state["corpus_source_kind"] = SOURCE_PREVIOUS
-            st.session_state["corpus_folder_pick"] = str(result.folder)
-            st.rerun()
-    show_upload_result()
+            # widgets already drawn in this run cannot be changed: done before the next one
+            st.session_state["corpus_pending_folder"] = str(result.folder)
+        st.rerun()
+    st.caption(f"Until an upload is saved, the selected corpus stays "
+               f"**{common.corpus_label()}**.")
+    st.stop()
 
 
 def show_upload_result() -> None:
-    """What the last upload kept, left out and refused (kept across the rerun)."""
-    result = st.session_state.get("corpus_upload_result")
+    """What the last upload kept, left out and refused (shown once, after its rerun)."""
+    result = st.session_state.pop("corpus_upload_result", None)
     if result is None:
         return
     if result.folder is not None:
@@ -211,6 +218,9 @@ def show_corpus(corpus, chord_mode: str) -> None:
         st.caption(f"{piece.split} piece · {len(piece.lead.steps)} steps · "
                    + ("lead and accompaniment" if piece.accompaniment else "lead only"))
         st.plotly_chart(piano_roll(piece, chord_mode), width="stretch")
+        if chord_mode == "pitch_class":
+            st.caption("Pitch-class chords have no octave: they are drawn voiced upwards "
+                       "from C3, as they sound when a piece is written out.")
     with tabs[4]:
         st.dataframe(piece_table(corpus), hide_index=True, width="stretch")
 

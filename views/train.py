@@ -16,7 +16,7 @@ import streamlit as st
 
 from core.config import CELLS, OBJECTIVES, PARTS, ConfigError, TrainConfig, thesis_runs
 from core.corpus import CorpusError
-from core.queue import cancel, ensure_worker, worker_running
+from core.queue import cancel, ensure_worker, queued_runs, worker_running
 from core.runs import read_history, read_status
 from core.training import enqueue
 from views import common
@@ -147,11 +147,11 @@ def presets() -> None:
     st.write("1 LSTM layer × 512 · 3 LSTM × 512 · 3 LSTM × 1024 · 3 GRU × 512, window 32, "
              "dropout after every layer. **Small** divides the units by 8 and trains 5 epochs "
              "(minutes on 2 cores); **full** is the thesis's 50 epochs (many hours on a CPU).")
-    a, b, c, d = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+    a, b, c, d = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
     model = a.selectbox("Model", [1, 2], format_func=MODEL_LABELS.get, key="preset_model")
     part = b.selectbox("Part", PARTS, key="preset_part")
     for column, scale in ((c, "small"), (d, "full")):
-        if column.button(f"Queue 4 runs ({scale})", key=f"preset_{scale}",
+        if column.button(f"Queue runs 1–4 ({scale})", key=f"preset_{scale}", width="stretch",
                          type="primary" if scale == "small" else "secondary"):
             configs = [dataclasses.replace(cfg, **common.corpus_settings())
                        for cfg in thesis_runs(int(model), part, scale)]
@@ -215,7 +215,7 @@ def live() -> None:
                      args=(common.runs_dir(), common.cache_dir()))
     if active.empty:
         st.write("Nothing queued or running.")
-    for row in active.itertuples(index=False):
+    for row in _queue_order(active).itertuples(index=False):
         run_dir = common.runs_dir() / row.run_id
         status = read_status(run_dir)
         state = status.get("state", row.state)
@@ -240,6 +240,16 @@ def live() -> None:
                 st.caption(f"queued · model {row.model}, {row.cell} {row.layers}×{row.units}, "
                            f"{row.part}, window {row.window}, {row.epochs} epochs")
     recent(runs[~runs["state"].isin(ACTIVE)])
+
+
+def _queue_order(active: pd.DataFrame) -> pd.DataFrame:
+    """Running runs first, then queued ones in the order the worker will take them."""
+    order = {"running": -1}
+    if (active["state"] == "queued").any():
+        order.update({p.name: i for i, p in enumerate(queued_runs(common.runs_dir()))})
+    rank = [order.get("running" if s == "running" else r, len(order))
+            for r, s in zip(active["run_id"], active["state"])]
+    return active.iloc[sorted(range(len(active)), key=rank.__getitem__)]
 
 
 def recent(done: pd.DataFrame, limit: int = 12) -> None:
