@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .corpus import read_piece
-from .encoding import EncodingError, decode_events, decode_steps, parse_duration
+from .encoding import EncodingError, decode_events, decode_steps, encode_steps, parse_duration
 from .runs import RunInfo, now_iso, open_run, write_json
 from .windows import input_name, target_names
 
@@ -129,7 +129,10 @@ def generate_ids(model, config, seed: dict[str, np.ndarray], steps: int, decodin
     (batch, steps) continuation of each. `lead` (batch, >= n + steps) conditions an
     accompaniment model: the lead window ends at the step being predicted."""
     if decoding.strategy == "beam":
-        return _beam(model, config, seed, steps, decoding.beam_width, lead)
+        rows = [_beam(model, config, {k: v[i:i + 1] for k, v in seed.items()}, steps,
+                      decoding.beam_width, None if lead is None else lead[i:i + 1])
+                for i in range(next(iter(seed.values())).shape[0])]
+        return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
     n = config.window
     history = {k: v.copy() for k, v in seed.items()}
     for t in range(steps):
@@ -144,8 +147,8 @@ def generate_ids(model, config, seed: dict[str, np.ndarray], steps: int, decodin
 
 
 def _beam(model, config, seed, steps, width, lead) -> dict[str, np.ndarray]:
-    """Keep the `width` continuations of highest total log-probability (first sequence of
-    the batch; joint over pitch and duration for Model 2)."""
+    """Keep the `width` continuations of highest total log-probability (one sequence: a
+    batch of one; joint over pitch and duration for Model 2)."""
     names = list(seed)
     n = config.window
     beams = [({k: list(seed[k][0]) for k in names}, 0.0)]
@@ -256,6 +259,13 @@ def generate_part(run: RunInfo, model, part_data, steps: int, decoding: Decoding
     return {k: streams[k][:config.window] + run.vocabs[k].decode(out[k][0]) for k in out}
 
 
+def lead_steps(config, symbols: dict[str, list[str]]) -> list[str]:
+    """A generated lead as Model 1 steps, the time grid a conditioned accompaniment reads."""
+    if config.model == 1:
+        return symbols["steps"]
+    return encode_steps(part_stream(config, symbols), config.chord_mode)
+
+
 def part_stream(config, symbols: dict[str, list[str]]):
     if config.model == 1:
         return decode_steps(symbols["steps"], config.chord_mode)
@@ -319,7 +329,8 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
         symbols: dict[str, dict[str, list[str]]] = {}
         for part in ("lead", "accompaniment"):
             if part in infos:
-                lead = symbols.get("lead", {}).get("steps") or seed_parts["lead"].steps
+                lead = (lead_steps(infos["lead"].config, symbols["lead"]) if "lead" in symbols
+                        else seed_parts["lead"].steps)
                 symbols[part] = generate_part(infos[part], models[part], seed_parts[part], steps,
                                               decoding, seed, lead_symbols=lead, method=method)
         samples.append(_save_sample(infos, symbols, decoding, seed, source, steps, render))

@@ -64,7 +64,10 @@ def corpus_vocabularies(corpus: Corpus, config: TrainConfig) -> dict[str, Vocabu
     windows can be encoded; order of first appearance as in the thesis."""
     ordered = corpus.split("train") + corpus.split("validation")
     per_piece = [s for s in (piece_streams(p, config) for p in ordered) if s]
-    return {name: Vocabulary.build(s[name] for s in per_piece) for name in stream_names(config)}
+    vocabs = {name: Vocabulary.build(s[name] for s in per_piece) for name in target_names(config)}
+    if config.conditioned:  # every lead symbol, not only those under an accompaniment
+        vocabs["lead"] = Vocabulary.build(p.lead.steps for p in ordered)
+    return vocabs
 
 
 def build_windows(corpus: Corpus, config: TrainConfig, vocabs: dict[str, Vocabulary],
