@@ -126,3 +126,19 @@ def test_lookup_input_equals_one_hot_on_the_same_weights(cell, objective, condit
         x[input_name("lead")] = rng.integers(0, lead_vocab, size=(4, 7))
     np.testing.assert_allclose(np.asarray(onehot(x)), np.asarray(lookup(x)), rtol=1e-5,
                                atol=1e-6)
+
+
+@pytest.mark.slow
+def test_thesis_largest_setting_builds_and_takes_a_training_step():
+    """Run 3 of the thesis (3 x 1024 LSTM, window 32) must still work on a CPU when asked."""
+    config = TrainConfig(model=1, cell="lstm", units=1024, layers=3, dropout_layers=3,
+                         window=32, batch_size=8).validate()
+    vocab = 300
+    model = build_model(config, {"steps": vocab})
+    assert model.count_params() == (lstm_params(vocab, 1024) + 2 * lstm_params(1024, 1024)
+                                    + 1024 * vocab + vocab)
+    x = np.random.default_rng(0).integers(0, vocab, size=(8, 32)).astype("int32")
+    y = np.random.default_rng(1).integers(0, vocab, size=(8,))
+    loss = model.train_on_batch({input_name("steps"): x}, y)
+    loss = loss[0] if isinstance(loss, list) else loss
+    assert np.isfinite(loss)
