@@ -1,0 +1,279 @@
+"""The Compare and Listen pages, rendered with Streamlit's AppTest on really trained runs
+(the `trained_runs` fixture of conftest.py) and on hand-made run folders."""
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPARE = str(ROOT / "views" / "compare.py")
+LISTEN = str(ROOT / "views" / "listen.py")
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path, trained_runs):
+    """Point the pages at a runs folder; returns a function taking that folder."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("MUSIC_CACHE_DIR", str(trained_runs.cache))
+    monkeypatch.setenv("MUSIC_UPLOADS_DIR", str(tmp_path / "uploads"))
+
+    def use(runs: Path) -> None:
+        monkeypatch.setenv("MUSIC_RUNS_DIR", str(runs))
+    return use
+
+
+def page(path: str) -> AppTest:
+    at = AppTest.from_file(path, default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def charts(at: AppTest) -> dict[str, dict]:
+    return {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+
+
+def chart(at: AppTest, key: str) -> dict:
+    found = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if key in c.proto.id]
+    assert found, f"no chart {key}"
+    return found[0]
+
+
+def values(array) -> list[float]:
+    """Plotly's JSON arrays are plain lists or base64 typed arrays."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array)
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error",
+                                  "success", "title", "subheader")
+             for e in at.get(kind) if isinstance(getattr(e, "value", None), str)]
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- Compare
+
+def test_compare_table_and_curves_from_history(env, trained_runs):
+    env(trained_runs.runs)
+    at = page(COMPARE)
+    table = at.dataframe[0].value
+    assert set(table["run_id"]) == {p.name for p in trained_runs.all}
+    assert set(table["state"]) == {"finished"}
+    assert {"final loss", "final held-out loss", "best held-out loss",
+            "final held-out accuracy"} <= set(table.columns)
+
+    at.session_state["compare_selected"] = [p.name for p in trained_runs.all]
+    at.run()
+    assert not at.exception, at.exception
+    loss = chart(at, "compare_loss_chart")
+    # every run has a training (solid) and a held-out (dashed) loss curve
+    assert len(loss["data"]) == 2 * 4
+    assert {t["line"]["dash"] for t in loss["data"]} == {"solid", "dash"}
+    # LSTM and GRU side by side: two facets
+    assert {"xaxis", "xaxis2"} <= set(loss["layout"])
+    # the curve is history.csv itself
+    history = pd.read_csv(trained_runs.lead_gru / "history.csv")
+    gru = [t for t in loss["data"] if "lead-gru" in t["name"] and t["name"].endswith("held-out")]
+    assert len(gru) == 1
+    assert values(gru[0]["y"]) == pytest.approx(history["val_loss"].tolist())
+    assert values(gru[0]["x"]) == history["epoch"].tolist()
+    assert chart(at, "compare_acc_chart")
+    pitch = chart(at, "compare_pitch_chart")
+    history2 = pd.read_csv(trained_runs.model2 / "history.csv")
+    train_pitch = [t for t in pitch["data"] if t["name"].endswith("train")][0]
+    assert values(train_pitch["y"]) == pytest.approx(history2["pitch_accuracy"].tolist())
+    assert chart(at, "compare_duration_chart")
+    assert chart(at, "compare_parallel_chart")
+    summaries = [d.value for d in at.dataframe if "held-out loss" in d.value.columns
+                 and "epochs" in d.value.columns]
+    assert len(summaries) == 2  # Table 2 (model 1) and Table 3 (model 2)
+    assert {"pitch acc", "held-out duration acc"} <= set(summaries[1].columns)
+
+    at.radio(key="compare_x").set_value("wall time")
+    at.radio(key="compare_smooth_method").set_value("EMA")
+    at.run()
+    assert not at.exception, at.exception
+    loss = chart(at, "compare_loss_chart")
+    gru = [t for t in loss["data"] if "lead-gru" in t["name"] and t["name"].endswith("held-out")]
+    assert values(gru[0]["x"]) == pytest.approx(history["elapsed"].tolist())
+
+    at.multiselect(key="compare_filter_cell").set_value(["gru"])
+    at.run()
+    assert at.dataframe[0].value["cell"].tolist() == ["gru"]
+
+
+def test_compare_broken_runs_show_as_broken(env, runs_copy, trained_runs):
+    env(runs_copy)
+    garbage = runs_copy / "20260101-000000-garbage"
+    garbage.mkdir()
+    (garbage / "config.json").write_text("\x00 this is not json {")
+    (garbage / "status.json").write_text(json.dumps({"state": "finished"}))
+    bad_history = runs_copy / trained_runs.lead_gru.name / "history.csv"
+    bad_history.write_text("epoch,loss\n1,2.0\n2,\"oops\nnot,a,csv,,,\n")
+    at = page(COMPARE)
+    table = at.dataframe[0].value.set_index("run_id")
+    assert table.loc[garbage.name, "state"] == "broken"
+    assert table.loc[trained_runs.lead_gru.name, "state"] == "broken"
+    assert "broken" in texts(at)
+    at.session_state["compare_selected"] = [garbage.name, trained_runs.lead_gru.name,
+                                            trained_runs.lead_lstm.name]
+    at.run()
+    assert not at.exception, at.exception
+    assert "history unreadable" in texts(at)
+    assert chart(at, "compare_loss_chart")  # the readable run is still drawn
+
+
+def test_compare_and_listen_without_runs_say_what_to_do(env, tmp_path):
+    env(tmp_path / "no-runs-yet")
+    for path in (COMPARE, LISTEN):
+        at = page(path)
+        assert "No runs yet" in texts(at)
+        assert "Train" in texts(at)
+
+
+def test_compare_follows_a_running_run(env, runs_copy, trained_runs):
+    env(runs_copy)
+    status = runs_copy / trained_runs.lead_lstm.name / "status.json"
+    data = json.loads(status.read_text())
+    data.update(state="running", pid=os.getpid(), host=socket.gethostname())
+    status.write_text(json.dumps(data))
+    at = page(COMPARE)
+    at.session_state["compare_selected"] = [trained_runs.lead_lstm.name]
+    at.run()
+    assert not at.exception, at.exception
+    assert "refresh every" in texts(at)
+    assert chart(at, "compare_loss_chart")
+
+
+def write_synthetic_run(root: Path, i: int, epochs: int = 30) -> None:
+    """A run folder in core.runs' format: config.json, status.json, history.csv."""
+    cell = "lstm" if i % 2 else "gru"
+    run = root / f"20260101-{i:06d}-m1-lead-{cell}-2x{32 + i}-s{i}"
+    run.mkdir(parents=True)
+    config = {"model": 1, "cell": cell, "units": 32 + i, "layers": 1 + i % 3,
+              "dropout_layers": 1, "window": 32, "batch_size": 64, "epochs": epochs,
+              "learning_rate": 0.002, "seed": i, "part": "lead", "label": ""}
+    (run / "config.json").write_text(json.dumps({"run_id": run.name, "created": "2026-01-01",
+                                                 "config": config, "parameters": 1000 + i}))
+    (run / "status.json").write_text(json.dumps({"state": "finished", "epoch": epochs}))
+    with (run / "history.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["epoch", "accuracy", "loss", "val_loss", "val_accuracy", "seconds",
+                         "elapsed"])
+        for e in range(1, epochs + 1):
+            writer.writerow([e, 1 - 1 / (e + 1), 3 / e + i * 1e-3, 3.2 / e, 0.9 - 1 / (e + 2),
+                             1.0, float(e)])
+
+
+def test_compare_with_200_runs_renders_quickly(env, tmp_path, trained_runs):
+    runs = tmp_path / "many"
+    for i in range(200):
+        write_synthetic_run(runs, i)
+    env(tmp_path / "warm-up")  # imports (plotly, pandas, core) are not what is measured
+    page(COMPARE)
+    env(runs)
+    at = AppTest.from_file(COMPARE, default_timeout=90)
+    started = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    at.run()
+    again = time.perf_counter() - started
+    assert not at.exception, at.exception
+    assert len(at.dataframe[0].value) == 200
+    assert chart(at, "compare_loss_chart")  # the newest runs are plotted by default
+    print(f"\n200 runs: first render {first:.2f} s, rerun {again:.2f} s")
+    assert first < 6 and again < 3  # about 1 s and 0.2 s on 2 cores; generous for CI
+
+
+# --------------------------------------------------------------------------- Listen
+
+def test_listen_generates_greedy_and_temperature_side_by_side(env, runs_copy, trained_runs):
+    env(runs_copy)
+    at = page(LISTEN)
+    at.selectbox(key="listen_lead").set_value(trained_runs.lead_lstm.name)
+    at.selectbox(key="listen_accompaniment").set_value(trained_runs.accompaniment.name)
+    held_out = json.loads((trained_runs.lead_lstm / "config.json").read_text())
+    assert at.selectbox(key="listen_seed_piece").options == held_out["corpus"]["held_out"]
+    assert at.multiselect(key="listen_strategies").value == ["greedy", "temperature"]
+    assert at.slider(key="listen_temperature").value == 0.65
+    at.number_input(key="listen_steps").set_value(32)
+    at.button(key="listen_generate").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert len(at.get("audio")) == 2
+    svgs = [m.value for m in at.markdown if "<svg" in m.value]
+    assert len(svgs) == 2
+    assert len([c for c in charts(at) if "listen_roll" in c]) == 2
+    assert [s.value for s in at.subheader][:2] == ["greedy", "temperature t=0.65"]
+    metrics = [d.value for d in at.dataframe if "decoding" in d.value.columns][0]
+    assert metrics["decoding"].tolist() == ["greedy", "temperature t=0.65"]
+    assert "scale consistency" in metrics.columns
+    samples = sorted((runs_copy / trained_runs.lead_lstm.name / "samples").iterdir())
+    assert len(samples) == 2
+    for folder in samples:
+        files = json.loads((folder / "sample.json").read_text())["files"]
+        assert {"midi", "musicxml", "wav", "svg", "notes"} <= set(files)
+
+    # a fresh session reopens them from the run folder
+    again = page(LISTEN)
+    again.selectbox(key="listen_lead").set_value(trained_runs.lead_lstm.name)
+    again.run()
+    earlier = again.multiselect(key="listen_earlier")
+    assert len(earlier.options) == 2
+    earlier.set_value([str(samples[0])])
+    again.run()
+    again.button(key="listen_open").click()
+    again.run()
+    assert not again.exception, again.exception
+    assert len(again.get("audio")) == 1
+    assert any("<svg" in m.value for m in again.markdown)
+
+
+def test_listen_shows_run_errors_clearly(env, runs_copy, trained_runs):
+    env(runs_copy)
+    (runs_copy / trained_runs.lead_gru.name / "vocab.json").write_text("{broken")
+    at = page(LISTEN)
+    at.selectbox(key="listen_lead").set_value(trained_runs.lead_gru.name)
+    at.selectbox(key="listen_accompaniment").set_value("none")
+    at.button(key="listen_generate").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert at.error and "Cannot generate" in at.error[0].value
+    assert trained_runs.lead_gru.name in at.error[0].value
+
+
+def test_engraving_works_outside_the_main_thread(tmp_path, trained_runs):
+    """Streamlit runs pages in a script thread; Verovio must still find its fonts there."""
+    from music21 import note, stream
+
+    from core.rendering import render_svg, write_musicxml
+
+    score = stream.Score([stream.Part([note.Note("C4"), note.Note("E4")])])
+    xml = write_musicxml(score, tmp_path / "x.musicxml")
+    result = {}
+
+    def engrave():
+        try:
+            result["paths"] = render_svg(xml, tmp_path / "x.svg")
+        except Exception as exc:  # noqa: BLE001
+            result["error"] = exc
+    worker = threading.Thread(target=engrave)
+    worker.start()
+    worker.join()
+    assert "error" not in result, result.get("error")
+    assert "<svg" in result["paths"][0].read_text()
