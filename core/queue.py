@@ -8,29 +8,30 @@ run trains in a child process so a crash in one run cannot take the worker down 
 from __future__ import annotations
 
 import fcntl
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .runs import read_json, read_status, request_cancel, write_status
+from .runs import read_status, request_cancel, write_status
 
 LOCK = ".worker.lock"
 LOG = ".worker.log"
+REPO = Path(__file__).resolve().parents[1]  # where `python -m core` finds the package
 
 
 def queued_runs(runs_root: Path) -> list[Path]:
-    """Queued run directories, oldest first."""
+    """Queued run directories in the order they were queued."""
     found = []
     for run_dir in sorted(runs_root.iterdir()) if runs_root.exists() else []:
         if run_dir.is_dir() and (run_dir / "status.json").exists():
             try:
-                if read_status(run_dir).get("state") == "queued":
-                    found.append((read_json(run_dir / "config.json").get("created", ""), run_dir))
+                status = read_status(run_dir)
             except (OSError, ValueError):
                 continue
-    return [d for _, d in sorted(found)]
+            if status.get("state") == "queued":
+                found.append((status.get("queued_at", 0.0), run_dir.name, run_dir))
+    return [d for _, _, d in sorted(found)]
 
 
 def cancel(run_dir: Path) -> None:
@@ -62,7 +63,7 @@ def work(runs_root: Path, cache_dir: Path, idle_exit: float = 5.0) -> int:
                 continue
             run_dir = pending[0]
             subprocess.run(_core_command("train-run", str(run_dir), "--cache", str(cache_dir)),
-                           check=False)
+                           check=False, cwd=REPO)
             if read_status(run_dir).get("state") in ("queued", "running"):
                 write_status(run_dir, state="failed",
                              error="the training process exited without a final status")
@@ -90,6 +91,7 @@ def ensure_worker(runs_root: Path, cache_dir: Path) -> None:
         return
     runs_root.mkdir(parents=True, exist_ok=True)
     log = open(runs_root / LOG, "ab")
-    subprocess.Popen(_core_command("worker", "--runs", str(runs_root), "--cache", str(cache_dir)),
+    subprocess.Popen(_core_command("worker", "--runs", str(runs_root.resolve()),
+                                   "--cache", str(Path(cache_dir).resolve())),
                      stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                     start_new_session=True, cwd=os.getcwd())
+                     start_new_session=True, cwd=REPO)

@@ -72,7 +72,7 @@ def create_run(root: Path, config: TrainConfig, record: dict[str, Any]) -> Path:
         raise RunError(f"could not create a run directory under {root}")
     write_json(run_dir / "config.json", {"run_id": run_dir.name, "created": now_iso(),
                                          "config": config.to_dict(), **record})
-    write_status(run_dir, state="queued")
+    write_status(run_dir, state="queued", queued_at=time.time())  # the queue's order
     return run_dir
 
 

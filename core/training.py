@@ -100,10 +100,12 @@ def _recorder(run_dir: Path, config: TrainConfig, val: WindowSet, steps_per_epoc
             if batch % 20 == 0 or batch + 1 == steps_per_epoch:
                 write_status(run_dir, batch=batch + 1, batches=steps_per_epoch,
                              current_loss=float((logs or {}).get("loss", math.nan)))
-                if cancel_requested(run_dir):
-                    self.model.stop_training = True
+            if cancel_requested(run_dir):  # a stat() per batch: cancel stops within one
+                self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None):
+            if cancel_requested(run_dir):
+                return  # a cut-short epoch is not an epoch: the history keeps whole ones
             seconds = time.monotonic() - self.epoch_started
             row: dict[str, Any] = {"epoch": epoch + 1}
             row.update({k: float(v) for k, v in (logs or {}).items()

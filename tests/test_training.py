@@ -113,3 +113,10 @@ def test_killed_training_reads_as_killed_with_its_epochs(tmp_path, cache):
     assert status["state"] == "killed"
     assert len(read_history(run)) >= 2
     assert list_runs(tmp_path).set_index("run_id").loc[run.name, "state"] == "killed"
+
+
+def test_queue_takes_runs_in_the_order_they_were_queued(tmp_path, cache):
+    from core.queue import queued_runs
+
+    queued = [enqueue(TrainConfig(**{**TINY, "seed": s}), tmp_path, cache) for s in (3, 1, 2)]
+    assert queued_runs(tmp_path) == queued
