@@ -279,10 +279,13 @@ def hyperparameter_frame(runs: pd.DataFrame) -> pd.DataFrame:
     held, train = pd.to_numeric(held, errors="coerce"), pd.to_numeric(train, errors="coerce")
     frame["best loss"] = held.fillna(train)
     frame["loss_split"] = np.where(held.notna(), HELD_OUT, TRAIN)
-    frame = frame[frame["best loss"].notna() & (frame.get("state") != "broken")]
-    frame["cell"] = frame["cell"].map({"lstm": 0, "gru": 1})
+    if "state" in frame:
+        frame = frame[frame["state"] != "broken"]
+    frame = frame[frame["best loss"].notna()].copy()
+    frame["cell"] = frame["cell"].map({"lstm": 0, "gru": 1}) if "cell" in frame else math.nan
     for column in [*HYPERPARAMETERS, "model"]:
-        frame[column] = pd.to_numeric(frame.get(column), errors="coerce")
+        frame[column] = pd.to_numeric(frame[column], errors="coerce") if column in frame \
+            else math.nan
     return frame[columns].reset_index(drop=True)
 
 

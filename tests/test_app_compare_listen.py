@@ -136,6 +136,18 @@ def test_compare_broken_runs_show_as_broken(env, runs_copy, trained_runs):
     assert chart(at, "compare_loss_chart")  # the readable run is still drawn
 
 
+def test_compare_and_listen_with_only_a_broken_run(env, tmp_path):
+    runs = tmp_path / "runs"
+    (runs / "20260101-000000-bad").mkdir(parents=True)
+    (runs / "20260101-000000-bad" / "config.json").write_text("not json")
+    env(runs)
+    at = page(COMPARE)
+    assert at.dataframe[0].value["state"].tolist() == ["broken"]
+    assert "No run in the table has finished an epoch" in texts(at)
+    at = page(LISTEN)
+    assert "No run has saved weights yet" in texts(at)
+
+
 def test_compare_and_listen_without_runs_say_what_to_do(env, tmp_path):
     env(tmp_path / "no-runs-yet")
     for path in (COMPARE, LISTEN):

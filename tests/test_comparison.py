@@ -234,6 +234,14 @@ def test_hyperparameter_frame(runs: Path):
     assert cmp.hyperparameter_frame(list_runs(runs / "none")).empty
 
 
+def test_hyperparameter_frame_of_only_broken_runs_is_empty(tmp_path: Path):
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "config.json").write_text("[")
+    table = list_runs(tmp_path)
+    assert table["state"].tolist() == ["broken"]
+    assert cmp.hyperparameter_frame(table).empty
+
+
 def test_hyperparameter_frame_falls_back_to_training_loss(tmp_path: Path):
     write_run(tmp_path, "r", "epoch,loss\n1,2.0\n2,1.5\n")
     frame = cmp.hyperparameter_frame(list_runs(tmp_path))

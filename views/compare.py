@@ -54,6 +54,14 @@ def load_histories(run_ids: list[str]) -> tuple[dict[str, pd.DataFrame], dict[st
     return histories, errors
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _long(stamps: tuple, settings: pd.DataFrame) -> pd.DataFrame:
+    """The long table of the selected runs; `stamps` ((run_id, history mtime), ...) is the
+    cache key, so it is rebuilt only when a run writes an epoch or the selection changes."""
+    histories, _ = load_histories([run_id for run_id, _ in stamps])
+    return cmp.histories_long(histories, settings)
+
+
 # --------------------------------------------------------------------------- table
 
 def _metric_title(column: str) -> str:
@@ -138,6 +146,7 @@ def runs_table(runs: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- curves
 
+@st.cache_data(show_spinner=False, max_entries=64)
 def _figure(data: pd.DataFrame, x: str, x_title: str, y_title: str) -> go.Figure:
     """Runs overlaid, one colour each; training solid, held-out dashed; LSTM | GRU facets
     sharing the y axis so the two cells compare at a glance."""
@@ -167,8 +176,12 @@ def curves(selected: list[str], runs: pd.DataFrame, labels: dict[str, str],
     histories, errors = load_histories(selected)
     for run_id, message in errors.items():
         st.warning(f"{labels.get(run_id, run_id)}: history unreadable, no curves ({message})")
-    settings = runs.assign(cell=runs["cell"].fillna("?"))
-    long = cmp.histories_long(histories, settings)
+    columns = [c for c in ("run_id", "model", "part", "cell", "label") if c in runs.columns]
+    settings = runs[runs["run_id"].isin(histories)][columns]
+    settings = settings.assign(cell=settings["cell"].fillna("?") if "cell" in settings
+                               else "?")
+    root = runs_dir()
+    long = _long(tuple((r, cmp.file_stamp(root / r)) for r in histories), settings)
     if long.empty:
         st.info("The selected runs have no finished epoch yet: curves appear after the "
                 "first one.")
@@ -221,6 +234,9 @@ def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame,
         table.insert(0, "run", table["run_id"].map(labels))
         table = table.drop(columns=["run_id"] + (["label"] if not table["label"].fillna("")
                                                  .astype(str).str.strip().any() else []))
+        metrics = [c for c in table.columns if "loss" in c or "acc" in c]
+        table = table[["run", *metrics, *[c for c in table.columns
+                                          if c != "run" and c not in metrics]]]
         st.markdown(f"**{title}**")
         numbers = {c: st.column_config.NumberColumn(c, format="%.3f")
                    for c in table.columns if "loss" in c or "acc" in c}
@@ -242,9 +258,12 @@ def parallel_view(runs: pd.DataFrame) -> None:
         model = st.radio("Model", models, horizontal=True, key="compare_parallel_model",
                          help="Model 2's loss adds two heads: the models are not comparable")
         frame = frame[frame["model"] == model]
-    dims = []
+    dims, constant = [], []
     for column in cmp.HYPERPARAMETERS:
         values = frame[column]
+        if values.nunique(dropna=False) <= 1 and len(frame) > 1:
+            constant.append(f"{column.replace('_', ' ')} {values.iloc[0]:g}")
+            continue  # an axis with one value says nothing and squeezes the others
         dims.append(dict(label=column.replace("_", " "), values=values))
     dims.append(dict(label="cell", values=frame["cell"], tickvals=[0, 1],
                      ticktext=["LSTM", "GRU"], range=[-0.1, 1.1]))
@@ -258,7 +277,9 @@ def parallel_view(runs: pd.DataFrame) -> None:
     held = (frame["loss_split"] == cmp.HELD_OUT).all()
     st.caption(f"{len(frame)} runs of the table (filters apply). Best loss is the lowest "
                + ("held-out loss." if held else "held-out loss, or training loss for runs "
-                  "that held nothing out."))
+                  "that held nothing out.")
+               + (f" The same in every run: {', '.join(constant)}." if constant else "")
+               + " Drag along an axis to pick a range.")
 
 
 # --------------------------------------------------------------------------- page
