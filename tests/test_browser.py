@@ -1,0 +1,235 @@
+"""The dashboard in a real browser: `streamlit run app.py` as a server, Debian's Chromium
+driven by Playwright.
+
+One test, on the tiny runs of the `trained_runs` fixture (a private copy, since generating
+writes samples into the runs): on Compare it picks the lead LSTM and the lead GRU run in
+"Runs to plot" and checks that the curves chart shows both in its legend (and no other run);
+on Listen it picks the lead LSTM and the accompaniment run, presses Generate and checks that
+the <audio> players appear and that their WAVs download from the server.
+
+Screenshots go to test-artifacts/ (ignored by git): browser-compare.png and
+browser-listen.png on success, browser-failure.png plus the server's log (browser-server.log)
+when anything fails. Uses /usr/bin/chromium (scripts/setup.sh --tests installs it); Playwright's
+own browsers are never downloaded. About 40 s on 2 cores, most of it the trained_runs fixture
+and the first generation (TensorFlow import).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from core.comparison import run_labels
+from core.runs import list_runs
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+HEALTH_TIMEOUT = 60        # seconds for the server to answer /_stcore/health
+PAGE_TIMEOUT = 30_000      # ms: a page's first render, a chart after a selection
+GENERATE_TIMEOUT = 120_000  # ms: Generate (TensorFlow import, two decodings, FluidSynth)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200 and response.read().strip() == b"ok"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's whole process group, SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@pytest.fixture
+def server(trained_runs, runs_copy, tmp_path):
+    """The dashboard served on a free local port, over a private copy of the tiny runs;
+    yields (base URL, server log path). Always stopped afterwards."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (scripts/setup.sh --tests installs chromium)")
+    pytest.importorskip("playwright.sync_api")
+    cache = tmp_path / "cache"
+    shutil.copytree(trained_runs.cache, cache)
+    port = _free_port()
+    env = {**os.environ,
+           "MUSIC_RUNS_DIR": str(runs_copy),
+           "MUSIC_CACHE_DIR": str(cache),
+           "MUSIC_UPLOADS_DIR": str(tmp_path / "uploads"),
+           "TF_CPP_MIN_LOG_LEVEL": "2",
+           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + HEALTH_TIMEOUT
+        while not _healthy(f"{base}/_stcore/health"):
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n"
+                            + log_path.read_text(errors="replace")[-4000:])
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer /_stcore/health in {HEALTH_TIMEOUT} s:\n"
+                            + log_path.read_text(errors="replace")[-4000:])
+            time.sleep(0.25)
+        yield base, log_path
+    finally:
+        _stop(process)
+
+
+def _save_failure(page, log_path: Path) -> None:
+    """Screenshot and server log into test-artifacts/; never hides the original error."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        page.screenshot(path=str(ARTIFACTS / "browser-failure.png"), full_page=True,
+                        timeout=10_000)
+    except Exception as exc:  # noqa: BLE001 - the test's own failure matters more
+        print(f"no failure screenshot: {exc}")
+    try:
+        shutil.copyfile(log_path, ARTIFACTS / "browser-server.log")
+    except OSError as exc:
+        print(f"no server log copy: {exc}")
+
+
+def _open(page, title: str) -> None:
+    """Click a page's link in the sidebar navigation."""
+    page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+
+
+def _compare(page, base: str, plotted: list[str], others: list[str]) -> None:
+    from playwright.sync_api import expect
+
+    # Open the main page and navigate the way a user does (a cold server answers a deep
+    # link such as /compare with a "Page not found" dialog before st.navigation has run).
+    page.goto(base)
+    expect(page.get_by_test_id("stSidebarNavLink").first).to_be_visible(timeout=PAGE_TIMEOUT)
+    _open(page, "Compare")
+    expect(page.get_by_role("heading", name="Compare runs")).to_be_visible(timeout=PAGE_TIMEOUT)
+    picker = page.get_by_test_id("stMultiSelect").filter(has_text="Runs to plot")
+    expect(picker).to_be_visible()
+    # The page plots the newest runs by default: clear them, then choose exactly two.
+    clear = picker.get_by_role("button", name="Clear all")
+    if clear.count():
+        clear.click()
+    box = picker.get_by_role("combobox")
+    for label in plotted:
+        box.click()
+        box.fill(label)
+        expect(page.get_by_role("option", name=label)).to_be_visible()
+        box.press("Enter")
+        box.press("Escape")
+        expect(picker.get_by_text(label, exact=True)).to_be_visible()
+
+    chart = page.locator(".js-plotly-plot").first
+    expect(chart).to_be_visible(timeout=PAGE_TIMEOUT)
+    legend = chart.locator(".legendtext")
+    for label in plotted:
+        expect(legend.filter(has_text=label).first).to_be_visible(timeout=PAGE_TIMEOUT)
+    for label in others:
+        expect(legend.filter(has_text=label)).to_have_count(0)
+    # Streamlit scrolls inside its main container, so a full-page shot is the viewport:
+    # bring what matters into it first.
+    chart.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-compare.png"))
+
+
+def _choose(page, title: str, label: str) -> None:
+    """Pick `label` in the selectbox titled `title` (unless it is already chosen)."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_role("combobox", name=title, exact=True)
+    expect(box).to_be_visible(timeout=PAGE_TIMEOUT)
+    if box.input_value() != label:
+        box.click()
+        page.get_by_role("option", name=label, exact=True).click()
+    expect(box).to_have_value(label)
+
+
+def _listen(page, lead: str, accompaniment: str) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, "Listen")
+    expect(page.get_by_role("heading", name="Listen")).to_be_visible(timeout=PAGE_TIMEOUT)
+    _choose(page, "Lead run", lead)
+    _choose(page, "Accompaniment run", accompaniment)
+    generate = page.get_by_role("button", name="Generate")
+    expect(generate).to_be_enabled(timeout=PAGE_TIMEOUT)
+    generate.click()
+
+    audio = page.locator("audio")
+    error = page.get_by_test_id("stAlertContentError").or_(page.get_by_test_id("stException"))
+    # The page reports a failed generation with st.error: stop waiting as soon as one shows.
+    expect(audio.first.or_(error.first)).to_be_attached(timeout=GENERATE_TIMEOUT)
+    assert not error.count(), f"Generate failed: {error.first.inner_text()}"
+    sources = [a.evaluate("element => element.currentSrc || element.src")
+               for a in audio.all()]
+    assert sources and all(sources), f"an <audio> element has no src: {sources}"
+    for src in sources:
+        response = page.request.get(src)
+        assert response.status == 200, f"{src} answered {response.status}"
+        body = response.body()
+        assert len(body) > 10_000, f"{src} is only {len(body)} bytes"
+        assert body[:4] == b"RIFF" and body[8:12] == b"WAVE", f"{src} is not a WAV file"
+    audio.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "browser-listen.png"))
+
+
+def test_compare_curves_and_listen_audio_in_chromium(server, trained_runs):
+    from playwright.sync_api import sync_playwright
+
+    base, log_path = server
+    labels = run_labels(list_runs(trained_runs.runs))
+    name = {path: labels[path.name] for path in trained_runs.all}
+    plotted = [name[trained_runs.lead_lstm], name[trained_runs.lead_gru]]
+    others = [name[trained_runs.accompaniment], name[trained_runs.model2]]
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(PAGE_TIMEOUT)
+            try:
+                _compare(page, base, plotted, others)
+                _listen(page, name[trained_runs.lead_lstm], name[trained_runs.accompaniment])
+            except BaseException:
+                _save_failure(page, log_path)
+                raise
+        finally:
+            browser.close()
