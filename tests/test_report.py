@@ -1,0 +1,142 @@
+"""The defense report on real tiny runs: LSTM and GRU with two seeds each, a rendered sample
+and an evaluation, then report.html read back as text (and report.pdf where chromium is)."""
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from plotly.offline import get_plotlyjs
+
+from core.cli import main
+from core.config import TrainConfig
+from core.evaluation import evaluate, evaluation_folder
+from core.generation import Decoding, generate, list_samples
+from core.report import PDF_FILE, build_report, find_chromium, split_shared
+from core.runs import RunError
+from core.verdict import runs_table, train_seeds, verdict_table
+
+pytestmark = pytest.mark.slow  # every test but one reads runs trained for real
+
+TINY = dict(units=8, layers=1, epochs=2, window=8, max_pieces=6, batch_size=64)
+EVIL = '<script>alert("label")</script>'
+# A tag that fetches something when the page opens, with an http(s) address.
+REMOTE = re.compile(r"<(script|link|img|audio|source|iframe|video|embed)\b[^>]*"
+                    r"\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root, cache = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("cache")
+    lstm = train_seeds(TrainConfig(cell="lstm", label=EVIL, **TINY), 2, root, cache)
+    gru = train_seeds(TrainConfig(cell="gru", **TINY), 2, root, cache)
+    generate({"lead": lstm[0]}, 16, [Decoding("greedy")], render=True, cache_dir=cache)
+    evaluate({"lead": lstm[0]}, [Decoding("greedy")], 2, 8, 0, cache,
+             evaluation_folder(lstm[0]))
+    return {"root": root, "lstm": lstm, "gru": gru, "all": lstm + gru}
+
+
+@pytest.fixture(scope="module")
+def report(runs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    paths = build_report([r.name for r in runs["all"]], out, runs_root=runs["root"])
+    return {"out": out, "paths": paths, "html": paths["html"].read_text(encoding="utf-8")}
+
+
+def section(page: str, anchor: str) -> str:
+    start = page.index(f'<section id="{anchor}">')
+    return page[start:page.index("</section>", start)]
+
+
+def test_report_names_every_run_and_its_settings(runs, report):
+    page = report["html"]
+    assert report["paths"]["html"] == report["out"] / "report.html"
+    for run_dir in runs["all"]:
+        assert run_dir.name in section(page, "runs")
+    settings = section(page, "settings")
+    assert "seed" in settings and "dropout_rate" in settings and "bach-chorales" in settings
+    assert "held-out pieces" in settings and "tensorflow" in settings
+
+
+def test_table_2_holds_the_final_epoch_of_each_history(runs, report):
+    table = section(report["html"], "tables")
+    assert "Table 2" in table and "Table 3" not in table
+    for run_dir in runs["all"]:
+        final = pd.read_csv(run_dir / "history.csv").iloc[-1]
+        for column in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            assert f">{final[column]:.3f}<" in table
+
+
+def test_curves_embed_plotly_once_and_nothing_is_fetched(report):
+    page = report["html"]
+    assert page.count(get_plotlyjs()[:200]) == 1  # the library, inline, once
+    assert page.count("Plotly.newPlot") == 2  # Model 1: loss and accuracy
+    assert "LSTM" in section(page, "curves") and "GRU" in section(page, "curves")
+    assert not REMOTE.search(page)
+
+
+def test_verdict_sentence_is_that_of_the_selected_runs(runs, report):
+    expected = verdict_table(runs_table(runs["root"]))["sentence"].iloc[0]
+    assert "Welch" in expected
+    assert html.escape(expected) in section(report["html"], "verdict")
+
+
+def test_samples_are_copied_and_linked_relatively(report):
+    samples, out = section(report["html"], "samples"), report["out"]
+    sources = re.findall(r'<(?:img|audio)[^>]*\bsrc="([^"]+)"', samples)
+    assert any(s.endswith(".svg") for s in sources) and any(s.endswith(".wav") for s in sources)
+    assert "<audio" in samples and ".mid" in samples
+    for source in sources:
+        assert not Path(source).is_absolute() and (out / source).is_file()
+    metrics = section(report["html"], "metrics")
+    assert "overlapping area" in metrics and "pitch_class_entropy" in metrics
+
+
+def test_user_strings_are_escaped(report):
+    assert EVIL not in report["html"] and "<script>alert" not in report["html"]
+    assert "&lt;script&gt;alert(&quot;label&quot;)&lt;/script&gt;" in report["html"]
+
+
+def test_pdf_is_printed_where_chromium_is(report):
+    if find_chromium() is None:
+        assert "chromium" in report["paths"]["pdf_skipped"]
+        pytest.skip("chromium is not installed: no PDF to check")
+    assert report["paths"]["pdf"] == report["out"] / PDF_FILE
+    assert report["paths"]["pdf"].read_bytes()[:5] == b"%PDF-"
+
+
+def test_missing_chromium_skips_only_the_pdf(runs, tmp_path, monkeypatch):
+    (tmp_path / PDF_FILE).write_bytes(b"%PDF- of an earlier build")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    paths = build_report([runs["gru"][0]], tmp_path, pdf=True)
+    assert "chromium" in paths["pdf_skipped"] and paths["html"].is_file()
+    assert not (tmp_path / PDF_FILE).exists() and "files" not in paths  # GRU has no sample
+
+
+def test_chosen_samples_and_unknown_runs(runs, tmp_path):
+    sample_id = list_samples(runs["lstm"][0])[0]["sample_id"]
+    paths = build_report(runs["all"], tmp_path, pdf=False, sample_ids=[sample_id])
+    assert paths["pdf_skipped"] == "not asked for"
+    assert sample_id in paths["html"].read_text()
+    with pytest.raises(RunError, match="no sample"):
+        build_report(runs["all"], tmp_path, pdf=False, sample_ids=["nope"])
+    with pytest.raises(RunError, match="no run"):
+        build_report(["nope"], tmp_path, runs_root=runs["root"])
+
+
+def test_split_shared_keeps_what_differs_apart():
+    differing, shared = split_shared({"a": {"x": 1, "y": 2, "z": {"k": 1}},
+                                      "b": {"x": 1, "y": 3, "z": {"k": 1}}})
+    assert list(differing.columns) == ["run", "y"] and differing["y"].tolist() == [2, 3]
+    assert shared == {"x": 1, "z": {"k": 1}}
+
+
+def test_cli_report_prints_the_paths(runs, tmp_path, capsys):
+    out = tmp_path / "cli"
+    assert main(["report", "--runs", str(runs["root"]), "--run", runs["lstm"][1].name,
+                 "--run", str(runs["gru"][1]), "--out", str(out), "--no-pdf"]) == 0
+    printed = capsys.readouterr().out
+    assert f"html: {out / 'report.html'}" in printed and "pdf_skipped" in printed
+    assert main(["report", "--runs", str(runs["root"]), "--run", "nope",
+                 "--out", str(out)]) == 2
