@@ -166,6 +166,15 @@ def cmd_runs(args) -> None:
     print(frame[columns].to_string(index=False) if len(frame) else "no runs yet")
 
 
+def cmd_report(args) -> None:
+    from .report import DEFAULT_TITLE, build_report
+
+    paths = build_report(args.run, args.out, title=args.title or DEFAULT_TITLE,
+                         pdf=args.pdf, samples_per_run=args.samples, runs_root=args.runs)
+    for kind, value in paths.items():
+        print(f"{kind}: {value}")
+
+
 def cmd_bench(args) -> None:
     from .bench import format_table, run_all
 
@@ -245,6 +254,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("runs", help="list runs with settings and metrics")
     p.add_argument("--runs", type=Path, default=Path("runs"))
     p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("report", help="self-contained HTML (+ PDF) report of chosen runs")
+    p.add_argument("--run", action="append", required=True,
+                   help="run id under --runs, or a run directory (repeatable)")
+    p.add_argument("--out", type=Path, required=True, help="folder for report.html and files")
+    p.add_argument("--title", help="report title")
+    p.add_argument("--samples", type=int, default=2, help="latest samples shown per run")
+    p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True,
+                   help="also print report.pdf with chromium when installed")
+    p.add_argument("--runs", type=Path, default=Path("runs"))
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("bench", help="speed and memory figures (several minutes)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, to check it runs")
