@@ -48,8 +48,10 @@ def _fresh_part(source: stream.Part, name: str, length: float) -> stream.Part:
     part; padding, so both staves end on the same bar and engrave as one system.
     """
     part = stream.Part(id=name)
-    part.partName = name
-    part.insert(0, instrument.Piano())
+    piano = instrument.Piano()  # the piano's own name would label later systems "Pno."
+    piano.partName, piano.partAbbreviation = name, name[:4] + "."
+    part.partName, part.partAbbreviation = name, piano.partAbbreviation
+    part.insert(0, piano)
     part.insert(0, meter.TimeSignature("4/4"))
     flat = source.flatten()
     for element in flat.notesAndRests:
