@@ -25,6 +25,7 @@ REFRESH_SECONDS = 3
 CELL_ORDER = ["lstm", "gru", "?"]
 SPLIT_DASH = {cmp.TRAIN: "solid", cmp.HELD_OUT: "dash"}
 DEFAULT_PLOTTED = 4
+RUN_COLOURS = px.colors.qualitative.D3 + px.colors.qualitative.Dark24
 
 SETTINGS_SHOWN = ["run", "state", "model", "part", "cell", "layers", "units", "dropout_layers",
                   "window", "batch_size", "learning_rate", "epochs", "epochs_done", "params"]
@@ -131,7 +132,8 @@ def runs_table(runs: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     sort_by = cols[4].selectbox("Sort by", sortable, index=default_sort, key="compare_sort")
     descending = cols[5].toggle("Desc.", value=True, key="compare_desc")
     filtered = cmp.filter_runs(runs, **choices)
-    shown = shown.loc[filtered.index].sort_values(sort_by, ascending=not descending,
+    keys = [sort_by] + (["run_id"] if sort_by != "run_id" else [])
+    shown = shown.loc[filtered.index].sort_values(keys, ascending=not descending,
                                                   na_position="last", kind="stable")
     st.session_state[TABLE_IDS] = shown["run_id"].tolist()
     broken = int((filtered["state"] == "broken").sum()) if "state" in filtered else 0
@@ -153,6 +155,7 @@ def _figure(data: pd.DataFrame, x: str, x_title: str, y_title: str) -> go.Figure
     cells = [c for c in CELL_ORDER if c in set(data["cell"])]
     few_points = data.groupby(["run", "metric", "split"]).size().max() <= 30
     fig = px.line(data.sort_values(["run", "split", x]), x=x, y="value", color="run",
+                  color_discrete_sequence=RUN_COLOURS,
                   line_dash="split", line_dash_map=SPLIT_DASH, facet_col="cell",
                   markers=bool(few_points),
                   category_orders={"cell": cells, "split": list(cmp.SPLITS)},
@@ -204,7 +207,9 @@ def curves(selected: list[str], runs: pd.DataFrame, labels: dict[str, str],
 
     loss = long[long["metric"] == "loss"]
     if len(loss):
-        st.markdown("**Loss** (Model 2: pitch + duration heads)")
+        both = " (Model 2: pitch + duration heads)" if "model" in loss and \
+            (loss["model"] == 2).any() else ""
+        st.markdown(f"**Loss**{both}")
         st.plotly_chart(_figure(loss, x, x_title, "loss"), key="compare_loss_chart")
     accuracy = long[long["metric"] == "accuracy"]
     if len(accuracy):
@@ -269,11 +274,12 @@ def parallel_view(runs: pd.DataFrame) -> None:
                      ticktext=["LSTM", "GRU"], range=[-0.1, 1.1]))
     dims.append(dict(label="best loss", values=frame["best loss"]))
     fig = go.Figure(go.Parcoords(line=dict(color=frame["best loss"], colorscale="Viridis_r",
-                                           showscale=True,
+                                           cmin=frame["best loss"].min(),
+                                           cmax=frame["best loss"].max(), showscale=True,
                                            colorbar=dict(title="best loss")),
                                  dimensions=dims))
     fig.update_layout(height=380, margin=dict(l=60, r=40, t=50, b=20))
-    st.plotly_chart(fig, key="compare_parallel_chart")
+    st.plotly_chart(fig, key="compare_parallel_chart", theme=None)
     held = (frame["loss_split"] == cmp.HELD_OUT).all()
     st.caption(f"{len(frame)} runs of the table (filters apply). Best loss is the lowest "
                + ("held-out loss." if held else "held-out loss, or training loss for runs "
