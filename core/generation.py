@@ -349,21 +349,35 @@ def _save_sample(infos, symbols, decoding, seed, source, steps, render) -> Sampl
     folder = first.path / "samples" / sample_id
     folder.mkdir(parents=True)
     sample = Sample(sample_id, folder, decoding, symbols, seed_quarters)
+    render_error = ""
     if render:
-        from .rendering import combine_parts, render_all
-
-        parts = {p: part_stream(infos[p].config, s) for p, s in symbols.items()}
-        score = combine_parts(parts.get("lead") or parts["accompaniment"],
-                              parts.get("accompaniment") if "lead" in parts else None)
-        sample.files = {k: Path(v).name for k, v in render_all(score, folder, "piece").items()}
+        render_error = _render(infos, symbols, sample)
     write_json(folder / "sample.json", {
         "sample_id": sample_id, "created": now_iso(), "seed": seed, "seed_source": source,
         "steps": steps, "decoding": asdict(decoding),
         "runs": {p: i.run_id for p, i in infos.items()},
         "chord_modes": {p: i.config.chord_mode for p, i in infos.items()},
         "models": {p: i.config.model for p, i in infos.items()},
-        "seed_quarters": seed_quarters, "symbols": symbols, "files": sample.files})
+        "seed_quarters": seed_quarters, "symbols": symbols, "files": sample.files,
+        "render_error": render_error})
     return sample
+
+
+def _render(infos, symbols, sample: Sample) -> str:
+    """Score, MIDI, MusicXML, SVG and WAV of a sample; "" or why some could not be made.
+    A missing synthesiser costs only the audio: the sample is still saved and listed."""
+    from .rendering import RenderError, combine_parts, output_names, render_all
+
+    parts = {p: part_stream(infos[p].config, s) for p, s in symbols.items()}
+    score = combine_parts(parts.get("lead") or parts["accompaniment"],
+                          parts.get("accompaniment") if "lead" in parts else None)
+    try:
+        sample.files = {k: Path(v).name for k, v in render_all(score, sample.folder, "piece").items()}
+        return ""
+    except RenderError as exc:
+        sample.files = {k: name for k, name in output_names("piece").items()
+                        if (sample.folder / name).exists()}
+        return str(exc)
 
 
 def list_samples(run_dir: Path | str) -> list[dict[str, Any]]:

@@ -246,12 +246,17 @@ def render_all(score: stream.Score, folder: Path | str, stem: str) -> dict[str, 
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "midi": write_midi(score, folder / f"{stem}.mid"),
-        "musicxml": write_musicxml(score, folder / f"{stem}.musicxml"),
-    }
-    paths["svg"] = render_svg(paths["musicxml"], folder / f"{stem}.svg")[0]
-    paths["notes"] = folder / f"{stem}_notes.csv"
+    names = output_names(stem)
+    paths = {"midi": write_midi(score, folder / names["midi"]),
+             "musicxml": write_musicxml(score, folder / names["musicxml"])}
+    paths["svg"] = render_svg(paths["musicxml"], folder / names["svg"])[0]
+    paths["notes"] = folder / names["notes"]
     note_table(score).to_csv(paths["notes"], index=False)
-    paths["wav"] = render_wav(paths["midi"], folder / f"{stem}.wav")
+    paths["wav"] = render_wav(paths["midi"], folder / names["wav"])
     return paths
+
+
+def output_names(stem: str) -> dict[str, str]:
+    """The file name of each output of `render_all`, by kind."""
+    return {"midi": f"{stem}.mid", "musicxml": f"{stem}.musicxml", "svg": f"{stem}.svg",
+            "notes": f"{stem}_notes.csv", "wav": f"{stem}.wav"}

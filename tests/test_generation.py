@@ -126,3 +126,17 @@ def test_beam_search_returns_a_continuation(runs):
     sample = generate({"lead": runs["lead"]}, 6, [Decoding("beam", beam_width=3)],
                       cache_dir=runs["cache"], render=False)[0]
     assert len(sample.symbols["lead"]["steps"]) == 8 + 6
+
+
+def test_missing_synthesiser_costs_only_the_audio(runs, monkeypatch):
+    import core.rendering
+
+    def no_fluidsynth(*args, **kwargs):
+        raise core.rendering.RenderError("fluidsynth is not installed")
+
+    monkeypatch.setattr(core.rendering, "render_wav", no_fluidsynth)
+    sample = generate({"lead": runs["lead"]}, 8, [Decoding()], cache_dir=runs["cache"])[0]
+    saved = json.loads((sample.folder / "sample.json").read_text())
+    assert "fluidsynth" in saved["render_error"]
+    assert set(saved["files"]) == {"midi", "musicxml", "svg", "notes"}
+    assert any(s["sample_id"] == sample.sample_id for s in list_samples(runs["lead"]))
