@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import base64
-import csv
 import json
 import os
 import socket
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from scripts.synthetic_runs import write_synthetic_run
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARE = str(ROOT / "views" / "compare.py")
@@ -170,45 +170,19 @@ def test_compare_follows_a_running_run(env, runs_copy, trained_runs):
     assert chart(at, "compare_loss_chart")
 
 
-def write_synthetic_run(root: Path, i: int, epochs: int = 30) -> None:
-    """A run folder in core.runs' format: config.json, status.json, history.csv."""
-    cell = "lstm" if i % 2 else "gru"
-    run = root / f"20260101-{i:06d}-m1-lead-{cell}-2x{32 + i}-s{i}"
-    run.mkdir(parents=True)
-    config = {"model": 1, "cell": cell, "units": 32 + i, "layers": 1 + i % 3,
-              "dropout_layers": 1, "window": 32, "batch_size": 64, "epochs": epochs,
-              "learning_rate": 0.002, "seed": i, "part": "lead", "label": ""}
-    (run / "config.json").write_text(json.dumps({"run_id": run.name, "created": "2026-01-01",
-                                                 "config": config, "parameters": 1000 + i}))
-    (run / "status.json").write_text(json.dumps({"state": "finished", "epoch": epochs}))
-    with (run / "history.csv").open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["epoch", "accuracy", "loss", "val_loss", "val_accuracy", "seconds",
-                         "elapsed"])
-        for e in range(1, epochs + 1):
-            writer.writerow([e, 1 - 1 / (e + 1), 3 / e + i * 1e-3, 3.2 / e, 0.9 - 1 / (e + 2),
-                             1.0, float(e)])
-
-
-def test_compare_with_200_runs_renders_quickly(env, tmp_path, trained_runs):
+def test_compare_with_200_runs_renders(env, tmp_path, trained_runs):
+    """Hundreds of runs still give a whole page; its speed is a `python -m core bench`
+    figure (scripts/time_compare_page.py), not an assertion here."""
     runs = tmp_path / "many"
     for i in range(200):
         write_synthetic_run(runs, i)
-    env(tmp_path / "warm-up")  # imports (plotly, pandas, core) are not what is measured
-    page(COMPARE)
     env(runs)
     at = AppTest.from_file(COMPARE, default_timeout=90)
-    started = time.perf_counter()
     at.run()
-    first = time.perf_counter() - started
-    started = time.perf_counter()
     at.run()
-    again = time.perf_counter() - started
     assert not at.exception, at.exception
     assert len(at.dataframe[0].value) == 200
     assert chart(at, "compare_loss_chart")  # the newest runs are plotted by default
-    print(f"\n200 runs: first render {first:.2f} s, rerun {again:.2f} s")
-    assert first < 6 and again < 3  # about 1 s and 0.2 s on 2 cores; generous for CI
 
 
 # --------------------------------------------------------------------------- Listen
