@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .comparison import split_metric
 from .config import ConfigError, TrainConfig
 from .corpus import Corpus
 from .runs import list_runs, read_history, read_json
@@ -183,6 +184,38 @@ def curve_bands(run_dirs: Iterable[Path | str], columns: Sequence[str] | None = 
     bands.columns = [f"{m}_{s}" for m, s in bands.columns]
     bands.insert(0, "seeds", data.groupby("epoch").size())
     return bands.reset_index()
+
+
+SPREADS = ("minmax", "std")
+BAND_COLUMNS = ("epoch", "seeds", "metric", "split", "mean", "low", "high")
+
+
+def bands_long(bands: pd.DataFrame, spread: str = "minmax") -> pd.DataFrame:
+    """curve_bands output as long rows (epoch, seeds, metric, split, mean, low, high), the
+    way core.comparison names metrics and splits, ready to draw a mean line inside a band.
+
+    spread "minmax": the band runs from the lowest to the highest seed; "std": mean -/+ one
+    sample standard deviation (zero width where a single run reached the epoch).
+    """
+    if spread not in SPREADS:
+        raise ValueError(f"spread must be one of {SPREADS}, got {spread!r}")
+    columns = [c[: -len("_mean")] for c in bands.columns if c.endswith("_mean")]
+    rows = []
+    for column in columns:
+        mean = bands[f"{column}_mean"]
+        if spread == "std":
+            std = bands[f"{column}_std"].fillna(0.0)
+            low, high = mean - std, mean + std
+        else:
+            low, high = bands[f"{column}_min"], bands[f"{column}_max"]
+        split, metric = split_metric(column)
+        rows.append(pd.DataFrame({"epoch": bands["epoch"], "seeds": bands["seeds"],
+                                  "metric": metric, "split": split, "mean": mean,
+                                  "low": low, "high": high}))
+    if not rows:
+        return pd.DataFrame(columns=list(BAND_COLUMNS))
+    long = pd.concat(rows, ignore_index=True).dropna(subset=["mean"])
+    return long.astype({"epoch": int, "seeds": int}).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- statistics

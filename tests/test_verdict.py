@@ -9,10 +9,10 @@ import pytest
 from core.config import ConfigError, TrainConfig
 from core.runs import list_runs
 from core.training import corpus_for
-from core.verdict import (GRU_BETTER, LSTM_BETTER, TOO_FEW, WITHIN_NOISE, curve_bands,
-                          fair_pair, group_runs, matched_gru_units, parameter_count,
-                          regularized_beta, runs_table, seed_configs, student_t_cdf,
-                          t_quantile, train_seeds, verdict_table, welch)
+from core.verdict import (BAND_COLUMNS, GRU_BETTER, LSTM_BETTER, TOO_FEW, WITHIN_NOISE,
+                          bands_long, curve_bands, fair_pair, group_runs, matched_gru_units,
+                          parameter_count, regularized_beta, runs_table, seed_configs,
+                          student_t_cdf, t_quantile, train_seeds, verdict_table, welch)
 
 TINY = dict(units=8, layers=1, epochs=1, window=8, max_pieces=6, batch_size=64)
 
@@ -194,6 +194,26 @@ def test_curve_bands_spread_across_seeds(tmp_path):
     assert (bands.loc[2, "loss_min"], bands.loc[2, "loss_max"]) == pytest.approx((1.1, 3.1))
     assert {"accuracy_mean", "val_accuracy_max"} <= set(bands.columns)
     assert "seconds_mean" not in bands
+
+
+def test_bands_long_min_max_and_std(tmp_path):
+    runs = [write_run(tmp_path, f"r{i}", losses) for i, losses in
+            enumerate([[2.0, 1.0, 0.5], [3.0, 2.0], [4.0, 3.0]])]
+    bands = curve_bands(runs)
+    wide = bands_long(bands).set_index(["metric", "split", "epoch"])
+    held = wide.loc[("loss", "held-out")]
+    assert list(held["seeds"]) == [3, 3, 1]
+    assert (held.loc[1, "low"], held.loc[1, "mean"], held.loc[1, "high"]) == \
+        pytest.approx((2.0, 3.0, 4.0))
+    assert held.loc[3, "low"] == held.loc[3, "high"] == pytest.approx(0.5)
+    assert ("accuracy", "train") in {k[:2] for k in wide.index}
+    std = bands_long(bands, "std").set_index(["metric", "split", "epoch"])
+    assert (std.loc[("loss", "held-out", 1), "low"],
+            std.loc[("loss", "held-out", 1), "high"]) == pytest.approx((2.0, 4.0))
+    assert std.loc[("loss", "held-out", 3), "high"] == pytest.approx(0.5)  # one seed
+    with pytest.raises(ValueError):
+        bands_long(bands, "iqr")
+    assert list(bands_long(curve_bands([])).columns) == list(BAND_COLUMNS)
 
 
 # --------------------------------------------------------------------------- end to end
