@@ -1,8 +1,9 @@
 """Shared UI helpers for every page: where the files are, cached loaders, the corpus choice.
 
 Pages import from here so that every page reads the same folders (overridable with the
-environment variables MUSIC_RUNS_DIR / MUSIC_CACHE_DIR / MUSIC_UPLOADS_DIR, which the tests
-point at temporary folders) and sees the same corpus selection (kept in st.session_state).
+environment variables MUSIC_RUNS_DIR / MUSIC_CACHE_DIR / MUSIC_UPLOADS_DIR / MUSIC_REPORTS_DIR,
+which the tests point at temporary folders) and sees the same corpus selection (kept in
+st.session_state).
 Loaders are cached with a key built from file modification times, so they are cheap on every
 rerun yet refresh as soon as a background training run writes a new epoch.
 """
@@ -42,6 +43,12 @@ def runs_dir() -> Path:
 def cache_dir() -> Path:
     """The corpus cache (MUSIC_CACHE_DIR, default `cache`), shared with the worker."""
     return _env_dir("MUSIC_CACHE_DIR", "cache")
+
+
+def reports_dir() -> Path:
+    """Where defense reports are written (MUSIC_REPORTS_DIR, default `reports`), one
+    folder per report."""
+    return _env_dir("MUSIC_REPORTS_DIR", "reports")
 
 
 def uploads_dir() -> Path:
