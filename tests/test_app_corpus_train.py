@@ -8,6 +8,7 @@ a minute even though one test trains a real (tiny) run through the background wo
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -173,9 +174,9 @@ def test_runs_table_is_cached_on_mtimes_and_refreshes(dirs):
     assert list(common.load_runs_table()["state"]) == ["cancelled"]
 
 
-def test_runs_table_with_200_runs_stays_fast(dirs):
+def test_runs_table_with_200_runs_is_cached_and_refreshed_on_change(dirs):
+    """Speed is a `python -m core bench` figure; here: cached reads still see new files."""
     import json
-    import time
 
     from views import common
     for i in range(200):
@@ -184,14 +185,14 @@ def test_runs_table_with_200_runs_stays_fast(dirs):
         (run / "config.json").write_text(json.dumps({"config": {"units": i}, "created": "x"}))
         (run / "status.json").write_text(json.dumps({"state": "finished"}))
         (run / "history.csv").write_text("epoch,loss\n1,2.0\n2,1.5\n")
-    started = time.perf_counter()
     table = common.load_runs_table()
-    first = time.perf_counter() - started
-    started = time.perf_counter()
     assert common.load_runs_table().equals(table)
-    again = time.perf_counter() - started
     assert len(table) == 200 and set(table["state"]) == {"finished"}
-    assert first < 2.0 and again < 0.2, (first, again)
+    status = dirs["runs"] / "run-007" / "status.json"
+    status.write_text(json.dumps({"state": "failed", "error": "boom"}))
+    os.utime(status, (time.time() + 5, time.time() + 5))
+    refreshed = common.load_runs_table().set_index("run_id")
+    assert refreshed.loc["run-007", "state"] == "failed"
 
 
 def test_corpus_settings_are_train_config_fields(dirs):
