@@ -413,3 +413,46 @@ def conditioning_comparison(unconditioned: Mapping[str, Path | str],
                      "consonance_measured": int(pieces["consonance"].notna().sum()),
                      "best_val_loss": best_held_out_loss(accompaniment.path)})
     return pd.DataFrame(rows)
+
+
+def describe_conditioning(table: pd.DataFrame) -> str:
+    """One sentence read off a conditioning_comparison table: which pair is more consonant
+    and which accompaniment has the lower best held-out loss, with the numbers; a gap smaller
+    than the spread between pieces (the larger consonance std) is said to be one."""
+    rows = {row["pair"]: row for row in table.to_dict("records")}
+    if not {"unconditioned", "conditioned"} <= set(rows):
+        raise ValueError("the table needs an 'unconditioned' and a 'conditioned' row")
+    plain, cond = rows["unconditioned"], rows["conditioned"]
+
+    def number(row: Mapping[str, Any], key: str) -> float:
+        try:
+            return float(row.get(key))
+        except (TypeError, ValueError):
+            return float("nan")
+
+    u, c = number(plain, "consonance_mean"), number(cond, "consonance_mean")
+    if u != u or c != c:
+        missing = " and ".join(n for n, v in (("unconditioned", u), ("conditioned", c)) if v != v)
+        consonance = (f"Consonance could not be measured for the {missing} pair (no lead onset "
+                      "over a sounding accompaniment)")
+    elif abs(u - c) < 5e-4:
+        consonance = f"Both pairs are equally consonant ({u:.3f})"
+    else:
+        better, high, low = ("conditioned", c, u) if c > u else ("unconditioned", u, c)
+        consonance = (f"The {better} pair is more consonant ({high:.3f} vs {low:.3f} of lead "
+                      "onsets consonant with the accompaniment")
+        spreads = [s for s in (number(plain, "consonance_std"), number(cond, "consonance_std"))
+                   if s == s]
+        if spreads and high - low < max(spreads):
+            consonance += f", a gap smaller than the spread between pieces (std {max(spreads):.3f})"
+        consonance += ")"
+    u, c = number(plain, "best_val_loss"), number(cond, "best_val_loss")
+    if u != u or c != c:
+        loss = "held-out losses cannot be compared (a run held nothing out)"
+    elif abs(u - c) < 5e-4:
+        loss = f"both accompaniments reach the same best held-out loss ({u:.3f})"
+    else:
+        better, low, high = ("conditioned", c, u) if c < u else ("unconditioned", u, c)
+        loss = (f"the {better} accompaniment has the lower best held-out loss "
+                f"({low:.3f} vs {high:.3f})")
+    return f"{consonance}; {loss}."

@@ -145,3 +145,30 @@ def test_cli_prints_the_comparison_and_the_folder(runs, capsys):
     assert f"CSV files in {folder}" in out
     assert {"generated", "reference", "comparison", "conditioning"} <= set(read_evaluation(folder))
     assert main(["evaluate", "--cache", str(runs["cache"])]) == 2
+
+
+def _pairs(u_mean, u_std, u_loss, c_mean, c_std, c_loss):
+    return pd.DataFrame([{"pair": "unconditioned", "consonance_mean": u_mean,
+                          "consonance_std": u_std, "best_val_loss": u_loss},
+                         {"pair": "conditioned", "consonance_mean": c_mean,
+                          "consonance_std": c_std, "best_val_loss": c_loss}])
+
+
+def test_describe_conditioning_reads_the_numbers():
+    from core.evaluation import describe_conditioning
+
+    text = describe_conditioning(_pairs(0.60, 0.01, 2.5, 0.75, 0.02, 2.1))
+    assert text.startswith("The conditioned pair is more consonant (0.750 vs 0.600")
+    assert "the conditioned accompaniment has the lower best held-out loss (2.100 vs 2.500)" in text
+    assert "spread" not in text
+    text = describe_conditioning(_pairs(0.70, 0.20, 1.9, 0.65, 0.10, 2.0))
+    assert text.startswith("The unconditioned pair is more consonant (0.700 vs 0.650")
+    assert "smaller than the spread between pieces (std 0.200)" in text
+    assert "the unconditioned accompaniment has the lower best held-out loss (1.900 vs 2.000)" in text
+    text = describe_conditioning(_pairs(math.nan, math.nan, math.nan, 0.5, 0.1, 2.0))
+    assert "could not be measured for the unconditioned pair" in text
+    assert "cannot be compared" in text
+    assert describe_conditioning(_pairs(0.5, 0, 2.0, 0.5, 0, 2.0)).startswith(
+        "Both pairs are equally consonant (0.500); both accompaniments reach the same")
+    with pytest.raises(ValueError):
+        describe_conditioning(_pairs(0.5, 0, 2.0, 0.5, 0, 2.0).iloc[:1])
