@@ -440,12 +440,11 @@ def describe_conditioning(table: pd.DataFrame) -> str:
     else:
         better, high, low = ("conditioned", c, u) if c > u else ("unconditioned", u, c)
         consonance = (f"The {better} pair is more consonant ({high:.3f} vs {low:.3f} of lead "
-                      "onsets consonant with the accompaniment")
+                      "onsets consonant with the accompaniment)")
         spreads = [s for s in (number(plain, "consonance_std"), number(cond, "consonance_std"))
                    if s == s]
         if spreads and high - low < max(spreads):
             consonance += f", a gap smaller than the spread between pieces (std {max(spreads):.3f})"
-        consonance += ")"
     u, c = number(plain, "best_val_loss"), number(cond, "best_val_loss")
     if u != u or c != c:
         loss = "held-out losses cannot be compared (a run held nothing out)"
