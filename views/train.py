@@ -4,6 +4,11 @@ watch them train in the background.
 Submitting only checks the settings against the corpus and records the run (state "queued",
 core.training.enqueue); a detached worker process (core.queue.ensure_worker) trains queued
 runs one at a time, so a page reload or closing the browser never stops a run.
+
+For evidence rather than anecdotes the form queues k seeds of a setting
+(core.verdict.enqueue_seeds), and "Fair LSTM vs GRU" plans the three settings a verdict
+needs (core.verdict.fair_pair: LSTM at u units, GRU at u units, GRU at the LSTM's parameter
+count), shows the matched width and parameter counts, and queues them when confirmed.
 """
 from __future__ import annotations
 
@@ -14,19 +19,37 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.config import CELLS, OBJECTIVES, PARTS, ConfigError, TrainConfig, thesis_runs
+from core.config import (CELLS, INPUT_ENCODINGS, OBJECTIVES, PARTS, ConfigError, TrainConfig,
+                         thesis_runs)
 from core.corpus import CorpusError
 from core.queue import cancel, ensure_worker, queued_runs, worker_running
 from core.runs import read_history, read_status
 from core.training import enqueue
+from core.verdict import enqueue_seeds, fair_pair, parameter_count
 from views import common
 
 ACTIVE = ("queued", "running")
 ERROR_KEY = "train_form_error"      # (field, message) of the last refused submit
 NOTICE_KEY = "train_notice"         # ("success" | "error", message) after a submit/preset
+FAIR_KEY = "train_fair_plan"        # the planned fair comparison, shown until queued/discarded
+QUEUE_BUTTON = "Queue this run"
+FAIR_BUTTON = "Fair LSTM vs GRU…"
+FAIR_SEEDS = 3                      # seeds per setting the fair comparison offers by default
 MODEL_LABELS = {1: "Model 1 — one token per 16th note", 2: "Model 2 — pitch + duration streams"}
 OBJECTIVE_LABELS = {"window": "window → next symbol (thesis)",
                     "sequence": "whole sequence (fast)"}
+OBJECTIVE_HELP = ("'window' trains on every window of n symbols, predicting symbol n+1 (the "
+                  "thesis). 'sequence' predicts every next symbol of non-overlapping windows: "
+                  "n times fewer samples, much faster.")
+ENCODING_LABELS = {"lookup": "lookup (fast, same network)", "onehot": "one-hot (thesis)"}
+ENCODING_HELP = ("How Model 1 feeds a symbol to the first recurrent layer. 'one-hot' builds "
+                 "the thesis's one-hot vector and multiplies it by the input weights; 'lookup' "
+                 "reads the matching row of those weights directly: the same network and "
+                 "parameter count without multiplying zeros, so it trains faster. Model 2 "
+                 "always uses its embeddings.")
+SEEDS_HELP = ("k > 1 queues the same setting k times with seeds s, s+1, …, s+k-1 (labelled "
+              "'seed i of k'); Compare draws them as one mean curve with a spread band. A "
+              "verdict needs at least 2 seeds per side, 3 is better.")
 STATE_ICONS = {"queued": "⏳", "running": "▶️", "finished": "✅", "failed": "❌",
                "cancelled": "⏹️", "killed": "💀", "broken": "⚠️"}
 
@@ -38,19 +61,24 @@ def field_error(name: str) -> None:
         st.error(error[1], icon="⚠️")
 
 
-def queue_runs(configs: list[TrainConfig]) -> list[Path]:
-    """Enqueue each configuration on the selected corpus, then make sure a worker runs.
-    A ConfigError / CorpusError stops at the first refused run (runs before it stay queued)."""
+def queue_runs(configs: list[TrainConfig], seeds: int = 1) -> list[Path]:
+    """Enqueue each configuration on the selected corpus (`seeds` > 1: that many seeds of it,
+    core.verdict.enqueue_seeds), then make sure a worker runs. A ConfigError / CorpusError
+    stops at the first refused run (runs before it stay queued)."""
     queued = []
     for config in configs:
-        queued.append(enqueue(config, common.runs_dir(), common.cache_dir()))
+        if seeds > 1:
+            queued.extend(enqueue_seeds(config, seeds, common.runs_dir(), common.cache_dir()))
+        else:
+            queued.append(enqueue(config, common.runs_dir(), common.cache_dir()))
     if queued:
         ensure_worker(common.runs_dir(), common.cache_dir())
     return queued
 
 
-def train_form(defaults: TrainConfig) -> TrainConfig | None:
-    """The form; returns the configuration when submitted (not yet validated)."""
+def train_form(defaults: TrainConfig) -> tuple[str, TrainConfig, int] | None:
+    """The form; when submitted returns (button, configuration not yet validated, seeds):
+    button is "queue" or "fair"."""
     with st.form("train_form"):
         c1, c2, c3 = st.columns(3)
         with c1:
@@ -60,13 +88,18 @@ def train_form(defaults: TrainConfig) -> TrainConfig | None:
             part = st.selectbox("Part", PARTS, key="tf_part")
             field_error("part")
             objective = st.selectbox("Objective", OBJECTIVES, format_func=OBJECTIVE_LABELS.get,
-                                     key="tf_objective",
-                                     help="'window' trains on every window of n symbols, "
-                                          "predicting symbol n+1 (the thesis). 'sequence' "
-                                          "predicts every next symbol of non-overlapping "
-                                          "windows: n times fewer samples, much faster.")
-            conditioned = st.checkbox("Condition the accompaniment on the lead (model 1)",
-                                      value=defaults.conditioned, key="tf_conditioned")
+                                     key="tf_objective", help=OBJECTIVE_HELP)
+            field_error("objective")
+            input_encoding = st.selectbox("Input encoding (model 1)", INPUT_ENCODINGS,
+                                          index=INPUT_ENCODINGS.index(defaults.input_encoding),
+                                          format_func=ENCODING_LABELS.get,
+                                          key="tf_input_encoding", help=ENCODING_HELP)
+            field_error("input_encoding")
+            conditioned = st.checkbox("Condition on the lead", value=defaults.conditioned,
+                                      key="tf_conditioned",
+                                      help="Accompaniment runs of Model 1 only: the network "
+                                           "also reads the lead's window, aligned to the step "
+                                           "it predicts.")
             field_error("conditioned")
         with c2:
             units = st.number_input("Units per layer", 1, 4096, defaults.units, key="tf_units",
@@ -97,42 +130,126 @@ def train_form(defaults: TrainConfig) -> TrainConfig | None:
                                             defaults.learning_rate, step=0.0005, format="%.5f",
                                             key="tf_learning_rate")
             field_error("learning_rate")
-            seed = st.number_input("Seed", 0, 2**31 - 1, defaults.seed, key="tf_seed")
+            s1, s2 = st.columns(2)
+            seed = s1.number_input("Seed", 0, 2**31 - 1, defaults.seed, key="tf_seed",
+                                   help="The first seed; k seeds use seed … seed+k-1.")
+            seeds = s2.number_input("Seeds (k)", 1, 20, 1, key="tf_seeds", help=SEEDS_HELP)
+            field_error("k")
             label = st.text_input("Label (optional)", defaults.label, max_chars=80,
                                   key="tf_label", placeholder="e.g. 3 GRU layers, small")
-        submitted = st.form_submit_button("Queue this run", type="primary")
+        b1, b2, _ = st.columns([1.2, 1.6, 3])
+        queue = b1.form_submit_button(QUEUE_BUTTON, type="primary", width="stretch",
+                                      help="Queue this setting (k runs when Seeds (k) > 1).")
+        fair = b2.form_submit_button(FAIR_BUTTON, key="tf_fair", width="stretch",
+                                     help="Plan LSTM at these units, GRU at these units and "
+                                          "GRU at the LSTM's parameter count (the Cell above "
+                                          "is ignored), each with k seeds (3 when k is 1). "
+                                          "You see the widths and parameter counts before "
+                                          "anything is queued.")
         field_error("corpus")
         field_error("max_pieces")
         field_error("chord_mode")
-    if not submitted:
+    if not (queue or fair):
         return None
-    return TrainConfig(model=int(model), cell=cell, part=part, objective=objective,
-                       conditioned=bool(conditioned), units=int(units), layers=int(layers),
-                       dropout_layers=int(dropout_layers), window=int(window),
-                       embedding_dim=int(embedding_dim), batch_size=int(batch_size),
-                       epochs=int(epochs), learning_rate=float(learning_rate), seed=int(seed),
-                       label=label.strip(), **common.corpus_settings())
+    config = TrainConfig(model=int(model), cell=cell, part=part, objective=objective,
+                         input_encoding=input_encoding, conditioned=bool(conditioned),
+                         units=int(units), layers=int(layers),
+                         dropout_layers=int(dropout_layers), window=int(window),
+                         embedding_dim=int(embedding_dim), batch_size=int(batch_size),
+                         epochs=int(epochs), learning_rate=float(learning_rate), seed=int(seed),
+                         label=label.strip(), **common.corpus_settings())
+    return ("fair" if fair else "queue"), config, int(seeds)
 
 
-def submit(configs: list[TrainConfig], what: str) -> None:
+def _refused(exc: ConfigError | CorpusError, what: str = "Not queued") -> None:
+    """Remember why: beside the field it names, and at the top of the page."""
+    if isinstance(exc, ConfigError):
+        message = str(exc).removeprefix(f"{exc.field}: ")
+        st.session_state[ERROR_KEY] = (exc.field, f"**{exc.field}**: {message}")
+        st.session_state[NOTICE_KEY] = ("error", f"{what} — **{exc.field}**: {message}")
+    else:
+        st.session_state[NOTICE_KEY] = ("error", f"{what} — the corpus cannot be used: {exc}")
+
+
+def submit(configs: list[TrainConfig], what: str, seeds: int = 1) -> None:
     """Queue, remember the outcome for the next rerun (so errors sit beside their field)."""
     st.session_state.pop(ERROR_KEY, None)
     try:
         with st.spinner("Checking the settings against the corpus (the first time a corpus "
                         "is used it is prepared, which can take a while)…"):
-            queued = queue_runs(configs)
-    except ConfigError as exc:
-        message = str(exc).removeprefix(f"{exc.field}: ")
-        st.session_state[ERROR_KEY] = (exc.field, f"**{exc.field}**: {message}")
-        st.session_state[NOTICE_KEY] = ("error", f"Not queued — **{exc.field}**: {message}")
-    except CorpusError as exc:
-        st.session_state[NOTICE_KEY] = ("error", f"Not queued — the corpus cannot be used: "
-                                                 f"{exc}")
+            queued = queue_runs(configs, seeds)
+    except (ConfigError, CorpusError) as exc:
+        _refused(exc)
     else:
         names = ", ".join(f"`{p.name}`" for p in queued)
         st.session_state[NOTICE_KEY] = ("success", f"Queued {what}: {names}. They train one "
                                                    "at a time in the background.")
     st.rerun()
+
+
+def plan_fair(config: TrainConfig, seeds: int) -> None:
+    """Work out the fair comparison (matched GRU width, parameter counts) for the panel."""
+    st.session_state.pop(ERROR_KEY, None)
+    st.session_state.pop(NOTICE_KEY, None)
+    st.session_state.pop(FAIR_KEY, None)
+    try:
+        with st.spinner("Building the LSTM and GRU networks to count their parameters and "
+                        "find the GRU width that matches the LSTM (the first time a corpus is "
+                        "used it is prepared first, which can take a while)…"):
+            corpus = common.load_corpus(config.corpus, config.max_pieces, config.chord_mode)
+            settings = fair_pair(config, corpus)
+            params = [parameter_count(c, corpus) for c in settings]
+    except (ConfigError, CorpusError) as exc:
+        _refused(exc, "No fair comparison")
+    else:
+        st.session_state[FAIR_KEY] = {"configs": [c.to_dict() for c in settings],
+                                      "params": params,
+                                      "seeds": seeds if seeds > 1 else FAIR_SEEDS}
+    st.rerun()
+
+
+def fair_panel() -> None:
+    """The planned fair comparison: widths and parameter counts, k, and Queue / Discard."""
+    plan = st.session_state.get(FAIR_KEY)
+    if not plan:
+        return
+    lstm, gru, matched = (TrainConfig.from_dict(c) for c in plan["configs"])
+    p_lstm, p_gru, p_matched = plan["params"]
+    with st.container(border=True):
+        st.subheader("Fair LSTM vs GRU")
+        st.markdown(
+            f"At equal units ({lstm.units}) the GRU has **{p_gru:,}** parameters, "
+            f"{p_gru / p_lstm:.0%} of the LSTM's **{p_lstm:,}**. The GRU with the LSTM's "
+            f"parameter count is **{matched.units} units wide** ({p_matched:,} parameters, "
+            f"{p_matched / p_lstm - 1:+.1%}).")
+        table = pd.DataFrame({
+            "setting": ["LSTM", "GRU, equal units", "GRU, equal parameters"],
+            "cell": [c.cell.upper() for c in (lstm, gru, matched)],
+            "units": [c.units for c in (lstm, gru, matched)],
+            "layers": [c.layers for c in (lstm, gru, matched)],
+            "parameters": [p_lstm, p_gru, p_matched],
+            "vs LSTM": [f"{p / p_lstm:.0%}" for p in (p_lstm, p_gru, p_matched)]})
+        st.dataframe(table, hide_index=True, width="content",
+                     column_config={"parameters": st.column_config.NumberColumn(
+                         "parameters", format="localized")})
+        st.caption(f"Model {lstm.model}, {lstm.part}, {lstm.layers} layer(s), window "
+                   f"{lstm.window}, {lstm.epochs} epochs, objective {lstm.objective}, "
+                   f"first seed {lstm.seed}. The verdict on **Compare** judges each GRU "
+                   "against the LSTM by the 95% interval of the difference in best held-out "
+                   "loss across seeds.")
+        left, middle, right = st.columns([1.2, 1.6, 1], vertical_alignment="bottom")
+        seeds = int(left.number_input("Seeds per setting (k)", 1, 20, int(plan["seeds"]),
+                                      key="fair_seeds", help=SEEDS_HELP))
+        if seeds < 2:
+            st.warning("With 1 seed per setting there is no verdict: the interval needs at "
+                       "least 2 seeds on each side.")
+        if middle.button(f"Queue {3 * seeds} runs (3 settings × {seeds})", type="primary",
+                         key="fair_queue", width="stretch"):
+            st.session_state.pop(FAIR_KEY, None)
+            submit([lstm, gru, matched], f"fair LSTM vs GRU, {seeds} seed(s) each", seeds)
+        if right.button("Discard", key="fair_discard", width="stretch"):
+            st.session_state.pop(FAIR_KEY, None)
+            st.rerun()
 
 
 def show_notice() -> None:
@@ -147,13 +264,20 @@ def presets() -> None:
     st.write("1 LSTM layer × 512 · 3 LSTM × 512 · 3 LSTM × 1024 · 3 GRU × 512, window 32, "
              "dropout after every layer. **Small** divides the units by 8 and trains 5 epochs "
              "(minutes on 2 cores); **full** is the thesis's 50 epochs (many hours on a CPU).")
-    a, b, c, d = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
+    a, b, c, d = st.columns(4)
     model = a.selectbox("Model", [1, 2], format_func=MODEL_LABELS.get, key="preset_model")
     part = b.selectbox("Part", PARTS, key="preset_part")
-    for column, scale in ((c, "small"), (d, "full")):
+    objective = c.selectbox("Objective", OBJECTIVES, format_func=OBJECTIVE_LABELS.get,
+                            key="preset_objective", help=OBJECTIVE_HELP)
+    encoding = d.selectbox("Input encoding (model 1)", INPUT_ENCODINGS,
+                           format_func=ENCODING_LABELS.get, key="preset_input_encoding",
+                           help=ENCODING_HELP)
+    e, f, _ = st.columns([1, 1, 2])
+    for column, scale in ((e, "small"), (f, "full")):
         if column.button(f"Queue runs 1–4 ({scale})", key=f"preset_{scale}", width="stretch",
                          type="primary" if scale == "small" else "secondary"):
-            configs = [dataclasses.replace(cfg, **common.corpus_settings())
+            configs = [dataclasses.replace(cfg, objective=objective, input_encoding=encoding,
+                                           **common.corpus_settings())
                        for cfg in thesis_runs(int(model), part, scale)]
             submit(configs, f"thesis runs 1–4 ({scale})")
 
@@ -281,8 +405,13 @@ st.write(f"Corpus: **{common.corpus_label(settings['corpus'])}**"
            "or closing this page does not stop them.")
 
 show_notice()
-config = train_form(TrainConfig())
-if config is not None:
-    submit([config], "1 run")
+form = train_form(TrainConfig())
+if form is not None:
+    action, config, k = form
+    if action == "fair":
+        plan_fair(config, k)
+    else:
+        submit([config], "1 run" if k == 1 else f"{k} seeds of one setting", k)
+fair_panel()
 presets()
 live()
