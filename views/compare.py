@@ -1,21 +1,33 @@
-"""Compare: the runs table, training curves of the chosen runs, Tables 2/3, hyperparameters.
+"""Compare: the runs table, training curves of the chosen runs, Tables 2/3, the LSTM vs GRU
+verdict, the defense report and hyperparameters.
 
 Every number and curve is read from the runs' own files (core.runs.list_runs for the table,
-each run's history.csv for the curves) through core.comparison; this page only arranges
-them. Reads are cached on file modification times, so the page stays fast with hundreds of
-runs and still follows a run while it trains.
+each run's history.csv for the curves) through core.comparison and core.verdict; this page
+only arranges them. Reads are cached on file modification times, so the page stays fast with
+hundreds of runs and still follows a run while it trains. Runs that differ only by seed can
+be drawn as one mean curve inside its spread band (core.verdict.curve_bands).
 """
 from __future__ import annotations
 
+import io
+import re
+import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.colors import hex_to_rgb
+from plotly.subplots import make_subplots
 
 from core import comparison as cmp
-from views.common import load_runs_table, runs_dir, show_no_runs
+from core import verdict as vd
+from core.report import build_report
+from core.runs import RunError
+from views.common import (load_runs_table, reports_dir, runs_dir, runs_signature,
+                          show_no_runs)
 
 SELECTED = "compare_selected"        # session_state: run ids whose curves are drawn
 TABLE = "compare_table"              # the runs table's selection state
@@ -26,6 +38,13 @@ CELL_ORDER = ["lstm", "gru", "?"]
 SPLIT_DASH = {cmp.TRAIN: "solid", cmp.HELD_OUT: "dash"}
 DEFAULT_PLOTTED = 4
 RUN_COLOURS = px.colors.qualitative.D3 + px.colors.qualitative.Dark24
+GROUP_SEEDS = "compare_group_seeds"  # toggle: one mean curve + band per seed group
+SPREAD_LABELS = {"minmax": "min–max", "std": "±1 std"}
+REPORT_KEY = "compare_report"        # the last defense report built: folder, zip, PDF
+SEED_SUFFIX = re.compile(r"(,\s*)?seed \d+ of \d+$")
+VERDICT_SHOWN = ["comparison", "verdict", "model", "part", "layers", "lstm_units", "gru_units",
+                 "lstm_params", "gru_params", "lstm_n", "gru_n", "lstm_mean", "gru_mean",
+                 "difference", "ci_low", "ci_high", "p_value"]
 
 SETTINGS_SHOWN = ["run", "state", "model", "part", "cell", "layers", "units", "dropout_layers",
                   "window", "batch_size", "learning_rate", "epochs", "epochs_done", "params"]
@@ -61,6 +80,30 @@ def _long(stamps: tuple, settings: pd.DataFrame) -> pd.DataFrame:
     cache key, so it is rebuilt only when a run writes an epoch or the selection changes."""
     histories, _ = load_histories([run_id for run_id, _ in stamps])
     return cmp.histories_long(histories, settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _settings_table(root: str, signature: tuple) -> pd.DataFrame:
+    """core.verdict.runs_table (list_runs plus every TrainConfig field), cached until a
+    run's files change; `signature` is views.common.runs_signature."""
+    return vd.runs_table(root)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _verdict(root: str, signature: tuple) -> pd.DataFrame:
+    """core.verdict.verdict_table of the whole runs folder, cached on its signature."""
+    return vd.verdict_table(_settings_table(root, signature))
+
+
+def settings_table() -> pd.DataFrame:
+    root = runs_dir()
+    return _settings_table(str(root.resolve()), runs_signature(root))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _bands(run_dirs: tuple[str, ...], stamps: tuple[int, ...]) -> pd.DataFrame:
+    """core.verdict.curve_bands of one seed group; `stamps` (history mtimes) is the key."""
+    return vd.curve_bands(run_dirs)
 
 
 # --------------------------------------------------------------------------- table
@@ -189,40 +232,184 @@ def curves(selected: list[str], runs: pd.DataFrame, labels: dict[str, str],
         st.info("The selected runs have no finished epoch yet: curves appear after the "
                 "first one.")
         return
-    c1, c2, c3 = st.columns([1.2, 1.4, 2])
-    x_axis = c1.radio("x axis", ["epoch", "wall time"], horizontal=True, key="compare_x")
+    c0, c1, c2, c3 = st.columns([1.3, 1.2, 1.4, 2])
+    grouped = c0.toggle("Group seeds", key=GROUP_SEEDS,
+                        help="Runs whose settings differ only by seed are drawn as one mean "
+                             "curve inside a band of their spread (queue k seeds of a setting "
+                             "on the Train page).")
+    spread = c0.radio("Band", list(SPREAD_LABELS), format_func=SPREAD_LABELS.get,
+                      horizontal=True, key="compare_spread", disabled=not grouped,
+                      help="min–max: from the lowest to the highest seed; ±1 std: the mean "
+                           "plus and minus one standard deviation across seeds.")
+    x_axis = c1.radio("x axis", ["epoch", "wall time"], horizontal=True, key="compare_x",
+                      disabled=grouped,
+                      help="Seed groups are drawn against epochs: seeds differ in wall time.")
     method = c2.radio("Smoothing", ["none", "EMA", "rolling mean"], horizontal=True,
                       key="compare_smooth_method")
+    smoothing = None
     if method == "EMA":
-        weight = c3.slider("EMA weight on the past", 0.0, 0.95, 0.6, 0.05, key="compare_ema")
-        long = cmp.smooth(long, "ema", weight)
+        smoothing = ("ema", c3.slider("EMA weight on the past", 0.0, 0.95, 0.6, 0.05,
+                                      key="compare_ema"))
     elif method == "rolling mean":
-        window = c3.slider("Rolling window (epochs)", 1, 20, 3, key="compare_roll")
-        long = cmp.smooth(long, "rolling", window)
-    long["run"] = long["run_id"].map(labels).fillna(long["run_id"])
-    x, x_title = ("epoch", "epoch") if x_axis == "epoch" else ("elapsed", "wall time (s)")
-    st.caption("Solid: training windows; dashed: held-out pieces. "
-               + ("Smoothed curves; hover shows the smoothed value." if method != "none"
-                  else "As measured after each epoch."))
-
-    loss = long[long["metric"] == "loss"]
-    if len(loss):
-        both = " (Model 2: pitch + duration heads)" if "model" in loss and \
-            (loss["model"] == 2).any() else ""
-        st.markdown(f"**Loss**{both}")
-        st.plotly_chart(_figure(loss, x, x_title, "loss"), key="compare_loss_chart")
-    accuracy = long[long["metric"] == "accuracy"]
-    if len(accuracy):
-        st.markdown("**Accuracy** (Model 1: next 16th-note symbol)")
-        st.plotly_chart(_figure(accuracy, x, x_title, "accuracy"), key="compare_acc_chart")
-    for head in ("pitch", "duration"):
-        data = long[long["metric"] == f"{head}_accuracy"]
-        if len(data):
-            st.markdown(f"**Model 2 {head} accuracy** (the {head} head)")
-            st.plotly_chart(_figure(data, x, x_title, f"{head} accuracy"),
-                            key=f"compare_{head}_chart")
+        smoothing = ("rolling", c3.slider("Rolling window (epochs)", 1, 20, 3,
+                                          key="compare_roll"))
+    smoothed = ("Smoothed curves; hover shows the smoothed value." if smoothing
+                else "As measured after each epoch.")
+    if grouped:
+        seed_curves(list(histories), spread, smoothing, smoothed)
+    else:
+        if smoothing:
+            long = cmp.smooth(long, *smoothing)
+        long["run"] = long["run_id"].map(labels).fillna(long["run_id"])
+        x, x_title = ("epoch", "epoch") if x_axis == "epoch" else ("elapsed", "wall time (s)")
+        st.caption("Solid: training windows; dashed: held-out pieces. " + smoothed)
+        for metric, title, key in _metric_charts(long):
+            st.markdown(title)
+            st.plotly_chart(_figure(long[long["metric"] == metric], x, x_title,
+                                    metric.replace("_", " ")), key=key)
 
     summary(histories, runs, labels)
+
+
+def _metric_charts(long: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(metric, title, chart key) of each metric present: loss, accuracy, Model 2 heads."""
+    charts = []
+    if (long["metric"] == "loss").any():
+        both = " (Model 2: pitch + duration heads)" if "model" in long and \
+            (long.loc[long["metric"] == "loss", "model"] == 2).any() else ""
+        charts.append(("loss", f"**Loss**{both}", "compare_loss_chart"))
+    if (long["metric"] == "accuracy").any():
+        charts.append(("accuracy", "**Accuracy** (Model 1: next 16th-note symbol)",
+                       "compare_acc_chart"))
+    for head in ("pitch", "duration"):
+        if (long["metric"] == f"{head}_accuracy").any():
+            charts.append((f"{head}_accuracy", f"**Model 2 {head} accuracy** (the {head} "
+                                               "head)", f"compare_{head}_chart"))
+    return charts
+
+
+# --------------------------------------------------------------------------- seed groups
+
+def seed_groups(run_ids: list[str]) -> pd.DataFrame:
+    """The selected runs grouped by setting (every TrainConfig field but seed and label,
+    core.verdict.group_runs, whatever their state): group name, cell, model, n, run ids.
+    A group is named by its runs' label without 'seed i of k', else by its shape."""
+    table = settings_table()
+    table = table[table["run_id"].isin(run_ids)]
+    states = tuple(table["state"].dropna().unique()) if "state" in table else ()
+    groups = vd.group_runs(table, metrics=(), states=states)
+    if groups.empty:
+        return pd.DataFrame(columns=["group", "cell", "model", "n", "run_ids"])
+    run_label = table.set_index("run_id")["label"] if "label" in table else pd.Series()
+    names = []
+    for _, row in groups.iterrows():
+        bases = {SEED_SUFFIX.sub("", str(run_label.get(r) or "")).strip()
+                 for r in row["run_ids"]}
+        base = bases.pop() if len(bases) == 1 else ""
+        names.append(base or f"{str(row.get('cell', '?')).upper()} {row.get('layers', '?')}"
+                             f"×{row.get('units', '?')}, model {row.get('model', '?')} "
+                             f"{row.get('part', '')}".strip())
+    groups["group"] = [f"{name} · {n} seeds" if n > 1 else f"{name} · 1 run"
+                       for name, n in zip(names, groups["n"])]
+    repeated = groups["group"].duplicated(keep=False)
+    if repeated.any():
+        groups.loc[repeated, "group"] = [f"{g} #{i + 1}" for i, g in
+                                         enumerate(groups.loc[repeated, "group"])]
+    groups["cell"] = groups["cell"].fillna("?") if "cell" in groups else "?"
+    if "model" not in groups:
+        groups["model"] = 1
+    return groups[["group", "cell", "model", "n", "run_ids"]]
+
+
+def group_bands(groups: pd.DataFrame, spread: str,
+                smoothing: tuple[str, float] | None) -> pd.DataFrame:
+    """Long rows of every group's mean and band (core.verdict.bands_long), optionally
+    smoothed with core.comparison.smooth (mean, low and high each as their own curve)."""
+    root = runs_dir()
+    parts = []
+    for row in groups.itertuples(index=False):
+        dirs = tuple(str(root / r) for r in row.run_ids)
+        long = vd.bands_long(_bands(dirs, tuple(cmp.file_stamp(d) for d in dirs)), spread)
+        if len(long):
+            parts.append(long.assign(group=row.group, cell=row.cell, model=row.model))
+    if not parts:
+        return pd.DataFrame()
+    bands = pd.concat(parts, ignore_index=True)
+    if smoothing:
+        stats = ["mean", "low", "high"]
+        melted = bands.melt(id_vars=["group", "cell", "model", "metric", "split", "epoch",
+                                     "seeds"], value_vars=stats, var_name="stat")
+        melted["run_id"] = melted["group"] + "\x00" + melted["stat"]
+        melted = cmp.smooth(melted, *smoothing)
+        bands = melted.pivot_table(index=["group", "cell", "model", "metric", "split",
+                                          "epoch", "seeds"], columns="stat",
+                                   values="value").reset_index()
+        bands.columns.name = None
+    return bands
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    r, g, b = hex_to_rgb(colour)
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _band_figure(data: pd.DataFrame, y_title: str, spread: str) -> go.Figure:
+    """One mean curve per seed group inside its spread band; training solid, held-out
+    dashed; LSTM | GRU side by side sharing the y axis, like the per-run curves."""
+    cells = [c for c in CELL_ORDER if c in set(data["cell"])]
+    groups = list(dict.fromkeys(data.sort_values(["cell", "group"])["group"]))
+    fig = make_subplots(rows=1, cols=len(cells), shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=[c.upper() for c in cells])
+    few_points = data.groupby(["group", "split"]).size().max() <= 30
+    for i, group in enumerate(groups):
+        colour = RUN_COLOURS[i % len(RUN_COLOURS)]
+        rows = data[data["group"] == group]
+        col = cells.index(rows["cell"].iloc[0]) + 1
+        for j, split in enumerate(s for s in cmp.SPLITS if s in set(rows["split"])):
+            curve = rows[rows["split"] == split].sort_values("epoch")
+            x = curve["epoch"].tolist()
+            fig.add_trace(go.Scatter(
+                x=x + x[::-1], y=curve["high"].tolist() + curve["low"].tolist()[::-1],
+                fill="toself", fillcolor=_rgba(colour, 0.16 if split == cmp.TRAIN else 0.10),
+                mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=group,
+                name=f"{group} band ({split})"), row=1, col=col)
+            fig.add_trace(go.Scatter(
+                x=x, y=curve["mean"], mode="lines+markers" if few_points else "lines",
+                line=dict(color=colour, dash=SPLIT_DASH.get(split, "solid")),
+                name=group, legendgroup=group, showlegend=j == 0,
+                customdata=curve[["low", "high", "seeds"]].to_numpy(),
+                hovertemplate=(f"<b>%{{fullData.name}}</b> ({split})<br>epoch %{{x}}<br>"
+                               f"mean %{{y:.4f}}<br>{SPREAD_LABELS[spread]} "
+                               "%{customdata[0]:.4f} – %{customdata[1]:.4f}<br>"
+                               "%{customdata[2]} run(s)<extra></extra>")),
+                row=1, col=col)
+    whole = dict(dtick=1) if data["epoch"].max() <= 20 else {}
+    fig.update_xaxes(title_text="epoch", **whole)
+    fig.update_yaxes(title_text=y_title, row=1, col=1)
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.28, x=0),
+                      hovermode="closest")
+    return fig
+
+
+def seed_curves(run_ids: list[str], spread: str, smoothing: tuple[str, float] | None,
+                smoothed: str) -> None:
+    """The selected runs' curves with runs of one setting drawn as a mean and its band."""
+    groups = seed_groups(run_ids)
+    bands = group_bands(groups, spread, smoothing)
+    if bands.empty:
+        st.info("The selected runs have no finished epoch yet.")
+        return
+    several = int((groups["n"] > 1).sum())
+    st.caption(f"{len(groups)} setting(s) from {len(run_ids)} run(s), {several} with several "
+               f"seeds: line = mean across seeds, band = {SPREAD_LABELS[spread]}. Solid: "
+               "training windows; dashed: held-out pieces. " + smoothed
+               + " Where a seed stopped early the band covers fewer runs (see the hover).")
+    for metric, title, key in _metric_charts(bands):
+        st.markdown(title)
+        st.plotly_chart(_band_figure(bands[bands["metric"] == metric],
+                                     metric.replace("_", " "), spread), key=key)
 
 
 def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame,
@@ -250,6 +437,124 @@ def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame,
     st.caption("The thesis reports training windows only; held-out columns are measured on "
                "whole pieces never trained on (a high training accuracy with a poor held-out "
                "one is memorisation).")
+
+
+# --------------------------------------------------------------------------- verdict
+
+def _verdict_where(row: pd.Series, varying: list[str]) -> str:
+    where = [f"model {row['model']} {row['part']}", f"{row['layers']} layer(s)"]
+    where += [f"{c.replace('_', ' ')} {row[c]}" for c in varying]
+    return ", ".join(where)
+
+
+def verdict_view() -> None:
+    """LSTM vs GRU per setting over the whole runs folder (core.verdict.verdict_table)."""
+    st.subheader("Verdict: LSTM vs GRU")
+    root = runs_dir()
+    table = _verdict(str(root.resolve()), runs_signature(root))
+    how = ("Queue them with **Fair LSTM vs GRU** on the **Train** page (it queues the LSTM, "
+           "the GRU at equal units and the GRU at equal parameters, 3 seeds each), or give "
+           "**Seeds (k)** ≥ 2 to one setting there.")
+    if table.empty:
+        st.info("No LSTM/GRU pair to judge yet: a verdict needs finished LSTM and GRU runs of "
+                "an otherwise identical setting, at equal units or equal parameters, with at "
+                "least 2 seeds each. " + how, icon="⚖️")
+        return
+    st.caption(
+        "Every GRU setting is set against the LSTM setting that is otherwise identical, in "
+        "two ways. **Equal units** is the thesis's comparison: the GRU has 3 gates to the "
+        "LSTM's 4, so at the same width it has about ¾ of the parameters and is also a "
+        "smaller model. **Equal parameters** widens the GRU until its parameter count "
+        "matches the LSTM's, so a difference is the cell's and not the size's. Each seed "
+        "contributes its best held-out loss (lower is better); the words come from the 95% "
+        "confidence interval of GRU − LSTM (Welch): 'LSTM better' or 'GRU better' only when "
+        "the whole interval lies on one side of zero, otherwise 'difference within noise'.")
+    shared = [c for c in table.columns if c not in VERDICT_SHOWN and c != "sentence"]
+    varying = [c for c in shared if table[c].astype(str).nunique() > 1]
+    shown = table[[c for c in VERDICT_SHOWN[:5] if c in table] + varying
+                  + [c for c in VERDICT_SHOWN[5:] if c in table]]
+    number = st.column_config.NumberColumn
+    st.dataframe(shown, hide_index=True, width="stretch", key="compare_verdict_table",
+                 column_config={
+                     "comparison": st.column_config.TextColumn("comparison", pinned=True),
+                     "verdict": st.column_config.TextColumn("verdict", pinned=True),
+                     "lstm_units": number("LSTM units"), "gru_units": number("GRU units"),
+                     "lstm_params": number("LSTM params", format="localized"),
+                     "gru_params": number("GRU params", format="localized"),
+                     "lstm_n": number("LSTM n", help="seeds with a best held-out loss"),
+                     "gru_n": number("GRU n", help="seeds with a best held-out loss"),
+                     "lstm_mean": number("LSTM mean", format="%.4f"),
+                     "gru_mean": number("GRU mean", format="%.4f"),
+                     "difference": number("GRU − LSTM", format="%+.4f"),
+                     "ci_low": number("95% CI low", format="%+.4f"),
+                     "ci_high": number("95% CI high", format="%+.4f"),
+                     "p_value": number("Welch p", format="%.3g")})
+    for _, row in table.iterrows():
+        sentence, _, words = str(row["sentence"]).rpartition(": ")
+        st.markdown(f"- **{row['comparison']}**, {_verdict_where(row, varying)}, LSTM "
+                    f"{row['lstm_units']} vs GRU {row['gru_units']} units: {sentence}: "
+                    f"**{words}**")
+    too_few = int((table["verdict"] == vd.TOO_FEW).sum())
+    if too_few:
+        st.info(f"{too_few} of {len(table)} comparison(s) have too few seeds for an interval "
+                "(2 finished runs with a held-out loss on each side). " + how, icon="⚖️")
+
+
+# --------------------------------------------------------------------------- report
+
+def zip_folder(folder: Path) -> bytes:
+    """The folder as a zip, in memory, its files under the folder's own name."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder.parent).as_posix())
+    return buffer.getvalue()
+
+
+def report_view(selected: list[str]) -> None:
+    """Build core.report.build_report of the selected runs and offer it as a zip."""
+    st.subheader("Defense report")
+    st.caption("One folder that opens anywhere, offline: each run's settings, Tables 2 and 3 "
+               "from the histories, the curves, the verdict, music metrics and samples "
+               f"(report.html, and report.pdf when Chromium can print it), under "
+               f"`{reports_dir()}`.")
+    left, right = st.columns([1, 2], vertical_alignment="center")
+    pdf = right.checkbox("Also print a PDF (headless Chromium, a few seconds)", value=True,
+                         key="compare_report_pdf")
+    if left.button(f"Build the report of the {len(selected)} plotted run(s)",
+                   key="compare_report_build", type="primary", disabled=not selected,
+                   width="stretch"):
+        out = reports_dir() / f"report-{datetime.now():%Y%m%d-%H%M%S}"
+        try:
+            with st.spinner(f"Writing the report of {len(selected)} run(s)"
+                            + (" and printing its PDF…" if pdf else "…")):
+                result = build_report(selected, out, pdf=pdf, runs_root=runs_dir())
+                data = zip_folder(out)
+        except (RunError, OSError) as exc:
+            st.session_state.pop(REPORT_KEY, None)
+            st.error(f"No report: {exc}")
+        else:
+            st.session_state[REPORT_KEY] = {
+                "folder": str(out), "zip": data, "runs": list(selected),
+                "pdf": str(result["pdf"]) if "pdf" in result else None,
+                "pdf_skipped": result.get("pdf_skipped")}
+    report = st.session_state.get(REPORT_KEY)
+    if not report:
+        if not selected:
+            st.caption("Select runs above to build their report.")
+        return
+    folder = Path(report["folder"])
+    st.success(f"Report of {len(report['runs'])} run(s) written to `{folder}`.")
+    if report["pdf"]:
+        st.caption(f"The PDF was made: `{Path(report['pdf']).name}` is in the zip.")
+    else:
+        st.caption(f"No PDF: {report['pdf_skipped']}. The zip holds report.html, which "
+                   "prints from any browser.")
+    st.download_button(f"Download {folder.name}.zip ({len(report['zip']) / 1e6:.1f} MB)",
+                       report["zip"], file_name=f"{folder.name}.zip", mime="application/zip",
+                       key="compare_report_download", on_click="ignore",
+                       icon=":material/download:")
 
 
 def parallel_view(runs: pd.DataFrame) -> None:
@@ -318,6 +623,8 @@ def main() -> None:
             st.fragment(run_every=REFRESH_SECONDS)(curves)(selected, runs, labels, True)
         else:
             curves(selected, runs, labels, False)
+    verdict_view()
+    report_view(selected)
     parallel_view(filtered)
 
 
