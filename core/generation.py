@@ -100,20 +100,12 @@ def choose(probs: np.ndarray, decoding: Decoding, rng: np.random.Generator) -> n
     return np.minimum((cumulative < draws).sum(axis=-1), p.shape[-1] - 1)
 
 
-def _compiled(model):
-    """The model's forward pass as one compiled graph, made once per loaded model, so the
-    window method is timed at its best rather than at eager-mode overhead."""
-    if not hasattr(model, "_core_forward"):
-        import tensorflow as tf
-
-        model._core_forward = tf.function(lambda x: model(x, training=False),
-                                          reduce_retracing=True)
-    return model._core_forward
-
-
 def _predict(model, config, windows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Next-symbol distributions for a batch of windows (last position for sequence models)."""
-    outputs = _compiled(model)({input_name(k): v.astype(np.int32) for k, v in windows.items()})
+    from .models import compiled_forward  # keras is imported only when generating
+
+    outputs = compiled_forward(model)({input_name(k): v.astype(np.int32)
+                                       for k, v in windows.items()})
     if config.model == 1:
         outputs = {"steps": outputs}
     result = {}

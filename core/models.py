@@ -120,3 +120,15 @@ def build_model(config: TrainConfig, vocab_sizes: dict[str, int]) -> keras.Model
                   metrics=metrics)
     return model
 
+
+
+def compiled_forward(model: keras.Model):
+    """The model's inference pass as one compiled graph, made once per model: evaluation
+    and the window method of generation call it many times on same-shaped batches, where
+    eager execution of the recurrent loop would dominate."""
+    if not hasattr(model, "_core_forward"):
+        import tensorflow as tf
+
+        model._core_forward = tf.function(lambda x: model(x, training=False),
+                                          reduce_retracing=True)
+    return model._core_forward

@@ -17,7 +17,7 @@ import numpy as np
 from .config import TrainConfig
 from .corpus import DEFAULT_CORPUS, Corpus, prepare_corpus
 from .encoding import save_vocabularies
-from .models import build_model
+from .models import build_model, compiled_forward
 from .runs import (cancel_requested, create_run, library_versions, now_iso, open_run,
                    read_json, write_json, write_status, append_history)
 from .windows import (WindowSet, build_windows, check_windows, corpus_vocabularies,
@@ -59,7 +59,7 @@ def next_symbol_metrics(model, windows: WindowSet, config: TrainConfig,
     sums: dict[str, list[float]] = {}
     for inputs, targets in to_dataset(windows, config, "window", shuffle=False,
                                       seed=0).rebatch(batch_size):
-        outputs = model(inputs, training=False)
+        outputs = compiled_forward(model)(inputs)
         if config.model == 1:
             outputs, targets = {"steps": outputs}, {"steps": targets}
         for name, probs in outputs.items():
