@@ -129,7 +129,7 @@ def cmd_generate(args) -> None:
     runs = {k: v for k, v in (("lead", args.lead), ("accompaniment", args.accompaniment)) if v}
     samples = generate(runs, args.steps, [Decoding.parse(d) for d in args.decoding or ["greedy"]],
                        seed=args.seed, seed_piece=args.seed_piece, seed_file=args.seed_file,
-                       cache_dir=args.cache)
+                       cache_dir=args.cache, method=args.method)
     for sample in samples:
         print(f"{sample.decoding.label}: {sample.folder}")
         for kind, name in sample.files.items():
@@ -235,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--seed-piece", help="corpus piece to seed from (default: first held-out)")
     p.add_argument("--seed-file", type=Path, help="a MIDI/MusicXML file to seed from")
+    p.add_argument("--method", default="auto", choices=["auto", "window", "stateful"],
+                   help="auto: stateful for runs trained with --objective sequence, else the "
+                        "thesis's window re-feeding")
     p.add_argument("--cache", type=Path, default=Path("cache"))
     p.set_defaults(func=cmd_generate)
 
