@@ -368,8 +368,13 @@ def _per_seed(runs: pd.DataFrame, run_ids: list[str], metric: str) -> list[float
     return [float(v) for v in values]
 
 
+METRIC_WORDS = {"best_val_loss": "best held-out loss", "final_val_loss": "final held-out loss",
+                "final_loss": "final training loss", "best_loss": "best training loss"}
+
+
 def _compare(lstm_values: list[float], gru_values: list[float], lstm: pd.Series,
              gru: pd.Series, metric: str, level: float) -> dict:
+    metric = METRIC_WORDS.get(metric, metric.replace("_", " "))
     row = {"lstm_units": lstm["units"], "gru_units": gru["units"],
            "lstm_params": lstm["params"], "gru_params": gru["params"],
            "lstm_n": len(lstm_values), "gru_n": len(gru_values),
