@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from .corpus import Corpus, Piece
-from .encoding import STEP, EncodingError, decode_events, encode_steps, parse_duration
-from .generation import Decoding, GenerationError, generate_ids
+from .encoding import STEP, EncodingError, decode_events, parse_duration
+from .generation import Decoding, GenerationError, continue_ids, lead_steps
 from .metrics import (ACCOMPANIMENT, INDEX_METRICS, LEAD, NOTE_METRICS, SYMBOL_METRICS,
                       NgramIndex, compare_distributions, concat_notes, notes_from_steps,
                       notes_from_stream, piece_metrics)
@@ -125,7 +125,7 @@ def _source(source: Corpus | RunInfo | Path | str,
 def reference_metrics(source: Corpus | RunInfo | Path | str, split: str = "validation",
                       parts: Sequence[str] = PARTS, skip: int = 0, steps: int | None = None,
                       cache_dir: Path | str = "cache",
-                      index: NgramIndex | None = None) -> pd.DataFrame:
+                      index: NgramIndex | None = None, method: str = "auto") -> pd.DataFrame:
     """One row per piece of `split` (its name in `piece`) with the metrics of the real music.
 
     A run as `source` measures its corpus in the run's encoding (Model 1 steps or Model 2
@@ -211,31 +211,9 @@ def _encode(info: RunInfo, name: str, sequences: Iterable[Sequence[str]],
                               f"({name}): {exc}") from exc
 
 
-def _batch_ids(model, info: RunInfo, seed_ids: dict[str, np.ndarray], steps: int,
-               decoding: Decoding, rng: np.random.Generator,
-               lead: np.ndarray | None) -> dict[str, np.ndarray]:
-    """generate_ids for a whole batch; beam search keeps one sequence per call, so its
-    rows go one at a time."""
-    if decoding.strategy != "beam":
-        return generate_ids(model, info.config, seed_ids, steps, decoding, rng, lead)
-    rows = [generate_ids(model, info.config, {k: v[i:i + 1] for k, v in seed_ids.items()},
-                         steps, decoding, rng, None if lead is None else lead[i:i + 1])
-            for i in range(len(next(iter(seed_ids.values()))))]
-    return {k: np.concatenate([r[k] for r in rows]) for k in seed_ids}
-
-
-def _as_steps(part: PartSymbols, chord_mode: str) -> list[str]:
-    """A lead in Model 1 steps, what a conditioned accompaniment reads (a Model 2 lead is
-    decoded and put on the 16th grid)."""
-    if part.model == 1:
-        return part.main
-    stream = decode_events(part.symbols["pitch"], part.symbols["duration"], part.chord_mode)
-    return encode_steps(stream, chord_mode)
-
-
 def generate_batch(infos: Mapping[str, RunInfo], models: Mapping[str, Any],
                    pieces: Sequence[Piece], steps: int, decoding: Decoding,
-                   seed: int) -> list[dict[str, PartSymbols]]:
+                   seed: int, method: str = "auto") -> list[dict[str, PartSymbols]]:
     """Seed window + `steps` generated symbols per part for every seed piece, each part in
     one batch through its model. As in generate(), each part draws from its own generator
     seeded with `seed`, and a conditioned accompaniment follows the generated lead (the
@@ -248,15 +226,16 @@ def generate_batch(infos: Mapping[str, RunInfo], models: Mapping[str, Any],
         seed_ids = {s: _encode(info, s, [x[s] for x in seeds], n) for s in names}
         part_steps, lead = steps, None
         if config.conditioned:
-            leads = ([_as_steps(p, config.chord_mode) for p in out[LEAD]] if LEAD in out
+            leads = ([lead_steps(p.symbols, p.model, p.chord_mode, config.chord_mode)
+                      for p in out[LEAD]] if LEAD in out
                      else [piece.lead.steps for piece in pieces])
             part_steps = min(steps, min(len(x) for x in leads) - n)
             if part_steps < 1:
                 raise GenerationError(f"run {info.run_id} is conditioned on the lead, which is "
                                       f"not longer than its window of {n}")
             lead = _encode(info, "lead", leads, n + part_steps)
-        ids = _batch_ids(models[part], info, seed_ids, part_steps, decoding,
-                         np.random.default_rng(seed), lead)
+        ids = continue_ids(models[part], config, seed_ids, part_steps, decoding,
+                           np.random.default_rng(seed), lead, method)
         out[part] = [PartSymbols({s: x[s] + info.vocabs[s].decode(ids[s][i]) for s in names},
                                  config.model, config.chord_mode)
                      for i, x in enumerate(seeds)]
@@ -266,7 +245,7 @@ def generate_batch(infos: Mapping[str, RunInfo], models: Mapping[str, Any],
 def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decoding],
                       n_pieces: int = 8, steps: int = 64, seed: int = 0,
                       cache_dir: Path | str = "cache",
-                      index: NgramIndex | None = None) -> pd.DataFrame:
+                      index: NgramIndex | None = None, method: str = "auto") -> pd.DataFrame:
     """One row per generated piece: `n_pieces` per decoding, seeded from the held-out
     pieces in turn, each measured on its generated continuation only.
 
@@ -294,7 +273,7 @@ def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decodi
     run_ids = {f"{part}_run": infos[part].run_id if part in infos else "" for part in PARTS}
     rows = []
     for decoding in decodings:
-        generated = generate_batch(infos, models, pieces, steps, decoding, seed)
+        generated = generate_batch(infos, models, pieces, steps, decoding, seed, method)
         for i, (piece, parts) in enumerate(zip(pieces, generated)):
             start = max(p.time_at(infos[name].config.window) for name, p in parts.items())
             end = min(p.time_at(len(p.main)) for p in parts.values())
@@ -322,7 +301,8 @@ def evaluation_folder(run_dir: Path | str) -> Path:
 
 def evaluate(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], n_pieces: int = 8,
              steps: int = 64, seed: int = 0, cache_dir: Path | str = "cache",
-             out_dir: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+             out_dir: Path | str | None = None,
+             method: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Generated metrics and their comparison with the real held-out pieces, per decoding.
 
     The reference is each held-out piece's real continuation after the seed window, as long
@@ -336,14 +316,16 @@ def evaluate(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], n_pi
 
     corpus = corpus_for(info.config, cache_dir)
     index = training_index(corpus, symbol_part, main_stream(info.config.model))
-    generated = generated_metrics(runs, decodings, n_pieces, steps, seed, cache_dir, index)
+    generated = generated_metrics(runs, decodings, n_pieces, steps, seed, cache_dir, index,
+                                  method)
     reference = reference_metrics(info, parts=tuple(infos), skip=info.config.window,
                                   steps=steps, cache_dir=cache_dir, index=index)
     comparison = compare(generated, reference)
     if out_dir is not None:
         settings = {"created": now_iso(), "runs": {p: i.run_id for p, i in infos.items()},
                     "decodings": [asdict(d) for d in decodings], "n_pieces": n_pieces,
-                    "steps": steps, "seed": seed, "reference_pieces": len(reference)}
+                    "steps": steps, "seed": seed, "method": method,
+                    "reference_pieces": len(reference)}
         write_evaluation(Path(out_dir), settings, generated=generated, reference=reference,
                          comparison=comparison)
     return generated, comparison
@@ -388,7 +370,7 @@ def conditioning_comparison(unconditioned: Mapping[str, Path | str],
                             conditioned: Mapping[str, Path | str],
                             decoding: Decoding = DEFAULT_CONDITIONING_DECODING,
                             n_pieces: int = 8, steps: int = 64, seed: int = 0,
-                            cache_dir: Path | str = "cache") -> pd.DataFrame:
+                            cache_dir: Path | str = "cache", method: str = "auto") -> pd.DataFrame:
     """The thesis's independent lead + accompaniment pair beside a pair whose accompaniment
     reads the lead: one row per pair with the mean consonance of its generated pieces (lead
     onsets against the accompaniment) and its accompaniment's best held-out loss."""
@@ -404,7 +386,8 @@ def conditioning_comparison(unconditioned: Mapping[str, Path | str],
                                   f"{'' if accompaniment.config.conditioned else 'not '}"
                                   f"conditioned on the lead; the {name} pair needs one that is"
                                   f"{'' if want else ' not'}")
-        pieces = generated_metrics(pair, [decoding], n_pieces, steps, seed, cache_dir)
+        pieces = generated_metrics(pair, [decoding], n_pieces, steps, seed, cache_dir,
+                                   method=method)
         rows.append({"pair": name, "lead_run": infos[LEAD].run_id,
                      "accompaniment_run": accompaniment.run_id, "conditioned": want,
                      "decoding": decoding.label, "pieces": len(pieces),

@@ -9,6 +9,7 @@ two-part score, saved with MIDI, MusicXML, WAV and SVG under the run.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -229,6 +230,18 @@ def pick_method(config, decoding: Decoding, method: str = "auto") -> str:
     return method
 
 
+def continue_ids(model, config, seed: dict[str, np.ndarray], steps: int, decoding: Decoding,
+                 rng: np.random.Generator, lead: np.ndarray | None = None,
+                 method: str = "auto") -> dict[str, np.ndarray]:
+    """(batch, steps) continuations of (batch, n) seed ids, by the method `pick_method`
+    chooses: the thesis's window re-feeding, or stateful stepping."""
+    if pick_method(config, decoding, method) == "stateful":
+        from .stateful import generate_stateful
+
+        return generate_stateful(model, config, seed, steps, decoding, rng, lead)
+    return generate_ids(model, config, seed, steps, decoding, rng, lead)
+
+
 def generate_part(run: RunInfo, model, part_data, steps: int, decoding: Decoding, seed: int,
                   lead_symbols: list[str] | None = None,
                   method: str = "auto") -> dict[str, list[str]]:
@@ -244,18 +257,20 @@ def generate_part(run: RunInfo, model, part_data, steps: int, decoding: Decoding
             raise GenerationError(f"run {run.run_id} is conditioned on the lead: give a lead")
         steps = min(steps, len(lead_symbols) - config.window)
         lead = _encode_seed(run, {"lead": lead_symbols}, config.window + steps)["lead"]
-    run_ids = generate_ids
-    if pick_method(config, decoding, method) == "stateful":
-        from .stateful import generate_stateful as run_ids
-    out = run_ids(model, config, seed_ids, steps, decoding, np.random.default_rng(seed), lead)
+    out = continue_ids(model, config, seed_ids, steps, decoding, np.random.default_rng(seed),
+                       lead, method)
     return {k: streams[k][:config.window] + run.vocabs[k].decode(out[k][0]) for k in out}
 
 
-def lead_steps(config, symbols: dict[str, list[str]]) -> list[str]:
-    """A generated lead as Model 1 steps, the time grid a conditioned accompaniment reads."""
-    if config.model == 1:
+def lead_steps(symbols: dict[str, list[str]], model: int, chord_mode: str,
+               target_mode: str) -> list[str]:
+    """A generated lead as Model 1 steps in the accompaniment run's chord mode: the time
+    grid and symbols a conditioned accompaniment reads."""
+    if model == 1 and chord_mode == target_mode:
         return symbols["steps"]
-    return encode_steps(part_stream(config, symbols), config.chord_mode)
+    part = (decode_steps(symbols["steps"], chord_mode) if model == 1
+            else decode_events(symbols["pitch"], symbols["duration"], chord_mode))
+    return encode_steps(part, target_mode)
 
 
 def part_stream(config, symbols: dict[str, list[str]]):
@@ -289,6 +304,8 @@ class Sample:
     decoding: Decoding
     symbols: dict[str, dict[str, list[str]]]
     seed_quarters: dict[str, float]
+    generation_seconds: float = 0.0  # choosing the symbols only, not rendering them
+    methods: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
 
 
@@ -318,18 +335,22 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
     samples = []
     for decoding in decodings:
         decoding.validate()
+        started = time.perf_counter()
         symbols: dict[str, dict[str, list[str]]] = {}
         for part in ("lead", "accompaniment"):
             if part in infos:
-                lead = (lead_steps(infos["lead"].config, symbols["lead"]) if "lead" in symbols
-                        else seed_parts["lead"].steps)
+                lead = (lead_steps(symbols["lead"], infos["lead"].config.model,
+                                   infos["lead"].config.chord_mode, infos[part].config.chord_mode)
+                        if "lead" in symbols else seed_parts["lead"].steps)
                 symbols[part] = generate_part(infos[part], models[part], seed_parts[part], steps,
                                               decoding, seed, lead_symbols=lead, method=method)
-        samples.append(_save_sample(infos, symbols, decoding, seed, source, steps, render))
+        timing = {"seconds": round(time.perf_counter() - started, 4),
+                  "methods": {p: pick_method(i.config, decoding, method) for p, i in infos.items()}}
+        samples.append(_save_sample(infos, symbols, decoding, seed, source, steps, render, timing))
     return samples
 
 
-def _save_sample(infos, symbols, decoding, seed, source, steps, render) -> Sample:
+def _save_sample(infos, symbols, decoding, seed, source, steps, render, timing) -> Sample:
     first = next(iter(infos.values()))
     end = min(quarter_length(infos[p].config, s) for p, s in symbols.items())
     symbols = {p: trim(infos[p].config, s, end) for p, s in symbols.items()}
@@ -340,7 +361,8 @@ def _save_sample(infos, symbols, decoding, seed, source, steps, render) -> Sampl
     sample_id = f"{stamp}-{decoding.label}-s{seed}"
     folder = first.path / "samples" / sample_id
     folder.mkdir(parents=True)
-    sample = Sample(sample_id, folder, decoding, symbols, seed_quarters)
+    sample = Sample(sample_id, folder, decoding, symbols, seed_quarters,
+                    generation_seconds=timing["seconds"], methods=timing["methods"])
     render_error = ""
     if render:
         render_error = _render(infos, symbols, sample)
@@ -351,6 +373,7 @@ def _save_sample(infos, symbols, decoding, seed, source, steps, render) -> Sampl
         "chord_modes": {p: i.config.chord_mode for p, i in infos.items()},
         "models": {p: i.config.model for p, i in infos.items()},
         "seed_quarters": seed_quarters, "symbols": symbols, "files": sample.files,
+        "generation_seconds": timing["seconds"], "methods": timing["methods"],
         "render_error": render_error})
     return sample
 

@@ -140,3 +140,12 @@ def test_missing_synthesiser_costs_only_the_audio(runs, monkeypatch):
     assert "fluidsynth" in saved["render_error"]
     assert set(saved["files"]) == {"midi", "musicxml", "svg", "notes"}
     assert any(s["sample_id"] == sample.sample_id for s in list_samples(runs["lead"]))
+
+
+def test_sample_records_method_and_generation_time(runs):
+    sample = generate({"lead": runs["lead"]}, 8, [Decoding(), Decoding("beam", beam_width=2)],
+                      cache_dir=runs["cache"], render=False, method="stateful")
+    saved = [json.loads((s.folder / "sample.json").read_text()) for s in sample]
+    assert saved[0]["methods"] == {"lead": "stateful"}
+    assert saved[1]["methods"] == {"lead": "window"}  # beam search always re-feeds windows
+    assert all(s["generation_seconds"] > 0 for s in saved)
