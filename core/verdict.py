@@ -335,37 +335,49 @@ def verdict_table(frame: pd.DataFrame, metric: str = "best_val_loss",
     """
     groups = group_runs(frame, metrics=(metric,))
     shared = [k for k in SETTING_FIELDS if k in groups and k not in ("cell", "units")]
-    runs = frame.set_index("run_id")
+    per_seed = _per_seed(frame, groups, metric)
     rows = []
     for _, block in groups.groupby(shared, dropna=False, sort=True):
-        for _, lstm in block[block["cell"] == "lstm"].iterrows():
-            for _, gru in block[block["cell"] == "gru"].iterrows():
-                kind = _comparison(lstm, gru, param_tolerance)
-                if kind:
-                    rows.append({"comparison": kind, **{k: lstm[k] for k in shared},
-                                 **_compare(_per_seed(runs, lstm.run_ids, metric),
-                                            _per_seed(runs, gru.run_ids, metric),
-                                            lstm, gru, metric, level)})
+        lstms, grus = block[block["cell"] == "lstm"], block[block["cell"] == "gru"]
+        for i, j, kind in _pairs(lstms, grus, param_tolerance):
+            lstm, gru = lstms.iloc[i], grus.iloc[j]
+            rows.append({"comparison": kind, **{k: lstm[k] for k in shared},
+                         **_compare(per_seed[lstms.index[i]], per_seed[grus.index[j]],
+                                    lstm, gru, metric, level)})
     columns = ["comparison", *shared, "lstm_units", "gru_units", "lstm_params", "gru_params",
                "lstm_n", "gru_n", "lstm_mean", "gru_mean", "difference", "ci_low", "ci_high",
                "p_value", "verdict", "sentence"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _comparison(lstm: pd.Series, gru: pd.Series, tolerance: float) -> str | None:
-    if lstm["units"] == gru["units"]:
-        return "equal units"
-    if pd.isna(lstm["params"]) or pd.isna(gru["params"]):
-        return None
+def _pairs(lstms: pd.DataFrame, grus: pd.DataFrame,
+           tolerance: float) -> list[tuple[int, int, str]]:
+    """(LSTM row, GRU row, kind) of every comparable pair, found with whole-array tests
+    (hundreds of runs make tens of thousands of candidate pairs)."""
+    if lstms.empty or grus.empty:
+        return []
+    l_units = lstms["units"].to_numpy(float)[:, None]
+    g_units = grus["units"].to_numpy(float)[None, :]
+    l_params = pd.to_numeric(lstms["params"], errors="coerce").to_numpy(float)[:, None]
+    g_params = pd.to_numeric(grus["params"], errors="coerce").to_numpy(float)[None, :]
+    equal_units = l_units == g_units
     # One unit more or less moves a GRU's count by at most about params / units, so a narrow
     # GRU that fair_pair matched as closely as whole units allow still counts as matched.
-    allowed = max(tolerance, 1.0 / gru["units"]) * lstm["params"]
-    return "equal parameters" if abs(gru["params"] - lstm["params"]) <= allowed else None
+    allowed = np.maximum(tolerance, 1.0 / g_units) * l_params
+    with np.errstate(invalid="ignore"):
+        equal_params = ~equal_units & (np.abs(g_params - l_params) <= allowed)
+    found = [(int(i), int(j), "equal units") for i, j in zip(*np.nonzero(equal_units))]
+    found += [(int(i), int(j), "equal parameters") for i, j in zip(*np.nonzero(equal_params))]
+    return sorted(found)
 
 
-def _per_seed(runs: pd.DataFrame, run_ids: list[str], metric: str) -> list[float]:
-    values = runs.loc[run_ids].groupby("seed")[metric].mean().dropna()
-    return [float(v) for v in values]
+def _per_seed(frame: pd.DataFrame, groups: pd.DataFrame,
+              metric: str) -> dict[object, list[float]]:
+    """Each setting's sample: one `metric` value per seed, read once per setting."""
+    runs = frame.set_index("run_id")
+    return {index: [float(v) for v in
+                    runs.loc[row.run_ids].groupby("seed")[metric].mean().dropna()]
+            for index, row in groups.iterrows()}
 
 
 METRIC_WORDS = {"best_val_loss": "best held-out loss", "final_val_loss": "final held-out loss",

@@ -13,8 +13,10 @@ def write_synthetic_run(root: Path, i: int, epochs: int = 30) -> Path:
     config = {"model": 1, "cell": cell, "units": 32 + i, "layers": 1 + i % 3,
               "dropout_layers": 1, "window": 32, "batch_size": 64, "epochs": epochs,
               "learning_rate": 0.002, "seed": i, "part": "lead", "label": ""}
+    gates = 4 if cell == "lstm" else 3  # parameter counts grow with width as real ones do
+    params = gates * config["units"] * (config["units"] + 100) * config["layers"]
     (run / "config.json").write_text(json.dumps({"run_id": run.name, "created": "2026-01-01",
-                                                 "config": config, "parameters": 1000 + i}))
+                                                 "config": config, "parameters": params}))
     (run / "status.json").write_text(json.dumps({"state": "finished", "epoch": epochs}))
     with (run / "history.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)

@@ -1,8 +1,7 @@
 """Times the Compare page over N synthetic run directories (for `python -m core bench`).
 
-The runs are written in the exact format core.runs writes, into a temporary folder, and the
-page is rendered twice with Streamlit's AppTest: the first render reads every run, the second
-shows what a user sees on the next interaction (cached reads). Prints the two times in seconds.
+The runs are written in the exact format core.runs writes, into temporary folders, and the
+page is rendered with Streamlit's AppTest (see main for the three times it prints).
 """
 import os
 import sys
@@ -18,25 +17,32 @@ sys.path.insert(0, str(ROOT))
 from scripts.synthetic_runs import write_synthetic_run  # noqa: E402
 
 
+def render_seconds(app: AppTest) -> float:
+    started = time.perf_counter()
+    app.run()
+    if app.exception:
+        raise SystemExit(f"the page raised: {app.exception}")
+    return time.perf_counter() - started
+
+
 def main(count: int) -> None:
+    """Prints three times: a first render in this fresh process (Python imports included),
+    a first render of the runs with imports done but every data cache empty (what a user
+    sees on opening Compare in a running app), and a rerun (the next interaction)."""
     with tempfile.TemporaryDirectory() as tmp:
-        runs = Path(tmp) / "runs"
-        runs.mkdir()
-        for i in range(count):
-            write_synthetic_run(runs, i)
-        os.environ["MUSIC_RUNS_DIR"] = str(runs)
         os.environ["MUSIC_CACHE_DIR"] = str(Path(tmp) / "cache")
         os.chdir(ROOT)
-        app = AppTest.from_file(str(ROOT / "views" / "compare.py"), default_timeout=120)
-        started = time.perf_counter()
-        app.run()
-        first = time.perf_counter() - started
-        started = time.perf_counter()
-        app.run()
-        second = time.perf_counter() - started
-        if app.exception:
-            raise SystemExit(f"the page raised: {app.exception}")
-        print(f"{first:.3f} {second:.3f}")
+        page = str(ROOT / "views" / "compare.py")
+        times = []
+        for name in ("a", "b"):  # two folders, so the second starts with empty caches
+            runs = Path(tmp) / name
+            for i in range(count):
+                write_synthetic_run(runs, i)
+            os.environ["MUSIC_RUNS_DIR"] = str(runs)
+            app = AppTest.from_file(page, default_timeout=120)
+            times.append(render_seconds(app))
+        times.append(render_seconds(app))
+        print(" ".join(f"{t:.3f}" for t in times))
 
 
 if __name__ == "__main__":
