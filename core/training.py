@@ -21,7 +21,7 @@ from .models import build_model, compiled_forward
 from .runs import (cancel_requested, create_run, library_versions, now_iso, open_run,
                    read_json, write_json, write_status, append_history)
 from .windows import (WindowSet, build_windows, check_windows, corpus_vocabularies,
-                      target_names, to_dataset)
+                      target_names, to_dataset, windows_per_epoch)
 
 
 def corpus_for(config: TrainConfig, cache_dir: Path | str = "cache") -> Corpus:
@@ -142,15 +142,16 @@ def run_training(run_dir: Path | str, cache_dir: Path | str = "cache",
         keras.utils.set_random_seed(config.seed)
         corpus = corpus_for(config, cache_dir)
         train_ws = build_windows(corpus, config, run.vocabs, "train")
-        val_ws = build_windows(corpus, config, run.vocabs, "validation", objective="window")
+        val_ws = build_windows(corpus, config, run.vocabs, "validation")
         check_windows(train_ws, corpus, config)
         sizes = {k: len(v) for k, v in run.vocabs.items()}
         model = build_model(config, sizes)
         record = read_json(run_dir / "config.json")
-        record.update(parameters=int(model.count_params()), train_windows=len(train_ws),
+        per_epoch = windows_per_epoch(train_ws, config.objective)
+        record.update(parameters=int(model.count_params()), train_windows=per_epoch,
                       held_out_windows=len(val_ws), targets=target_names(config))
         write_json(run_dir / "config.json", record)
-        steps = math.ceil(len(train_ws) / config.batch_size)
+        steps = math.ceil(per_epoch / config.batch_size)
         model.fit(to_dataset(train_ws, config, config.objective, shuffle=True, seed=config.seed),
                   epochs=config.epochs, verbose=0, shuffle=False,  # tf.data reshuffles
                   callbacks=[_recorder(run_dir, config, val_ws, steps, on_epoch)])

@@ -5,8 +5,9 @@ memory; each batch gathers its windows on the fly, so the full corpus never exis
 tensor of windows, let alone of one-hot vectors. Windows never cross a piece boundary.
 
 "window" objective (the thesis's): window i..i+n-1 predicts symbol i+n, stride 1.
-"sequence" objective: the same window predicts i+1..i+n at every position; windows do not
-overlap, so every symbol is a target once per epoch.
+"sequence" objective: the same window predicts i+1..i+n at every position. An epoch draws
+1/n of all windows at random (fresh each epoch), so on average every symbol is a target once
+per epoch, seen under a different phase every time (fixed non-overlapping windows overfit).
 """
 from __future__ import annotations
 
@@ -71,12 +72,9 @@ def corpus_vocabularies(corpus: Corpus, config: TrainConfig) -> dict[str, Vocabu
 
 
 def build_windows(corpus: Corpus, config: TrainConfig, vocabs: dict[str, Vocabulary],
-                  split: str, objective: str | None = None) -> WindowSet:
-    """Window starts for one split; `objective` overrides the config's (held-out loss is
-    always measured on the thesis's windows, whatever the training objective)."""
-    objective = objective or config.objective
+                  split: str) -> WindowSet:
+    """Every window start (stride 1) of one split; pieces shorter than a window add none."""
     n = config.window
-    stride = 1 if objective == "window" else n
     arrays: dict[str, list[np.ndarray]] = {name: [] for name in stream_names(config)}
     starts, offset = [], 0
     for piece in corpus.split(split):
@@ -86,7 +84,7 @@ def build_windows(corpus: Corpus, config: TrainConfig, vocabs: dict[str, Vocabul
         length = len(next(iter(streams.values())))
         for name in arrays:
             arrays[name].append(np.asarray(vocabs[name].encode(streams[name]), dtype=np.int32))
-        starts.extend(range(offset, offset + length - n, stride))
+        starts.extend(range(offset, offset + length - n))
         offset += length
     flat = {k: np.concatenate(v) if v else np.zeros(0, np.int32) for k, v in arrays.items()}
     return WindowSet(flat, np.asarray(starts, dtype=np.int64), n)
@@ -100,6 +98,12 @@ def check_windows(train: WindowSet, corpus: Corpus, config: TrainConfig) -> None
                                     f"piece of the {config.part} (longest: {longest} symbols)")
 
 
+def windows_per_epoch(windows: WindowSet, objective: str) -> int:
+    """All windows for the thesis's objective; 1/n of them for "sequence", whose windows
+    each teach n targets."""
+    return len(windows) if objective == "window" else max(1, len(windows) // windows.window)
+
+
 def to_dataset(windows: WindowSet, config: TrainConfig, objective: str, shuffle: bool,
                seed: int = 0):
     """A tf.data pipeline of (inputs, targets) batches, reshuffled every epoch."""
@@ -111,6 +115,7 @@ def to_dataset(windows: WindowSet, config: TrainConfig, objective: str, shuffle:
     ds = tf.data.Dataset.from_tensor_slices(windows.starts)
     if shuffle:
         ds = ds.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.take(windows_per_epoch(windows, objective))
 
     def gather(starts):
         index = starts[:, None] + tf.range(n + 1, dtype=tf.int64)[None, :]
