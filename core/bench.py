@@ -166,9 +166,9 @@ def run_all(quick: bool = False) -> list[Figure]:
 
 
 def format_table(figures: list[Figure]) -> str:
-    lines = [f"{'figure':<58} {'value':>12} {'unit':<10} {'ratio':>8}  target"]
+    lines = [f"{'figure':<80} {'value':>12} {'unit':<10} {'ratio':>8}  target"]
     for f in figures:
         ratio = f"{f.ratio:.1f}x" if f.ratio is not None else ""
-        lines.append(f"{f.name:<58} {f.value:>12.3f} {f.unit:<10} {ratio:>8}  {f.target}")
+        lines.append(f"{f.name:<80} {f.value:>12.3f} {f.unit:<10} {ratio:>8}  {f.target}")
     return "\n".join(lines)
 
