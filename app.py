@@ -4,12 +4,12 @@ Pages only present and call `core`; every result shown comes from files under ru
 """
 import streamlit as st
 
-st.set_page_config(page_title="LSTM vs GRU music lab", page_icon="🎼", layout="wide")
+st.set_page_config(page_title="LSTM vs GRU music lab", page_icon=":material/music_note:", layout="wide")
 
 pages = st.navigation([
-    st.Page("views/corpus.py", title="Corpus", icon="📚", default=True),
-    st.Page("views/train.py", title="Train", icon="🏋️"),
-    st.Page("views/compare.py", title="Compare", icon="📈"),
-    st.Page("views/listen.py", title="Listen", icon="🎧"),
+    st.Page("views/corpus.py", title="Corpus", icon=":material/library_music:", default=True),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("views/compare.py", title="Compare", icon=":material/monitoring:"),
+    st.Page("views/listen.py", title="Listen", icon=":material/headphones:"),
 ])
 pages.run()

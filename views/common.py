@@ -167,7 +167,7 @@ def show_no_runs(runs: pd.DataFrame | None = None) -> bool:
     """Show NO_RUNS_MESSAGE when there are no runs; returns True when it did."""
     runs = load_runs_table() if runs is None else runs
     if runs.empty:
-        st.info(NO_RUNS_MESSAGE, icon="🏋️")
+        st.info(NO_RUNS_MESSAGE, icon=":material/model_training:")
         return True
     return False
 

@@ -458,7 +458,7 @@ def verdict_view() -> None:
     if table.empty:
         st.info("No LSTM/GRU pair to judge yet: a verdict needs finished LSTM and GRU runs of "
                 "an otherwise identical setting, at equal units or equal parameters, with at "
-                "least 2 seeds each. " + how, icon="⚖️")
+                "least 2 seeds each. " + how, icon=":material/balance:")
         return
     st.caption(
         "Every GRU setting is set against the LSTM setting that is otherwise identical, in "
@@ -497,7 +497,8 @@ def verdict_view() -> None:
     too_few = int((table["verdict"] == vd.TOO_FEW).sum())
     if too_few:
         st.info(f"{too_few} of {len(table)} comparison(s) have too few seeds for an interval "
-                "(2 finished runs with a held-out loss on each side). " + how, icon="⚖️")
+                "(2 finished runs with a held-out loss on each side). " + how,
+                icon=":material/balance:")
 
 
 # --------------------------------------------------------------------------- report

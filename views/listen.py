@@ -696,7 +696,7 @@ def main() -> None:
     usable = usable_runs(runs)
     if usable.empty:
         st.info("No run has saved weights yet: wait for the first epoch of a run on the "
-                "**Train** page, then come back.", icon="⏳")
+                "**Train** page, then come back.", icon=":material/hourglass_empty:")
         return
     labels = run_names(runs)
 

@@ -58,7 +58,7 @@ def field_error(name: str) -> None:
     """Show the last submit's error under the widget of the field it names."""
     error = st.session_state.get(ERROR_KEY)
     if error and error[0] == name:
-        st.error(error[1], icon="⚠️")
+        st.error(error[1], icon=":material/warning:")
 
 
 def queue_runs(configs: list[TrainConfig], seeds: int = 1) -> list[Path]:
@@ -327,7 +327,8 @@ def live() -> None:
     st.subheader("Queue")
     if runs.empty:
         st.info("No runs yet: fill in the form above and press **Queue this run**, or queue "
-                "the small thesis preset (four runs that finish in minutes).", icon="🏋️")
+                "the small thesis preset (four runs that finish in minutes).",
+                icon=":material/model_training:")
         return
     active = runs[runs["state"].isin(ACTIVE)]
     queued = int((runs["state"] == "queued").sum())
