@@ -27,7 +27,6 @@ DEFAULT_CORPUS = "bach-chorales"
 ENCODING_VERSION = 1
 SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
 LEAD_WORDS = ("lead", "melody", "melodia", "soprano", "vocal", "voice", "voz", "solo")
-STREAMS = ("steps", "pitch", "duration")
 CHORALE_VOICES = ("soprano", "alto", "tenor", "bass")  # instrumental doublings are left out
 
 

@@ -151,7 +151,7 @@ def _beam(model, config, seed, steps, width, lead) -> dict[str, np.ndarray]:
             windows["lead"] = np.repeat(lead[:1, t + 1:t + 1 + n], len(beams), axis=0)
         logp = {k: np.log(np.clip(v, 1e-12, 1)) for k, v in _predict(model, config, windows).items()}
         candidates = []
-        for i, (seqs, score) in enumerate(beams):
+        for i, (_, score) in enumerate(beams):
             top = {k: np.argsort(-logp[k][i])[:width] for k in names}
             grids = np.array(np.meshgrid(*[top[k] for k in names])).reshape(len(names), -1).T
             for ids in grids:
@@ -161,14 +161,6 @@ def _beam(model, config, seed, steps, width, lead) -> dict[str, np.ndarray]:
         beams = [({k: beams[i][0][k] + [int(c)] for k, c in zip(names, ids)}, total)
                  for total, i, ids in candidates[:width]]
     return {k: np.asarray([beams[0][0][k][n:]]) for k in names}
-
-
-@dataclass
-class PartSeed:
-    """A seed for one part: symbol lists per stream (and the lead's, for conditioning)."""
-
-    streams: dict[str, list[str]]
-    source: str
 
 
 def seed_streams(part_data, config) -> dict[str, list[str]]:

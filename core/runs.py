@@ -29,7 +29,6 @@ import pandas as pd
 from .config import TrainConfig
 from .encoding import Vocabulary, load_vocabularies
 
-STATES = ("queued", "running", "finished", "failed", "cancelled", "killed", "broken")
 CANCEL_FILE = "cancel"
 
 

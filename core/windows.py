@@ -18,6 +18,7 @@ import numpy as np
 from .config import ConfigError, TrainConfig
 from .corpus import Corpus, Piece
 from .encoding import Vocabulary
+from .stats import longest_piece
 
 
 @dataclass
@@ -92,8 +93,7 @@ def build_windows(corpus: Corpus, config: TrainConfig, vocabs: dict[str, Vocabul
 
 def check_windows(train: WindowSet, corpus: Corpus, config: TrainConfig) -> None:
     if len(train) == 0:
-        longest = max((len(s) for s in corpus.sequences(config.part, target_names(config)[0],
-                                                         "train")), default=0)
+        longest = longest_piece(corpus, config.part, target_names(config)[0], "train")
         raise ConfigError("window", f"window {config.window} is longer than every training "
                                     f"piece of the {config.part} (longest: {longest} symbols)")
 
