@@ -72,12 +72,11 @@ def cmd_preset(args) -> None:
 
 
 def _train_seeds(config: TrainConfig, k: int, args) -> None:
-    from .training import train
-    from .verdict import seed_configs
+    from .verdict import train_seeds
 
-    for seeded in seed_configs(config, k):
-        print(f"== {seeded.label}: {seeded.layers}x{seeded.units} {seeded.cell}", flush=True)
-        print(train(seeded, args.runs, args.cache, on_epoch=_print_epoch))
+    print(f"== {config.layers}x{config.units} {config.cell}, {k} seed(s)", flush=True)
+    for run_dir in train_seeds(config, k, args.runs, args.cache, on_epoch=_print_epoch):
+        print(run_dir)
 
 
 def cmd_seeds(args) -> None:
