@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from .corpus import Corpus, Piece
-from .encoding import STEP, EncodingError, decode_events, parse_duration
-from .generation import Decoding, GenerationError, continue_ids, lead_steps
+from .encoding import STEP, decode_events, parse_duration
+from .generation import (Decoding, GenerationError, continue_ids, encode_seeds, lead_steps,
+                         load_model)
 from .metrics import (ACCOMPANIMENT, INDEX_METRICS, LEAD, NOTE_METRICS, SYMBOL_METRICS,
                       NgramIndex, compare_distributions, concat_notes, notes_from_steps,
                       notes_from_stream, piece_metrics)
@@ -194,23 +195,6 @@ def seed_pieces(corpus: Corpus, infos: Mapping[str, RunInfo], n_pieces: int) -> 
     return [candidates[i % len(candidates)] for i in range(n_pieces)]
 
 
-def _load(info: RunInfo):
-    try:
-        return info.load_model("best")
-    except Exception as exc:  # keras raises many types for a missing or damaged file
-        raise GenerationError(f"run {info.run_id} cannot be loaded: {exc}") from exc
-
-
-def _encode(info: RunInfo, name: str, sequences: Iterable[Sequence[str]],
-            length: int) -> np.ndarray:
-    try:
-        return np.asarray([info.vocabs[name].encode(s[:length]) for s in sequences],
-                          dtype=np.int64)
-    except EncodingError as exc:
-        raise GenerationError(f"a seed does not fit run {info.run_id}'s vocabulary "
-                              f"({name}): {exc}") from exc
-
-
 def generate_batch(infos: Mapping[str, RunInfo], models: Mapping[str, Any],
                    pieces: Sequence[Piece], steps: int, decoding: Decoding,
                    seed: int, method: str = "auto") -> list[dict[str, PartSymbols]]:
@@ -223,7 +207,7 @@ def generate_batch(infos: Mapping[str, RunInfo], models: Mapping[str, Any],
         config, n = info.config, info.config.window
         names = target_names(config)
         seeds = [{s: piece.part(part).stream(s)[:n] for s in names} for piece in pieces]
-        seed_ids = {s: _encode(info, s, [x[s] for x in seeds], n) for s in names}
+        seed_ids = {s: encode_seeds(info, s, [x[s] for x in seeds], n) for s in names}
         part_steps, lead = steps, None
         if config.conditioned:
             leads = ([lead_steps(p.symbols, p.model, p.chord_mode, config.chord_mode)
@@ -233,7 +217,7 @@ def generate_batch(infos: Mapping[str, RunInfo], models: Mapping[str, Any],
             if part_steps < 1:
                 raise GenerationError(f"run {info.run_id} is conditioned on the lead, which is "
                                       f"not longer than its window of {n}")
-            lead = _encode(info, "lead", leads, n + part_steps)
+            lead = encode_seeds(info, "lead", leads, n + part_steps)
         ids = continue_ids(models[part], config, seed_ids, part_steps, decoding,
                            np.random.default_rng(seed), lead, method)
         out[part] = [PartSymbols({s: x[s] + info.vocabs[s].decode(ids[s][i]) for s in names},
@@ -269,7 +253,7 @@ def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decodi
         index = training_index(corpus, symbol_part,
                                main_stream(infos[symbol_part].config.model))
     pieces = seed_pieces(corpus, infos, n_pieces)
-    models = {part: _load(info) for part, info in infos.items()}
+    models = {part: load_model(info) for part, info in infos.items()}
     run_ids = {f"{part}_run": infos[part].run_id if part in infos else "" for part in PARTS}
     rows = []
     for decoding in decodings:

@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -189,24 +189,31 @@ def seed_from_file(path: Path | str, chord_mode: str = "pitch_class"):
     return parts, f"file:{Path(path).name}"
 
 
+def encode_seeds(run: RunInfo, name: str, sequences: Iterable[Sequence[str]],
+                 length: int) -> np.ndarray:
+    """(batch, length) ids of the first `length` symbols of each sequence of one stream;
+    a symbol the run never saw is a GenerationError naming it."""
+    try:
+        return np.asarray([run.vocabs[name].encode(list(s[:length])) for s in sequences],
+                          dtype=np.int64)
+    except EncodingError as exc:
+        raise GenerationError(f"the seed does not fit run {run.run_id}'s vocabulary "
+                              f"({name}): {exc}") from exc
+
+
 def _encode_seed(run: RunInfo, symbols: dict[str, list[str]], length: int) -> dict[str, np.ndarray]:
-    ids = {}
     for name, seq in symbols.items():
         if len(seq) < length:
             raise GenerationError(f"the seed has {len(seq)} {name} symbols but run {run.run_id} "
                                   f"needs a window of {length}")
-        try:
-            ids[name] = np.asarray([run.vocabs[name].encode(seq[:length])], dtype=np.int64)
-        except EncodingError as exc:
-            raise GenerationError(f"the seed does not fit run {run.run_id}'s vocabulary "
-                                  f"({name}): {exc}") from exc
-    return ids
+    return {name: encode_seeds(run, name, [seq], length) for name, seq in symbols.items()}
 
 
-def _load(run: RunInfo):
+def load_model(run: RunInfo):
+    """The run's best model; a missing or damaged file is a GenerationError."""
     try:
         return run.load_model("best")
-    except Exception as exc:
+    except Exception as exc:  # keras raises many types for a missing or damaged file
         raise GenerationError(f"run {run.run_id} cannot be loaded: {exc}") from exc
 
 
@@ -323,7 +330,7 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
         seed_parts, source = seed_from_file(seed_file, first.config.chord_mode)
     else:
         seed_parts, source = seed_from_corpus(first, seed_piece, cache_dir)
-    models = {part: _load(info) for part, info in infos.items()}
+    models = {part: load_model(info) for part, info in infos.items()}
     samples = []
     for decoding in decodings:
         decoding.validate()
