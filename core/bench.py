@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import TrainConfig
-from .corpus import DEFAULT_CORPUS, prepare_corpus
-
+from core.data.corpus import DEFAULT_CORPUS
+from core.data.prepare import prepare_corpus
+from core.nets.config import TrainConfig
 
 # Each update of the sequence objective averages n times more targets, so it takes a larger
 # step on smaller batches: measured on 80 chorales, 2x64 LSTM, n = 32 (lr, batch -> seconds
@@ -52,8 +52,9 @@ def bench_prepare(cache_root: Path, max_pieces: int) -> list[Figure]:
 
 def _train_seconds(config: TrainConfig, runs: Path, cache: Path) -> tuple[list[float], list[float], int]:
     """Per-epoch training seconds (validation excluded), held-out losses, targets per epoch."""
-    from .runs import read_history, read_json
-    from .training import train
+    from core.nets.training import train
+    from core.runs.files import read_json
+    from core.runs.history import read_history
 
     run = train(config, runs, cache)
     history = read_history(run)
@@ -96,9 +97,10 @@ def bench_objectives(base: TrainConfig, runs: Path, cache: Path,
 def bench_generation(window: int, units: int, layers: int, steps: int) -> list[Figure]:
     """Window re-feeding vs stateful stepping on the same (untrained) network: speed does
     not depend on the weights' values."""
-    from .generation import Decoding, generate_ids
-    from .models import build_model
-    from .stateful import generate_stateful
+    from core.nets.models import build_model
+    from core.sampling.decoding import Decoding
+    from core.sampling.stateful import generate_stateful
+    from core.sampling.window import generate_ids
 
     config = TrainConfig(model=1, units=units, layers=layers, dropout_layers=0, window=window,
                          objective="sequence").validate()
@@ -171,4 +173,3 @@ def format_table(figures: list[Figure]) -> str:
         ratio = f"{f.ratio:.1f}x" if f.ratio is not None else ""
         lines.append(f"{f.name:<80} {f.value:>12.3f} {f.unit:<10} {ratio:>8}  {f.target}")
     return "\n".join(lines)
-

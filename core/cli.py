@@ -10,8 +10,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .config import ConfigError, TrainConfig, thesis_runs  # noqa: E402
-from .corpus import DEFAULT_CORPUS, CorpusError, prepare_corpus  # noqa: E402
+from core.data.corpus import DEFAULT_CORPUS, CorpusError  # noqa: E402
+from core.data.prepare import prepare_corpus  # noqa: E402
+from core.nets.config import ConfigError, TrainConfig, thesis_runs  # noqa: E402
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
@@ -56,14 +57,14 @@ def _print_epoch(row: dict) -> None:
 
 
 def cmd_train(args) -> None:
-    from .training import train
+    from core.nets.training import train
 
     run_dir = train(_config_from(args), args.runs, args.cache, on_epoch=_print_epoch)
     print(run_dir)
 
 
 def cmd_preset(args) -> None:
-    from .training import train
+    from core.nets.training import train
 
     for config in thesis_runs(args.model, args.part, args.scale):
         config = dataclasses.replace(config, max_pieces=args.max_pieces, seed=args.seed).validate()
@@ -72,7 +73,7 @@ def cmd_preset(args) -> None:
 
 
 def _train_seeds(config: TrainConfig, k: int, args) -> None:
-    from .verdict import train_seeds
+    from core.evidence.experiments import train_seeds
 
     print(f"== {config.layers}x{config.units} {config.cell}, {k} seed(s)", flush=True)
     for run_dir in train_seeds(config, k, args.runs, args.cache, on_epoch=_print_epoch):
@@ -84,8 +85,8 @@ def cmd_seeds(args) -> None:
 
 
 def cmd_fair(args) -> None:
-    from .training import corpus_for
-    from .verdict import fair_pair
+    from core.data.prepare import corpus_for
+    from core.evidence.experiments import fair_pair
 
     config = _config_from(args)
     for setting in fair_pair(config, corpus_for(config, args.cache)):
@@ -93,7 +94,8 @@ def cmd_fair(args) -> None:
 
 
 def cmd_verdict(args) -> None:
-    from .verdict import runs_table, verdict_table
+    from core.evidence.verdict import verdict_table
+    from core.runs.listing import runs_table
 
     table = verdict_table(runs_table(args.runs), metric=args.metric)
     if table.empty:
@@ -111,19 +113,20 @@ def cmd_verdict(args) -> None:
 
 
 def cmd_train_run(args) -> None:
-    from .training import run_training
+    from core.nets.training import run_training
 
     run_training(args.run_dir, args.cache)
 
 
 def cmd_worker(args) -> None:
-    from .queue import work
+    from core.runs.worker import work
 
     print(f"worker trained {work(args.runs, args.cache, args.idle_exit)} run(s)")
 
 
 def cmd_generate(args) -> None:
-    from .generation import Decoding, generate
+    from core.sampling.decoding import Decoding
+    from core.sampling.generation import generate
 
     runs = {k: v for k, v in (("lead", args.lead), ("accompaniment", args.accompaniment)) if v}
     samples = generate(runs, args.steps, [Decoding.parse(d) for d in args.decoding or ["greedy"]],
@@ -136,8 +139,9 @@ def cmd_generate(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from .evaluation import conditioning_comparison, evaluate, evaluation_folder
-    from .generation import Decoding, GenerationError
+    from core.evidence.conditioning import conditioning_comparison
+    from core.evidence.evaluation import evaluate, evaluation_folder
+    from core.sampling.decoding import Decoding, GenerationError
 
     runs = {k: v for k, v in (("lead", args.lead), ("accompaniment", args.accompaniment)) if v}
     if not runs:
@@ -157,7 +161,7 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_runs(args) -> None:
-    from .runs import list_runs
+    from core.runs.listing import list_runs
 
     frame = list_runs(args.runs)
     columns = [c for c in ("run_id", "state", "model", "part", "cell", "layers", "units",
@@ -166,7 +170,7 @@ def cmd_runs(args) -> None:
 
 
 def cmd_report(args) -> None:
-    from .report import DEFAULT_TITLE, build_report
+    from core.outputs.report import DEFAULT_TITLE, build_report
 
     paths = build_report(args.run, args.out, title=args.title or DEFAULT_TITLE,
                          pdf=args.pdf, samples_per_run=args.samples, runs_root=args.runs)
@@ -175,7 +179,7 @@ def cmd_report(args) -> None:
 
 
 def cmd_bench(args) -> None:
-    from .bench import format_table, run_all
+    from core.bench import format_table, run_all
 
     print(format_table(run_all(quick=args.quick)))
 
@@ -286,8 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .generation import GenerationError
-    from .runs import RunError
+    from core.runs.record import RunError
+    from core.sampling.decoding import GenerationError
 
     try:
         args.func(args)
@@ -295,4 +299,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
-

@@ -52,8 +52,8 @@ class TrainedRuns:
 def trained_runs(tmp_path_factory) -> TrainedRuns:
     """Four tiny runs trained for real (see TrainedRuns). Treat as read-only: copy it with
     `runs_copy` before writing into it."""
-    from core.config import TrainConfig
-    from core.training import train
+    from core.nets.config import TrainConfig
+    from core.nets.training import train
 
     root = tmp_path_factory.mktemp("trained")
     runs, cache = root / "runs", root / "cache"

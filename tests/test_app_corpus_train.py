@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import TrainConfig
-from core.runs import read_status, wait_for
-from core.training import enqueue
+from core.nets.config import TrainConfig
+from core.nets.training import enqueue
+from core.runs.record import read_status, wait_for
 from tests.fixtures import HIGH, midi_bytes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -168,7 +168,7 @@ def test_runs_table_is_cached_on_mtimes_and_refreshes(dirs):
     config = TrainConfig(units=8, layers=1, dropout_layers=0, epochs=1, window=8, max_pieces=6)
     run_dir = enqueue(config, dirs["runs"], dirs["cache"])
     assert list(common.load_runs_table()["state"]) == ["queued"]
-    from core.queue import cancel
+    from core.runs.worker import cancel
     cancel(run_dir)
     os.utime(run_dir / "status.json", ns=(1, 10**18))        # a surely different mtime
     assert list(common.load_runs_table()["state"]) == ["cancelled"]
@@ -198,7 +198,7 @@ def test_runs_table_with_200_runs_is_cached_and_refreshed_on_change(dirs):
 def test_corpus_settings_are_train_config_fields(dirs):
     at = AppTest.from_string("""
 import streamlit as st
-from core.config import TrainConfig
+from core.nets.config import TrainConfig
 from views import common
 st.session_state["config"] = TrainConfig(**common.corpus_settings()).validate()
 """, default_timeout=TIMEOUT)

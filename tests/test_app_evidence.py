@@ -18,10 +18,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import TrainConfig
-from core.runs import read_history, read_json, read_status
-from core.training import corpus_for
-from core.verdict import matched_gru_units, train_seeds
+from core.data.prepare import corpus_for
+from core.evidence.experiments import matched_gru_units, train_seeds
+from core.nets.config import TrainConfig
+from core.runs.files import read_json
+from core.runs.history import read_history
+from core.runs.record import read_status
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 90
@@ -50,7 +52,7 @@ def env(tmp_path, monkeypatch, seed_runs):
     monkeypatch.setenv("MUSIC_UPLOADS_DIR", str(tmp_path / "uploads"))
     monkeypatch.setenv("MUSIC_REPORTS_DIR", str(tmp_path / "reports"))
     calls = []
-    monkeypatch.setattr("core.queue.ensure_worker", lambda *args: calls.append(args))
+    monkeypatch.setattr("core.runs.worker.ensure_worker", lambda *args: calls.append(args))
     return calls
 
 

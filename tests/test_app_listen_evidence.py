@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.config import TrainConfig
-from core.evaluation import describe_conditioning, list_evaluations
-from core.training import train
+from core.evidence.conditioning import describe_conditioning
+from core.evidence.evaluation import list_evaluations
+from core.nets.config import TrainConfig
+from core.nets.training import train
 
 ROOT = Path(__file__).resolve().parents[1]
 LISTEN = str(ROOT / "views" / "listen.py")

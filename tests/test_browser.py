@@ -28,8 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from core.comparison import run_labels
-from core.runs import list_runs
+from core.runs.listing import list_runs, run_labels
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

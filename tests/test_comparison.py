@@ -9,8 +9,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import comparison as cmp
-from core.runs import list_runs
+from core.data.timeline import seed_symbol_count
+from core.evidence.curves import (
+    LONG_COLUMNS,
+    history_long,
+    load_histories_long,
+    metric_column,
+    smooth,
+    split_metric,
+)
+from core.evidence.measure import (
+    SAMPLE_METRICS,
+    generated_notes,
+    generated_quarters,
+    sample_metrics,
+)
+from core.evidence.tables import hyperparameter_frame, summary_table
+from core.runs.files import file_stamp
+from core.runs.history import ComparisonError, read_history
+from core.runs.listing import filter_runs, list_runs, run_labels
+from core.runs.samples import read_sample, sample_file
+from core.sampling.decoding import decoding_label
 
 M1_HISTORY = """epoch,accuracy,loss,val_loss,val_accuracy,seconds,elapsed
 1,0.40,2.00,2.20,0.35,1.5,1.6
@@ -58,41 +77,41 @@ def runs(tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- histories
 
 def test_split_metric_and_column_are_inverse():
-    assert cmp.split_metric("val_loss") == ("held-out", "loss")
-    assert cmp.split_metric("pitch_accuracy") == ("train", "pitch_accuracy")
-    assert cmp.split_metric("val_duration_accuracy") == ("held-out", "duration_accuracy")
+    assert split_metric("val_loss") == ("held-out", "loss")
+    assert split_metric("pitch_accuracy") == ("train", "pitch_accuracy")
+    assert split_metric("val_duration_accuracy") == ("held-out", "duration_accuracy")
     for column in ("loss", "val_pitch_loss", "accuracy"):
-        assert cmp.metric_column(*reversed(cmp.split_metric(column))) == column
+        assert metric_column(*reversed(split_metric(column))) == column
     with pytest.raises(ValueError):
-        cmp.metric_column("loss", "test")
+        metric_column("loss", "test")
 
 
 def test_read_history(runs: Path):
-    history = cmp.read_history(runs / "20260101-100000-m1-lead-lstm-1x16-s0")
+    history = read_history(runs / "20260101-100000-m1-lead-lstm-1x16-s0")
     assert history["epoch"].tolist() == [1, 2, 3]
     assert history["val_loss"].tolist() == [2.2, 1.9, 2.05]
-    assert cmp.read_history(runs / "20260101-130000-m1-lead-lstm-1x16-s1").empty
+    assert read_history(runs / "20260101-130000-m1-lead-lstm-1x16-s1").empty
 
 
 @pytest.mark.parametrize("text", ["garbage\x00\x01,,\n\"unclosed", "loss\n1.0\n",
                                   "epoch,loss\n1,abc\n"])
 def test_read_history_refuses_what_is_not_a_history(tmp_path: Path, text: str):
     (tmp_path / "history.csv").write_text(text)
-    with pytest.raises(cmp.ComparisonError):
-        cmp.read_history(tmp_path)
+    with pytest.raises(ComparisonError):
+        read_history(tmp_path)
 
 
 def test_read_history_header_only_or_empty_is_no_epoch(tmp_path: Path):
     (tmp_path / "history.csv").write_text("epoch,loss\n")
-    assert cmp.read_history(tmp_path).empty
+    assert read_history(tmp_path).empty
     (tmp_path / "history.csv").write_text("")
-    assert cmp.read_history(tmp_path).empty
+    assert read_history(tmp_path).empty
 
 
 def test_history_long_one_row_per_epoch_metric_split():
     history = pd.read_csv(pd.io.common.StringIO(M1_HISTORY))
-    long = cmp.history_long(history, "r1")
-    assert list(long.columns) == list(cmp.LONG_COLUMNS)
+    long = history_long(history, "r1")
+    assert list(long.columns) == list(LONG_COLUMNS)
     assert len(long) == 3 * 4  # loss, accuracy x train, held-out
     assert set(long["metric"]) == {"loss", "accuracy"}
     held = long[(long["metric"] == "loss") & (long["split"] == "held-out")]
@@ -103,7 +122,7 @@ def test_history_long_one_row_per_epoch_metric_split():
 
 def test_history_long_model2_heads_and_elapsed_from_seconds():
     history = pd.read_csv(pd.io.common.StringIO(M2_HISTORY)).drop(columns=["elapsed"])
-    long = cmp.history_long(history, "m2")
+    long = history_long(history, "m2")
     assert set(long["metric"]) == {"loss", "pitch_loss", "duration_loss", "pitch_accuracy",
                                    "duration_accuracy"}
     pitch = long[(long["metric"] == "pitch_accuracy")]
@@ -115,16 +134,16 @@ def test_history_long_model2_heads_and_elapsed_from_seconds():
 def test_history_long_drops_missing_values_never_fills():
     history = pd.DataFrame({"epoch": [1, 2], "loss": [1.0, 0.5], "val_loss": [np.nan, 0.7],
                             "seconds": [1.0, 1.0], "elapsed": [1.0, 2.0]})
-    long = cmp.history_long(history, "r")
+    long = history_long(history, "r")
     held = long[long["split"] == "held-out"]
     assert held["epoch"].tolist() == [2] and held["value"].tolist() == [0.7]
-    assert cmp.history_long(pd.DataFrame(), "r").empty
+    assert history_long(pd.DataFrame(), "r").empty
 
 
 def test_load_histories_long_joins_settings_and_reports_broken(runs: Path):
     (runs / "20260101-110000-m1-lead-gru-1x16-s0" / "history.csv").write_text("epoch,loss\n1,x\n")
     table = list_runs(runs)
-    long, errors = cmp.load_histories_long(sorted(runs.iterdir()), table)
+    long, errors = load_histories_long(sorted(runs.iterdir()), table)
     assert set(errors) == {"20260101-110000-m1-lead-gru-1x16-s0"}
     assert set(long["run_id"]) == {"20260101-100000-m1-lead-lstm-1x16-s0",
                                    "20260101-120000-m2-lead-lstm-1x16-s0"}
@@ -140,24 +159,24 @@ def _curve(values, run="r", metric="loss", split="train"):
 
 
 def test_smooth_ema_is_bias_corrected():
-    out = cmp.smooth(_curve([1.0, 0.0, 0.0]), "ema", 0.5)
+    out = smooth(_curve([1.0, 0.0, 0.0]), "ema", 0.5)
     # acc: .5, .25, .125; norm: .5, .75, .875
     assert out["value"].tolist() == pytest.approx([1.0, 1 / 3, 1 / 7])
     assert out["raw"].tolist() == [1.0, 0.0, 0.0]
 
 
 def test_smooth_rolling_and_identity():
-    out = cmp.smooth(_curve([1.0, 0.0, 2.0]), "rolling", 2)
+    out = smooth(_curve([1.0, 0.0, 2.0]), "rolling", 2)
     assert out["value"].tolist() == [1.0, 0.5, 1.0]
-    same = cmp.smooth(_curve([1.0, 0.0, 2.0]), "ema", 0)
+    same = smooth(_curve([1.0, 0.0, 2.0]), "ema", 0)
     assert same["value"].tolist() == [1.0, 0.0, 2.0]
-    assert cmp.smooth(_curve([1.0, 0.0]), "rolling", 1)["value"].tolist() == [1.0, 0.0]
+    assert smooth(_curve([1.0, 0.0]), "rolling", 1)["value"].tolist() == [1.0, 0.0]
 
 
 def test_smooth_keeps_curves_apart():
     long = pd.concat([_curve([0.0, 0.0], run="a"), _curve([10.0, 10.0], run="b"),
                       _curve([4.0, 4.0], run="a", split="held-out")])
-    out = cmp.smooth(long, "ema", 0.9)
+    out = smooth(long, "ema", 0.9)
     for (run, split), group in out.groupby(["run_id", "split"]):
         assert group["value"].tolist() == pytest.approx(group["raw"].tolist())
 
@@ -166,18 +185,18 @@ def test_smooth_keeps_curves_apart():
                                             ("rolling", 1.5), ("median", 2)])
 def test_smooth_refuses_bad_settings(method, amount):
     with pytest.raises(ValueError):
-        cmp.smooth(_curve([1.0, 2.0]), method, amount)
+        smooth(_curve([1.0, 2.0]), method, amount)
 
 
 # --------------------------------------------------------------------------- tables
 
 def _histories(runs: Path) -> dict[str, pd.DataFrame]:
-    return {p.name: cmp.read_history(p) for p in sorted(runs.iterdir())
+    return {p.name: read_history(p) for p in sorted(runs.iterdir())
             if p.name != "20260101-140000-broken"}
 
 
 def test_summary_table_model1_final_is_the_last_epoch(runs: Path):
-    table = cmp.summary_table(_histories(runs), list_runs(runs), model=1)
+    table = summary_table(_histories(runs), list_runs(runs), model=1)
     assert table["run_id"].tolist() == ["20260101-100000-m1-lead-lstm-1x16-s0",
                                         "20260101-110000-m1-lead-gru-1x16-s0"]
     lstm = table.iloc[0]
@@ -190,13 +209,13 @@ def test_summary_table_model1_final_is_the_last_epoch(runs: Path):
 
 
 def test_summary_table_best_is_the_lowest_held_out_loss(runs: Path):
-    table = cmp.summary_table(_histories(runs), list_runs(runs), model=1, at="best")
+    table = summary_table(_histories(runs), list_runs(runs), model=1, at="best")
     lstm = table.iloc[0]
     assert lstm["epoch"] == 2 and lstm["held-out loss"] == 1.9 and lstm["loss"] == 1.5
 
 
 def test_summary_table_model2_has_both_heads(runs: Path):
-    table = cmp.summary_table(_histories(runs), list_runs(runs), model=2)
+    table = summary_table(_histories(runs), list_runs(runs), model=2)
     assert len(table) == 1
     row = table.iloc[0]
     assert (row["loss"], row["pitch acc"], row["duration acc"]) == (2.4, 0.3, 0.7)
@@ -206,24 +225,24 @@ def test_summary_table_model2_has_both_heads(runs: Path):
 
 def test_summary_table_without_held_out_columns_gives_nan(tmp_path: Path):
     write_run(tmp_path, "r", "epoch,loss,accuracy\n1,2.0,0.3\n2,1.0,0.6\n")
-    histories = {"r": cmp.read_history(tmp_path / "r")}
-    table = cmp.summary_table(histories, list_runs(tmp_path), model=1, at="best")
+    histories = {"r": read_history(tmp_path / "r")}
+    table = summary_table(histories, list_runs(tmp_path), model=1, at="best")
     assert table.iloc[0]["epoch"] == 2 and math.isnan(table.iloc[0]["held-out loss"])
     with pytest.raises(ValueError):
-        cmp.summary_table(histories, list_runs(tmp_path), model=3)
+        summary_table(histories, list_runs(tmp_path), model=3)
 
 
 def test_filter_runs(runs: Path):
     table = list_runs(runs)
-    assert len(cmp.filter_runs(table)) == 5
-    assert len(cmp.filter_runs(table, model=[1], cell=["gru"])) == 1
-    assert set(cmp.filter_runs(table, state=["broken", "queued"])["state"]) == {"broken",
+    assert len(filter_runs(table)) == 5
+    assert len(filter_runs(table, model=[1], cell=["gru"])) == 1
+    assert set(filter_runs(table, state=["broken", "queued"])["state"]) == {"broken",
                                                                                 "queued"}
-    assert len(cmp.filter_runs(table, cell=[])) == 5
+    assert len(filter_runs(table, cell=[])) == 5
 
 
 def test_hyperparameter_frame(runs: Path):
-    frame = cmp.hyperparameter_frame(list_runs(runs))
+    frame = hyperparameter_frame(list_runs(runs))
     assert len(frame) == 3  # no broken run, no run without an epoch
     by_id = frame.set_index("run_id")
     assert by_id.loc["20260101-110000-m1-lead-gru-1x16-s0", "cell"] == 1
@@ -231,7 +250,7 @@ def test_hyperparameter_frame(runs: Path):
     assert by_id.loc["20260101-100000-m1-lead-lstm-1x16-s0", "best loss"] == 1.9
     assert by_id.loc["20260101-110000-m1-lead-gru-1x16-s0", "units"] == 32
     assert (frame["loss_split"] == "held-out").all()
-    assert cmp.hyperparameter_frame(list_runs(runs / "none")).empty
+    assert hyperparameter_frame(list_runs(runs / "none")).empty
 
 
 def test_hyperparameter_frame_of_only_broken_runs_is_empty(tmp_path: Path):
@@ -239,12 +258,12 @@ def test_hyperparameter_frame_of_only_broken_runs_is_empty(tmp_path: Path):
     (tmp_path / "bad" / "config.json").write_text("[")
     table = list_runs(tmp_path)
     assert table["state"].tolist() == ["broken"]
-    assert cmp.hyperparameter_frame(table).empty
+    assert hyperparameter_frame(table).empty
 
 
 def test_hyperparameter_frame_falls_back_to_training_loss(tmp_path: Path):
     write_run(tmp_path, "r", "epoch,loss\n1,2.0\n2,1.5\n")
-    frame = cmp.hyperparameter_frame(list_runs(tmp_path))
+    frame = hyperparameter_frame(list_runs(tmp_path))
     assert frame.iloc[0]["best loss"] == 1.5 and frame.iloc[0]["loss_split"] == "train"
 
 
@@ -253,7 +272,7 @@ def test_run_labels_are_short_and_unique():
                                      "20260102-100000-m1-lead-lstm-1x16-s0", "odd",
                                      "20260103-093000-m1-lead-gru-1x16-s0"],
                           "label": ["", "", None, "thesis run 4"]})
-    labels = cmp.run_labels(table)
+    labels = run_labels(table)
     assert labels["odd"] == "odd"
     assert labels["20260103-093000-m1-lead-gru-1x16-s0"] == \
         "thesis run 4 (m1-lead-gru-1x16-s0 09:30:00)"
@@ -280,10 +299,10 @@ def write_sample(folder: Path, symbols: dict, seed_quarters: dict, notes: list[t
 
 
 def test_seed_symbol_count():
-    assert cmp.seed_symbol_count({"steps": ["60"] * 20}, 1.0) == 4
+    assert seed_symbol_count({"steps": ["60"] * 20}, 1.0) == 4
     durations = {"pitch": ["60", "62", "64", "65"], "duration": ["1.0", "0.5", "0.5", "2.0"]}
-    assert cmp.seed_symbol_count(durations, 2.0) == 3
-    assert cmp.seed_symbol_count({"pitch": ["60"], "duration": ["1/3"]}, 1 / 3) == 1
+    assert seed_symbol_count(durations, 2.0) == 3
+    assert seed_symbol_count({"pitch": ["60"], "duration": ["1/3"]}, 1 / 3) == 1
 
 
 def test_sample_metrics_leave_the_seed_out(tmp_path: Path):
@@ -292,53 +311,53 @@ def test_sample_metrics_leave_the_seed_out(tmp_path: Path):
     notes = [("Lead", 0.0, 1.0, 60, "C4"), ("Lead", 1.0, 1.5, 64, "E4"),
              ("Lead", 1.5, 2.0, 67, "G4"), ("Lead", 2.0, 3.0, 73, "C#5"),
              ("Accompaniment", 0.0, 3.0, 48, "C3")]
-    sample = cmp.read_sample(write_sample(tmp_path / "s", {"lead": {"steps": lead_steps},
+    sample = read_sample(write_sample(tmp_path / "s", {"lead": {"steps": lead_steps},
                                                            "accompaniment": {"steps": ["48"]}},
                                           {"lead": 1.0, "accompaniment": 1.0}, notes))
-    generated = cmp.sample_metrics(sample)
+    generated = sample_metrics(sample)
     assert generated["pitch_range"] == 73 - 48
     assert generated["consonance"] == pytest.approx(2 / 3)  # C#5 against C3 is a clash
     assert generated["polyphony"] == 2.0
     assert generated["loop_share"] == 0.0
-    whole = cmp.sample_metrics(sample, generated_only=False)
+    whole = sample_metrics(sample, generated_only=False)
     assert whole["consonance"] == pytest.approx(3 / 4)
-    assert list(generated) == list(cmp.SAMPLE_METRICS)
-    assert cmp.generated_quarters(sample) == {"lead": 2.0, "accompaniment": 2.0}
-    assert cmp.sample_file(sample, "wav") is None  # named but never written
-    assert cmp.sample_file(sample, "notes").name == "piece_notes.csv"
+    assert list(generated) == list(SAMPLE_METRICS)
+    assert generated_quarters(sample) == {"lead": 2.0, "accompaniment": 2.0}
+    assert sample_file(sample, "wav") is None  # named but never written
+    assert sample_file(sample, "notes").name == "piece_notes.csv"
 
 
 def test_generated_notes_cuts_each_part_at_its_own_seed():
     notes = pd.DataFrame({"part": ["lead", "lead", "accompaniment"], "start": [0.0, 4.0, 0.0],
                           "end": [6.0, 8.0, 8.0], "pitch": [60, 62, 48]})
-    cut = cmp.generated_notes(notes, {"lead": 5.0, "accompaniment": 1.0})
+    cut = generated_notes(notes, {"lead": 5.0, "accompaniment": 1.0})
     assert cut[["start", "end"]].values.tolist() == [[5.0, 6.0], [5.0, 8.0], [1.0, 8.0]]
 
 
 def test_sample_that_is_all_seed_gives_nan_not_an_error(tmp_path: Path):
     notes = [("Lead", 0.0, 4.0, 60, "C4")]
-    sample = cmp.read_sample(write_sample(
+    sample = read_sample(write_sample(
         tmp_path / "s", {"lead": {"pitch": ["60"], "duration": ["4.0"]}}, {"lead": 4.0}, notes))
-    metrics = cmp.sample_metrics(sample)
+    metrics = sample_metrics(sample)
     assert all(math.isnan(v) for v in metrics.values())
-    assert cmp.generated_quarters(sample) == {"lead": 0.0}
+    assert generated_quarters(sample) == {"lead": 0.0}
 
 
 def test_read_sample_and_decoding_labels(tmp_path: Path):
-    with pytest.raises(cmp.ComparisonError):
-        cmp.read_sample(tmp_path / "missing")
-    assert cmp.decoding_label({"decoding": {"strategy": "greedy"}}) == "greedy"
-    assert cmp.decoding_label({"decoding": {"strategy": "temperature",
+    with pytest.raises(ComparisonError):
+        read_sample(tmp_path / "missing")
+    assert decoding_label({"decoding": {"strategy": "greedy"}}) == "greedy"
+    assert decoding_label({"decoding": {"strategy": "temperature",
                                             "temperature": 0.65}}) == "temperature t=0.65"
-    assert cmp.decoding_label({"decoding": {"strategy": "top_p", "top_p": 0.9,
+    assert decoding_label({"decoding": {"strategy": "top_p", "top_p": 0.9,
                                             "temperature": 1.0}}) == "top_p p=0.9 t=1"
-    assert cmp.decoding_label({"decoding": {"strategy": "beam"}}) == "beam"
+    assert decoding_label({"decoding": {"strategy": "beam"}}) == "beam"
 
 
 def test_file_stamp_changes_when_an_epoch_is_appended(runs: Path):
     run = runs / "20260101-100000-m1-lead-lstm-1x16-s0"
-    before = cmp.file_stamp(run)
+    before = file_stamp(run)
     import os
     os.utime(run / "history.csv", ns=(before + 10**9, before + 10**9))
-    assert cmp.file_stamp(run) == before + 10**9
-    assert cmp.file_stamp(run, "nothing.csv") == 0
+    assert file_stamp(run) == before + 10**9
+    assert file_stamp(run, "nothing.csv") == 0

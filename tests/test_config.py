@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from core.config import ConfigError, TrainConfig, thesis_runs
+from core.nets.config import ConfigError, TrainConfig, thesis_runs
 
 
 def test_defaults_are_valid_and_round_trip_through_json(tmp_path):

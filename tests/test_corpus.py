@@ -6,11 +6,20 @@ import shutil
 import pytest
 from music21 import converter, instrument, note, stream
 
-import core.corpus as corpus_mod
-from core.corpus import (CorpusError, _holdout, _is_drums, load_corpus, prepare_corpus,
-                         read_piece)
-from tests.fixtures import (HIGH, LOW, build_mixed_folder, melody, write_corrupt, write_drums,
-                            write_score)
+import core.data.prepare as corpus_mod
+from core.data.cache import load_corpus
+from core.data.corpus import CorpusError
+from core.data.prepare import _holdout, prepare_corpus
+from core.data.scores import _is_drums, read_piece
+from tests.fixtures import (
+    HIGH,
+    LOW,
+    build_mixed_folder,
+    melody,
+    write_corrupt,
+    write_drums,
+    write_score,
+)
 
 KEPT = {"two.mid", "melody_low.mid", "one.mid", "band.mid", "sub/duet.musicxml"}
 SKIPPED = {"corrupt.mid": "could not be read", "empty.mid": "empty file",

@@ -7,9 +7,17 @@ from fractions import Fraction
 import pytest
 from music21 import chord, note, stream
 
-from core.encoding import (HOLD, REST, EncodingError, Vocabulary, decode_events, decode_steps,
-                           duration_symbol, element_symbol, encode_events, encode_steps,
-                           load_vocabularies, parse_duration, save_vocabularies, symbol_element)
+from core.data.encoding import decode_events, decode_steps, encode_events, encode_steps
+from core.data.symbols import (
+    HOLD,
+    REST,
+    EncodingError,
+    duration_symbol,
+    element_symbol,
+    parse_duration,
+    symbol_element,
+)
+from core.data.vocabulary import Vocabulary, load_vocabularies, save_vocabularies
 from tests.fixtures import make_part
 
 

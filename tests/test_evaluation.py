@@ -6,13 +6,21 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from core.config import TrainConfig
-from core.evaluation import (METRICS, conditioning_comparison, evaluate, evaluation_folder,
-                             generated_metrics, list_evaluations, read_evaluation,
-                             reference_metrics)
-from core.generation import Decoding, GenerationError
-from core.runs import open_run
-from core.training import corpus_for, train
+from core.data.prepare import corpus_for
+from core.evidence.conditioning import conditioning_comparison
+from core.evidence.evaluation import (
+    evaluate,
+    evaluation_folder,
+    generated_metrics,
+    list_evaluations,
+    read_evaluation,
+    reference_metrics,
+)
+from core.evidence.measure import METRICS
+from core.nets.config import TrainConfig
+from core.nets.training import train
+from core.runs.record import open_run
+from core.sampling.decoding import Decoding, GenerationError
 
 TINY = dict(units=8, layers=1, epochs=1, window=8, max_pieces=6, batch_size=64)
 GREEDY = Decoding("greedy")
@@ -155,7 +163,7 @@ def _pairs(u_mean, u_std, u_loss, c_mean, c_std, c_loss):
 
 
 def test_describe_conditioning_reads_the_numbers():
-    from core.evaluation import describe_conditioning
+    from core.evidence.conditioning import describe_conditioning
 
     text = describe_conditioning(_pairs(0.60, 0.01, 2.5, 0.75, 0.02, 2.1))
     assert text.startswith("The conditioned pair is more consonant (0.750 vs 0.600")

@@ -6,12 +6,14 @@ import wave
 import numpy as np
 import pytest
 
-from core.config import TrainConfig
-from core.generation import (Decoding, GenerationError, choose, generate, generate_ids,
-                             list_samples, reshape)
-from core.runs import RunError, open_run
-from core.training import train
-from core.windows import input_name
+from core.nets.config import TrainConfig
+from core.nets.training import train
+from core.nets.windows import input_name
+from core.runs.record import RunError, open_run
+from core.runs.samples import list_samples
+from core.sampling.decoding import Decoding, GenerationError, choose, reshape
+from core.sampling.generation import generate
+from core.sampling.window import generate_ids
 
 TINY = dict(units=8, layers=1, epochs=1, window=8, max_pieces=6, batch_size=64)
 
@@ -129,12 +131,13 @@ def test_beam_search_returns_a_continuation(runs):
 
 
 def test_missing_synthesiser_costs_only_the_audio(runs, monkeypatch):
-    import core.rendering
+    import core.outputs.rendering
+    import core.outputs.score
 
     def no_fluidsynth(*args, **kwargs):
-        raise core.rendering.RenderError("fluidsynth is not installed")
+        raise core.outputs.score.RenderError("fluidsynth is not installed")
 
-    monkeypatch.setattr(core.rendering, "render_wav", no_fluidsynth)
+    monkeypatch.setattr(core.outputs.rendering, "render_wav", no_fluidsynth)
     sample = generate({"lead": runs["lead"]}, 8, [Decoding()], cache_dir=runs["cache"])[0]
     saved = json.loads((sample.folder / "sample.json").read_text())
     assert "fluidsynth" in saved["render_error"]

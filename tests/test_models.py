@@ -3,9 +3,9 @@ import keras
 import numpy as np
 import pytest
 
-from core.config import TrainConfig
-from core.models import build_model
-from core.windows import input_name
+from core.nets.config import TrainConfig
+from core.nets.models import build_model
+from core.nets.windows import input_name
 
 
 def lstm_params(inputs: int, units: int) -> int:

@@ -11,15 +11,18 @@ import pandas as pd
 import pytest
 from music21 import chord, converter, meter, note, stream, tempo
 
-from core import rendering
-from core.rendering import (RenderError, combine_parts, find_soundfont, note_table,
-                            render_all, render_svg, render_wav, write_midi, write_musicxml)
+from core.data.notes import note_table
+from core.outputs import audio
+from core.outputs.audio import find_soundfont, render_wav
+from core.outputs.engraving import render_svg
+from core.outputs.rendering import render_all
+from core.outputs.score import RenderError, combine_parts, write_midi, write_musicxml
 
 TEMPO = 90
 SCALE = [60, 62, 64, 65, 67, 69, 71, 72]  # C4 .. C5, one quarter each: two 4/4 bars
 CHORDS = [([48, 52, 55], 4.0), ([53, 57, 60], 2.0), (None, 1.0), ([43, 47, 50, 53], 1.0)]
 SYNTH = shutil.which("fluidsynth") is not None and any(
-    p.is_file() for p in rendering.SOUNDFONT_CANDIDATES)
+    p.is_file() for p in audio.SOUNDFONT_CANDIDATES)
 needs_synth = pytest.mark.skipif(not SYNTH, reason="fluidsynth or a GM sound font is missing")
 
 
@@ -172,13 +175,13 @@ def test_find_soundfont_falls_back_to_the_second_candidate(monkeypatch, tmp_path
     second = tmp_path / "default-GM.sf2"
     second.write_bytes(b"RIFF\0\0\0\0sfbk")
     monkeypatch.delenv("MUSIC_SOUNDFONT", raising=False)
-    monkeypatch.setattr(rendering, "SOUNDFONT_CANDIDATES", (tmp_path / "FluidR3_GM.sf2", second))
+    monkeypatch.setattr(audio, "SOUNDFONT_CANDIDATES", (tmp_path / "FluidR3_GM.sf2", second))
     assert find_soundfont() == second
 
 
 def test_find_soundfont_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.delenv("MUSIC_SOUNDFONT", raising=False)
-    monkeypatch.setattr(rendering, "SOUNDFONT_CANDIDATES", (tmp_path / "a.sf2", tmp_path / "b.sf2"))
+    monkeypatch.setattr(audio, "SOUNDFONT_CANDIDATES", (tmp_path / "a.sf2", tmp_path / "b.sf2"))
     with pytest.raises(RenderError, match="fluid-soundfont-gm"):
         find_soundfont()
 

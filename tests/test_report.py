@@ -10,12 +10,16 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from core.cli import main
-from core.config import TrainConfig
-from core.evaluation import evaluate, evaluation_folder
-from core.generation import Decoding, generate, list_samples
-from core.report import PDF_FILE, build_report, find_chromium, split_shared
-from core.runs import RunError
-from core.verdict import runs_table, train_seeds, verdict_table
+from core.evidence.evaluation import evaluate, evaluation_folder
+from core.evidence.experiments import train_seeds
+from core.evidence.verdict import verdict_table
+from core.nets.config import TrainConfig
+from core.outputs.report import PDF_FILE, build_report, find_chromium, split_shared
+from core.runs.listing import runs_table
+from core.runs.record import RunError
+from core.runs.samples import list_samples
+from core.sampling.decoding import Decoding
+from core.sampling.generation import generate
 
 pytestmark = pytest.mark.slow  # every test but one reads runs trained for real
 

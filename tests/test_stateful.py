@@ -3,11 +3,12 @@ whole history, for both models, both cells and a conditioned accompaniment."""
 import numpy as np
 import pytest
 
-from core.config import TrainConfig
-from core.generation import Decoding, generate_ids
-from core.models import build_model
-from core.stateful import generate_stateful
-from core.windows import input_name
+from core.nets.config import TrainConfig
+from core.nets.models import build_model
+from core.nets.windows import input_name
+from core.sampling.decoding import Decoding
+from core.sampling.stateful import generate_stateful
+from core.sampling.window import generate_ids
 
 
 def full_history_greedy(model, config, seed, steps, lead=None):

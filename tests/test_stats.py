@@ -1,9 +1,15 @@
 """Corpus statistics on a hand-built corpus (no parsing), so every number is known."""
 from __future__ import annotations
 
-from core.corpus import Corpus, FileReport, PartData, Piece
-from core.stats import (corpus_counts, duration_histogram, longest_piece, piece_table,
-                        report_table, symbol_frequencies)
+from core.data.corpus import Corpus, FileReport, PartData, Piece
+from core.data.statistics import (
+    corpus_counts,
+    duration_histogram,
+    longest_piece,
+    piece_table,
+    report_table,
+    symbol_frequencies,
+)
 
 
 def _corpus() -> Corpus:

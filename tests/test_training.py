@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, TrainConfig
-from core.runs import list_runs, read_history, read_status, request_cancel
-from core.training import enqueue, run_training, train
+from core.nets.config import ConfigError, TrainConfig
+from core.nets.training import enqueue, run_training, train
+from core.runs.history import read_history
+from core.runs.listing import list_runs
+from core.runs.record import read_status, request_cancel
 
 TINY = dict(units=8, layers=1, epochs=2, window=8, max_pieces=6, batch_size=64)
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +118,7 @@ def test_killed_training_reads_as_killed_with_its_epochs(tmp_path, cache):
 
 
 def test_queue_takes_runs_in_the_order_they_were_queued(tmp_path, cache):
-    from core.queue import queued_runs
+    from core.runs.worker import queued_runs
 
     queued = [enqueue(TrainConfig(**{**TINY, "seed": s}), tmp_path, cache) for s in (3, 1, 2)]
     assert queued_runs(tmp_path) == queued

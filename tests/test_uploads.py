@@ -8,9 +8,14 @@ import zipfile
 
 import pytest
 
-from core.corpus import prepare_corpus
-from core.uploads import (SavedFiles, UploadError, new_upload_folder, sanitise_name,
-                          save_upload)
+from core.data.prepare import prepare_corpus
+from core.data.uploads import (
+    SavedFiles,
+    UploadError,
+    new_upload_folder,
+    sanitise_name,
+    save_upload,
+)
 from tests.fixtures import HIGH, LOW, midi_bytes, understate_sizes, zip_bytes
 
 MIDI = midi_bytes(LOW[:4])

@@ -6,13 +6,25 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, TrainConfig
-from core.runs import list_runs
-from core.training import corpus_for
-from core.verdict import (BAND_COLUMNS, GRU_BETTER, LSTM_BETTER, TOO_FEW, WITHIN_NOISE,
-                          bands_long, curve_bands, fair_pair, group_runs, matched_gru_units,
-                          parameter_count, regularized_beta, runs_table, seed_configs,
-                          student_t_cdf, t_quantile, train_seeds, verdict_table, welch)
+from core.data.prepare import corpus_for
+from core.evidence.experiments import (
+    fair_pair,
+    matched_gru_units,
+    parameter_count,
+    seed_configs,
+    train_seeds,
+)
+from core.evidence.grouping import BAND_COLUMNS, bands_long, curve_bands, group_runs
+from core.evidence.statistics import regularized_beta, student_t_cdf, t_quantile, welch
+from core.evidence.verdict import (
+    GRU_BETTER,
+    LSTM_BETTER,
+    TOO_FEW,
+    WITHIN_NOISE,
+    verdict_table,
+)
+from core.nets.config import ConfigError, TrainConfig
+from core.runs.listing import list_runs, runs_table
 
 TINY = dict(units=8, layers=1, epochs=1, window=8, max_pieces=6, batch_size=64)
 

@@ -2,10 +2,16 @@
 import numpy as np
 import pytest
 
-from core.config import ConfigError, TrainConfig
-from core.corpus import prepare_corpus
-from core.windows import (build_windows, check_windows, corpus_vocabularies, input_name,
-                          to_dataset, windows_per_epoch)
+from core.data.prepare import prepare_corpus
+from core.nets.config import ConfigError, TrainConfig
+from core.nets.windows import (
+    build_windows,
+    check_windows,
+    corpus_vocabularies,
+    input_name,
+    to_dataset,
+    windows_per_epoch,
+)
 
 
 @pytest.fixture(scope="module")

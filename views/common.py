@@ -17,10 +17,11 @@ from typing import Any, Iterable
 import pandas as pd
 import streamlit as st
 
-from core.config import TrainConfig
-from core.corpus import DEFAULT_CORPUS, Corpus, prepare_corpus
-from core.runs import list_runs
-from core.uploads import UploadError, new_upload_folder, save_upload
+from core.data.corpus import DEFAULT_CORPUS, Corpus
+from core.data.prepare import prepare_corpus
+from core.data.uploads import UploadError, new_upload_folder, save_upload
+from core.nets.config import TrainConfig
+from core.runs.listing import list_runs
 
 CORPUS_KEY = "corpus_source"            # session_state: DEFAULT_CORPUS or an upload folder
 MAX_PIECES_KEY = "corpus_max_pieces"    # session_state: 0 = every piece

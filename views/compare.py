@@ -22,12 +22,29 @@ import streamlit as st
 from plotly.colors import hex_to_rgb
 from plotly.subplots import make_subplots
 
-from core import comparison as cmp
-from core import verdict as vd
-from core.report import build_report
-from core.runs import RunError
-from views.common import (load_runs_table, reports_dir, runs_dir, runs_signature,
-                          show_no_runs)
+from core.evidence.curves import (
+    HELD_OUT,
+    SPLITS,
+    TRAIN,
+    histories_long,
+    smooth,
+    split_metric,
+)
+from core.evidence.grouping import bands_long, curve_bands, group_runs
+from core.evidence.tables import HYPERPARAMETERS, hyperparameter_frame, summary_table
+from core.evidence.verdict import TOO_FEW, verdict_table
+from core.outputs.report import build_report
+from core.runs.files import file_stamp
+from core.runs.history import ComparisonError, read_history
+from core.runs.listing import filter_runs, run_labels, runs_table
+from core.runs.record import RunError
+from views.common import (
+    load_runs_table,
+    reports_dir,
+    runs_dir,
+    runs_signature,
+    show_no_runs,
+)
 
 SELECTED = "compare_selected"        # session_state: run ids whose curves are drawn
 TABLE = "compare_table"              # the runs table's selection state
@@ -35,7 +52,7 @@ TABLE_IDS = "_compare_table_ids"     # run ids in the order the table shows them
 LIVE_STATES = ("running", "queued")
 REFRESH_SECONDS = 3
 CELL_ORDER = ["lstm", "gru", "?"]
-SPLIT_DASH = {cmp.TRAIN: "solid", cmp.HELD_OUT: "dash"}
+SPLIT_DASH = {TRAIN: "solid", HELD_OUT: "dash"}
 DEFAULT_PLOTTED = 4
 RUN_COLOURS = px.colors.qualitative.D3 + px.colors.qualitative.Dark24
 GROUP_SEEDS = "compare_group_seeds"  # toggle: one mean curve + band per seed group
@@ -56,8 +73,8 @@ SETTINGS_SHOWN = ["run", "state", "model", "part", "cell", "layers", "units", "d
 def _history(path: str, stamp: int) -> pd.DataFrame | str:
     """One run's history.csv (a message instead when unreadable); `stamp` is its mtime."""
     try:
-        return cmp.read_history(Path(path))
-    except cmp.ComparisonError as exc:
+        return read_history(Path(path))
+    except ComparisonError as exc:
         return str(exc)
 
 
@@ -66,7 +83,7 @@ def load_histories(run_ids: list[str]) -> tuple[dict[str, pd.DataFrame], dict[st
     histories, errors = {}, {}
     for run_id in run_ids:
         path = root / run_id
-        result = _history(str(path), cmp.file_stamp(path))
+        result = _history(str(path), file_stamp(path))
         if isinstance(result, str):
             errors[run_id] = result
         else:
@@ -79,20 +96,20 @@ def _long(stamps: tuple, settings: pd.DataFrame) -> pd.DataFrame:
     """The long table of the selected runs; `stamps` ((run_id, history mtime), ...) is the
     cache key, so it is rebuilt only when a run writes an epoch or the selection changes."""
     histories, _ = load_histories([run_id for run_id, _ in stamps])
-    return cmp.histories_long(histories, settings)
+    return histories_long(histories, settings)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _settings_table(root: str, signature: tuple) -> pd.DataFrame:
-    """core.verdict.runs_table (list_runs plus every TrainConfig field), cached until a
+    """core.runs.listing.runs_table (list_runs plus every TrainConfig field), cached until a
     run's files change; `signature` is views.common.runs_signature."""
-    return vd.runs_table(root)
+    return runs_table(root)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _verdict(root: str, signature: tuple) -> pd.DataFrame:
     """core.verdict.verdict_table of the whole runs folder, cached on its signature."""
-    return vd.verdict_table(_settings_table(root, signature))
+    return verdict_table(_settings_table(root, signature))
 
 
 def settings_table() -> pd.DataFrame:
@@ -103,7 +120,7 @@ def settings_table() -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=256)
 def _bands(run_dirs: tuple[str, ...], stamps: tuple[int, ...]) -> pd.DataFrame:
     """core.verdict.curve_bands of one seed group; `stamps` (history mtimes) is the key."""
-    return vd.curve_bands(run_dirs)
+    return curve_bands(run_dirs)
 
 
 # --------------------------------------------------------------------------- table
@@ -111,8 +128,8 @@ def _bands(run_dirs: tuple[str, ...], stamps: tuple[int, ...]) -> pd.DataFrame:
 def _metric_title(column: str) -> str:
     """'final_val_pitch_accuracy' -> 'final held-out pitch accuracy'."""
     when, _, rest = column.partition("_")
-    split, metric = cmp.split_metric(rest)
-    held = "held-out " if split == cmp.HELD_OUT else ""
+    split, metric = split_metric(rest)
+    held = "held-out " if split == HELD_OUT else ""
     return f"{when} {held}{metric.replace('_', ' ')}"
 
 
@@ -125,9 +142,9 @@ def table_frame(runs: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
 
     def rank(column: str):
         when, _, rest = column.partition("_")
-        split, metric = cmp.split_metric(rest)
+        split, metric = split_metric(rest)
         return (order.get(metric.split("_")[0], 9), metric, when != "final",
-                split == cmp.TRAIN)
+                split == TRAIN)
     metrics.sort(key=rank)
     shown = [c for c in SETTINGS_SHOWN if c in frame] + metrics
     extra = [c for c in ("seconds", "created", "error", "run_id") if c in frame]
@@ -159,7 +176,7 @@ def _on_table_select() -> None:
     st.session_state[SELECTED] = [ids[i] for i in rows or [] if i < len(ids)]
 
 
-def runs_table(runs: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+def runs_picker(runs: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """Filters, sort and the table; returns the filtered runs."""
     cols = st.columns([1, 1.4, 1, 1.8, 1.6, 0.8])
     choices = {}
@@ -174,7 +191,7 @@ def runs_table(runs: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     default_sort = sortable.index("created") if "created" in sortable else 0
     sort_by = cols[4].selectbox("Sort by", sortable, index=default_sort, key="compare_sort")
     descending = cols[5].toggle("Desc.", value=True, key="compare_desc")
-    filtered = cmp.filter_runs(runs, **choices)
+    filtered = filter_runs(runs, **choices)
     keys = [sort_by] + (["run_id"] if sort_by != "run_id" else [])
     shown = shown.loc[filtered.index].sort_values(keys, ascending=not descending,
                                                   na_position="last", kind="stable")
@@ -201,7 +218,7 @@ def _figure(data: pd.DataFrame, x: str, x_title: str, y_title: str) -> go.Figure
                   color_discrete_sequence=RUN_COLOURS,
                   line_dash="split", line_dash_map=SPLIT_DASH, facet_col="cell",
                   markers=bool(few_points),
-                  category_orders={"cell": cells, "split": list(cmp.SPLITS)},
+                  category_orders={"cell": cells, "split": list(SPLITS)},
                   hover_data={"epoch": True, "elapsed": ":.1f", "value": ":.4f"},
                   labels={"value": y_title, x: x_title, "run": "run", "split": "split"})
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1].upper()))
@@ -227,7 +244,7 @@ def curves(selected: list[str], runs: pd.DataFrame, labels: dict[str, str],
     settings = settings.assign(cell=settings["cell"].fillna("?") if "cell" in settings
                                else "?")
     root = runs_dir()
-    long = _long(tuple((r, cmp.file_stamp(root / r)) for r in histories), settings)
+    long = _long(tuple((r, file_stamp(root / r)) for r in histories), settings)
     if long.empty:
         st.info("The selected runs have no finished epoch yet: curves appear after the "
                 "first one.")
@@ -259,7 +276,7 @@ def curves(selected: list[str], runs: pd.DataFrame, labels: dict[str, str],
         seed_curves(list(histories), spread, smoothing, smoothed)
     else:
         if smoothing:
-            long = cmp.smooth(long, *smoothing)
+            long = smooth(long, *smoothing)
         long["run"] = long["run_id"].map(labels).fillna(long["run_id"])
         x, x_title = ("epoch", "epoch") if x_axis == "epoch" else ("elapsed", "wall time (s)")
         st.caption("Solid: training windows; dashed: held-out pieces. " + smoothed)
@@ -297,7 +314,7 @@ def seed_groups(run_ids: list[str]) -> pd.DataFrame:
     table = settings_table()
     table = table[table["run_id"].isin(run_ids)]
     states = tuple(table["state"].dropna().unique()) if "state" in table else ()
-    groups = vd.group_runs(table, metrics=(), states=states)
+    groups = group_runs(table, metrics=(), states=states)
     if groups.empty:
         return pd.DataFrame(columns=["group", "cell", "model", "n", "run_ids"])
     run_label = table.set_index("run_id")["label"] if "label" in table else pd.Series()
@@ -329,7 +346,7 @@ def group_bands(groups: pd.DataFrame, spread: str,
     parts = []
     for row in groups.itertuples(index=False):
         dirs = tuple(str(root / r) for r in row.run_ids)
-        long = vd.bands_long(_bands(dirs, tuple(cmp.file_stamp(d) for d in dirs)), spread)
+        long = bands_long(_bands(dirs, tuple(file_stamp(d) for d in dirs)), spread)
         if len(long):
             parts.append(long.assign(group=row.group, cell=row.cell, model=row.model))
     if not parts:
@@ -340,7 +357,7 @@ def group_bands(groups: pd.DataFrame, spread: str,
         melted = bands.melt(id_vars=["group", "cell", "model", "metric", "split", "epoch",
                                      "seeds"], value_vars=stats, var_name="stat")
         melted["run_id"] = melted["group"] + "\x00" + melted["stat"]
-        melted = cmp.smooth(melted, *smoothing)
+        melted = smooth(melted, *smoothing)
         bands = melted.pivot_table(index=["group", "cell", "model", "metric", "split",
                                           "epoch", "seeds"], columns="stat",
                                    values="value").reset_index()
@@ -366,12 +383,12 @@ def _band_figure(data: pd.DataFrame, y_title: str, spread: str) -> go.Figure:
         colour = RUN_COLOURS[i % len(RUN_COLOURS)]
         rows = data[data["group"] == group]
         col = cells.index(rows["cell"].iloc[0]) + 1
-        for j, split in enumerate(s for s in cmp.SPLITS if s in set(rows["split"])):
+        for j, split in enumerate(s for s in SPLITS if s in set(rows["split"])):
             curve = rows[rows["split"] == split].sort_values("epoch")
             x = curve["epoch"].tolist()
             fig.add_trace(go.Scatter(
                 x=x + x[::-1], y=curve["high"].tolist() + curve["low"].tolist()[::-1],
-                fill="toself", fillcolor=_rgba(colour, 0.16 if split == cmp.TRAIN else 0.10),
+                fill="toself", fillcolor=_rgba(colour, 0.16 if split == TRAIN else 0.10),
                 mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False, legendgroup=group,
                 name=f"{group} band ({split})"), row=1, col=col)
             fig.add_trace(go.Scatter(
@@ -420,7 +437,7 @@ def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame,
                                "best": "epoch of lowest held-out loss"}.get)
     for model, title in ((1, "Model 1 (Table 2): loss / accuracy"),
                          (2, "Model 2 (Table 3): loss / pitch accuracy / duration accuracy")):
-        table = cmp.summary_table(histories, runs, model=model, at=at)
+        table = summary_table(histories, runs, model=model, at=at)
         if table.empty:
             continue
         table.insert(0, "run", table["run_id"].map(labels))
@@ -494,7 +511,7 @@ def verdict_view() -> None:
         st.markdown(f"- **{row['comparison']}**, {_verdict_where(row, varying)}, LSTM "
                     f"{row['lstm_units']} vs GRU {row['gru_units']} units: {sentence}: "
                     f"**{words}**")
-    too_few = int((table["verdict"] == vd.TOO_FEW).sum())
+    too_few = int((table["verdict"] == TOO_FEW).sum())
     if too_few:
         st.info(f"{too_few} of {len(table)} comparison(s) have too few seeds for an interval "
                 "(2 finished runs with a held-out loss on each side). " + how,
@@ -560,7 +577,7 @@ def report_view(selected: list[str]) -> None:
 
 def parallel_view(runs: pd.DataFrame) -> None:
     st.subheader("Hyperparameters against best loss")
-    frame = cmp.hyperparameter_frame(runs)
+    frame = hyperparameter_frame(runs)
     if frame.empty:
         st.info("No run in the table has finished an epoch yet.")
         return
@@ -570,7 +587,7 @@ def parallel_view(runs: pd.DataFrame) -> None:
                          help="Model 2's loss adds two heads: the models are not comparable")
         frame = frame[frame["model"] == model]
     dims, constant = [], []
-    for column in cmp.HYPERPARAMETERS:
+    for column in HYPERPARAMETERS:
         values = frame[column]
         if values.nunique(dropna=False) <= 1 and len(frame) > 1:
             constant.append(f"{column.replace('_', ' ')} {values.iloc[0]:g}")
@@ -586,7 +603,7 @@ def parallel_view(runs: pd.DataFrame) -> None:
                                  dimensions=dims))
     fig.update_layout(height=380, margin=dict(l=60, r=40, t=50, b=20))
     st.plotly_chart(fig, key="compare_parallel_chart", theme=None)
-    held = (frame["loss_split"] == cmp.HELD_OUT).all()
+    held = (frame["loss_split"] == HELD_OUT).all()
     st.caption(f"{len(frame)} runs of the table (filters apply). Best loss is the lowest "
                + ("held-out loss." if held else "held-out loss, or training loss for runs "
                   "that held nothing out.")
@@ -601,8 +618,8 @@ def main() -> None:
     runs = load_runs_table()
     if show_no_runs(runs):
         return
-    labels = cmp.run_labels(runs)
-    filtered = runs_table(runs, labels)
+    labels = run_labels(runs)
+    filtered = runs_picker(runs, labels)
 
     known = runs["run_id"].tolist()
     plottable = runs[runs.get("epochs_done", pd.Series(0, index=runs.index)).fillna(0) > 0]

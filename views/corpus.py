@@ -10,12 +10,17 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.config import TrainConfig
-from core.corpus import DEFAULT_CORPUS, SUFFIXES, CorpusError
-from core.encoding import CHORD_MODES
-from core.metrics import notes_from_steps
-from core.stats import (corpus_counts, duration_histogram, piece_table, report_table,
-                        symbol_frequencies)
+from core.data.corpus import DEFAULT_CORPUS, SUFFIXES, CorpusError
+from core.data.notes import notes_from_steps
+from core.data.statistics import (
+    corpus_counts,
+    duration_histogram,
+    piece_table,
+    report_table,
+    symbol_frequencies,
+)
+from core.data.symbols import CHORD_MODES
+from core.nets.config import TrainConfig
 from views import common
 
 PART_COLOURS = {"lead": "#d62728", "accompaniment": "#1f77b4"}

@@ -25,17 +25,30 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import comparison as cmp
-from core.config import OBJECTIVES, TrainConfig
-from core.corpus import CorpusError
-from core.evaluation import (DEFAULT_CONDITIONING_DECODING, conditioning_comparison,
-                             describe_conditioning, evaluate, evaluation_folder,
-                             list_evaluations, read_evaluation, write_evaluation)
-from core.generation import (METHODS, STRATEGIES, Decoding, GenerationError, generate,
-                             list_samples, pick_method)
-from core.rendering import RenderError
-from core.runs import RunError, now_iso
-from core.uploads import UploadError, save_upload
+from core.data.corpus import CorpusError
+from core.data.uploads import UploadError, save_upload
+from core.evidence.conditioning import (
+    DEFAULT_CONDITIONING_DECODING,
+    conditioning_comparison,
+    describe_conditioning,
+)
+from core.evidence.evaluation import (
+    evaluate,
+    evaluation_folder,
+    list_evaluations,
+    read_evaluation,
+    write_evaluation,
+)
+from core.evidence.measure import generated_quarters, sample_metrics, sample_notes
+from core.nets.config import OBJECTIVES, TrainConfig
+from core.outputs.score import RenderError
+from core.runs.files import file_stamp, now_iso
+from core.runs.history import ComparisonError
+from core.runs.listing import run_labels
+from core.runs.record import RunError
+from core.runs.samples import list_samples, read_sample, sample_file
+from core.sampling.decoding import STRATEGIES, Decoding, GenerationError, decoding_label
+from core.sampling.generation import METHODS, generate, pick_method
 from views.common import cache_dir, load_runs_table, runs_dir, show_no_runs, uploads_dir
 
 NONE = "none"
@@ -112,7 +125,7 @@ def _svg_markup(path: str, stamp: int) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _metrics(folder: str, stamp: int) -> dict[str, float]:
-    return cmp.sample_metrics(cmp.read_sample(folder))
+    return sample_metrics(read_sample(folder))
 
 
 def piano_roll(notes: pd.DataFrame, seed_quarters: dict[str, float]) -> go.Figure:
@@ -142,7 +155,7 @@ def piano_roll(notes: pd.DataFrame, seed_quarters: dict[str, float]) -> go.Figur
 
 
 def _download(column, sample: dict, kind: str, label: str, mime: str, key: str) -> None:
-    path = cmp.sample_file(sample, kind)
+    path = sample_file(sample, kind)
     if path is None:
         column.caption(f"no {label} file")
         return
@@ -152,28 +165,28 @@ def _download(column, sample: dict, kind: str, label: str, mime: str, key: str) 
 
 def show_sample(column, sample: dict, index: int) -> None:
     folder = Path(sample["folder"])
-    column.subheader(cmp.decoding_label(sample))
+    column.subheader(decoding_label(sample))
     runs = ", ".join(f"{p}: {r}" for p, r in (sample.get("runs") or {}).items())
     column.caption(f"{sample.get('seed_source', '?')} · {sample.get('steps')} steps · "
                    f"seed {sample.get('seed')} · {sample.get('created', '')}  \n{runs}")
-    svg = cmp.sample_file(sample, "svg")
+    svg = sample_file(sample, "svg")
     if svg is not None:
-        column.markdown(_svg_markup(str(svg), cmp.file_stamp(svg.parent, svg.name)),
+        column.markdown(_svg_markup(str(svg), file_stamp(svg.parent, svg.name)),
                         unsafe_allow_html=True)
     else:
         column.warning("No engraved score was written for this sample.")
     try:
-        notes = cmp.sample_notes(sample)
+        notes = sample_notes(sample)
         column.plotly_chart(piano_roll(notes, sample.get("seed_quarters") or {}),
                             key=f"listen_roll_{index}")
-        for part, quarters in cmp.generated_quarters(sample).items():
+        for part, quarters in generated_quarters(sample).items():
             if quarters <= 0:
                 column.warning(f"Nothing generated for the {part} is heard: its seed window "
                                "lasts as long as the piece, which is cut to its shorter part."
                                " Generate more steps.")
-    except (cmp.ComparisonError, OSError, ValueError) as exc:
+    except (ComparisonError, OSError, ValueError) as exc:
         column.warning(f"No piano roll: {exc}")
-    wav = cmp.sample_file(sample, "wav")
+    wav = sample_file(sample, "wav")
     if wav is not None:
         column.audio(wav.read_bytes(), format="audio/wav")
     else:
@@ -190,8 +203,8 @@ def show_samples(folders: list[str]) -> None:
     samples, problems = [], []
     for folder in folders:
         try:
-            samples.append(cmp.read_sample(folder))
-        except cmp.ComparisonError as exc:
+            samples.append(read_sample(folder))
+        except ComparisonError as exc:
             problems.append(str(exc))
     for problem in problems:
         st.warning(problem)
@@ -199,12 +212,12 @@ def show_samples(folders: list[str]) -> None:
         return
     rows = []
     for sample in samples:
-        row = {"decoding": cmp.decoding_label(sample)}
+        row = {"decoding": decoding_label(sample)}
         try:
-            stamp = cmp.file_stamp(sample["folder"], "sample.json")
+            stamp = file_stamp(sample["folder"], "sample.json")
             row.update({METRIC_TITLES[k]: "–" if v != v else f"{v:.2f}"
                         for k, v in _metrics(sample["folder"], stamp).items()})
-        except (cmp.ComparisonError, OSError, ValueError) as exc:
+        except (ComparisonError, OSError, ValueError) as exc:
             row["note"] = f"metrics unavailable: {exc}"
         rows.append(row)
     st.markdown("**Music metrics of the generated continuation** (seed left out)")
@@ -223,7 +236,7 @@ def show_samples(folders: list[str]) -> None:
 
 def pretty(decoding: Decoding) -> str:
     """'temperature t=0.65': the name the sample columns and tables use."""
-    return cmp.decoding_label({"decoding": asdict(decoding)})
+    return decoding_label({"decoding": asdict(decoding)})
 
 
 def parse_specs(text: str) -> tuple[list[Decoding], list[str]]:
@@ -418,7 +431,7 @@ def earlier(chosen: dict[str, str], labels: dict[str, str]) -> None:
 
     def describe(folder: str) -> str:
         s = by_folder[folder]
-        return (f"{s.get('created', '?')} · {cmp.decoding_label(s)} · "
+        return (f"{s.get('created', '?')} · {decoding_label(s)} · "
                 f"{s.get('seed_source', '?')} · {s.get('steps')} steps · seed {s.get('seed')}")
 
     with st.expander(f"Earlier samples of these runs ({len(samples)})"):
@@ -435,7 +448,7 @@ def _settings_decodings(settings: dict) -> dict[str, str]:
     names = {}
     for d in settings.get("decodings") or []:
         try:
-            names[Decoding(**d).label] = cmp.decoding_label({"decoding": d})
+            names[Decoding(**d).label] = decoding_label({"decoding": d})
         except TypeError:
             continue
     return names
@@ -677,8 +690,8 @@ def conditioning_section(runs: pd.DataFrame, usable: pd.DataFrame, chosen: dict[
 # --------------------------------------------------------------------------- the page
 
 def run_names(runs: pd.DataFrame) -> dict[str, str]:
-    """cmp.run_labels plus what the run id does not say: conditioning, sequence objective."""
-    labels = cmp.run_labels(runs)
+    """run_labels plus what the run id does not say: conditioning, sequence objective."""
+    labels = run_labels(runs)
     for _, row in runs.iterrows():
         notes = [text for text, on in (("conditioned on the lead", _flag(row.get("conditioned"))),
                                        ("sequence objective", row.get("objective") == "sequence"))

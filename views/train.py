@@ -19,13 +19,20 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.config import (CELLS, INPUT_ENCODINGS, OBJECTIVES, PARTS, ConfigError, TrainConfig,
-                         thesis_runs)
-from core.corpus import CorpusError
-from core.queue import cancel, ensure_worker, queued_runs, worker_running
-from core.runs import read_history, read_status
-from core.training import enqueue
-from core.verdict import enqueue_seeds, fair_pair, parameter_count
+from core.data.corpus import PARTS, CorpusError
+from core.evidence.experiments import enqueue_seeds, fair_pair, parameter_count
+from core.nets.config import (
+    CELLS,
+    INPUT_ENCODINGS,
+    OBJECTIVES,
+    ConfigError,
+    TrainConfig,
+    thesis_runs,
+)
+from core.nets.training import enqueue
+from core.runs.history import read_history
+from core.runs.record import read_status
+from core.runs.worker import cancel, ensure_worker, queued_runs, worker_running
 from views import common
 
 ACTIVE = ("queued", "running")

@@ -1,0 +1,81 @@
+"""The corpus records: pieces with a lead and an optional accompaniment part, each part's
+Model 1 and Model 2 encodings, the held-out split and the per-file report.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+pass  # MOVER-EMPTY
+
+
+LEAD = "lead"
+ACCOMPANIMENT = "accompaniment"
+PARTS = (LEAD, ACCOMPANIMENT)
+
+
+DEFAULT_CORPUS = "bach-chorales"
+
+
+ENCODING_VERSION = 1
+
+
+SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
+
+
+class CorpusError(ValueError):
+    """The corpus as a whole cannot be used (no readable piece, unknown setting)."""
+
+
+@dataclass
+class PartData:
+    """One part's encodings: Model 1's steps, Model 2's pitch and duration streams."""
+
+    steps: list[str]
+    pitch: list[str]
+    duration: list[str]
+
+    def stream(self, name: str) -> list[str]:
+        return getattr(self, name)
+
+
+@dataclass
+class Piece:
+    name: str
+    source: str
+    split: str
+    lead: PartData
+    accompaniment: PartData | None
+
+    def part(self, name: str) -> PartData | None:
+        return self.lead if name == "lead" else self.accompaniment
+
+
+@dataclass
+class FileReport:
+    file: str
+    status: str
+    reason: str
+
+
+@dataclass
+class Corpus:
+    corpus_id: str
+    key: str
+    settings: dict[str, Any]
+    pieces: list[Piece]
+    report: list[FileReport] = field(default_factory=list)
+
+    def split(self, split: str) -> list[Piece]:
+        return [p for p in self.pieces if p.split == split]
+
+    def sequences(self, part: str, stream_name: str, split: str | None = None) -> list[list[str]]:
+        """Every piece's symbol list for one part and stream (pieces lacking the part skipped)."""
+        pieces = self.pieces if split is None else self.split(split)
+        return [p.part(part).stream(stream_name) for p in pieces if p.part(part) is not None]
+
+    def piece(self, name: str) -> Piece:
+        for p in self.pieces:
+            if p.name == name:
+                return p
+        raise KeyError(f"no piece named {name!r} in corpus {self.corpus_id}")

@@ -1,0 +1,15 @@
+"""Runs and samples -> numbers: curves, tables, metrics, evaluation and the verdict.
+
+curves         history.csv as long rows (run x epoch x metric x split), smoothing
+tables         the thesis's Tables 2 and 3, the hyperparameter table
+metrics        music metrics of one piece (MusPy definitions, loops, consonance)
+ngrams         novelty and memorisation against the training pieces
+distributions  overlap of two metric distributions (Yang & Lerch)
+measure        measuring a span of a piece or a saved sample
+evaluation     generated pieces vs the real held-out continuations
+conditioning   independent vs lead-conditioned accompaniment
+experiments    seeds and parameter-matched (fair) LSTM vs GRU settings
+grouping       runs grouped by setting, seed bands
+statistics     Welch's interval and test
+verdict        LSTM vs GRU per setting, in words
+"""

@@ -1,0 +1,187 @@
+"""Evidence: music metrics of generated pieces beside the same metrics of real held-out pieces.
+
+The thesis judged its output by ear and by training accuracy alone. Here each decoding
+generates several pieces from held-out seeds, each piece is measured with
+`core.metrics.piece_metrics` on what the model generated (the seed window left out, since it
+is the corpus's music, not the model's), the real held-out pieces are measured the same way,
+and the two distributions are compared per metric (Yang & Lerch's overlapping area).
+`conditioning_comparison` puts the thesis's independent accompaniment beside one conditioned
+on the lead (does following the lead make the parts agree more, and predict better?).
+
+Results are written as CSV under the lead run, evaluation/<timestamp>/, for the dashboard.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from core.data.corpus import ACCOMPANIMENT, LEAD, PARTS, Corpus
+from core.data.timeline import PartSymbols, main_stream
+from core.evidence.distributions import compare_distributions
+from core.evidence.measure import METRICS, measure, model_streams, training_index
+from core.evidence.ngrams import NgramIndex
+from core.runs.files import now_iso, write_json
+from core.runs.record import RunInfo, open_run
+from core.sampling.decoding import Decoding, GenerationError
+from core.sampling.generation import generate_batch, load_model, open_part_runs
+from core.sampling.seeds import seed_pieces
+
+
+def _source(source: Corpus | RunInfo | Path | str,
+            cache_dir: Path | str) -> tuple[Corpus, int, str]:
+    """(corpus, model, chord mode): a run's own encoding, or Model 1 for a bare corpus."""
+    from core.data.prepare import corpus_for
+
+    if isinstance(source, Corpus):
+        return source, 1, source.settings.get("chord_mode", "pitch_class")
+    run = source if isinstance(source, RunInfo) else open_run(source)
+    return corpus_for(run.config, cache_dir), run.config.model, run.config.chord_mode
+
+
+def reference_metrics(source: Corpus | RunInfo | Path | str, split: str = "validation",
+                      parts: Sequence[str] = PARTS, skip: int = 0, steps: int | None = None,
+                      cache_dir: Path | str = "cache",
+                      index: NgramIndex | None = None, method: str = "auto") -> pd.DataFrame:
+    """One row per piece of `split` (its name in `piece`) with the metrics of the real music.
+
+    A run as `source` measures its corpus in the run's encoding (Model 1 steps or Model 2
+    pitch + duration); a Corpus is measured in Model 1 steps. The first of `parts` gives the
+    symbols tested for loops and copying, against the training pieces (`index`, built here
+    when not given). Pieces lacking one of `parts` are left out, as generation cannot seed
+    from them. `skip` and `steps` (symbols of that first part) measure an excerpt instead of
+    the whole piece: with the seed window and the generated length, the real continuation
+    of each seed, as long as a generated one, so length-bound metrics compare fairly.
+    """
+    corpus, model, chord_mode = _source(source, cache_dir)
+    streams = model_streams(model)
+    if index is None:
+        index = training_index(corpus, parts[0], main_stream(model))
+    rows = []
+    for piece in corpus.split(split):
+        if any(piece.part(p) is None for p in parts):
+            continue
+        data = {p: PartSymbols({s: piece.part(p).stream(s) for s in streams}, model,
+                               chord_mode) for p in parts}
+        first = data[parts[0]]
+        start = first.time_at(skip)
+        end = (max(p.time_at(len(p.main)) for p in data.values()) if steps is None
+               else first.time_at(skip + steps))
+        rows.append({"piece": piece.name, **measure(data, start, end, index)})
+    return pd.DataFrame(rows)
+
+
+def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decoding],
+                      n_pieces: int = 8, steps: int = 64, seed: int = 0,
+                      cache_dir: Path | str = "cache",
+                      index: NgramIndex | None = None, method: str = "auto") -> pd.DataFrame:
+    """One row per generated piece: `n_pieces` per decoding, seeded from the held-out
+    pieces in turn, each measured on its generated continuation only.
+
+    The measured span runs from the end of the longest seed window to the end of the
+    shorter part, so every note in it was generated. Each model is loaded once and all
+    pieces of a decoding are generated in one batch, so a batch shares one random stream
+    (`seed`): a row is reproduced by the same call, not by generate() alone.
+    """
+    if n_pieces < 1 or steps < 1:
+        raise GenerationError(f"pieces and steps must be >= 1, got {n_pieces} and {steps}")
+    if not decodings:
+        raise GenerationError("give at least one decoding")
+    for decoding in decodings:
+        decoding.validate()
+    from core.data.prepare import corpus_for
+
+    infos = open_part_runs(runs)
+    symbol_part = LEAD if LEAD in infos else ACCOMPANIMENT
+    corpus = corpus_for(infos[symbol_part].config, cache_dir)
+    if index is None:
+        index = training_index(corpus, symbol_part,
+                               main_stream(infos[symbol_part].config.model))
+    pieces = seed_pieces(corpus, infos, n_pieces)
+    models = {part: load_model(info) for part, info in infos.items()}
+    run_ids = {f"{part}_run": infos[part].run_id if part in infos else "" for part in PARTS}
+    rows = []
+    for decoding in decodings:
+        generated = generate_batch(infos, models, pieces, steps, decoding, seed, method)
+        for i, (piece, parts) in enumerate(zip(pieces, generated)):
+            start = max(p.time_at(infos[name].config.window) for name, p in parts.items())
+            end = min(p.time_at(len(p.main)) for p in parts.values())
+            rows.append({"decoding": decoding.label, "piece_index": i, "seed_piece": piece.name,
+                         "seed": seed, **run_ids, **measure(parts, start, end, index)})
+    return pd.DataFrame(rows)
+
+
+def compare(generated: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """compare_distributions per decoding, as one flat table (decoding, metric, ...)."""
+    metrics = [m for m in METRICS if m in generated.columns and m in reference.columns]
+    tables = []
+    for label, rows in generated.groupby("decoding", sort=False):
+        table = compare_distributions(rows, reference, metrics).reset_index()
+        tables.append(table.assign(decoding=label)[["decoding", *table.columns]])
+    return pd.concat(tables, ignore_index=True)
+
+
+def evaluation_folder(run_dir: Path | str) -> Path:
+    """A new folder name for one evaluation under a run (created when written)."""
+    return Path(run_dir) / "evaluation" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+
+
+def evaluate(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], n_pieces: int = 8,
+             steps: int = 64, seed: int = 0, cache_dir: Path | str = "cache",
+             out_dir: Path | str | None = None,
+             method: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Generated metrics and their comparison with the real held-out pieces, per decoding.
+
+    The reference is each held-out piece's real continuation after the seed window, as long
+    as a generated one (see reference_metrics). With `out_dir` (e.g. evaluation_folder of
+    the lead run) generated.csv, reference.csv, comparison.csv and settings.json go there.
+    """
+    infos = open_part_runs(runs)
+    symbol_part = LEAD if LEAD in infos else ACCOMPANIMENT
+    info = infos[symbol_part]
+    from core.data.prepare import corpus_for
+
+    corpus = corpus_for(info.config, cache_dir)
+    index = training_index(corpus, symbol_part, main_stream(info.config.model))
+    generated = generated_metrics(runs, decodings, n_pieces, steps, seed, cache_dir, index,
+                                  method)
+    reference = reference_metrics(info, parts=tuple(infos), skip=info.config.window,
+                                  steps=steps, cache_dir=cache_dir, index=index)
+    comparison = compare(generated, reference)
+    if out_dir is not None:
+        settings = {"created": now_iso(), "runs": {p: i.run_id for p, i in infos.items()},
+                    "decodings": [asdict(d) for d in decodings], "n_pieces": n_pieces,
+                    "steps": steps, "seed": seed, "method": method,
+                    "reference_pieces": len(reference)}
+        write_evaluation(Path(out_dir), settings, generated=generated, reference=reference,
+                         comparison=comparison)
+    return generated, comparison
+
+
+def write_evaluation(folder: Path, settings: dict[str, Any], **tables: pd.DataFrame) -> None:
+    """CSV per table and settings.json last, so a folder with settings.json is complete."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+    write_json(folder / "settings.json", settings)
+
+
+def read_evaluation(folder: Path | str) -> dict[str, Any]:
+    """An evaluation's tables by name (generated, reference, comparison, and conditioning
+    when written) plus its `settings` and `folder`."""
+    folder = Path(folder)
+    result: dict[str, Any] = {"folder": folder,
+                              "settings": json.loads((folder / "settings.json").read_text())}
+    for path in sorted(folder.glob("*.csv")):
+        result[path.stem] = pd.read_csv(path)
+    return result
+
+
+def list_evaluations(run_dir: Path | str) -> list[Path]:
+    """A run's complete evaluation folders, newest first."""
+    folder = Path(run_dir) / "evaluation"
+    return sorted((p.parent for p in folder.glob("*/settings.json")), reverse=True)

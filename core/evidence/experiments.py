@@ -1,0 +1,85 @@
+"""Experiments beyond one run per setting: k seeds of a setting, and the fair LSTM vs GRU
+trio (LSTM, GRU at equal units, GRU at the LSTM's parameter count).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Callable
+
+from core.data.corpus import Corpus
+from core.nets.config import ConfigError, TrainConfig
+
+
+def seed_configs(config: TrainConfig, k: int = 3) -> list[TrainConfig]:
+    """The same setting with seeds config.seed .. config.seed + k - 1, labelled by seed."""
+    if k < 1:
+        raise ConfigError("k", f"the number of seeds must be >= 1, got {k}")
+    prefix = f"{config.label}, " if config.label else ""
+    return [dataclasses.replace(config, seed=config.seed + i,
+                                label=f"{prefix}seed {i + 1} of {k}").validate()
+            for i in range(k)]
+
+
+def train_seeds(config: TrainConfig, k: int = 3, runs_root: Path | str = "runs",
+                cache_dir: Path | str = "cache",
+                on_epoch: Callable[[dict], None] | None = None) -> list[Path]:
+    """Train the k seeds of a setting one after the other in this process."""
+    from core.nets.training import train
+
+    return [train(c, runs_root, cache_dir, on_epoch) for c in seed_configs(config, k)]
+
+
+def enqueue_seeds(config: TrainConfig, k: int = 3, runs_root: Path | str = "runs",
+                  cache_dir: Path | str = "cache") -> list[Path]:
+    """Record the k seeds as queued runs for the background worker (the dashboard's way)."""
+    from core.nets.training import enqueue
+
+    return [enqueue(c, runs_root, cache_dir) for c in seed_configs(config, k)]
+
+
+def parameter_count(config: TrainConfig, corpus: Corpus) -> int:
+    """Parameters of the network `config` builds for this corpus's vocabularies, untrained."""
+    from core.nets.models import build_model
+    from core.nets.windows import corpus_vocabularies
+
+    sizes = {k: len(v) for k, v in corpus_vocabularies(corpus, config).items()}
+    return int(build_model(config, sizes).count_params())
+
+
+def matched_gru_units(lstm_config: TrainConfig, corpus: Corpus) -> int:
+    """The GRU width whose whole model has the parameter count closest to the LSTM's.
+
+    Every weight matrix of these networks is (something x units) or (units x units), so the
+    count is an exact quadratic in units: three builds fit it, the root gives the width, and
+    the two whole widths around the root are built to pick the closer one.
+    """
+    target = parameter_count(dataclasses.replace(lstm_config, cell="lstm"), corpus)
+    gru = dataclasses.replace(lstm_config, cell="gru")
+
+    def count(units: int) -> int:
+        return parameter_count(dataclasses.replace(gru, units=units), corpus)
+
+    p1, p2, p3 = count(1), count(2), count(3)
+    a = (p3 - 2 * p2 + p1) / 2
+    b = p2 - p1 - 3 * a
+    c = p1 - a - b
+    root = (-b + math.sqrt(b * b - 4 * a * (c - target))) / (2 * a)
+    candidates = sorted({min(max(u, 1), 4096) for u in (math.floor(root), math.ceil(root))})
+    return min(candidates, key=lambda u: (abs(count(u) - target), u))
+
+
+def fair_pair(config: TrainConfig,
+              corpus: Corpus) -> tuple[TrainConfig, TrainConfig, TrainConfig]:
+    """LSTM at `config.units`, GRU at the same units, GRU at the LSTM's parameter count."""
+    units = config.units
+    prefix = f"{config.label}: " if config.label else ""
+    lstm = dataclasses.replace(config, cell="lstm", label=f"{prefix}LSTM {units} units")
+    matched = matched_gru_units(lstm, corpus)
+    return (lstm.validate(),
+            dataclasses.replace(config, cell="gru",
+                                label=f"{prefix}GRU {units} units (equal units)").validate(),
+            dataclasses.replace(config, cell="gru", units=matched,
+                                label=f"{prefix}GRU {matched} units "
+                                      f"(parameters of LSTM {units})").validate())

@@ -1,0 +1,103 @@
+"""The verdict on "LSTM beats GRU": every LSTM setting against every otherwise identical GRU
+setting, at equal units and at equal parameters, judged by Welch's interval of the difference
+in best held-out loss per seed. A winner is named only when the interval excludes zero.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from core.evidence.grouping import group_runs
+from core.evidence.statistics import welch
+from core.nets.config import SETTING_FIELDS
+
+LSTM_BETTER, GRU_BETTER, WITHIN_NOISE, TOO_FEW = (
+    "LSTM better", "GRU better", "difference within noise", "too few seeds")
+
+
+def verdict_table(frame: pd.DataFrame, metric: str = "best_val_loss",
+                  param_tolerance: float = 0.05, level: float = 0.95) -> pd.DataFrame:
+    """Every LSTM setting against every GRU setting that is otherwise identical, at
+    (a) equal units and (b) equal parameters: units differ and the counts are within
+    `param_tolerance`, or within 1/units for a GRU too narrow for whole units to do better.
+
+    Each side's sample is one value of `metric` (lower is better) per seed: runs repeating
+    a seed are averaged first, as they are not independent draws. A winner is named only
+    when the `level` interval of GRU - LSTM excludes zero.
+    """
+    groups = group_runs(frame, metrics=(metric,))
+    shared = [k for k in SETTING_FIELDS if k in groups and k not in ("cell", "units")]
+    per_seed = _per_seed(frame, groups, metric)
+    rows = []
+    for _, block in groups.groupby(shared, dropna=False, sort=True):
+        lstms, grus = block[block["cell"] == "lstm"], block[block["cell"] == "gru"]
+        for i, j, kind in _pairs(lstms, grus, param_tolerance):
+            lstm, gru = lstms.iloc[i], grus.iloc[j]
+            rows.append({"comparison": kind, **{k: lstm[k] for k in shared},
+                         **_compare(per_seed[lstms.index[i]], per_seed[grus.index[j]],
+                                    lstm, gru, metric, level)})
+    columns = ["comparison", *shared, "lstm_units", "gru_units", "lstm_params", "gru_params",
+               "lstm_n", "gru_n", "lstm_mean", "gru_mean", "difference", "ci_low", "ci_high",
+               "p_value", "verdict", "sentence"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _pairs(lstms: pd.DataFrame, grus: pd.DataFrame,
+           tolerance: float) -> list[tuple[int, int, str]]:
+    """(LSTM row, GRU row, kind) of every comparable pair, found with whole-array tests
+    (hundreds of runs make tens of thousands of candidate pairs)."""
+    if lstms.empty or grus.empty:
+        return []
+    l_units = lstms["units"].to_numpy(float)[:, None]
+    g_units = grus["units"].to_numpy(float)[None, :]
+    l_params = pd.to_numeric(lstms["params"], errors="coerce").to_numpy(float)[:, None]
+    g_params = pd.to_numeric(grus["params"], errors="coerce").to_numpy(float)[None, :]
+    equal_units = l_units == g_units
+    # One unit more or less moves a GRU's count by at most about params / units, so a narrow
+    # GRU that fair_pair matched as closely as whole units allow still counts as matched.
+    allowed = np.maximum(tolerance, 1.0 / g_units) * l_params
+    with np.errstate(invalid="ignore"):
+        equal_params = ~equal_units & (np.abs(g_params - l_params) <= allowed)
+    found = [(int(i), int(j), "equal units") for i, j in zip(*np.nonzero(equal_units))]
+    found += [(int(i), int(j), "equal parameters") for i, j in zip(*np.nonzero(equal_params))]
+    return sorted(found)
+
+
+def _per_seed(frame: pd.DataFrame, groups: pd.DataFrame,
+              metric: str) -> dict[object, list[float]]:
+    """Each setting's sample: one `metric` value per seed, read once per setting."""
+    runs = frame.set_index("run_id")
+    return {index: [float(v) for v in
+                    runs.loc[row.run_ids].groupby("seed")[metric].mean().dropna()]
+            for index, row in groups.iterrows()}
+
+
+METRIC_WORDS = {"best_val_loss": "best held-out loss", "final_val_loss": "final held-out loss",
+                "final_loss": "final training loss", "best_loss": "best training loss"}
+
+
+def _compare(lstm_values: list[float], gru_values: list[float], lstm: pd.Series,
+             gru: pd.Series, metric: str, level: float) -> dict:
+    metric = METRIC_WORDS.get(metric, metric.replace("_", " "))
+    row = {"lstm_units": lstm["units"], "gru_units": gru["units"],
+           "lstm_params": lstm["params"], "gru_params": gru["params"],
+           "lstm_n": len(lstm_values), "gru_n": len(gru_values),
+           "lstm_mean": float(np.mean(lstm_values)) if lstm_values else math.nan,
+           "gru_mean": float(np.mean(gru_values)) if gru_values else math.nan}
+    if min(len(lstm_values), len(gru_values)) < 2:
+        row.update(difference=row["gru_mean"] - row["lstm_mean"], ci_low=math.nan,
+                   ci_high=math.nan, p_value=math.nan, verdict=TOO_FEW,
+                   sentence=f"{len(lstm_values)} LSTM and {len(gru_values)} GRU seed(s) with "
+                            f"a {metric} (a confidence interval needs 2 on each side): "
+                            f"{TOO_FEW}")
+        return row
+    w = welch(gru_values, lstm_values, level)
+    verdict = (LSTM_BETTER if w.ci_low > 0 else GRU_BETTER if w.ci_high < 0 else WITHIN_NOISE)
+    row.update(difference=w.difference, ci_low=w.ci_low, ci_high=w.ci_high, p_value=w.p_value,
+               verdict=verdict,
+               sentence=f"GRU - LSTM {metric} = {w.difference:+.4f} ({level:.0%} CI "
+                        f"{w.ci_low:+.4f} to {w.ci_high:+.4f}, Welch p = {w.p_value:.3g}, "
+                        f"{w.n_y} LSTM vs {w.n_x} GRU seeds): {verdict}")
+    return row

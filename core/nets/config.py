@@ -1,0 +1,159 @@
+"""Training configuration: one dataclass, validated in one place, saved with every run.
+
+Every hyperparameter of the thesis's Table 1 is a field, plus what the thesis left implicit
+(learning rate, embedding size, seed, part) and the extensions (objective, conditioning).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.data.corpus import PARTS
+
+pass  # MOVER-EMPTY
+
+
+CELLS = ("lstm", "gru")
+
+
+OBJECTIVES = ("window", "sequence")
+
+
+INPUT_ENCODINGS = ("lookup", "onehot")
+
+
+MODELS = (1, 2)
+
+
+class ConfigError(ValueError):
+    """An impossible setting; the message names the field so a form can point at it."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+
+
+@dataclass
+class TrainConfig:
+    """What one training run needs to be reproduced.
+
+    Defaults are a model that learns something audible in a few minutes on 2 CPU cores; the
+    thesis's settings are in `THESIS_RUNS`.
+    """
+
+    model: int = 1
+    cell: str = "lstm"
+    units: int = 128
+    layers: int = 2
+    dropout_layers: int = 1
+    dropout_rate: float = 0.2
+    window: int = 32
+    batch_size: int = 64
+    epochs: int = 8
+    learning_rate: float = 0.002
+    embedding_dim: int = 32
+    dense_units: int = 128
+    seed: int = 0
+    part: str = "lead"
+    objective: str = "window"
+    input_encoding: str = "lookup"
+    conditioned: bool = False
+    corpus: str = "bach-chorales"
+    chord_mode: str = "pitch_class"
+    val_fraction: float = 0.1
+    split_seed: int = 0
+    max_pieces: int = 0
+    label: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> "TrainConfig":
+        """Refuse settings that cannot train, naming the field, before any work starts."""
+        self._check_types()
+        _check(self.model in MODELS, "model", f"must be 1 or 2, got {self.model!r}")
+        _check(self.cell in CELLS, "cell", f"must be one of {CELLS}, got {self.cell!r}")
+        _check(self.part in PARTS, "part", f"must be one of {PARTS}, got {self.part!r}")
+        _check(self.objective in OBJECTIVES, "objective",
+               f"must be one of {OBJECTIVES}, got {self.objective!r}")
+        _check(self.input_encoding in INPUT_ENCODINGS, "input_encoding",
+               f"must be one of {INPUT_ENCODINGS}, got {self.input_encoding!r}")
+        for name in ("units", "layers", "window", "batch_size", "epochs", "embedding_dim",
+                     "dense_units"):
+            value = getattr(self, name)
+            _check(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+                   name, f"must be a whole number >= 1, got {value!r}")
+        _check(self.units <= 4096, "units", f"at most 4096, got {self.units}")
+        _check(self.layers <= 8, "layers", f"at most 8, got {self.layers}")
+        _check(0 <= self.dropout_layers <= self.layers, "dropout_layers",
+               f"must be between 0 and layers ({self.layers}), got {self.dropout_layers}")
+        _check(0.0 <= self.dropout_rate < 1.0, "dropout_rate",
+               f"must be in [0, 1), got {self.dropout_rate}")
+        _check(0.0 < self.learning_rate <= 1.0, "learning_rate",
+               f"must be in (0, 1], got {self.learning_rate}")
+        _check(self.chord_mode in ("pitch_class", "voicing"), "chord_mode",
+               f"must be 'pitch_class' or 'voicing', got {self.chord_mode!r}")
+        _check(0.0 <= self.val_fraction < 1.0, "val_fraction",
+               f"must be in [0, 1), got {self.val_fraction}")
+        _check(self.max_pieces >= 0, "max_pieces", f"must be >= 0, got {self.max_pieces}")
+        _check(not (self.conditioned and self.part != "accompaniment"), "conditioned",
+               "only an accompaniment model can be conditioned on the lead")
+        _check(not (self.conditioned and self.model != 1), "conditioned",
+               "conditioning on the lead needs Model 1 (its steps align in time)")
+        return self
+
+    def _check_types(self) -> None:
+        """Values from JSON or a form may have any type; refuse the wrong ones by name."""
+        expected = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+        for f in dataclasses.fields(self):
+            kinds = expected.get(str(f.type))
+            value = getattr(self, f.name)
+            if kinds and (not isinstance(value, kinds) or
+                          (isinstance(value, bool) and bool not in kinds)):
+                raise ConfigError(f.name, f"must be of type {f.type}, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Build from saved JSON; unknown keys are refused so typos do not pass silently."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(unknown[0], "unknown setting")
+        return cls(**data).validate()
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2))
+
+
+def _check(ok: bool, field_name: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(field_name, message)
+
+
+def thesis_runs(model: int, part: str, scale: str = "full") -> list[TrainConfig]:
+    """The four runs of Tables 2 and 3 (window 32, 50 epochs), optionally shrunk.
+
+    "small" keeps the architecture's shape (1 vs 3 layers, LSTM vs GRU, the 1024 run twice as
+    wide) but divides units by 8 and trains 5 epochs, so all four finish in minutes on 2 cores.
+    """
+    if scale not in ("full", "small"):
+        raise ConfigError("scale", f"must be 'full' or 'small', got {scale!r}")
+    shapes = [("lstm", 1, 512), ("lstm", 3, 512), ("lstm", 3, 1024), ("gru", 3, 512)]
+    divisor, epochs = (1, 50) if scale == "full" else (8, 5)
+    return [
+        TrainConfig(model=model, part=part, cell=cell, layers=layers, units=units // divisor,
+                    dropout_layers=layers, window=32, epochs=epochs, batch_size=64,
+                    label=f"thesis run {i} ({scale})").validate()
+        for i, (cell, layers, units) in enumerate(shapes, start=1)
+    ]
+
+
+SETTING_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig)
+                       if f.name not in ("seed", "label"))
+
+
+INT_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig) if str(f.type) == "int")

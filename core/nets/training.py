@@ -1,0 +1,177 @@
+"""Training one run: corpus -> windows -> model -> a run directory filled epoch by epoch.
+
+`enqueue` checks a configuration against its corpus and records it (state "queued");
+`run_training` trains a recorded run; `train` does both in this process. The dashboard
+enqueues and leaves the work to a background worker (core.queue), the CLI calls `train`.
+"""
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from core.data.prepare import corpus_for
+from core.data.vocabulary import save_vocabularies
+from core.nets.config import TrainConfig
+from core.nets.models import build_model, compiled_forward
+from core.nets.windows import (
+    WindowSet,
+    build_windows,
+    check_windows,
+    corpus_vocabularies,
+    target_names,
+    to_dataset,
+    windows_per_epoch,
+)
+from core.runs.files import now_iso, read_json, write_json
+from core.runs.history import append_history
+from core.runs.record import (
+    cancel_requested,
+    create_run,
+    library_versions,
+    open_run,
+    write_status,
+)
+
+
+def enqueue(config: TrainConfig, runs_root: Path | str = "runs",
+            cache_dir: Path | str = "cache") -> Path:
+    """Validate against the corpus, then create the run directory in state "queued".
+    An impossible setting raises ConfigError before anything is written."""
+    config.validate()
+    corpus = corpus_for(config, cache_dir)
+    vocabs = corpus_vocabularies(corpus, config)
+    check_windows(build_windows(corpus, config, vocabs, "train"), corpus, config)
+    record = {"corpus": {"id": corpus.corpus_id, "key": corpus.key, "settings": corpus.settings,
+                         "pieces": len(corpus.pieces),
+                         "held_out": [p.name for p in corpus.split("validation")]},
+              "vocab_sizes": {k: len(v) for k, v in vocabs.items()},
+              "versions": library_versions()}
+    run_dir = create_run(Path(runs_root), config, record)
+    save_vocabularies(vocabs, run_dir / "vocab.json")
+    return run_dir
+
+
+def next_symbol_metrics(model, windows: WindowSet, config: TrainConfig,
+                        batch_size: int = 256) -> dict[str, float]:
+    """Held-out loss and accuracy of predicting symbol n+1 from each window, the same
+    measure whichever objective trained the model, so curves are comparable."""
+    if len(windows) == 0:
+        return {}
+    sums: dict[str, list[float]] = {}
+    for inputs, targets in to_dataset(windows, config, "window", shuffle=False,
+                                      seed=0).rebatch(batch_size):
+        outputs = compiled_forward(model)(inputs)
+        if config.model == 1:
+            outputs, targets = {"steps": outputs}, {"steps": targets}
+        for name, probs in outputs.items():
+            probs = np.asarray(probs)
+            if probs.ndim == 3:
+                probs = probs[:, -1, :]
+            y = np.asarray(targets[name])
+            chosen = probs[np.arange(len(y)), y]
+            sums.setdefault(name, [0.0, 0.0])
+            sums[name][0] += float(-np.log(np.clip(chosen, 1e-9, 1.0)).sum())
+            sums[name][1] += float((probs.argmax(axis=1) == y).sum())
+    count = len(windows)
+    if config.model == 1:
+        return {"val_loss": sums["steps"][0] / count, "val_accuracy": sums["steps"][1] / count}
+    metrics = {"val_loss": sum(v[0] for v in sums.values()) / count}
+    for name, (loss, correct) in sums.items():
+        metrics[f"val_{name}_loss"] = loss / count
+        metrics[f"val_{name}_accuracy"] = correct / count
+    return metrics
+
+
+def _recorder(run_dir: Path, config: TrainConfig, val: WindowSet, steps_per_epoch: int,
+              on_epoch: Callable[[dict], None] | None):
+    import keras
+
+    class Recorder(keras.callbacks.Callback):
+        """Writes history.csv, status.json and checkpoints as each epoch ends, and stops
+        when the dashboard asks to cancel."""
+
+        def on_train_begin(self, logs=None):
+            self.best = math.inf
+            self.started = time.monotonic()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.monotonic()
+
+        def on_train_batch_end(self, batch, logs=None):
+            if batch % 20 == 0 or batch + 1 == steps_per_epoch:
+                write_status(run_dir, batch=batch + 1, batches=steps_per_epoch,
+                             current_loss=float((logs or {}).get("loss", math.nan)))
+            if cancel_requested(run_dir):  # a stat() per batch: cancel stops within one
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if cancel_requested(run_dir):
+                return  # a cut-short epoch is not an epoch: the history keeps whole ones
+            seconds = time.monotonic() - self.epoch_started
+            row: dict[str, Any] = {"epoch": epoch + 1}
+            row.update({k: float(v) for k, v in (logs or {}).items()
+                        if k == "loss" or k.endswith(("_loss", "accuracy"))})
+            row.update(next_symbol_metrics(self.model, val, config))
+            row.update(seconds=round(seconds, 3),
+                       elapsed=round(time.monotonic() - self.started, 3))
+            append_history(run_dir, row)
+            self.model.save(run_dir / "model.keras")
+            score = row.get("val_loss", row["loss"])
+            if score < self.best:
+                self.best = score
+                self.model.save(run_dir / "best.keras")
+            done = epoch + 1
+            write_status(run_dir, epoch=done, epochs=config.epochs,
+                         eta_seconds=round(row["elapsed"] / done * (config.epochs - done), 1))
+            if on_epoch:
+                on_epoch(row)
+
+    return Recorder()
+
+
+def run_training(run_dir: Path | str, cache_dir: Path | str = "cache",
+                 on_epoch: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    """Train a recorded run to the end, or until cancelled; any error marks it "failed"
+    with the message and is raised again. Returns the final status."""
+    import keras
+
+    run_dir = Path(run_dir)
+    write_status(run_dir, state="running", started=now_iso(), epoch=0)
+    try:
+        run = open_run(run_dir)
+        config = run.config
+        keras.utils.set_random_seed(config.seed)
+        corpus = corpus_for(config, cache_dir)
+        train_ws = build_windows(corpus, config, run.vocabs, "train")
+        val_ws = build_windows(corpus, config, run.vocabs, "validation")
+        check_windows(train_ws, corpus, config)
+        sizes = {k: len(v) for k, v in run.vocabs.items()}
+        model = build_model(config, sizes)
+        record = read_json(run_dir / "config.json")
+        per_epoch = windows_per_epoch(train_ws, config.objective)
+        record.update(parameters=int(model.count_params()), train_windows=per_epoch,
+                      held_out_windows=len(val_ws), targets=target_names(config))
+        write_json(run_dir / "config.json", record)
+        steps = math.ceil(per_epoch / config.batch_size)
+        model.fit(to_dataset(train_ws, config, config.objective, shuffle=True, seed=config.seed),
+                  epochs=config.epochs, verbose=0, shuffle=False,  # tf.data reshuffles
+                  callbacks=[_recorder(run_dir, config, val_ws, steps, on_epoch)])
+    except BaseException as exc:  # a KeyboardInterrupt too: the run must not stay "running"
+        write_status(run_dir, state="failed", error=f"{type(exc).__name__}: {exc}",
+                     traceback=traceback.format_exc(limit=5), finished=now_iso())
+        raise
+    state = "cancelled" if cancel_requested(run_dir) else "finished"
+    return write_status(run_dir, state=state, finished=now_iso())
+
+
+def train(config: TrainConfig, runs_root: Path | str = "runs", cache_dir: Path | str = "cache",
+          on_epoch: Callable[[dict], None] | None = None) -> Path:
+    """Check, record and train one run in this process; returns its directory."""
+    run_dir = enqueue(config, runs_root, cache_dir)
+    run_training(run_dir, cache_dir, on_epoch)
+    return run_dir

@@ -1,0 +1,642 @@
+"""Defense report: the evidence on a set of runs as one folder that opens anywhere, offline.
+
+A defense (or a reviewer) needs the numbers behind "LSTM beats GRU" in one place that does
+not depend on this software running: what each run was set to, Tables 2 and 3 read from the
+real histories (training and held-out), the loss and accuracy curves, the verdict with its
+interval, the music metrics, and engraved, playable samples. `build_report` writes
+report.html with plotly.js inline once and every sample file copied beside it under
+report_files/, every link relative, so the folder still works zipped, moved or on a machine
+with no network; and report.pdf printed from it where Debian's chromium is installed.
+
+Run labels, piece and file names are typed by users, so every string is HTML-escaped here,
+including the ones handed to plotly (its text is a small HTML dialect of its own).
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import shutil
+import subprocess
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+
+from core.evidence.curves import HELD_OUT, SPLITS, TRAIN, load_histories_long
+from core.evidence.evaluation import list_evaluations, read_evaluation
+from core.evidence.measure import sample_metrics
+from core.evidence.metrics import NOTE_METRICS, SYMBOL_METRICS
+from core.evidence.tables import TABLE_METRICS, summary_table
+from core.evidence.verdict import verdict_table
+from core.nets.config import TrainConfig
+from core.runs.files import read_json
+from core.runs.history import ComparisonError, read_history
+from core.runs.listing import run_labels, runs_table
+from core.runs.record import RunError
+from core.runs.samples import list_samples, sample_file
+from core.sampling.decoding import decoding_label
+
+REPORT_FILE = "report.html"
+
+
+PDF_FILE = "report.pdf"
+
+
+FILES_DIR = "report_files"
+
+
+DEFAULT_TITLE = "LSTM vs GRU: evidence report"
+
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium")
+
+
+PDF_TIMEOUT_S = 120
+
+
+PRINT_WINDOW_PX = 720
+
+
+CELL_ORDER = ("lstm", "gru")
+
+
+SAMPLE_KINDS = ("svg", "wav", "midi", "musicxml")
+
+
+SAMPLE_METRIC_NAMES = NOTE_METRICS + SYMBOL_METRICS
+
+
+MISSING = "–"
+
+
+Formatter = Callable[[Any], str]
+
+
+def esc(value: Any) -> str:
+    """Text (or any value's str) safe inside an element or a quoted attribute."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and dicts
+        return False
+
+
+def fixed(digits: int) -> Formatter:
+    """A number with `digits` decimals (the thesis prints 3), a dash when missing."""
+    def format_(value: Any) -> str:
+        if _is_missing(value):
+            return MISSING
+        return f"{round(float(value), digits) + 0.0:.{digits}f}"  # + 0.0: never "-0.000"
+    return format_
+
+
+def _plain(value: Any) -> str:
+    if _is_missing(value):
+        return MISSING
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def html_table(frame: pd.DataFrame, formats: Mapping[str, Formatter] | None = None,
+               table_id: str = "") -> str:
+    """A plain <table>: every header and cell escaped, numbers right-aligned."""
+    formats = formats or {}
+    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
+    rows = []
+    for _, row in frame.iterrows():
+        cells = []
+        for column in frame.columns:
+            value = row[column]
+            number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+            text = formats.get(column, _plain)(value)
+            cells.append(f'<td class="num">{esc(text)}</td>' if number
+                         else f"<td>{esc(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    attribute = f' id="{esc(table_id)}"' if table_id else ""
+    return (f"<table{attribute}><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _section(anchor: str, title: str, body: str) -> str:
+    return f'<section id="{esc(anchor)}"><h2>{esc(title)}</h2>{body}</section>'
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{esc(text)}</p>'
+
+
+def _href(relative: str) -> str:
+    """A relative link to a copied file: each path segment percent-encoded, then escaped."""
+    return esc(quote(relative, safe="/"))
+
+
+def resolve_runs(runs: Iterable[Path | str], runs_root: Path | str = "runs") -> list[Path]:
+    """Run directories from ids (looked up under `runs_root`) or paths, in the order given,
+    each once; RunError for one that has no config.json."""
+    found: list[Path] = []
+    for run in runs:
+        path = Path(run)
+        if not (path / "config.json").is_file():
+            path = Path(runs_root) / str(run)
+        if not (path / "config.json").is_file():
+            raise RunError(f"no run {run!s} (looked for its config.json under {runs_root})")
+        if path.resolve() not in [p.resolve() for p in found]:
+            found.append(path)
+    if not found:
+        raise RunError("choose at least one run for the report")
+    return found
+
+
+def selected_table(run_dirs: Sequence[Path]) -> pd.DataFrame:
+    """core.verdict.runs_table of each runs folder involved, cut to the selected runs and in
+    their order: list_runs' state and final/best metrics plus every TrainConfig field."""
+    tables = []
+    for root in dict.fromkeys(d.parent for d in run_dirs):
+        names = [d.name for d in run_dirs if d.parent == root]
+        table = runs_table(root)
+        tables.append(table[table["run_id"].isin(names)])
+    frame = pd.concat(tables, ignore_index=True)
+    order = {d.name: i for i, d in enumerate(run_dirs)}
+    return frame.sort_values("run_id", key=lambda s: s.map(order)).reset_index(drop=True)
+
+
+def _record(run_dir: Path) -> dict[str, Any]:
+    try:
+        return read_json(run_dir / "config.json")
+    except (OSError, ValueError) as exc:
+        raise RunError(f"run {run_dir.name} has an unreadable config.json: {exc}") from exc
+
+
+def split_shared(rows: Mapping[str, Mapping[str, Any]]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """(one row per run of the fields whose values differ, {field: value} of the rest):
+    what sets the runs apart is read at a glance, what they share is printed once."""
+    fields = list(dict.fromkeys(k for row in rows.values() for k in row))
+
+    def key(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, default=str)
+
+    differing = [f for f in fields if len({key(r.get(f)) for r in rows.values()}) > 1]
+    shared = {f: next(iter(rows.values())).get(f) for f in fields if f not in differing}
+    table = pd.DataFrame([{"run": run, **{f: row.get(f) for f in differing}}
+                          for run, row in rows.items()], columns=["run", *differing])
+    return table, shared
+
+
+def _shared_table(shared: Mapping[str, Any]) -> str:
+    return html_table(pd.DataFrame({"setting": list(shared),
+                                    "value": [_plain(v) for v in shared.values()]}))
+
+
+def _split_html(rows: Mapping[str, Mapping[str, Any]], what: str) -> str:
+    differing, shared = split_shared(rows)
+    parts = []
+    if len(differing.columns) > 1 and len(rows) > 1:
+        parts.append(f"<h4>{esc(what)} that differ</h4>{html_table(differing)}")
+    if shared:
+        title = f"{what} shared by every run" if len(rows) > 1 else what
+        parts.append(f"<h4>{esc(title)}</h4>{_shared_table(shared)}")
+    return "".join(parts)
+
+
+def runs_section(table: pd.DataFrame, labels: Mapping[str, str]) -> str:
+    frame = pd.DataFrame({
+        "run": table["run_id"].map(labels), "run id": table["run_id"],
+        "state": table["state"], "epochs done": table.get("epochs_done"),
+        "parameters": table.get("params"), "training seconds": table.get("seconds"),
+        "created": table.get("created")})
+    return html_table(frame, {"training seconds": fixed(1)}, "runs-table")
+
+
+def settings_section(run_dirs: Sequence[Path], labels: Mapping[str, str]) -> str:
+    """Every TrainConfig field, the corpus each run trained on and its library versions,
+    each split into what differs between runs and what they share."""
+    records = {labels[d.name]: _record(d) for d in run_dirs}
+    defaults = TrainConfig().to_dict()
+    config = {run: {**defaults, **r.get("config", {})} for run, r in records.items()}
+    corpus = {run: _corpus_row(r) for run, r in records.items()}
+    versions = {run: r.get("versions") or {} for run, r in records.items()}
+    fields = ", ".join(f.name for f in dataclasses.fields(TrainConfig))
+    return (_split_html(config, "Training settings")
+            + _note(f"Settings are every TrainConfig field ({fields}); a run recorded "
+                    "before a field existed shows its default.")
+            + "<h3>Corpus</h3>" + _split_html(corpus, "Corpus")
+            + "<h3>Library versions (recorded at training)</h3>"
+            + _split_html(versions, "Versions"))
+
+
+def _corpus_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    corpus = record.get("corpus") or {}
+    held_out = corpus.get("held_out") or []
+    return {"corpus id": corpus.get("id"), "corpus hash": corpus.get("key"),
+            "pieces": corpus.get("pieces"), "held-out pieces": len(held_out),
+            "held-out piece names": ", ".join(map(str, held_out)) or MISSING,
+            "training windows": record.get("train_windows"),
+            "held-out windows": record.get("held_out_windows"),
+            "vocabulary sizes": record.get("vocab_sizes")}
+
+
+def results_tables(run_dirs: Sequence[Path], table: pd.DataFrame,
+                   labels: Mapping[str, str]) -> dict[int, pd.DataFrame]:
+    """The thesis's Table 2 (Model 1) and Table 3 (Model 2) for the selected runs, final
+    epoch, training and held-out, from each history.csv (core.comparison.summary_table).
+    Only models with at least one run appear."""
+    histories = {}
+    for run_dir in run_dirs:
+        try:
+            histories[run_dir.name] = read_history(run_dir)
+        except ComparisonError:
+            continue  # a broken history has no row; the runs table shows its state
+    tables = {}
+    for model in sorted(TABLE_METRICS):
+        summary = summary_table(histories, table, model=model, at="final")
+        if summary.empty:
+            continue
+        metrics = [c for c in summary.columns if c in _metric_titles(model)]
+        tables[model] = pd.DataFrame({
+            "run": summary["run_id"].map(labels),
+            "cell": summary["cell"].str.upper(),
+            "layers x units": [f"{layers} x {units}" for layers, units
+                               in zip(summary["layers"], summary["units"])],
+            **{m: summary[m] for m in metrics},
+            "epochs": summary["epochs"]})
+    return tables
+
+
+def _metric_titles(model: int) -> list[str]:
+    """Column titles in table order: each metric on training, then on held-out windows."""
+    titles = [t for _, t in TABLE_METRICS[model]]
+    return titles + [f"held-out {t}" for t in titles]
+
+
+def tables_section(tables: Mapping[int, pd.DataFrame]) -> str:
+    if not tables:
+        return _note("None of the selected runs has finished an epoch yet.")
+    names = {1: ("Table 2", "Model 1: loss / accuracy"),
+             2: ("Table 3", "Model 2: loss / pitch accuracy / duration accuracy")}
+    parts = []
+    for model, frame in tables.items():
+        number, what = names[model]
+        formats = {c: fixed(3) for c in _metric_titles(model)}
+        parts.append(f"<h3>{esc(number)}. {esc(what)}</h3>"
+                     + html_table(frame, formats, f"table{model + 1}"))
+    return "".join(parts) + _note(
+        "Final epoch of each run, as the thesis reports. The thesis measured training "
+        "windows only; held-out columns are windows of whole pieces never trained on "
+        "(a high training accuracy with a low held-out one is memorisation).")
+
+
+def curve_figures(run_dirs: Sequence[Path], table: pd.DataFrame,
+                  labels: Mapping[str, str]) -> list[tuple[str, Any]]:
+    """(title, plotly figure) per model and metric of Tables 2/3: runs coloured, training
+    solid and held-out dashed, LSTM and GRU side by side sharing the y axis."""
+    long, _ = load_histories_long(run_dirs, table)
+    if long.empty:
+        return []
+    # plotly reads <b>, <br>, ... in text as markup and decodes &lt; &gt; &amp; only
+    long["run"] = long["run_id"].map(lambda r: html.escape(labels.get(r, r), quote=False))
+    long["model"] = pd.to_numeric(long["model"], errors="coerce")
+    figures = []
+    for model in sorted(TABLE_METRICS):
+        for metric, title in TABLE_METRICS[model]:
+            data = long[(long["model"] == model) & (long["metric"] == metric)]
+            if len(data):
+                figures.append((f"Model {model}: {title} per epoch", _figure(data, title)))
+    return figures
+
+
+def _figure(data: pd.DataFrame, y_title: str):
+    import plotly.express as px
+
+    cells = [c for c in CELL_ORDER if c in set(data["cell"])]
+    fig = px.line(data.sort_values(["run", "split", "epoch"]), x="epoch", y="value",
+                  color="run", line_dash="split", facet_col="cell", markers=True,
+                  category_orders={"cell": cells, "split": list(SPLITS)},
+                  line_dash_map={TRAIN: "solid", HELD_OUT: "dash"},
+                  labels={"value": y_title, "run": "run", "split": "split"})
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1].upper()))
+    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), template="plotly_white",
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
+    fig.update_xaxes(dtick=1 if data["epoch"].max() <= 12 else None)
+    return fig
+
+
+def curves_section(figures: Sequence[tuple[str, Any]]) -> str:
+    if not figures:
+        return _note("No finished epoch to plot yet.")
+    parts = [f'<div class="plot"><h3>{esc(title)}</h3>'
+             + fig.to_html(full_html=False, include_plotlyjs=False, default_width="100%",
+                           config={"displaylogo": False, "responsive": True})
+             + "</div>" for title, fig in figures]
+    return "".join(parts) + _note("Solid: training windows; dashed: held-out pieces. "
+                                  "As measured after each epoch, not smoothed.")
+
+
+def verdict_section(table: pd.DataFrame) -> str:
+    """core.verdict.verdict_table over the selected runs only: a run left out of the report
+    does not move its verdict."""
+    verdict = verdict_table(table)
+    if verdict.empty:
+        return _note("No LSTM and GRU settings among the selected finished runs differ only "
+                     "in cell (and units), so there is nothing to judge. Select both cells "
+                     "of one setting, ideally with two or more seeds each.")
+    shared = list(verdict.columns[1:verdict.columns.get_loc("lstm_units")])
+    varying = [c for c in shared if c not in ("model", "part", "layers")
+               and verdict[c].nunique(dropna=False) > 1]
+    compact = pd.DataFrame({
+        "comparison": verdict["comparison"],
+        **{c: verdict[c] for c in ("model", "part", "layers", *varying)},
+        "units LSTM / GRU": _pairs(verdict["lstm_units"], verdict["gru_units"], _plain),
+        "parameters LSTM / GRU": _pairs(verdict["lstm_params"], verdict["gru_params"],
+                                        lambda v: f"{int(v):,}"),
+        "seeds LSTM / GRU": _pairs(verdict["lstm_n"], verdict["gru_n"], _plain),
+        "LSTM mean": verdict["lstm_mean"], "GRU mean": verdict["gru_mean"],
+        "GRU - LSTM": verdict["difference"],
+        "95% interval": _pairs(verdict["ci_low"], verdict["ci_high"],
+                               lambda v: f"{float(v):+.4f}", " to "),
+        "p": verdict["p_value"], "verdict": verdict["verdict"]})
+    formats = {c: fixed(4) for c in ("LSTM mean", "GRU mean", "GRU - LSTM")}
+    formats["p"] = lambda v: MISSING if _is_missing(v) else f"{float(v):.3g}"
+    sentences = "".join(f"<li><b>{esc(c)}</b>: {esc(s)}</li>"
+                        for c, s in zip(verdict["comparison"], verdict["sentence"]))
+    return (html_table(compact, formats, "verdict-table")
+            + f'<ul class="sentences">{sentences}</ul>'
+            + _note("Metric: best held-out loss per seed (lower is better). A winner is named "
+                    "only when the 95% Welch interval of GRU - LSTM excludes zero; "
+                    "'equal parameters' pairs a GRU widened to the LSTM's parameter count."))
+
+
+def _pairs(left: pd.Series, right: pd.Series, form: Formatter, sep: str = " / ") -> list[str]:
+    """'a / b' per row, each side written by `form` (a dash when missing): an LSTM/GRU
+    pair in one column keeps the verdict table within a printed page."""
+    def one(value: Any) -> str:
+        return MISSING if _is_missing(value) else form(value)
+    return [f"{one(a)}{sep}{one(b)}" for a, b in zip(left, right)]
+
+
+def evaluation_section(run_dirs: Sequence[Path], labels: Mapping[str, str]) -> str:
+    """The latest evaluation folder of each run (core.evaluation): generated pieces against
+    the real held-out continuations, per decoding and metric."""
+    parts = []
+    for run_dir in run_dirs:
+        folders = list_evaluations(run_dir)
+        if not folders:
+            continue
+        evaluation = read_evaluation(folders[0])
+        settings = evaluation["settings"]
+        decodings = ", ".join(decoding_label({"decoding": d})
+                              for d in settings.get("decodings", []))
+        parts.append(
+            f"<h4>{esc(labels[run_dir.name])}: evaluation {esc(folders[0].name)}</h4>"
+            + _note(f"{settings.get('n_pieces')} generated piece(s) of "
+                    f"{settings.get('steps')} steps per decoding ({decodings}) against "
+                    f"{settings.get('reference_pieces')} held-out piece(s); overlapping "
+                    "area 1 = the same distribution.")
+            + "".join(_readable_table(evaluation[name]) for name in ("comparison", "conditioning")
+                      if name in evaluation))
+    if not parts:
+        return _note("No selected run has an evaluation yet (python -m core evaluate).")
+    return "".join(parts)
+
+
+def _readable_table(frame: pd.DataFrame) -> str:
+    """A CSV's table with spaces for underscores in its headers, so narrow columns wrap."""
+    frame = frame.rename(columns=lambda c: str(c).replace("_", " "))
+    return html_table(frame, _number_formats(frame, 3))
+
+
+def _number_formats(frame: pd.DataFrame, digits: int) -> dict[str, Formatter]:
+    return {c: fixed(digits) for c in frame.columns
+            if pd.api.types.is_float_dtype(frame[c])}
+
+
+def sample_metrics_table(samples: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """core.metrics.piece_metrics of each sample's generated part (seed window left out),
+    through core.comparison.sample_metrics: one row per metric, one column per sample
+    (S1, S2, ... as numbered in the Samples section); dashes for a sample without a note
+    table."""
+    columns = {}
+    for number, sample in enumerate(samples, 1):
+        try:
+            values = sample_metrics(sample, names=SAMPLE_METRIC_NAMES)
+        except ComparisonError:
+            values = {}
+        name = f"S{number} {decoding_label(sample)}"
+        columns[name] = [values.get(m, np.nan) for m in SAMPLE_METRIC_NAMES]
+    return pd.DataFrame({"metric": list(SAMPLE_METRIC_NAMES), **columns})
+
+
+def metrics_section(run_dirs: Sequence[Path], labels: Mapping[str, str],
+                    samples: Sequence[Mapping[str, Any]]) -> str:
+    body = "<h3>Generated vs held-out pieces</h3>" + evaluation_section(run_dirs, labels)
+    if samples:
+        frame = sample_metrics_table(samples)
+        body += ("<h3>Metrics of the samples shown below</h3>"
+                 + html_table(frame, _number_formats(frame, 3), "sample-metrics")
+                 + _note("Measured on what the model generated: the seed window is left "
+                         "out. Loop share and longest repeated suffix read the lead's "
+                         "symbols (greedy decoding falling into a loop shows here)."))
+    return body
+
+
+def pick_samples(run_dirs: Sequence[Path], per_run: int = 2,
+                 sample_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The latest `per_run` samples of each run (core.generation.list_samples), or exactly
+    the samples named in `sample_ids` (in that order) when given."""
+    found = {s["sample_id"]: s for d in run_dirs for s in list_samples(d) if "sample_id" in s}
+    if sample_ids is not None:
+        missing = [s for s in sample_ids if s not in found]
+        if missing:
+            raise RunError(f"no sample {missing[0]!r} under the selected runs")
+        return [found[s] for s in dict.fromkeys(sample_ids)]
+    return [s for d in run_dirs for s in list_samples(d)[:max(per_run, 0)]]
+
+
+def copy_sample(sample: Mapping[str, Any], files_dir: Path, out_dir: Path) -> dict[str, Any]:
+    """Copy a sample's score pages, audio, MIDI and MusicXML under `files_dir`; returns
+    {kind: path relative to out_dir}, the SVG as a list of pages (name.svg, name-2.svg, ...)."""
+    folder = Path(sample["folder"])
+    target = files_dir / folder.parent.parent.name / folder.name
+    target.mkdir(parents=True, exist_ok=True)
+    copied: dict[str, Any] = {}
+    for kind in SAMPLE_KINDS:
+        source = sample_file(sample, kind)
+        if source is None:
+            continue
+        sources = _svg_pages(source) if kind == "svg" else [source]
+        paths = []
+        for path in sources:
+            shutil.copy2(path, target / path.name)
+            paths.append((target / path.name).relative_to(out_dir).as_posix())
+        copied[kind] = paths if kind == "svg" else paths[0]
+    return copied
+
+
+def _svg_pages(first: Path) -> list[Path]:
+    """name.svg, name-2.svg, ...: every page core.rendering.render_svg wrote for a score."""
+    pages = [first]
+    while (page := first.with_name(f"{first.stem}-{len(pages) + 1}{first.suffix}")).is_file():
+        pages.append(page)
+    return pages
+
+
+def sample_card(number: int, sample: Mapping[str, Any], copied: Mapping[str, Any],
+                labels: Mapping[str, str]) -> str:
+    runs = ", ".join(f"{part}: {labels.get(run_id, run_id)}"
+                     for part, run_id in (sample.get("runs") or {}).items())
+    caption = (f"S{number}: {decoding_label(sample)}, {sample.get('steps')} steps, "
+               f"seeded from {sample.get('seed_source')} (seed {sample.get('seed')})")
+    score = "".join(f'<img class="score" src="{_href(p)}" alt="score page {i} of S{number}">'
+                    for i, p in enumerate(copied.get("svg", []), 1)) \
+        or _note("No engraved score was written for this sample.")
+    audio = (f'<audio controls preload="none" src="{_href(copied["wav"])}"></audio>'
+             if "wav" in copied else _note("No audio (no synthesiser when it was made)."))
+    links = " · ".join(f'<a href="{_href(copied[k])}">{esc(name)}</a>'
+                       for k, name in (("wav", "WAV"), ("midi", "MIDI"),
+                                       ("musicxml", "MusicXML")) if k in copied)
+    return (f'<figure class="sample"><figcaption><b>{esc(caption)}</b><br>'
+            f'<span class="runs">{esc(runs)} · {esc(sample.get("sample_id"))}</span>'
+            f"</figcaption>{score}<div class=\"listen\">{audio}"
+            f'<span class="links">{links}</span></div></figure>')
+
+
+def samples_section(samples: Sequence[Mapping[str, Any]], out_dir: Path,
+                    labels: Mapping[str, str]) -> str:
+    if not samples:
+        return _note("The selected runs have no generated samples (Listen page or "
+                     "python -m core generate).")
+    files_dir = out_dir / FILES_DIR
+    return "".join(sample_card(n, s, copy_sample(s, files_dir, out_dir), labels)
+                   for n, s in enumerate(samples, 1))
+
+
+def find_chromium() -> str | None:
+    for candidate in CHROMIUM_CANDIDATES:
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
+def print_pdf(html_path: Path, pdf_path: Path, timeout: float = PDF_TIMEOUT_S) -> str | None:
+    """Print the report with headless chromium, fully offline (no network, no profile of
+    the user's: a fresh one in a temporary folder). None when it worked, else why not."""
+    chromium = find_chromium()
+    if chromium is None:
+        return "chromium is not installed (apt-get install chromium), so no PDF was made"
+    with tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
+        command = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                   "--disable-background-networking", "--disable-component-update",
+                   "--disable-sync", "--no-first-run", "--no-pdf-header-footer",
+                   # plotly sizes its charts to the window when the page loads: a window
+                   # narrower than A4's printable width (~700 px) keeps them on the page
+                   f"--window-size={PRINT_WINDOW_PX},1000",
+                   f"--user-data-dir={profile}", f"--print-to-pdf={pdf_path}",
+                   html_path.resolve().as_uri()]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return f"chromium did not finish printing within {timeout:g} s"
+        except OSError as exc:
+            return f"chromium could not be started: {exc}"
+    if not pdf_path.is_file() or not pdf_path.read_bytes()[:4] == b"%PDF":
+        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+        return f"chromium wrote no PDF (exit {result.returncode}): {' / '.join(tail)}"
+    return None
+
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
+ margin:0 auto;max-width:1180px;padding:24px;color:#1d2330;line-height:1.45}
+h1{margin:0 0 4px}h2{border-bottom:2px solid #d7dce5;padding-bottom:4px;margin-top:36px}
+h3{margin:22px 0 8px}h4{margin:14px 0 6px;color:#44506a}
+nav a{margin-right:14px}.meta,.note{color:#5b6477;font-size:.9em}
+table{border-collapse:collapse;margin:6px 0 10px;font-size:.85em}
+th,td{border:1px solid #d7dce5;padding:3px 8px;text-align:left;vertical-align:top}
+th{background:#f1f3f7}td.num{text-align:right;font-variant-numeric:tabular-nums}
+tbody tr:nth-child(even){background:#fafbfc}
+.wide{overflow-x:auto}ul.sentences li{margin:4px 0}
+figure.sample{border:1px solid #d7dce5;border-radius:6px;padding:10px;margin:14px 0}
+figure.sample .runs{color:#5b6477;font-size:.85em;word-break:break-all}
+img.score{display:block;width:100%;height:auto;background:#fff;margin:8px 0}
+.listen{display:flex;gap:16px;align-items:center;flex-wrap:wrap}
+@page{size:A4;margin:12mm}
+@media print{body{max-width:none;padding:0;font-size:10pt}nav,audio{display:none}
+ table{font-size:7.5pt}th,td{padding:2px 4px}
+ .plot,figure.sample,table{break-inside:avoid}h2,h3{break-after:avoid}
+ .wide{overflow:visible}}
+"""
+
+
+def _page(title: str, sections: Sequence[tuple[str, str, str]], meta: str) -> str:
+    from plotly.offline import get_plotlyjs
+
+    nav = "".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t, _ in sections)
+    body = "".join(_section(a, t, f'<div class="wide">{b}</div>') for a, t, b in sections)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{STYLE}</style>"
+            f'<script type="text/javascript">{get_plotlyjs()}</script></head>'
+            f'<body><header><h1>{esc(title)}</h1><p class="meta">{esc(meta)}</p>'
+            f"<nav>{nav}</nav></header>{body}</body></html>\n")
+
+
+def build_report(runs: Sequence[Path | str], out_dir: Path | str, title: str = DEFAULT_TITLE,
+                 pdf: bool = True, samples_per_run: int = 2,
+                 sample_ids: Sequence[str] | None = None,
+                 runs_root: Path | str = "runs") -> dict[str, Path | str]:
+    """Write report.html (and report.pdf) for the given runs (ids under `runs_root`, or run
+    directories) into `out_dir`, with their sample files copied under out_dir/report_files.
+
+    Returns {"html": path, "files": the copied sample files' folder (when there are
+    samples), and "pdf": path or "pdf_skipped": why not (not asked for, chromium missing or
+    failing)}. A PDF that fails never fails the HTML, and no PDF of an earlier build stays.
+    """
+    import plotly
+
+    run_dirs = resolve_runs(runs, runs_root)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = selected_table(run_dirs)
+    labels = run_labels(table)
+    samples = pick_samples(run_dirs, samples_per_run, sample_ids)
+    sections = [
+        ("runs", "1. Runs", runs_section(table, labels)),
+        ("settings", "2. Settings", settings_section(run_dirs, labels)),
+        ("tables", "3. Tables 2 and 3", tables_section(results_tables(run_dirs, table,
+                                                                      labels))),
+        ("curves", "4. Curves", curves_section(curve_figures(run_dirs, table, labels))),
+        ("verdict", "5. Verdict: LSTM vs GRU", verdict_section(table)),
+        ("metrics", "6. Music metrics", metrics_section(run_dirs, labels, samples)),
+        ("samples", "7. Samples", samples_section(samples, out_dir, labels)),
+    ]
+    meta = (f"Made {datetime.now().strftime('%Y-%m-%d %H:%M')} from {len(run_dirs)} run(s); "
+            f"self-contained: plotly.js inline (plotly {plotly.__version__}), sample files in "
+            f"{FILES_DIR}/.")
+    html_path = out_dir / REPORT_FILE
+    html_path.write_text(_page(title, sections, meta), encoding="utf-8")
+    result: dict[str, Path | str] = {"html": html_path}
+    if samples:
+        result["files"] = out_dir / FILES_DIR
+    pdf_path = out_dir / PDF_FILE
+    pdf_path.unlink(missing_ok=True)
+    reason = print_pdf(html_path, pdf_path) if pdf else "not asked for"
+    if reason is None:
+        result["pdf"] = pdf_path
+    else:
+        result["pdf_skipped"] = reason
+    return result

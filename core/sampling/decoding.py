@@ -1,0 +1,100 @@
+"""Decoding strategies: greedy (argmax), temperature (p = softmax(log p / t)), top-k, top-p
+(nucleus) and beam search (appendix C of the thesis). `choose` picks one symbol per row.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+
+def decoding_label(sample: Mapping[str, Any]) -> str:
+    """'temperature t=0.65' style name of a sample's decoding."""
+    d = sample.get("decoding") or {}
+    strategy = d.get("strategy", "?")
+    formats = {"temperature": " t={temperature:g}", "top_k": " k={top_k} t={temperature:g}",
+               "top_p": " p={top_p:g} t={temperature:g}", "beam": " width={beam_width}"}
+    try:
+        detail = formats.get(strategy, "").format(**d)
+    except (KeyError, TypeError, ValueError):
+        detail = ""
+    return f"{strategy}{detail}"
+
+
+STRATEGIES = ("greedy", "temperature", "top_k", "top_p", "beam")
+
+
+class GenerationError(ValueError):
+    """A generation request that cannot be met (bad seed, bad decoding, missing run files)."""
+
+
+@dataclass(frozen=True)
+class Decoding:
+    strategy: str = "greedy"
+    temperature: float = 1.0
+    top_k: int = 8
+    top_p: float = 0.9
+    beam_width: int = 4
+
+    def validate(self) -> "Decoding":
+        checks = [(self.strategy in STRATEGIES, f"strategy must be one of {STRATEGIES}"),
+                  (self.temperature > 0, "temperature must be > 0"),
+                  (self.top_k >= 1, "top_k must be >= 1"),
+                  (0 < self.top_p <= 1, "top_p must be in (0, 1]"),
+                  (self.beam_width >= 1, "beam_width must be >= 1")]
+        for ok, message in checks:
+            if not ok:
+                raise GenerationError(f"{message} (got {self})")
+        return self
+
+    @property
+    def label(self) -> str:
+        detail = {"greedy": "", "temperature": f"-t{self.temperature:g}",
+                  "top_k": f"-k{self.top_k}-t{self.temperature:g}",
+                  "top_p": f"-p{self.top_p:g}-t{self.temperature:g}",
+                  "beam": f"-w{self.beam_width}"}[self.strategy]
+        return f"{self.strategy}{detail}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Decoding":
+        """'greedy', 'temperature:0.65', 'top_k:8', 'top_p:0.9', 'beam:4' (CLI and forms)."""
+        name, _, value = text.partition(":")
+        fields = {"greedy": None, "temperature": ("temperature", float),
+                  "top_k": ("top_k", int), "top_p": ("top_p", float), "beam": ("beam_width", int)}
+        try:
+            spec = fields[name]
+            extra = {spec[0]: spec[1](value)} if spec and value else {}
+        except (KeyError, ValueError) as exc:
+            raise GenerationError(f"unknown decoding {text!r}; use one of {STRATEGIES} "
+                                  "with an optional ':value'") from exc
+        return cls(name, **extra).validate()
+
+
+def reshape(probs: np.ndarray, decoding: Decoding) -> np.ndarray:
+    """The distribution a sampling strategy draws from (rows sum to 1)."""
+    logits = np.log(np.clip(probs, 1e-12, 1.0)) / decoding.temperature
+    if decoding.strategy == "top_k":
+        kth = np.sort(logits, axis=-1)[..., -min(decoding.top_k, logits.shape[-1]), None]
+        logits = np.where(logits < kth, -np.inf, logits)
+    p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    if decoding.strategy == "top_p":
+        order = np.argsort(-p, axis=-1)
+        sorted_p = np.take_along_axis(p, order, axis=-1)
+        keep_sorted = np.cumsum(sorted_p, axis=-1) - sorted_p < decoding.top_p
+        keep = np.zeros_like(keep_sorted)
+        np.put_along_axis(keep, order, keep_sorted, axis=-1)
+        p = np.where(keep, p, 0.0)
+        p /= p.sum(axis=-1, keepdims=True)
+    return p
+
+
+def choose(probs: np.ndarray, decoding: Decoding, rng: np.random.Generator) -> np.ndarray:
+    """One symbol id per row of `probs` (batch, vocab)."""
+    if decoding.strategy in ("greedy", "beam"):
+        return probs.argmax(axis=-1)
+    p = reshape(probs, decoding)
+    cumulative = np.cumsum(p, axis=-1)
+    draws = rng.random((p.shape[0], 1))
+    return np.minimum((cumulative < draws).sum(axis=-1), p.shape[-1] - 1)

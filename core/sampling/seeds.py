@@ -1,0 +1,85 @@
+"""Seeds: the first window of a corpus piece or of a user's MIDI/MusicXML file, encoded in a
+run's vocabulary; the held-out pieces that can seed every run of an evaluation.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from core.data.corpus import LEAD, Corpus, Piece
+from core.data.scores import read_piece
+from core.data.symbols import EncodingError
+from core.nets.windows import target_names
+from core.runs.record import RunInfo
+from core.sampling.decoding import GenerationError
+
+
+def _fits(piece: Piece, infos: Mapping[str, RunInfo]) -> bool:
+    """Whether a piece can seed every run: each part present and at least a window long
+    (a conditioned accompaniment with no lead run follows the piece's own lead)."""
+    for part, info in infos.items():
+        data = piece.part(part)
+        n = info.config.window
+        if data is None or any(len(data.stream(s)) < n for s in target_names(info.config)):
+            return False
+        if info.config.conditioned and LEAD not in infos and len(piece.lead.steps) <= n:
+            return False
+    return True
+
+
+def seed_pieces(corpus: Corpus, infos: Mapping[str, RunInfo], n_pieces: int) -> list[Piece]:
+    """`n_pieces` seeds taken from the held-out pieces in turn (all pieces when none is held
+    out, as generate() does); only pieces long enough for every run's window are used."""
+    candidates = [p for p in corpus.split("validation") or corpus.pieces if _fits(p, infos)]
+    if not candidates:
+        windows = {part: info.config.window for part, info in infos.items()}
+        raise GenerationError(f"no piece of corpus {corpus.corpus_id} can seed windows {windows}")
+    return [candidates[i % len(candidates)] for i in range(n_pieces)]
+
+
+def seed_streams(part_data, config) -> dict[str, list[str]]:
+    return {name: part_data.stream(name) for name in target_names(config)}
+
+
+def seed_from_corpus(run: RunInfo, piece_name: str | None = None, cache_dir: Path | str = "cache"):
+    """The named piece (default: the first held-out piece) of the run's corpus."""
+    from core.data.prepare import corpus_for
+
+    corpus = corpus_for(run.config, cache_dir)
+    held = corpus.split("validation") or corpus.pieces
+    piece = corpus.piece(piece_name) if piece_name else held[0]
+    return {"lead": piece.lead, "accompaniment": piece.accompaniment}, f"piece:{piece.name}"
+
+
+def seed_from_file(path: Path | str, chord_mode: str = "pitch_class"):
+    """A user's MIDI/MusicXML file read the way a corpus file is; bad files say why."""
+    data, reason = read_piece(str(path), "instruments", chord_mode)
+    if data is None:
+        raise GenerationError(f"{Path(path).name} cannot seed generation: {reason}")
+    from core.data.corpus import PartData
+
+    parts = {"lead": PartData(**data["lead"]),
+             "accompaniment": PartData(**data["accompaniment"]) if data["accompaniment"] else None}
+    return parts, f"file:{Path(path).name}"
+
+
+def encode_seeds(run: RunInfo, name: str, sequences: Iterable[Sequence[str]],
+                 length: int) -> np.ndarray:
+    """(batch, length) ids of the first `length` symbols of each sequence of one stream;
+    a symbol the run never saw is a GenerationError naming it."""
+    try:
+        return np.asarray([run.vocabs[name].encode(list(s[:length])) for s in sequences],
+                          dtype=np.int64)
+    except EncodingError as exc:
+        raise GenerationError(f"the seed does not fit run {run.run_id}'s vocabulary "
+                              f"({name}): {exc}") from exc
+
+
+def encode_seed(run: RunInfo, symbols: dict[str, list[str]], length: int) -> dict[str, np.ndarray]:
+    for name, seq in symbols.items():
+        if len(seq) < length:
+            raise GenerationError(f"the seed has {len(seq)} {name} symbols but run {run.run_id} "
+                                  f"needs a window of {length}")
+    return {name: encode_seeds(run, name, [seq], length) for name, seq in symbols.items()}

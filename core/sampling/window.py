@@ -1,0 +1,71 @@
+"""Window generation, the thesis's "iterative feed-forward": predict the next symbol, append
+it, slide the window, repeat (the whole window is re-fed for every symbol); beam search too.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.nets.windows import input_name
+from core.sampling.decoding import Decoding, choose
+
+
+def _predict(model, config, windows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Next-symbol distributions for a batch of windows (last position for sequence models)."""
+    from core.nets.models import compiled_forward
+
+    outputs = compiled_forward(model)({input_name(k): v.astype(np.int32)
+                                       for k, v in windows.items()})
+    if config.model == 1:
+        outputs = {"steps": outputs}
+    result = {}
+    for name, probs in outputs.items():
+        probs = np.asarray(probs, dtype=np.float64)
+        result[name] = probs[:, -1, :] if probs.ndim == 3 else probs
+    return result
+
+
+def generate_ids(model, config, seed: dict[str, np.ndarray], steps: int, decoding: Decoding,
+                 rng: np.random.Generator, lead: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Window method: `seed` maps each target stream to (batch, n) ids; returns the
+    (batch, steps) continuation of each. `lead` (batch, >= n + steps) conditions an
+    accompaniment model: the lead window ends at the step being predicted."""
+    if decoding.strategy == "beam":
+        rows = [_beam(model, config, {k: v[i:i + 1] for k, v in seed.items()}, steps,
+                      decoding.beam_width, None if lead is None else lead[i:i + 1])
+                for i in range(next(iter(seed.values())).shape[0])]
+        return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+    n = config.window
+    history = {k: v.copy() for k, v in seed.items()}
+    for t in range(steps):
+        windows = {k: v[:, -n:] for k, v in history.items()}
+        if lead is not None:
+            windows["lead"] = lead[:, t + 1:t + 1 + n]
+        probs = _predict(model, config, windows)
+        for name in history:
+            history[name] = np.concatenate([history[name], choose(probs[name], decoding, rng)[:, None]],
+                                           axis=1)
+    return {k: v[:, n:] for k, v in history.items()}
+
+
+def _beam(model, config, seed, steps, width, lead) -> dict[str, np.ndarray]:
+    """Keep the `width` continuations of highest total log-probability (one sequence: a
+    batch of one; joint over pitch and duration for Model 2)."""
+    names = list(seed)
+    n = config.window
+    beams = [({k: list(seed[k][0]) for k in names}, 0.0)]
+    for t in range(steps):
+        windows = {k: np.asarray([b[0][k][-n:] for b in beams]) for k in names}
+        if lead is not None:
+            windows["lead"] = np.repeat(lead[:1, t + 1:t + 1 + n], len(beams), axis=0)
+        logp = {k: np.log(np.clip(v, 1e-12, 1)) for k, v in _predict(model, config, windows).items()}
+        candidates = []
+        for i, (_, score) in enumerate(beams):
+            top = {k: np.argsort(-logp[k][i])[:width] for k in names}
+            grids = np.array(np.meshgrid(*[top[k] for k in names])).reshape(len(names), -1).T
+            for ids in grids:
+                total = score + sum(logp[k][i][c] for k, c in zip(names, ids))
+                candidates.append((total, i, ids))
+        candidates.sort(key=lambda c: -c[0])
+        beams = [({k: beams[i][0][k] + [int(c)] for k, c in zip(names, ids)}, total)
+                 for total, i, ids in candidates[:width]]
+    return {k: np.asarray([beams[0][0][k][n:]]) for k in names}
