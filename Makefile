@@ -3,7 +3,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8501
 
-.PHONY: setup setup-tests run test bench
+.PHONY: setup setup-tests run test test-fast bench
 
 setup:
 	@bash scripts/setup.sh
@@ -16,6 +16,10 @@ run: setup
 
 test: setup-tests
 	$(PY) -m pytest -q
+
+# While developing: everything but the slow end-to-end and browser checks (CI runs `test`).
+test-fast: setup-tests
+	$(PY) -m pytest -q -m "not slow and not browser"
 
 bench: setup
 	$(PY) -m core bench

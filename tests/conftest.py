@@ -1,35 +1,76 @@
-"""Shared pytest fixtures.
+"""Shared pytest fixtures: one bank of really trained tiny runs, and page environments.
 
-`trained_runs` (session scope) trains real tiny models with core.training.train, once per
-test session, into a temporary runs folder, so page and generation tests read run
-directories exactly as the dashboard would (config.json, status.json, history.csv,
-vocab.json, model.keras, best.keras). It takes about 15 s on 2 CPU cores.
+`run_bank` (session scope) trains each named run of `RUN_SPECS` at most once per test
+session, on demand, with core.nets.training.train and the tiny settings of tests/tiny.py, so
+page, generation, evaluation and report tests read run directories exactly as the dashboard
+would (config.json, status.json, history.csv, vocab.json, model.keras, best.keras). A test
+gets its own folder holding copies of exactly the runs it names (`run_bank.folder`), so
+tests stay independent and may write into it.
 
-`runs_copy` (function scope) is a private copy of that runs folder for a test that writes
-into runs (generated samples, a broken run directory, ...), so tests stay independent.
+`trained_runs` is the folder most page tests use: the four standard runs (lead LSTM, lead
+GRU, accompaniment, Model 2), read-only; `runs_copy` is a private copy of it.
+`app_env` points the dashboard's folders (MUSIC_* variables) at temporary ones.
 """
 from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from tests.tiny import RUN_SPECS, STANDARD, tiny_config
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-TINY = dict(units=8, layers=1, dropout_layers=1, epochs=2, window=8, max_pieces=6,
-            batch_size=64)
+REPO = Path(__file__).resolve().parents[1]
+
+
+
+@dataclass
+class RunBank:
+    """Tiny runs trained once per session, copied into per-test folders on request."""
+
+    root: Path
+    cache: Path
+    trained: dict[str, Path] = field(default_factory=dict)
+
+    def path(self, name: str) -> Path:
+        """The bank's own (read-only) directory of run `name`, trained on first use."""
+        if name not in self.trained:
+            from core.nets.training import train
+
+            config = tiny_config(**RUN_SPECS[name])
+            self.trained[name] = train(config, runs_root=self.root / name, cache_dir=self.cache)
+        return self.trained[name]
+
+    def folder(self, dest: Path, *names: str) -> Path:
+        """`dest` holding a copy of each named run (same run ids); returns `dest`."""
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            source = self.path(name)
+            shutil.copytree(source, dest / source.name)
+        return dest
+
+    def copy(self, dest: Path, name: str) -> Path:
+        """One named run copied into `dest`; returns the copy's directory."""
+        return self.folder(dest, name) / self.path(name).name
+
+
+@pytest.fixture(scope="session")
+def run_bank(tmp_path_factory) -> RunBank:
+    root = tmp_path_factory.mktemp("bank")
+    return RunBank(root / "runs", root / "cache")
 
 
 @dataclass(frozen=True)
 class TrainedRuns:
-    """What `trained_runs` returns. Every run is finished, on the default corpus (six Bach
-    chorales, one of them held out), window 8, 8 units, 1 layer, 2 epochs.
+    """What `trained_runs` returns: the four STANDARD runs, finished, on the default corpus
+    (six Bach chorales, one held out), window 8, 8 units, 1 layer, 2 epochs.
 
     runs:          the runs folder (point MUSIC_RUNS_DIR at it); holds exactly the 4 below
-    cache:         the corpus cache folder used to train them (point MUSIC_CACHE_DIR at it)
+    cache:         the corpus cache folder they were trained with (MUSIC_CACHE_DIR)
     lead_lstm:     Model 1, lead, LSTM
     lead_gru:      Model 1, lead, GRU
     accompaniment: Model 1, accompaniment, LSTM
@@ -49,26 +90,11 @@ class TrainedRuns:
 
 
 @pytest.fixture(scope="session")
-def trained_runs(tmp_path_factory) -> TrainedRuns:
-    """Four tiny runs trained for real (see TrainedRuns). Treat as read-only: copy it with
-    `runs_copy` before writing into it."""
-    from core.nets.config import TrainConfig
-    from core.nets.training import train
-
-    root = tmp_path_factory.mktemp("trained")
-    runs, cache = root / "runs", root / "cache"
-
-    def one(**settings) -> Path:
-        config = TrainConfig(**{**TINY, **settings}).validate()
-        return train(config, runs_root=runs, cache_dir=cache)
-
-    return TrainedRuns(
-        runs=runs, cache=cache,
-        lead_lstm=one(model=1, cell="lstm", part="lead"),
-        lead_gru=one(model=1, cell="gru", part="lead"),
-        accompaniment=one(model=1, cell="lstm", part="accompaniment"),
-        model2=one(model=2, cell="lstm", part="lead"),
-    )
+def trained_runs(run_bank: RunBank, tmp_path_factory) -> TrainedRuns:
+    """The four standard runs in one folder. Read-only: copy it with `runs_copy` first."""
+    runs = run_bank.folder(tmp_path_factory.mktemp("trained") / "runs", *STANDARD)
+    paths = {name: runs / run_bank.path(name).name for name in STANDARD}
+    return TrainedRuns(runs=runs, cache=run_bank.cache, **paths)
 
 
 @pytest.fixture
@@ -77,3 +103,41 @@ def runs_copy(trained_runs: TrainedRuns, tmp_path: Path) -> Path:
     target = tmp_path / "runs"
     shutil.copytree(trained_runs.runs, target)
     return target
+
+
+@dataclass
+class AppEnv:
+    """The dashboard's folders for one test (all under tmp_path unless `use_runs` says so)."""
+
+    runs: Path
+    cache: Path
+    uploads: Path
+    reports: Path
+    monkeypatch: pytest.MonkeyPatch
+
+    def use_runs(self, folder: Path) -> Path:
+        """Point the pages at another runs folder."""
+        self.runs = Path(folder)
+        self.monkeypatch.setenv("MUSIC_RUNS_DIR", str(self.runs))
+        return self.runs
+
+    def use_cache(self, folder: Path) -> Path:
+        """Point the pages at another corpus cache (an empty one makes them prepare)."""
+        self.cache = Path(folder)
+        self.monkeypatch.setenv("MUSIC_CACHE_DIR", str(self.cache))
+        return self.cache
+
+
+@pytest.fixture
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_bank: RunBank) -> AppEnv:
+    """MUSIC_RUNS_DIR / UPLOADS / REPORTS in tmp_path, the bank's corpus cache (already
+    prepared once the bank has trained anything), and the repository as working directory
+    (the worker runs `python -m core` there)."""
+    env = AppEnv(tmp_path / "runs", run_bank.cache, tmp_path / "uploads", tmp_path / "reports",
+                 monkeypatch)
+    monkeypatch.chdir(REPO)
+    for variable, path in (("MUSIC_RUNS_DIR", env.runs), ("MUSIC_CACHE_DIR", env.cache),
+                           ("MUSIC_UPLOADS_DIR", env.uploads),
+                           ("MUSIC_REPORTS_DIR", env.reports)):
+        monkeypatch.setenv(variable, str(path))
+    return env

@@ -2,73 +2,21 @@
 (the `trained_runs` fixture of conftest.py) and on hand-made run folders."""
 from __future__ import annotations
 
-import base64
 import json
 import os
 import socket
 import threading
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from scripts.synthetic_runs import write_synthetic_run
-
-ROOT = Path(__file__).resolve().parents[1]
-COMPARE = str(ROOT / "views" / "compare.py")
-LISTEN = str(ROOT / "views" / "listen.py")
-
-
-@pytest.fixture
-def env(monkeypatch, tmp_path, trained_runs):
-    """Point the pages at a runs folder; returns a function taking that folder."""
-    monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("MUSIC_CACHE_DIR", str(trained_runs.cache))
-    monkeypatch.setenv("MUSIC_UPLOADS_DIR", str(tmp_path / "uploads"))
-
-    def use(runs: Path) -> None:
-        monkeypatch.setenv("MUSIC_RUNS_DIR", str(runs))
-    return use
-
-
-def page(path: str) -> AppTest:
-    at = AppTest.from_file(path, default_timeout=90)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def charts(at: AppTest) -> dict[str, dict]:
-    return {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
-
-
-def chart(at: AppTest, key: str) -> dict:
-    found = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if key in c.proto.id]
-    assert found, f"no chart {key}"
-    return found[0]
-
-
-def values(array) -> list[float]:
-    """Plotly's JSON arrays are plain lists or base64 typed arrays."""
-    if isinstance(array, dict):
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
-    return list(array)
-
-
-def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "caption", "info", "warning", "error",
-                                  "success", "title", "subheader")
-             for e in at.get(kind) if isinstance(getattr(e, "value", None), str)]
-    return "\n".join(parts)
-
+from tests.apptest import chart, charts, open_page, rerun, texts, values
 
 # --------------------------------------------------------------------------- Compare
 
-def test_compare_table_and_curves_from_history(env, trained_runs):
-    env(trained_runs.runs)
-    at = page(COMPARE)
+def test_compare_table_and_curves_from_history(app_env, trained_runs):
+    app_env.use_runs(trained_runs.runs)
+    at = open_page("compare")
     table = at.dataframe[0].value
     assert set(table["run_id"]) == {p.name for p in trained_runs.all}
     assert set(table["state"]) == {"finished"}
@@ -76,8 +24,7 @@ def test_compare_table_and_curves_from_history(env, trained_runs):
             "final held-out accuracy"} <= set(table.columns)
 
     at.session_state["compare_selected"] = [p.name for p in trained_runs.all]
-    at.run()
-    assert not at.exception, at.exception
+    rerun(at)
     loss = chart(at, "compare_loss_chart")
     # every run has a training (solid) and a held-out (dashed) loss curve
     assert len(loss["data"]) == 2 * 4
@@ -104,8 +51,7 @@ def test_compare_table_and_curves_from_history(env, trained_runs):
 
     at.radio(key="compare_x").set_value("wall time")
     at.radio(key="compare_smooth_method").set_value("EMA")
-    at.run()
-    assert not at.exception, at.exception
+    rerun(at)
     loss = chart(at, "compare_loss_chart")
     gru = [t for t in loss["data"] if "lead-gru" in t["name"] and t["name"].endswith("held-out")]
     assert values(gru[0]["x"]) == pytest.approx(history["elapsed"].tolist())
@@ -115,81 +61,76 @@ def test_compare_table_and_curves_from_history(env, trained_runs):
     assert at.dataframe[0].value["cell"].tolist() == ["gru"]
 
 
-def test_compare_broken_runs_show_as_broken(env, runs_copy, trained_runs):
-    env(runs_copy)
+def test_compare_broken_runs_show_as_broken(app_env, runs_copy, trained_runs):
+    app_env.use_runs(runs_copy)
     garbage = runs_copy / "20260101-000000-garbage"
     garbage.mkdir()
     (garbage / "config.json").write_text("\x00 this is not json {")
     (garbage / "status.json").write_text(json.dumps({"state": "finished"}))
     bad_history = runs_copy / trained_runs.lead_gru.name / "history.csv"
     bad_history.write_text("epoch,loss\n1,2.0\n2,\"oops\nnot,a,csv,,,\n")
-    at = page(COMPARE)
+    at = open_page("compare")
     table = at.dataframe[0].value.set_index("run_id")
     assert table.loc[garbage.name, "state"] == "broken"
     assert table.loc[trained_runs.lead_gru.name, "state"] == "broken"
     assert "broken" in texts(at)
     at.session_state["compare_selected"] = [garbage.name, trained_runs.lead_gru.name,
                                             trained_runs.lead_lstm.name]
-    at.run()
-    assert not at.exception, at.exception
+    rerun(at)
     assert "history unreadable" in texts(at)
     assert chart(at, "compare_loss_chart")  # the readable run is still drawn
 
 
-def test_compare_and_listen_with_only_a_broken_run(env, tmp_path):
+def test_compare_and_listen_with_only_a_broken_run(app_env, tmp_path):
     runs = tmp_path / "runs"
     (runs / "20260101-000000-bad").mkdir(parents=True)
     (runs / "20260101-000000-bad" / "config.json").write_text("not json")
-    env(runs)
-    at = page(COMPARE)
+    app_env.use_runs(runs)
+    at = open_page("compare")
     assert at.dataframe[0].value["state"].tolist() == ["broken"]
     assert "No run in the table has finished an epoch" in texts(at)
-    at = page(LISTEN)
+    at = open_page("listen")
     assert "No run has saved weights yet" in texts(at)
 
 
-def test_compare_and_listen_without_runs_say_what_to_do(env, tmp_path):
-    env(tmp_path / "no-runs-yet")
-    for path in (COMPARE, LISTEN):
-        at = page(path)
+def test_compare_and_listen_without_runs_say_what_to_do(app_env, tmp_path):
+    app_env.use_runs(tmp_path / "no-runs-yet")
+    for name in ("compare", "listen"):
+        at = open_page(name)
         assert "No runs yet" in texts(at)
         assert "Train" in texts(at)
 
 
-def test_compare_follows_a_running_run(env, runs_copy, trained_runs):
-    env(runs_copy)
+def test_compare_follows_a_running_run(app_env, runs_copy, trained_runs):
+    app_env.use_runs(runs_copy)
     status = runs_copy / trained_runs.lead_lstm.name / "status.json"
     data = json.loads(status.read_text())
     data.update(state="running", pid=os.getpid(), host=socket.gethostname())
     status.write_text(json.dumps(data))
-    at = page(COMPARE)
+    at = open_page("compare")
     at.session_state["compare_selected"] = [trained_runs.lead_lstm.name]
-    at.run()
-    assert not at.exception, at.exception
+    rerun(at)
     assert "refresh every" in texts(at)
     assert chart(at, "compare_loss_chart")
 
 
-def test_compare_with_200_runs_renders(env, tmp_path, trained_runs):
+def test_compare_with_200_runs_renders(app_env, tmp_path, trained_runs):
     """Hundreds of runs still give a whole page; its speed is a `python -m core bench`
     figure (scripts/time_compare_page.py), not an assertion here."""
     runs = tmp_path / "many"
     for i in range(200):
         write_synthetic_run(runs, i)
-    env(runs)
-    at = AppTest.from_file(COMPARE, default_timeout=90)
-    at.run()
-    at.run()
-    assert not at.exception, at.exception
+    app_env.use_runs(runs)
+    at = rerun(open_page("compare"))
     assert len(at.dataframe[0].value) == 200
     assert chart(at, "compare_loss_chart")  # the newest runs are plotted by default
 
 
 # --------------------------------------------------------------------------- Listen
 
-def test_listen_generates_greedy_and_temperature_side_by_side(env, runs_copy, trained_runs):
-    env(runs_copy)
-    at = page(LISTEN)
+def test_listen_generates_greedy_and_temperature_side_by_side(app_env, runs_copy, trained_runs):
+    app_env.use_runs(runs_copy)
+    at = open_page("listen")
     at.selectbox(key="listen_lead").set_value(trained_runs.lead_lstm.name)
     at.selectbox(key="listen_accompaniment").set_value(trained_runs.accompaniment.name)
     held_out = json.loads((trained_runs.lead_lstm / "config.json").read_text())
@@ -198,8 +139,7 @@ def test_listen_generates_greedy_and_temperature_side_by_side(env, runs_copy, tr
     assert at.slider(key="listen_temperature").value == 0.65
     at.number_input(key="listen_steps").set_value(32)
     at.button(key="listen_generate").click()
-    at.run()
-    assert not at.exception, at.exception
+    rerun(at)
     assert not at.error, [e.value for e in at.error]
     assert len(at.get("audio")) == 2
     svgs = [m.value for m in at.markdown if "<svg" in m.value]
@@ -216,7 +156,7 @@ def test_listen_generates_greedy_and_temperature_side_by_side(env, runs_copy, tr
         assert {"midi", "musicxml", "wav", "svg", "notes"} <= set(files)
 
     # a fresh session reopens them from the run folder
-    again = page(LISTEN)
+    again = open_page("listen")
     again.selectbox(key="listen_lead").set_value(trained_runs.lead_lstm.name)
     again.run()
     earlier = again.multiselect(key="listen_earlier")
@@ -224,21 +164,19 @@ def test_listen_generates_greedy_and_temperature_side_by_side(env, runs_copy, tr
     earlier.set_value([str(samples[0])])
     again.run()
     again.button(key="listen_open").click()
-    again.run()
-    assert not again.exception, again.exception
+    rerun(again)
     assert len(again.get("audio")) == 1
     assert any("<svg" in m.value for m in again.markdown)
 
 
-def test_listen_shows_run_errors_clearly(env, runs_copy, trained_runs):
-    env(runs_copy)
+def test_listen_shows_run_errors_clearly(app_env, runs_copy, trained_runs):
+    app_env.use_runs(runs_copy)
     (runs_copy / trained_runs.lead_gru.name / "vocab.json").write_text("{broken")
-    at = page(LISTEN)
+    at = open_page("listen")
     at.selectbox(key="listen_lead").set_value(trained_runs.lead_gru.name)
     at.selectbox(key="listen_accompaniment").set_value("none")
     at.button(key="listen_generate").click()
-    at.run()
-    assert not at.exception, at.exception
+    rerun(at)
     assert at.error and "Cannot generate" in at.error[0].value
     assert trained_runs.lead_gru.name in at.error[0].value
 

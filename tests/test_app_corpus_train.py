@@ -14,33 +14,24 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.nets.config import TrainConfig
 from core.nets.training import enqueue
 from core.runs.record import read_status, wait_for
+from tests.apptest import TIMEOUT, open_page
 from tests.fixtures import HIGH, midi_bytes
+from tests.tiny import tiny_config
 
-REPO = Path(__file__).resolve().parents[1]
-TIMEOUT = 60  # importing tensorflow alone takes seconds
 SUBMIT = "FormSubmitter:train_form-Queue this run"
 
 
 @pytest.fixture
-def dirs(tmp_path, monkeypatch):
-    """runs/cache/uploads in tmp; cwd at the repository root (the worker runs `python -m
-    core` there)."""
-    paths = {name: tmp_path / name for name in ("runs", "cache", "uploads")}
-    monkeypatch.setenv("MUSIC_RUNS_DIR", str(paths["runs"]))
-    monkeypatch.setenv("MUSIC_CACHE_DIR", str(paths["cache"]))
-    monkeypatch.setenv("MUSIC_UPLOADS_DIR", str(paths["uploads"]))
-    monkeypatch.chdir(REPO)
-    return paths
+def dirs(app_env, tmp_path):
+    """runs/cache/uploads in tmp, with an empty corpus cache so pages prepare their own."""
+    app_env.use_cache(tmp_path / "cache")
+    return {"runs": app_env.runs, "cache": app_env.cache, "uploads": app_env.uploads}
 
 
 def page(name: str, **state) -> AppTest:
-    at = AppTest.from_file(str(REPO / "views" / f"{name}.py"), default_timeout=TIMEOUT)
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at.run()
+    return open_page(name, **state)
 
 
 def texts(elements) -> list[str]:
@@ -51,10 +42,8 @@ def run_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []
 
 
-@pytest.mark.skipif(not all((REPO / "views" / f"{p}.py").exists() for p in ("compare", "listen")),
-                    reason="app.py needs every page of st.navigation to exist")
 def test_app_opens_on_corpus_page_without_any_run(dirs):
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
+    at = open_page("app")
     assert not at.exception
     assert [t.value for t in at.title] == ["Corpus"]
     assert any("Prepare" in t for t in texts(at.info))   # nothing is parsed until asked
@@ -152,7 +141,7 @@ def test_train_page_queues_a_run_and_the_worker_finishes_it(dirs):
 
 
 def test_cancel_button_cancels_a_queued_run(dirs):
-    config = TrainConfig(units=8, layers=1, dropout_layers=0, epochs=1, window=8, max_pieces=6)
+    config = tiny_config(dropout_layers=0, epochs=1)
     run_dir = enqueue(config, dirs["runs"], dirs["cache"])    # no worker: it stays queued
     at = page("train", corpus_max_pieces=6)
     assert any("no worker" in t for t in texts(at.warning))
@@ -165,7 +154,7 @@ def test_cancel_button_cancels_a_queued_run(dirs):
 def test_runs_table_is_cached_on_mtimes_and_refreshes(dirs):
     from views import common
     assert common.load_runs_table().empty
-    config = TrainConfig(units=8, layers=1, dropout_layers=0, epochs=1, window=8, max_pieces=6)
+    config = tiny_config(dropout_layers=0, epochs=1)
     run_dir = enqueue(config, dirs["runs"], dirs["cache"])
     assert list(common.load_runs_table()["state"]) == ["queued"]
     from core.runs.worker import cancel

@@ -76,9 +76,7 @@ def _stop(process: subprocess.Popen) -> None:
 def server(trained_runs, runs_copy, tmp_path):
     """The dashboard served on a free local port, over a private copy of the tiny runs;
     yields (base URL, server log path). Always stopped afterwards."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing (scripts/setup.sh --tests installs chromium)")
-    pytest.importorskip("playwright.sync_api")
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing (scripts/setup.sh --tests installs it)"
     cache = tmp_path / "cache"
     shutil.copytree(trained_runs.cache, cache)
     port = _free_port()

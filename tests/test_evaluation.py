@@ -17,26 +17,22 @@ from core.evidence.evaluation import (
     reference_metrics,
 )
 from core.evidence.measure import METRICS
-from core.nets.config import TrainConfig
-from core.nets.training import train
 from core.runs.record import open_run
 from core.sampling.decoding import Decoding, GenerationError
 
-TINY = dict(units=8, layers=1, epochs=1, window=8, max_pieces=6, batch_size=64)
 GREEDY = Decoding("greedy")
 WARM = Decoding("temperature", temperature=1.0)
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    root, cache = tmp_path_factory.mktemp("runs"), tmp_path_factory.mktemp("cache")
-    lead = train(TrainConfig(**TINY), root, cache)
-    return {"cache": cache, "lead": lead,
-            "accompaniment": train(TrainConfig(part="accompaniment", **TINY), root, cache),
-            "conditioned": train(TrainConfig(part="accompaniment", conditioned=True, **TINY),
-                                 root, cache),
-            "model2": train(TrainConfig(model=2, **TINY), root, cache),
-            "corpus": corpus_for(open_run(lead).config, cache)}
+def runs(run_bank, tmp_path_factory):
+    root = run_bank.folder(tmp_path_factory.mktemp("runs"), "lead_lstm", "accompaniment",
+                           "conditioned", "model2")
+    paths = {name: root / run_bank.path(name).name
+             for name in ("accompaniment", "conditioned", "model2")}
+    lead = root / run_bank.path("lead_lstm").name
+    return {"cache": run_bank.cache, "lead": lead, **paths,
+            "corpus": corpus_for(open_run(lead).config, run_bank.cache)}
 
 
 def pair(runs, accompaniment="accompaniment"):

@@ -21,9 +21,6 @@ from core.outputs.score import RenderError, combine_parts, write_midi, write_mus
 TEMPO = 90
 SCALE = [60, 62, 64, 65, 67, 69, 71, 72]  # C4 .. C5, one quarter each: two 4/4 bars
 CHORDS = [([48, 52, 55], 4.0), ([53, 57, 60], 2.0), (None, 1.0), ([43, 47, 50, 53], 1.0)]
-SYNTH = shutil.which("fluidsynth") is not None and any(
-    p.is_file() for p in audio.SOUNDFONT_CANDIDATES)
-needs_synth = pytest.mark.skipif(not SYNTH, reason="fluidsynth or a GM sound font is missing")
 
 
 def scale_part(midis=SCALE, length=1.0) -> stream.Part:
@@ -52,8 +49,6 @@ def score() -> stream.Score:
 
 @pytest.fixture(scope="module")
 def rendered(score, tmp_path_factory) -> dict[str, Path]:
-    if not SYNTH:
-        pytest.skip("fluidsynth or a GM sound font is missing")
     return render_all(score, tmp_path_factory.mktemp("piece"), "piece")
 
 
@@ -208,7 +203,6 @@ def test_render_all_without_fluidsynth_still_writes_the_rest(monkeypatch, score,
     assert names == ["piece.mid", "piece.musicxml", "piece.svg", "piece_notes.csv"]
 
 
-@needs_synth
 def test_render_wav_refuses_a_file_that_is_not_a_soundfont(score, tmp_path):
     midi = write_midi(score, tmp_path / "piece.mid")
     fake = tmp_path / "fake.sf2"
@@ -217,7 +211,6 @@ def test_render_wav_refuses_a_file_that_is_not_a_soundfont(score, tmp_path):
         render_wav(midi, tmp_path / "piece.wav", soundfont=fake)
 
 
-@needs_synth
 def test_render_wav_of_a_file_that_is_not_midi(tmp_path):
     bad = tmp_path / "bad.mid"
     bad.write_text("not midi")

@@ -9,19 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from core.nets.config import ConfigError, TrainConfig
+from core.nets.config import ConfigError
 from core.nets.training import enqueue, run_training, train
 from core.runs.history import read_history
 from core.runs.listing import list_runs
 from core.runs.record import read_status, request_cancel
+from tests.tiny import tiny_config
 
-TINY = dict(units=8, layers=1, epochs=2, window=8, max_pieces=6, batch_size=64)
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
+def cache(run_bank):
+    """The run bank's prepared corpus cache (the tiny corpus is prepared once)."""
+    return run_bank.cache
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -29,7 +30,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_model1_run_directory_is_complete(tmp_path, cache):
-    run = train(TrainConfig(model=1, cell="gru", **TINY), tmp_path, cache)
+    run = train(tiny_config(model=1, cell="gru"), tmp_path, cache)
     for name in ("config.json", "status.json", "history.csv", "vocab.json", "model.keras",
                  "best.keras"):
         assert (run / name).is_file(), name
@@ -48,7 +49,7 @@ def test_model1_run_directory_is_complete(tmp_path, cache):
 
 
 def test_model2_history_has_each_head(tmp_path, cache):
-    run = train(TrainConfig(model=2, **TINY), tmp_path, cache)
+    run = train(tiny_config(model=2), tmp_path, cache)
     columns = set(read_history(run).columns)
     for head in ("pitch", "duration"):
         assert {f"{head}_loss", f"{head}_accuracy", f"val_{head}_loss",
@@ -57,19 +58,19 @@ def test_model2_history_has_each_head(tmp_path, cache):
 
 def test_window_longer_than_every_piece_is_refused_before_anything_is_written(tmp_path, cache):
     with pytest.raises(ConfigError) as err:
-        enqueue(TrainConfig(**{**TINY, "window": 5000}), tmp_path, cache)
+        enqueue(tiny_config(window=5000), tmp_path, cache)
     assert err.value.field == "window" and "longer than every" in str(err.value)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_crash_keeps_finished_epochs_and_other_runs(tmp_path, cache):
-    other = train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path, cache)
+    other = train(tiny_config(epochs=1), tmp_path, cache)
     before = snapshot(other)
 
     def crash(row):
         raise RuntimeError("disk on fire")
 
-    run = enqueue(TrainConfig(**TINY), tmp_path, cache)
+    run = enqueue(tiny_config(), tmp_path, cache)
     with pytest.raises(RuntimeError):
         run_training(run, cache, on_epoch=crash)
     status = read_status(run)
@@ -82,7 +83,7 @@ def test_crash_keeps_finished_epochs_and_other_runs(tmp_path, cache):
 
 
 def test_cancel_stops_and_keeps_history(tmp_path, cache):
-    run = enqueue(TrainConfig(**{**TINY, "epochs": 5}), tmp_path, cache)
+    run = enqueue(tiny_config(epochs=5), tmp_path, cache)
     request_cancel(run)
     status = run_training(run, cache)
     assert status["state"] == "cancelled"
@@ -90,7 +91,7 @@ def test_cancel_stops_and_keeps_history(tmp_path, cache):
 
 
 def test_broken_run_directory_is_listed_not_fatal(tmp_path, cache):
-    good = train(TrainConfig(**{**TINY, "epochs": 1}), tmp_path, cache)
+    good = train(tiny_config(epochs=1), tmp_path, cache)
     broken = tmp_path / "broken-run"
     broken.mkdir()
     (broken / "config.json").write_text("{not json")
@@ -102,7 +103,7 @@ def test_broken_run_directory_is_listed_not_fatal(tmp_path, cache):
 
 @pytest.mark.slow
 def test_killed_training_reads_as_killed_with_its_epochs(tmp_path, cache):
-    run = enqueue(TrainConfig(**{**TINY, "epochs": 200}), tmp_path, cache)
+    run = enqueue(tiny_config(epochs=200), tmp_path, cache)
     proc = subprocess.Popen([sys.executable, "-m", "core", "train-run", str(run), "--cache",
                              str(cache)], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -120,5 +121,5 @@ def test_killed_training_reads_as_killed_with_its_epochs(tmp_path, cache):
 def test_queue_takes_runs_in_the_order_they_were_queued(tmp_path, cache):
     from core.runs.worker import queued_runs
 
-    queued = [enqueue(TrainConfig(**{**TINY, "seed": s}), tmp_path, cache) for s in (3, 1, 2)]
+    queued = [enqueue(tiny_config(seed=s), tmp_path, cache) for s in (3, 1, 2)]
     assert queued_runs(tmp_path) == queued

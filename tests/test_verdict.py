@@ -12,7 +12,6 @@ from core.evidence.experiments import (
     matched_gru_units,
     parameter_count,
     seed_configs,
-    train_seeds,
 )
 from core.evidence.grouping import BAND_COLUMNS, bands_long, curve_bands, group_runs
 from core.evidence.statistics import regularized_beta, student_t_cdf, t_quantile, welch
@@ -24,14 +23,15 @@ from core.evidence.verdict import (
     verdict_table,
 )
 from core.nets.config import ConfigError, TrainConfig
+from tests.tiny import tiny_config
 from core.runs.listing import list_runs, runs_table
 
-TINY = dict(units=8, layers=1, epochs=1, window=8, max_pieces=6, batch_size=64)
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
+def cache(run_bank):
+    """The run bank's prepared corpus cache (the tiny corpus is prepared once)."""
+    return run_bank.cache
 
 
 # --------------------------------------------------------------------------- statistics
@@ -91,7 +91,7 @@ def test_seed_configs_change_only_seed_and_label():
 
 
 def test_matched_gru_has_the_lstm_parameter_budget(cache):
-    lstm = TrainConfig(**{**TINY, "units": 64, "layers": 2})
+    lstm = tiny_config(units=64, layers=2)
     corpus = corpus_for(lstm, cache)
     target = parameter_count(lstm, corpus)
     units = matched_gru_units(lstm, corpus)
@@ -231,10 +231,8 @@ def test_bands_long_min_max_and_std(tmp_path):
 # --------------------------------------------------------------------------- end to end
 
 @pytest.mark.slow
-def test_real_seeds_give_a_finite_verdict(tmp_path, cache):
-    for cell in ("lstm", "gru"):
-        runs = train_seeds(TrainConfig(cell=cell, **TINY), 2, tmp_path, cache)
-        assert len(runs) == 2
+def test_real_seeds_give_a_finite_verdict(tmp_path, run_bank):
+    run_bank.folder(tmp_path, "lstm_seed_0", "lstm_seed_1", "gru_seed_0", "gru_seed_1")
     table = verdict_table(runs_table(tmp_path))
     assert len(table) == 1
     row = table.iloc[0]
