@@ -12,8 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from core.data.corpus import DEFAULT_CORPUS, CorpusError  # noqa: E402
 from core.data.prepare import prepare_corpus  # noqa: E402
-from core.nets.config import ConfigError, TrainConfig, thesis_runs  # noqa: E402
-
+from core.nets.config import BOUNDS, CHOICES, ConfigError, TrainConfig, thesis_runs  # noqa: E402
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=Path, default=Path("runs"), help="runs folder")
@@ -30,7 +29,11 @@ def _add_config_fields(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
         else:
             kind = {"int": int, "float": float}.get(str(f.type), str)
-            parser.add_argument(flag, type=kind, default=f.default, help=f"default {f.default}")
+            allowed = CHOICES.get(f.name) or BOUNDS.get(f.name)
+            where = f"; one of {', '.join(map(str, allowed))}" if f.name in CHOICES else \
+                f"; in {allowed}" if allowed else ""
+            parser.add_argument(flag, type=kind, default=f.default, metavar=f.name.upper(),
+                                help=f"default {f.default}{where}")
 
 
 def _config_from(args: argparse.Namespace) -> TrainConfig:

@@ -13,7 +13,6 @@ from typing import Any, Iterable
 
 from core.data.corpus import Corpus, FileReport, PartData, Piece
 
-
 def files_key(files: list[Path], settings: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     for path in files:

@@ -6,20 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-pass  # MOVER-EMPTY
-
-
 LEAD = "lead"
 ACCOMPANIMENT = "accompaniment"
 PARTS = (LEAD, ACCOMPANIMENT)
-
-
 DEFAULT_CORPUS = "bach-chorales"
-
-
 ENCODING_VERSION = 1
-
-
 SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
 
 

@@ -16,8 +16,6 @@ from core.data.corpus import PartData
 from core.data.encoding import encode_events, encode_steps
 
 LEAD_WORDS = ("lead", "melody", "melodia", "soprano", "vocal", "voice", "voz", "solo")
-
-
 CHORALE_VOICES = ("soprano", "alto", "tenor", "bass")  # instrumental doublings are left out
 
 

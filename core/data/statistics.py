@@ -14,7 +14,6 @@ import pandas as pd
 from core.data.corpus import PARTS, Corpus
 from core.data.symbols import EncodingError, parse_duration
 
-
 def corpus_counts(corpus: Corpus) -> pd.DataFrame:
     """One row per part: pieces that have it (train / held out), Model 1 steps, Model 2
     events, and the vocabulary size of each stream.

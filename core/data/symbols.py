@@ -14,17 +14,9 @@ from fractions import Fraction
 from music21 import chord, common, note, pitch
 
 STEP = 0.25
-
-
 HOLD = "_"
-
-
 REST = "r"
-
-
 CHORD_MODES = ("pitch_class", "voicing")
-
-
 _PITCH_SYMBOL = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3})*")
 
 

@@ -16,7 +16,6 @@ from core.data.encoding import decode_events
 from core.data.notes import notes_from_steps, notes_from_stream
 from core.data.symbols import STEP, parse_duration
 
-
 def seed_symbol_count(symbols: Mapping[str, Sequence[str]], seed_quarters: float) -> int:
     """How many symbols of a part are its seed window, from the seed's length in quarters:
     Model 1 has one symbol per 16th; Model 2 as many events as fill the seed's quarters."""

@@ -29,26 +29,12 @@ from pathlib import Path, PurePosixPath
 from core.data.corpus import SUFFIXES
 
 MAX_BYTES = 20 * 2**20          # one upload, and one file inside a zip
-
-
 MAX_TOTAL_FACTOR = 5            # an archive may unpack to at most this many times max_bytes
-
-
 MAX_MEMBERS = 2000              # entries in one zip, folders included
-
-
 MAX_DEPTH = 8                   # folder levels kept from a zip
-
-
 MAX_NAME = 100                  # characters in one sanitised name
-
-
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
-
-
 CHUNK = 2**16
-
-
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
                      *(f"lpt{i}" for i in range(1, 10))}
 

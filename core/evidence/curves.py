@@ -14,17 +14,9 @@ import pandas as pd
 from core.runs.history import ComparisonError, read_history
 
 TRAIN = "train"
-
-
 HELD_OUT = "held-out"
-
-
 SPLITS = (TRAIN, HELD_OUT)
-
-
 TIME_COLUMNS = ("epoch", "seconds", "elapsed")
-
-
 LONG_COLUMNS = ("run_id", "epoch", "elapsed", "metric", "split", "value")
 
 

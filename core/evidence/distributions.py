@@ -9,7 +9,6 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-
 def _finite(sample: Sequence[float]) -> np.ndarray:
     values = np.asarray(sample, dtype=float).reshape(-1)
     return values[np.isfinite(values)]

@@ -31,7 +31,6 @@ from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import generate_batch, load_model, open_part_runs
 from core.sampling.seeds import seed_pieces
 
-
 def _source(source: Corpus | RunInfo | Path | str,
             cache_dir: Path | str) -> tuple[Corpus, int, str]:
     """(corpus, model, chord mode): a run's own encoding, or Model 1 for a bare corpus."""

@@ -14,8 +14,6 @@ from core.nets.config import INT_FIELDS, SETTING_FIELDS
 from core.runs.history import read_history
 
 GROUP_METRICS = ("best_val_loss", "final_loss")
-
-
 STATISTICS = ("mean", "std", "min", "max")
 
 
@@ -68,8 +66,6 @@ def curve_bands(run_dirs: Iterable[Path | str], columns: Sequence[str] | None = 
 
 
 SPREADS = ("minmax", "std")
-
-
 BAND_COLUMNS = ("epoch", "seeds", "metric", "split", "mean", "low", "high")
 
 

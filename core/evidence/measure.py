@@ -89,11 +89,7 @@ def generated_quarters(sample: Mapping[str, Any]) -> dict[str, float]:
 
 
 METRICS = NOTE_METRICS + SYMBOL_METRICS + INDEX_METRICS
-
-
 _EPS = 1e-9
-
-
 
 
 def _span(notes: pd.DataFrame, start: float, end: float) -> pd.DataFrame:
@@ -118,8 +114,6 @@ def measure(parts: Mapping[str, PartSymbols], start: float, end: float,
     metrics = piece_metrics(notes, symbols,
                             index if symbols else None, length=length)
     return {**metrics, "measured_symbols": len(symbols), "measured_quarters": length}
-
-
 
 
 def model_streams(model: int) -> list[str]:

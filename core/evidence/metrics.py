@@ -25,23 +25,11 @@ from core.data.symbols import STEP
 from core.evidence.ngrams import NOVELTY_ORDERS, NgramIndex
 
 STEPS_PER_BEAT = 4  # a beat is a quarter note
-
-
 STEPS_PER_BAR = 16  # 4/4 at 16th resolution, as MusPy's measure_resolution
-
-
 LOOP_MIN_LENGTH = 8
-
-
 CONSONANT_INTERVALS = frozenset({0, 3, 4, 5, 7, 8, 9})
-
-
 DISSONANT_INTERVALS = tuple(sorted(set(range(12)) - CONSONANT_INTERVALS))  # 1 2 6 10 11
-
-
 _MAJOR = np.array([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1], bool)
-
-
 _NATURAL_MINOR = np.array([1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0], bool)
 
 
@@ -227,11 +215,7 @@ def loop_share(symbols: Sequence[str], min_length: int = LOOP_MIN_LENGTH) -> flo
 NOTE_METRICS = ("pitch_range", "n_pitch_classes_used", "pitch_class_entropy",
                 "scale_consistency", "polyphony", "polyphony_rate", "empty_beat_rate",
                 "groove_consistency", "consonance")
-
-
 SYMBOL_METRICS = ("loop_share", "longest_repeated_suffix")
-
-
 INDEX_METRICS = tuple(f"novelty_{n}" for n in NOVELTY_ORDERS) + ("memorisation",)
 
 

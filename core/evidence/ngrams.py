@@ -9,11 +9,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 NOVELTY_ORDERS = (4, 8)
-
-
 _MOD = (1 << 31) - 1  # two 31-bit polynomial hashes make one 62-bit n-gram key
-
-
 _BASES = (1_000_003, 998_244_353 % _MOD)
 
 

@@ -9,7 +9,6 @@ from typing import Sequence
 
 import numpy as np
 
-
 def regularized_beta(x: float, a: float, b: float) -> float:
     """I_x(a, b), by the continued fraction on whichever side converges fast."""
     if x <= 0.0:

@@ -22,8 +22,6 @@ TABLE_METRICS = {
     2: (("loss", "loss"), ("pitch_accuracy", "pitch acc"),
         ("duration_accuracy", "duration acc")),
 }
-
-
 SUMMARY_SETTINGS = ("label", "part", "cell", "layers", "units", "window", "batch_size")
 
 

@@ -82,6 +82,4 @@ class ProjectedGRUCell(layers.Layer):
 
 
 GATES = {"lstm": 4, "gru": 3}
-
-
 CELLS = {"lstm": ProjectedLSTMCell, "gru": ProjectedGRUCell}

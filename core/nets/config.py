@@ -12,20 +12,52 @@ from pathlib import Path
 from typing import Any
 
 from core.data.corpus import PARTS
-
-pass  # MOVER-EMPTY
-
+from core.data.symbols import CHORD_MODES
 
 CELLS = ("lstm", "gru")
-
-
 OBJECTIVES = ("window", "sequence")
-
-
 INPUT_ENCODINGS = ("lookup", "onehot")
-
-
 MODELS = (1, 2)
+SEED_LIMIT = 2**32 - 1  # numpy's and Keras' seeds are unsigned 32-bit numbers
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The allowed values of a numeric setting, low..high, either end open; forms and the
+    CLI read them from here so they can never allow what `validate` refuses."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+    def __str__(self) -> str:
+        left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+        return f"{left}{_number(self.low)}, {_number(self.high)}{right}"
+
+
+def _number(value: float) -> str:
+    """4294967295 as itself, not 4.29497e+09; 0.5 as 0.5."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+BOUNDS: dict[str, Bounds] = {
+    "units": Bounds(1, 4096), "layers": Bounds(1, 8), "dropout_layers": Bounds(0, 8),
+    "dropout_rate": Bounds(0.0, 1.0, high_open=True), "window": Bounds(1, 100_000),
+    "batch_size": Bounds(1, 4096), "epochs": Bounds(1, 1000),
+    "learning_rate": Bounds(0.0, 1.0, low_open=True), "embedding_dim": Bounds(1, 1024),
+    "dense_units": Bounds(1, 4096), "seed": Bounds(0, SEED_LIMIT),
+    "val_fraction": Bounds(0.0, 1.0, high_open=True), "split_seed": Bounds(0, SEED_LIMIT),
+    "max_pieces": Bounds(0, 10**9),
+}
+CHOICES: dict[str, tuple] = {"model": MODELS, "cell": CELLS, "part": PARTS,
+                             "objective": OBJECTIVES, "input_encoding": INPUT_ENCODINGS,
+                             "chord_mode": CHORD_MODES}
 
 
 class ConfigError(ValueError):
@@ -41,7 +73,8 @@ class TrainConfig:
     """What one training run needs to be reproduced.
 
     Defaults are a model that learns something audible in a few minutes on 2 CPU cores; the
-    thesis's settings are in `THESIS_RUNS`.
+    thesis's settings are in `thesis_runs`. Numeric fields must lie in BOUNDS and text fields
+    be one of CHOICES: the one table every form and command-line flag reads.
     """
 
     model: int = 1
@@ -72,31 +105,14 @@ class TrainConfig:
     def validate(self) -> "TrainConfig":
         """Refuse settings that cannot train, naming the field, before any work starts."""
         self._check_types()
-        _check(self.model in MODELS, "model", f"must be 1 or 2, got {self.model!r}")
-        _check(self.cell in CELLS, "cell", f"must be one of {CELLS}, got {self.cell!r}")
-        _check(self.part in PARTS, "part", f"must be one of {PARTS}, got {self.part!r}")
-        _check(self.objective in OBJECTIVES, "objective",
-               f"must be one of {OBJECTIVES}, got {self.objective!r}")
-        _check(self.input_encoding in INPUT_ENCODINGS, "input_encoding",
-               f"must be one of {INPUT_ENCODINGS}, got {self.input_encoding!r}")
-        for name in ("units", "layers", "window", "batch_size", "epochs", "embedding_dim",
-                     "dense_units"):
+        for name, choices in CHOICES.items():
             value = getattr(self, name)
-            _check(isinstance(value, int) and not isinstance(value, bool) and value >= 1,
-                   name, f"must be a whole number >= 1, got {value!r}")
-        _check(self.units <= 4096, "units", f"at most 4096, got {self.units}")
-        _check(self.layers <= 8, "layers", f"at most 8, got {self.layers}")
-        _check(0 <= self.dropout_layers <= self.layers, "dropout_layers",
+            _check(value in choices, name, f"must be one of {choices}, got {value!r}")
+        for name, bounds in BOUNDS.items():
+            value = getattr(self, name)
+            _check(value in bounds, name, f"must be in {bounds}, got {value!r}")
+        _check(self.dropout_layers <= self.layers, "dropout_layers",
                f"must be between 0 and layers ({self.layers}), got {self.dropout_layers}")
-        _check(0.0 <= self.dropout_rate < 1.0, "dropout_rate",
-               f"must be in [0, 1), got {self.dropout_rate}")
-        _check(0.0 < self.learning_rate <= 1.0, "learning_rate",
-               f"must be in (0, 1], got {self.learning_rate}")
-        _check(self.chord_mode in ("pitch_class", "voicing"), "chord_mode",
-               f"must be 'pitch_class' or 'voicing', got {self.chord_mode!r}")
-        _check(0.0 <= self.val_fraction < 1.0, "val_fraction",
-               f"must be in [0, 1), got {self.val_fraction}")
-        _check(self.max_pieces >= 0, "max_pieces", f"must be >= 0, got {self.max_pieces}")
         _check(not (self.conditioned and self.part != "accompaniment"), "conditioned",
                "only an accompaniment model can be conditioned on the lead")
         _check(not (self.conditioned and self.model != 1), "conditioned",
@@ -154,6 +170,4 @@ def thesis_runs(model: int, part: str, scale: str = "full") -> list[TrainConfig]
 
 SETTING_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig)
                        if f.name not in ("seed", "label"))
-
-
 INT_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig) if str(f.type) == "int")

@@ -12,14 +12,10 @@ from midi2audio import FluidSynth
 from core.outputs.score import RenderError
 
 SOUNDFONT_ENV = "MUSIC_SOUNDFONT"
-
-
 SOUNDFONT_CANDIDATES = (
     Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
     Path("/usr/share/sounds/sf2/default-GM.sf2"),
 )
-
-
 INSTALL_HINT = "install them with `apt-get install fluidsynth fluid-soundfont-gm`"
 
 

@@ -42,38 +42,16 @@ from core.runs.samples import list_samples, sample_file
 from core.sampling.decoding import decoding_label
 
 REPORT_FILE = "report.html"
-
-
 PDF_FILE = "report.pdf"
-
-
 FILES_DIR = "report_files"
-
-
 DEFAULT_TITLE = "LSTM vs GRU: evidence report"
-
-
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium")
-
-
 PDF_TIMEOUT_S = 120
-
-
 PRINT_WINDOW_PX = 720
-
-
 CELL_ORDER = ("lstm", "gru")
-
-
 SAMPLE_KINDS = ("svg", "wav", "midi", "musicxml")
-
-
 SAMPLE_METRIC_NAMES = NOTE_METRICS + SYMBOL_METRICS
-
-
 MISSING = "–"
-
-
 Formatter = Callable[[Any], str]
 
 

@@ -10,11 +10,7 @@ from pathlib import Path
 from music21 import instrument, meter, note, stream, tempo
 
 LEAD = "Lead"
-
-
 ACCOMPANIMENT = "Accompaniment"
-
-
 BAR = 4.0  # quarter lengths in a 4/4 bar
 
 

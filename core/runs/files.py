@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-
 def file_stamp(run_dir: Path | str, name: str = "history.csv") -> int:
     """Modification time (ns) of a run file, 0 when absent: a cache key that changes when an
     epoch is appended."""

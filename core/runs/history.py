@@ -10,7 +10,6 @@ from typing import Any
 
 import pandas as pd
 
-
 class ComparisonError(ValueError):
     """A file that cannot be compared (unreadable history or sample)."""
 

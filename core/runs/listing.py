@@ -15,7 +15,6 @@ from core.runs.files import read_json
 from core.runs.history import read_history_rows
 from core.runs.record import read_status
 
-
 def filter_runs(runs: pd.DataFrame, **choices: Iterable[Any] | None) -> pd.DataFrame:
     """Rows whose column is one of the chosen values, for each column given (model=[1],
     cell=['gru'], state=['finished', 'running'], ...); None or empty keeps every row."""

@@ -15,7 +15,6 @@ from core.runs.files import now_iso, write_json
 from core.runs.history import ComparisonError
 from core.sampling.decoding import Decoding
 
-
 def read_sample(folder: Path | str) -> dict[str, Any]:
     """A generated sample's sample.json plus `folder`; ComparisonError when unreadable."""
     folder = Path(folder)

@@ -16,11 +16,7 @@ from pathlib import Path
 from core.runs.record import read_status, request_cancel, write_status
 
 LOCK = ".worker.lock"
-
-
 LOG = ".worker.log"
-
-
 REPO = Path(__file__).resolve().parents[2]  # where `python -m core` finds the package
 
 

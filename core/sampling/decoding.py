@@ -8,7 +8,6 @@ from typing import Any, Mapping
 
 import numpy as np
 
-
 def decoding_label(sample: Mapping[str, Any]) -> str:
     """'temperature t=0.65' style name of a sample's decoding."""
     d = sample.get("decoding") or {}

@@ -27,7 +27,6 @@ from core.sampling.seeds import (
 )
 from core.sampling.window import generate_ids
 
-
 def open_part_runs(runs: Mapping[str, Path | str]) -> dict[str, RunInfo]:
     """Lead first, then accompaniment; each run must have been trained on its part."""
     unknown = sorted(set(runs) - set(PARTS))
@@ -127,10 +126,6 @@ def generate_part(run: RunInfo, model, part_data, steps: int, decoding: Decoding
     out = continue_ids(model, config, seed_ids, steps, decoding, np.random.default_rng(seed),
                        lead, method)
     return {k: streams[k][:config.window] + run.vocabs[k].decode(out[k][0]) for k in out}
-
-
-
-
 
 
 def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding], seed: int = 0,

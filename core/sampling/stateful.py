@@ -11,7 +11,6 @@ import numpy as np
 
 from core.nets.config import TrainConfig
 
-
 class Stepper:
     """The layers of a trained model, re-wired to advance one time step."""
 

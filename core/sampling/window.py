@@ -8,7 +8,6 @@ import numpy as np
 from core.nets.windows import input_name
 from core.sampling.decoding import Decoding, choose
 
-
 def _predict(model, config, windows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Next-symbol distributions for a batch of windows (last position for sequence models)."""
     from core.nets.models import compiled_forward
