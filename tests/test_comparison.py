@@ -25,8 +25,8 @@ from core.evidence.measure import (
     sample_metrics,
 )
 from core.evidence.tables import hyperparameter_frame, summary_table
-from core.runs.files import file_stamp
-from core.runs.history import ComparisonError, read_history
+from core.runs.files import RunFileError, file_stamp
+from core.runs.history import read_history
 from core.runs.listing import filter_runs, list_runs, run_labels
 from core.runs.samples import read_sample, sample_file
 from core.sampling.decoding import decoding_label
@@ -97,7 +97,7 @@ def test_read_history(runs: Path):
                                   "epoch,loss\n1,abc\n"])
 def test_read_history_refuses_what_is_not_a_history(tmp_path: Path, text: str):
     (tmp_path / "history.csv").write_text(text)
-    with pytest.raises(ComparisonError):
+    with pytest.raises(RunFileError):
         read_history(tmp_path)
 
 
@@ -344,7 +344,7 @@ def test_sample_that_is_all_seed_gives_nan_not_an_error(tmp_path: Path):
 
 
 def test_read_sample_and_decoding_labels(tmp_path: Path):
-    with pytest.raises(ComparisonError):
+    with pytest.raises(RunFileError):
         read_sample(tmp_path / "missing")
     assert decoding_label({"decoding": {"strategy": "greedy"}}) == "greedy"
     assert decoding_label({"decoding": {"strategy": "temperature",

@@ -34,8 +34,8 @@ from core.evidence.grouping import bands_long, curve_bands, group_runs
 from core.evidence.tables import HYPERPARAMETERS, hyperparameter_frame, summary_table
 from core.evidence.verdict import TOO_FEW, verdict_table
 from core.outputs.report import build_report
-from core.runs.files import file_stamp
-from core.runs.history import ComparisonError, read_history
+from core.runs.files import RunFileError, file_stamp
+from core.runs.history import read_history
 from core.runs.listing import filter_runs, run_labels, runs_table
 from core.runs.record import RunError
 from views.common import (
@@ -74,7 +74,7 @@ def _history(path: str, stamp: int) -> pd.DataFrame | str:
     """One run's history.csv (a message instead when unreadable); `stamp` is its mtime."""
     try:
         return read_history(Path(path))
-    except ComparisonError as exc:
+    except RunFileError as exc:
         return str(exc)
 
 

@@ -42,8 +42,7 @@ from core.evidence.evaluation import (
 from core.evidence.measure import generated_quarters, sample_metrics, sample_notes
 from core.nets.config import OBJECTIVES, TrainConfig
 from core.outputs.score import RenderError
-from core.runs.files import file_stamp, now_iso
-from core.runs.history import ComparisonError
+from core.runs.files import RunFileError, file_stamp, now_iso
 from core.runs.listing import run_labels
 from core.runs.record import RunError
 from core.runs.samples import list_samples, read_sample, sample_file
@@ -184,7 +183,7 @@ def show_sample(column, sample: dict, index: int) -> None:
                 column.warning(f"Nothing generated for the {part} is heard: its seed window "
                                "lasts as long as the piece, which is cut to its shorter part."
                                " Generate more steps.")
-    except (ComparisonError, OSError, ValueError) as exc:
+    except (RunFileError, OSError, ValueError) as exc:
         column.warning(f"No piano roll: {exc}")
     wav = sample_file(sample, "wav")
     if wav is not None:
@@ -204,7 +203,7 @@ def show_samples(folders: list[str]) -> None:
     for folder in folders:
         try:
             samples.append(read_sample(folder))
-        except ComparisonError as exc:
+        except RunFileError as exc:
             problems.append(str(exc))
     for problem in problems:
         st.warning(problem)
@@ -217,7 +216,7 @@ def show_samples(folders: list[str]) -> None:
             stamp = file_stamp(sample["folder"], "sample.json")
             row.update({METRIC_TITLES[k]: "–" if v != v else f"{v:.2f}"
                         for k, v in _metrics(sample["folder"], stamp).items()})
-        except (ComparisonError, OSError, ValueError) as exc:
+        except (RunFileError, OSError, ValueError) as exc:
             row["note"] = f"metrics unavailable: {exc}"
         rows.append(row)
     st.markdown("**Music metrics of the generated continuation** (seed left out)")

@@ -11,7 +11,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from core.runs.history import ComparisonError, read_history
+from core.runs.files import RunFileError
+from core.runs.history import read_history
 
 TRAIN = "train"
 HELD_OUT = "held-out"
@@ -84,7 +85,7 @@ def load_histories_long(run_dirs: Iterable[Path | str],
         run_dir = Path(run_dir)
         try:
             histories[run_dir.name] = read_history(run_dir)
-        except ComparisonError as exc:
+        except RunFileError as exc:
             errors[run_dir.name] = str(exc)
     return histories_long(histories, settings), errors
 

@@ -20,7 +20,7 @@ from core.evidence.metrics import (
     piece_metrics,
 )
 from core.evidence.ngrams import NgramIndex
-from core.runs.history import ComparisonError
+from core.runs.files import RunFileError
 from core.runs.samples import sample_file
 
 SAMPLE_METRICS = ("pitch_range", "scale_consistency", "polyphony", "loop_share", "consonance")
@@ -31,7 +31,7 @@ def sample_notes(sample: Mapping[str, Any]) -> pd.DataFrame:
     core.metrics' spelling ('lead', 'accompaniment')."""
     path = sample_file(sample, "notes")
     if path is None:
-        raise ComparisonError(f"sample {Path(sample['folder']).name} has no note table")
+        raise RunFileError(f"sample {Path(sample['folder']).name} has no note table")
     notes = pd.read_csv(path)
     if notes.empty:
         notes = pd.DataFrame({"part": pd.Series(dtype=object), "start": pd.Series(dtype=float),

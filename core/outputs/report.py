@@ -34,8 +34,8 @@ from core.evidence.metrics import NOTE_METRICS, SYMBOL_METRICS
 from core.evidence.tables import TABLE_METRICS, summary_table
 from core.evidence.verdict import verdict_table
 from core.nets.config import TrainConfig
-from core.runs.files import read_json
-from core.runs.history import ComparisonError, read_history
+from core.runs.files import RunFileError, read_json
+from core.runs.history import read_history
 from core.runs.listing import run_labels, runs_table
 from core.runs.record import RunError
 from core.runs.samples import list_samples, sample_file
@@ -237,7 +237,7 @@ def results_tables(run_dirs: Sequence[Path], table: pd.DataFrame,
     for run_dir in run_dirs:
         try:
             histories[run_dir.name] = read_history(run_dir)
-        except ComparisonError:
+        except RunFileError:
             continue  # a broken history has no row; the runs table shows its state
     tables = {}
     for model in sorted(TABLE_METRICS):
@@ -411,7 +411,7 @@ def sample_metrics_table(samples: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     for number, sample in enumerate(samples, 1):
         try:
             values = sample_metrics(sample, names=SAMPLE_METRIC_NAMES)
-        except ComparisonError:
+        except RunFileError:
             values = {}
         name = f"S{number} {decoding_label(sample)}"
         columns[name] = [values.get(m, np.nan) for m in SAMPLE_METRIC_NAMES]

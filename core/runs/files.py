@@ -1,5 +1,6 @@
 """Small file helpers every run file goes through: write-then-rename JSON (readers never see
-half a file), UTC timestamps, and modification stamps used as cache keys.
+half a file), UTC timestamps, modification stamps used as cache keys, and the two errors a
+run's files can raise.
 """
 from __future__ import annotations
 
@@ -8,6 +9,17 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+
+class RunError(RuntimeError):
+    """A run directory that cannot be used for what was asked (files missing or broken)."""
+
+
+class RunFileError(RunError, ValueError):
+    """One of a run's files exists but cannot be read (a history.csv that is not a history, a
+    sample.json that is not JSON). Also a ValueError: what is wrong is the file's content, so
+    a caller that catches bad values keeps catching it."""
+
 
 def file_stamp(run_dir: Path | str, name: str = "history.csv") -> int:
     """Modification time (ns) of a run file, 0 when absent: a cache key that changes when an

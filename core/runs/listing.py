@@ -1,19 +1,20 @@
-"""Every run directory as one row: settings, state, final and best metrics; a broken run is
-a row that says so. Also filters and short unique labels for legends.
+"""Every run directory as one table row: state, settings, final and best metrics; a broken
+run is a row that says so. Each run's files are read once, through core.runs.record.Run.
+Also filters of that table and short unique labels for legends.
 """
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 
-from core.nets.config import SETTING_FIELDS, TrainConfig
-from core.runs.files import read_json
-from core.runs.history import read_history_rows
-from core.runs.record import read_status
+from core.nets.config import SETTING_FIELDS
+from core.runs.files import RunError
+from core.runs.record import Run
+
 
 def filter_runs(runs: pd.DataFrame, **choices: Iterable[Any] | None) -> pd.DataFrame:
     """Rows whose column is one of the chosen values, for each column given (model=[1],
@@ -52,67 +53,65 @@ def run_labels(runs: pd.DataFrame) -> dict[str, str]:
 SETTING_COLUMNS = ("label", "model", "part", "cell", "units", "layers", "dropout_layers",
                    "window", "batch_size", "epochs", "learning_rate", "embedding_dim", "seed",
                    "objective", "conditioned", "corpus")
+TIME_COLUMNS = ("epoch", "seconds", "elapsed")
 
 
-def _summary(run_dir: Path) -> dict[str, Any]:
-    row: dict[str, Any] = {"run_id": run_dir.name}
-    status = read_status(run_dir)
-    row.update(state=status.get("state"), error=status.get("error", ""))
+def run_dirs(root: Path | str) -> list[Path]:
+    """The run directories under `root` in name (= creation) order; hidden entries (the
+    worker's lock and log) are not runs."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def run_row(run: Run) -> dict[str, Any]:
+    """One run as a table row: state, every TrainConfig field, parameters, and the final
+    and best metrics of its history. A run whose config.json or history.csv cannot be read
+    is a row in state "broken" that says why, never an exception."""
+    status = run.status
+    row: dict[str, Any] = {"run_id": run.run_id, "state": status.get("state"),
+                           "error": status.get("error", "")}
     try:
-        record = read_json(run_dir / "config.json")
-        row.update({k: record["config"].get(k) for k in SETTING_COLUMNS})
-        row.update(params=record.get("parameters"), created=record.get("created"))
-    except (OSError, ValueError, KeyError) as exc:
-        row.update(state="broken", error=f"config.json unreadable: {exc}")
-        return row
-    try:
-        history = read_history_rows(run_dir)
-    except (OSError, ValueError, csv.Error) as exc:
-        row.update(state="broken", error=f"history.csv unreadable: {exc}")
-        return row
-    row["epochs_done"] = len(history)
-    if history:
-        last = history[-1]
-        for key, value in last.items():
-            if key not in ("epoch", "seconds", "elapsed"):
-                row[f"final_{key}"] = value
-        for key in [k for k in last if k.endswith("loss")]:
-            values = [r[key] for r in history if r.get(key) == r.get(key)]
-            row[f"best_{key}"] = min(values) if values else float("nan")
-        row["seconds"] = sum(r.get("seconds", 0.0) for r in history)
+        settings = run.settings
+        row.update(settings, extra=json.dumps(settings["extra"] or {}, sort_keys=True),
+                   params=run.record.get("parameters"), created=run.record.get("created"))
+        row.update(_history_columns(run.history))
+    except RunError as exc:
+        row.update(state="broken", error=str(exc))
     return row
 
 
-def list_runs(root: Path | str = "runs") -> pd.DataFrame:
-    """One row per run directory: settings, state, final and best metrics. A broken
-    directory gives a row saying so rather than an exception."""
-    root = Path(root)
-    dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-        if root.exists() else []
-    rows = [_summary(d) for d in dirs]
-    frame = pd.DataFrame(rows)
-    if frame.empty:
+def _history_columns(history: pd.DataFrame) -> dict[str, Any]:
+    """epochs_done, final_<metric> of the last epoch, best_<loss> (lowest, NaN ignored) and
+    the training seconds of all epochs."""
+    columns: dict[str, Any] = {"epochs_done": len(history)}
+    if history.empty:
+        return columns
+    for name in history.columns:
+        values = history[name].to_numpy(dtype=float)
+        if name not in TIME_COLUMNS:
+            columns[f"final_{name}"] = float(values[-1])
+        if name.endswith("loss"):
+            seen = values[~np.isnan(values)]
+            columns[f"best_{name}"] = float(seen.min()) if len(seen) else float("nan")
+    columns["seconds"] = float(np.nansum(history["seconds"])) if "seconds" in history else 0.0
+    return columns
+
+
+def runs_table(root: Path | str = "runs") -> pd.DataFrame:
+    """One row per run directory (`run_row`), each run's files read once: settings, state,
+    final and best metrics, and every TrainConfig field, so that settings which differ only
+    in a field the short list leaves out (dropout rate, max pieces, ...) stay apart."""
+    rows = [run_row(Run(d)) for d in run_dirs(root)]
+    if not rows:
         return pd.DataFrame(columns=["run_id", "state", *SETTING_COLUMNS])
-    return frame
+    return pd.DataFrame(rows)
 
 
-def runs_table(runs_root: Path | str = "runs") -> pd.DataFrame:
-    """core.runs.list_runs plus every TrainConfig field of each run, so that settings which
-    differ only in a field list_runs leaves out (dropout rate, max pieces, ...) stay apart."""
-    frame = list_runs(runs_root)
-    if frame.empty:
-        return frame
-    root = Path(runs_root)
-    fields = pd.DataFrame([_config_fields(root / run_id) for run_id in frame["run_id"]])
-    return pd.concat([frame.drop(columns=[c for c in fields if c in frame]), fields], axis=1)
-
-
-def _config_fields(run_dir: Path) -> dict:
-    try:
-        config = read_json(run_dir / "config.json")["config"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
-    defaults = TrainConfig().to_dict()  # a run recorded before a field existed used its default
-    fields = {k: config.get(k, defaults[k]) for k in SETTING_FIELDS + ("seed", "label")}
-    fields["extra"] = json.dumps(fields.get("extra") or {}, sort_keys=True)  # hashable
-    return fields
+def list_runs(root: Path | str = "runs") -> pd.DataFrame:
+    """`runs_table` with the settings columns cut to SETTING_COLUMNS: the run lists of the
+    pages and the CLI, which show the settings people choose most."""
+    table = runs_table(root)
+    hidden = [c for c in table.columns if c in SETTING_FIELDS and c not in SETTING_COLUMNS]
+    return table.drop(columns=hidden)

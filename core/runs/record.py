@@ -9,7 +9,8 @@ runs/<run_id>/
   samples/      generated pieces
 
 Every file is replaced atomically or appended line by line, so a crash or kill leaves every
-finished epoch readable and never touches another run.
+finished epoch readable and never touches another run. `Run` is the one way to read a run
+directory: pages, tables, evidence, generation and the report all read through it.
 """
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ import os
 import platform
 import socket
 import time
-from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,13 @@ import pandas as pd
 
 from core.data.vocabulary import Vocabulary, load_vocabularies
 from core.nets.config import TrainConfig
-from core.runs.files import now_iso, read_json, write_json
+from core.runs.files import RunError, RunFileError, now_iso, read_json, write_json
+from core.runs.history import read_history
+from core.runs.samples import list_samples
 
+CONFIG, STATUS, VOCAB = "config.json", "status.json", "vocab.json"
+MODEL, BEST = "model.keras", "best.keras"
 CANCEL_FILE = "cancel"
-
-
-class RunError(RuntimeError):
-    """A run directory that cannot be used for what was asked (files missing or broken)."""
 
 
 def new_run_id(config: TrainConfig) -> str:
@@ -53,8 +54,8 @@ def create_run(root: Path, config: TrainConfig, record: dict[str, Any]) -> Path:
             continue
     else:
         raise RunError(f"could not create a run directory under {root}")
-    write_json(run_dir / "config.json", {"run_id": run_dir.name, "created": now_iso(),
-                                         "config": config.to_dict(), **record})
+    write_json(run_dir / CONFIG, {"run_id": run_dir.name, "created": now_iso(),
+                                  "config": config.to_dict(), **record})
     write_status(run_dir, state="queued", queued_at=time.time())  # the queue's order
     return run_dir
 
@@ -71,7 +72,7 @@ def library_versions() -> dict[str, str]:
 
 def write_status(run_dir: Path, **fields: Any) -> dict[str, Any]:
     """Merge `fields` into status.json (state changes keep the progress fields)."""
-    path = run_dir / "status.json"
+    path = run_dir / STATUS
     status = read_json(path) if path.exists() else {}
     status.update(fields, updated=now_iso())
     if fields.get("state") == "running":
@@ -91,11 +92,17 @@ def _process_alive(pid: int) -> bool:
 
 
 def read_status(run_dir: Path) -> dict[str, Any]:
-    """status.json, with a run whose process died while running reported as "killed"."""
-    path = run_dir / "status.json"
+    """status.json, with a run whose process died while running reported as "killed", and
+    one whose status.json is missing or unreadable as "broken" (with the reason)."""
+    path = run_dir / STATUS
     if not path.exists():
-        return {"state": "broken", "error": "status.json is missing"}
-    status = read_json(path)
+        return {"state": "broken", "error": f"{STATUS} is missing"}
+    try:
+        status = read_json(path)
+    except (OSError, ValueError) as exc:
+        return {"state": "broken", "error": f"{STATUS} is unreadable: {exc}"}
+    if not isinstance(status, dict):
+        return {"state": "broken", "error": f"{STATUS} holds no status"}
     if (status.get("state") == "running" and status.get("host") == socket.gethostname()
             and not _process_alive(int(status.get("pid", 0)))):
         status.update(state="killed", error="the training process ended without a final status")
@@ -111,24 +118,96 @@ def cancel_requested(run_dir: Path) -> bool:
     return (run_dir / CANCEL_FILE).exists()
 
 
-@dataclass
-class RunInfo:
-    """What a caller needs to use a finished (or partly finished) run."""
+class Run:
+    """One run directory, each of its files read the first time it is asked for and then
+    kept: a listing that needs the status, settings and history reads those three files
+    once, generation that needs the settings and vocabularies reads those two.
 
-    path: Path
-    config: TrainConfig
-    record: dict[str, Any]
-    vocabs: dict[str, Vocabulary]
+    A Run is a snapshot of the files as first read; make a new one to see later epochs.
+    Missing files raise RunError, files that exist but cannot be read RunFileError.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
 
     @property
     def run_id(self) -> str:
         return self.path.name
 
+    @cached_property
+    def status(self) -> dict[str, Any]:
+        """status.json (see `read_status`); state "broken" when it is missing."""
+        return read_status(self.path)
+
+    @cached_property
+    def record(self) -> dict[str, Any]:
+        """config.json: the settings, plus what was recorded when the run was queued (corpus,
+        held-out pieces, vocabulary sizes, library versions) and when training began
+        (parameters, window counts)."""
+        record = self._json(CONFIG)
+        if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+            raise RunFileError(f"run {self.run_id}: {CONFIG} holds no settings")
+        return record
+
+    @cached_property
+    def settings(self) -> dict[str, Any]:
+        """Every TrainConfig field as recorded, not validated, for tables: a field the run
+        was recorded without gets its default (the run used it), and a run that a later
+        version's bounds would refuse is still listed as what it was."""
+        recorded = self.record["config"]
+        return {name: recorded.get(name, default)
+                for name, default in TrainConfig().to_dict().items()}
+
+    @cached_property
+    def config(self) -> TrainConfig:
+        """The validated settings, as training and generation use them."""
+        try:
+            return TrainConfig.from_dict(self.record["config"])
+        except (ValueError, TypeError) as exc:
+            raise RunFileError(f"run {self.run_id} has a broken {CONFIG}: {exc}") from exc
+
+    @cached_property
+    def vocabs(self) -> dict[str, Vocabulary]:
+        try:
+            return load_vocabularies(self.path / VOCAB)
+        except FileNotFoundError as exc:
+            raise RunError(f"run {self.run_id} is missing {VOCAB}") from exc
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise RunFileError(f"run {self.run_id} has a broken {VOCAB}: {exc}") from exc
+
+    @cached_property
+    def history(self) -> pd.DataFrame:
+        """history.csv, one row per finished epoch (see core.runs.history.read_history)."""
+        return read_history(self.path)
+
+    @cached_property
+    def samples(self) -> list[dict[str, Any]]:
+        """The run's generated samples, newest first (see core.runs.samples.list_samples)."""
+        return list_samples(self.path)
+
+    @property
+    def held_out_pieces(self) -> list[str]:
+        """The corpus pieces held out from training, as recorded when the run was queued."""
+        corpus = self.record.get("corpus")
+        return list(corpus.get("held_out") or []) if isinstance(corpus, dict) else []
+
+    def add_to_record(self, **fields: Any) -> None:
+        """Merge `fields` into config.json (what training learns once it starts)."""
+        self.record.update(fields)
+        write_json(self.path / CONFIG, self.record)
+
     def model_path(self, which: str = "best") -> Path:
-        for name in ([f"{which}.keras", "model.keras"] if which == "best" else ["model.keras"]):
+        """best.keras (lowest held-out loss), else model.keras (the latest epoch); `which`
+        "latest" asks for model.keras only."""
+        for name in ((BEST, MODEL) if which == "best" else (MODEL,)):
             if (self.path / name).exists():
                 return self.path / name
         raise RunError(f"run {self.run_id} has no saved model (no finished epoch?)")
+
+    @property
+    def has_model(self) -> bool:
+        """Whether a finished epoch left weights to generate from."""
+        return any((self.path / name).exists() for name in (BEST, MODEL))
 
     def load_model(self, which: str = "best"):
         """Keras' native format with safe_mode on: no pickled code is ever executed."""
@@ -138,18 +217,24 @@ class RunInfo:
 
         return keras.saving.load_model(self.model_path(which), safe_mode=True)
 
+    def _json(self, name: str) -> Any:
+        try:
+            return read_json(self.path / name)
+        except FileNotFoundError as exc:
+            raise RunError(f"run {self.run_id} is missing {name}") from exc
+        except (OSError, ValueError) as exc:
+            raise RunFileError(f"run {self.run_id} has an unreadable {name}: {exc}") from exc
 
-def open_run(run_dir: Path | str) -> RunInfo:
-    run_dir = Path(run_dir)
-    try:
-        record = read_json(run_dir / "config.json")
-        config = TrainConfig.from_dict(record["config"])
-        vocabs = load_vocabularies(run_dir / "vocab.json")
-    except FileNotFoundError as exc:
-        raise RunError(f"run {run_dir.name} is missing {Path(exc.filename).name}") from exc
-    except (ValueError, KeyError) as exc:
-        raise RunError(f"run {run_dir.name} has a broken config or vocabulary: {exc}") from exc
-    return RunInfo(run_dir, config, record, vocabs)
+
+RunInfo = Run  # the name sampling and evidence code import; the same class
+
+
+def open_run(run_dir: Path | str) -> Run:
+    """A run that can generate: its settings and vocabularies are read now, so a missing or
+    broken file is a RunError here rather than halfway through."""
+    run = Run(run_dir)
+    run.config, run.vocabs  # noqa: B018  read (and cached) now
+    return run
 
 
 def wait_for(run_dir: Path, states: tuple[str, ...] = ("finished", "failed", "cancelled",

@@ -12,16 +12,16 @@ from typing import Any, Mapping
 from core.data.encoding import part_stream
 from core.data.timeline import quarter_length, trim
 from core.runs.files import now_iso, write_json
-from core.runs.history import ComparisonError
+from core.runs.files import RunFileError
 from core.sampling.decoding import Decoding
 
 def read_sample(folder: Path | str) -> dict[str, Any]:
-    """A generated sample's sample.json plus `folder`; ComparisonError when unreadable."""
+    """A generated sample's sample.json plus `folder`; RunFileError when unreadable."""
     folder = Path(folder)
     try:
         data = json.loads((folder / "sample.json").read_text())
     except (OSError, ValueError) as exc:
-        raise ComparisonError(f"sample {folder.name} is unreadable: {exc}") from exc
+        raise RunFileError(f"sample {folder.name} is unreadable: {exc}") from exc
     return {**data, "folder": str(folder)}
 
 
