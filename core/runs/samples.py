@@ -1,28 +1,52 @@
-"""Generated samples saved under a run: samples/<id>/ with sample.json, piece.mid,
-piece.musicxml, piece.wav, piece.svg and piece_notes.csv.
+"""The sample record: each generated piece saved under its run as samples/<id>/ with
+sample.json (decoding, seed, symbols, timings, file names), piece.mid, piece.musicxml,
+piece.wav, piece.svg and piece_notes.csv.
+
+Generation writes it (`save_sample`); pages, evidence and the report read it only through
+`list_samples` (a run's samples), `read_sample` (one folder) and `sample_file` (the path of
+one of its files, None when it was not written).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from core.data.encoding import part_stream
 from core.data.timeline import quarter_length, trim
-from core.runs.files import now_iso, write_json
-from core.runs.files import RunFileError
+from core.runs.files import RunFileError, now_iso, read_json, write_json
 from core.sampling.decoding import Decoding
+
+if TYPE_CHECKING:
+    from core.runs.record import Run  # record reads samples through this module
+
+SAMPLES, SAMPLE = "samples", "sample.json"
+
 
 def read_sample(folder: Path | str) -> dict[str, Any]:
     """A generated sample's sample.json plus `folder`; RunFileError when unreadable."""
     folder = Path(folder)
     try:
-        data = json.loads((folder / "sample.json").read_text())
+        data = read_json(folder / SAMPLE)
     except (OSError, ValueError) as exc:
         raise RunFileError(f"sample {folder.name} is unreadable: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RunFileError(f"sample {folder.name}: {SAMPLE} holds no sample")
     return {**data, "folder": str(folder)}
+
+
+def list_samples(run_dir: Path | str) -> list[dict[str, Any]]:
+    """A run's samples, newest first (`read_sample` of each); one being written or broken
+    is left out, never fatal."""
+    folder = Path(run_dir) / SAMPLES
+    found = []
+    for path in sorted(folder.glob(f"*/{SAMPLE}"), reverse=True) if folder.is_dir() else []:
+        try:
+            found.append(read_sample(path.parent))
+        except RunFileError:
+            continue
+    return found
 
 
 def sample_file(sample: Mapping[str, Any], kind: str) -> Path | None:
@@ -37,17 +61,23 @@ def sample_file(sample: Mapping[str, Any], kind: str) -> Path | None:
 
 @dataclass
 class Sample:
+    """A sample just saved: what `generate` returns to its caller."""
+
     sample_id: str
     folder: Path
     decoding: Decoding
     symbols: dict[str, dict[str, list[str]]]
     seed_quarters: dict[str, float]
     generation_seconds: float = 0.0  # choosing the symbols only, not rendering them
-    methods: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
 
 
-def save_sample(infos, symbols, decoding, seed, source, steps, render, timing) -> Sample:
+def save_sample(infos: Mapping[str, Run], symbols: Mapping[str, dict[str, list[str]]],
+                decoding: Decoding, seed: int, source: str, steps: int, render: bool,
+                timing: Mapping[str, Any]) -> Sample:
+    """Save one generated piece under the first part's run: the parts cut to the shorter
+    one (they end together), where each seed window ends (metrics leave the seed out), the
+    rendered files when `render`, and sample.json last, so a listed sample is complete."""
     first = next(iter(infos.values()))
     end = min(quarter_length(infos[p].config, s) for p, s in symbols.items())
     symbols = {p: trim(infos[p].config, s, end) for p, s in symbols.items()}
@@ -56,14 +86,14 @@ def save_sample(infos, symbols, decoding, seed, source, steps, render, timing) -
                      for p, s in symbols.items()}
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     sample_id = f"{stamp}-{decoding.label}-s{seed}"
-    folder = first.path / "samples" / sample_id
+    folder = first.path / SAMPLES / sample_id
     folder.mkdir(parents=True)
     sample = Sample(sample_id, folder, decoding, symbols, seed_quarters,
-                    generation_seconds=timing["seconds"], methods=timing["methods"])
+                    generation_seconds=timing["seconds"])
     render_error = ""
     if render:
         render_error = _render(infos, symbols, sample)
-    write_json(folder / "sample.json", {
+    write_json(folder / SAMPLE, {
         "sample_id": sample_id, "created": now_iso(), "seed": seed, "seed_source": source,
         "steps": steps, "decoding": asdict(decoding),
         "runs": {p: i.run_id for p, i in infos.items()},
@@ -75,7 +105,8 @@ def save_sample(infos, symbols, decoding, seed, source, steps, render, timing) -
     return sample
 
 
-def _render(infos, symbols, sample: Sample) -> str:
+def _render(infos: Mapping[str, Run], symbols: Mapping[str, dict[str, list[str]]],
+            sample: Sample) -> str:
     """Score, MIDI, MusicXML, SVG and WAV of a sample; "" or why some could not be made.
     A missing synthesiser costs only the audio: the sample is still saved and listed."""
     from core.outputs.rendering import output_names, render_all
@@ -91,15 +122,3 @@ def _render(infos, symbols, sample: Sample) -> str:
         sample.files = {k: name for k, name in output_names("piece").items()
                         if (sample.folder / name).exists()}
         return str(exc)
-
-
-def list_samples(run_dir: Path | str) -> list[dict[str, Any]]:
-    """Earlier samples of a run, newest first (sample.json contents plus the folder)."""
-    folder = Path(run_dir) / "samples"
-    found = []
-    for path in sorted(folder.glob("*/sample.json"), reverse=True) if folder.exists() else []:
-        try:
-            found.append({**json.loads(path.read_text()), "folder": str(path.parent)})
-        except (OSError, ValueError):
-            continue  # a half-written sample is left out, never fatal
-    return found
