@@ -2,7 +2,8 @@
 
 `enqueue` checks a configuration against its corpus and records it (state "queued");
 `run_training` trains a recorded run; `train` does both in this process. The dashboard
-enqueues and leaves the work to a background worker (core.queue), the CLI calls `train`.
+enqueues and leaves the work to the background worker (core.runs.worker), the CLI calls
+`train`. `corpus_for` (core.data.prepare) turns a configuration into its corpus.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from core.nets.windows import (
     to_dataset,
     windows_per_epoch,
 )
-from core.runs.files import now_iso, read_json, write_json
+from core.runs.files import now_iso
 from core.runs.history import append_history
 from core.runs.record import (
     cancel_requested,
@@ -150,13 +151,10 @@ def run_training(run_dir: Path | str, cache_dir: Path | str = "cache",
         train_ws = build_windows(corpus, config, run.vocabs, "train")
         val_ws = build_windows(corpus, config, run.vocabs, "validation")
         check_windows(train_ws, corpus, config)
-        sizes = {k: len(v) for k, v in run.vocabs.items()}
-        model = build_model(config, sizes)
-        record = read_json(run_dir / "config.json")
+        model = build_model(config, {k: len(v) for k, v in run.vocabs.items()})
         per_epoch = windows_per_epoch(train_ws, config.objective)
-        record.update(parameters=int(model.count_params()), train_windows=per_epoch,
-                      held_out_windows=len(val_ws), targets=target_names(config))
-        write_json(run_dir / "config.json", record)
+        run.add_to_record(parameters=int(model.count_params()), train_windows=per_epoch,
+                          held_out_windows=len(val_ws), targets=target_names(config))
         steps = math.ceil(per_epoch / config.batch_size)
         model.fit(to_dataset(train_ws, config, config.objective, shuffle=True, seed=config.seed),
                   epochs=config.epochs, verbose=0, shuffle=False,  # tf.data reshuffles
