@@ -3,6 +3,9 @@
 A part is described as a list of events, each `(pitches, quarter_length)` appended in order,
 or `(offset, pitches, quarter_length)` inserted at an offset; `pitches` is a MIDI number (a
 note), a list of MIDI numbers (a chord) or None (a rest).
+
+`toy_corpus` is an already encoded corpus written out by hand, for tests that need exact
+counts and lengths without parsing anything.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from typing import Iterable, Sequence, Union
 
 from music21 import chord, instrument, midi, note, pitch, stream
 from music21.midi import translate
+
+from core.data.corpus import Corpus, FileReport, PartData, Piece
 
 Pitches = Union[int, Sequence[int], None]
 Event = Union[tuple[Pitches, float], tuple[float, Pitches, float]]
@@ -193,3 +198,18 @@ def understate_sizes(data: bytes, member: str, declared: int) -> bytes:
                 blob[at + size_at: at + size_at + 4] = declared.to_bytes(4, "little")
             start = at + 4
     return bytes(blob)
+
+
+def toy_corpus() -> Corpus:
+    """Three encoded pieces and one skipped file. Lead steps: a 6 (train), b 12 (held out),
+    c 2 (train); only a has an accompaniment (6 steps, one chord event)."""
+    a = Piece("a", "a.mid", "train",
+              PartData(["60", "_", "_", "r", "62", "_"], ["60", "r", "62"], ["0.75", "0.25", "0.5"]),
+              PartData(["0.4.7", "_", "_", "_", "_", "_"], ["0.4.7"], ["1.5"]))
+    b = Piece("b", "b.mid", "validation",
+              PartData(["64", "_", "_", "_", "_", "_", "_", "_", "_", "_", "_", "_"],
+                       ["64"], ["3.0"]), None)
+    c = Piece("c", "c.mid", "train", PartData(["60", "_"], ["60"], ["0.5"]), None)
+    report = [FileReport("a.mid", "kept", ""), FileReport("x.mid", "skipped", "drums only"),
+              FileReport("b.mid", "kept", ""), FileReport("c.mid", "kept", "")]
+    return Corpus("toy", "k", {}, [a, b, c], report)

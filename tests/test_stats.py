@@ -1,32 +1,18 @@
 """Corpus statistics on a hand-built corpus (no parsing), so every number is known."""
 from __future__ import annotations
 
-from core.data.corpus import Corpus, FileReport, PartData, Piece
 from core.data.statistics import (
     corpus_counts,
     duration_histogram,
-    longest_piece,
     piece_table,
     report_table,
     symbol_frequencies,
 )
-
-
-def _corpus() -> Corpus:
-    a = Piece("a", "a.mid", "train",
-              PartData(["60", "_", "_", "r", "62", "_"], ["60", "r", "62"], ["0.75", "0.25", "0.5"]),
-              PartData(["0.4.7", "_", "_", "_", "_", "_"], ["0.4.7"], ["1.5"]))
-    b = Piece("b", "b.mid", "validation",
-              PartData(["64", "_", "_", "_", "_", "_", "_", "_", "_", "_", "_", "_"],
-                       ["64"], ["3.0"]), None)
-    c = Piece("c", "c.mid", "train", PartData(["60", "_"], ["60"], ["0.5"]), None)
-    report = [FileReport("a.mid", "kept", ""), FileReport("x.mid", "skipped", "drums only"),
-              FileReport("b.mid", "kept", ""), FileReport("c.mid", "kept", "")]
-    return Corpus("toy", "k", {}, [a, b, c], report)
+from tests.fixtures import toy_corpus
 
 
 def test_counts_per_part():
-    counts = corpus_counts(_corpus()).set_index("part")
+    counts = corpus_counts(toy_corpus()).set_index("part")
     lead = counts.loc["lead"]
     assert (lead["pieces"], lead["train pieces"], lead["held-out pieces"]) == (3, 2, 1)
     assert lead["steps (model 1)"] == 20 and lead["events (model 2)"] == 5
@@ -38,37 +24,34 @@ def test_counts_per_part():
 
 
 def test_symbol_frequencies_can_leave_out_holds():
-    with_hold = symbol_frequencies(_corpus(), "lead", "steps", top=2)
+    with_hold = symbol_frequencies(toy_corpus(), "lead", "steps", top=2)
     assert list(with_hold["symbol"]) == ["_", "60"]
     assert with_hold["count"].iloc[0] == 15
-    without = symbol_frequencies(_corpus(), "lead", "steps", include_hold=False)
+    without = symbol_frequencies(toy_corpus(), "lead", "steps", include_hold=False)
     assert "_" not in set(without["symbol"])
     assert abs(without["share"].sum() - 1.0) < 1e-9
 
 
 def test_duration_histogram_sorted_by_length_not_text():
-    hist = duration_histogram(_corpus(), "lead")
+    hist = duration_histogram(toy_corpus(), "lead")
     assert list(hist["duration"]) == ["0.25", "0.5", "0.75", "3.0"]
     assert list(hist["count"]) == [1, 2, 1, 1]
 
 
-def test_piece_table_and_longest_piece():
-    table = piece_table(_corpus())
+def test_piece_table():
+    table = piece_table(toy_corpus())
     assert list(table["lead steps"]) == [6, 12, 2]
     assert list(table["accompaniment steps"]) == [6, 0, 0]
-    assert longest_piece(_corpus(), "lead", "steps", "train") == 6   # b is held out
-    assert longest_piece(_corpus(), "lead", "steps", None) == 12
-    assert longest_piece(_corpus(), "accompaniment", "pitch") == 1
 
 
 def test_report_lists_skipped_files_first():
-    report = report_table(_corpus())
+    report = report_table(toy_corpus())
     assert report.iloc[0].tolist() == ["x.mid", "skipped", "drums only"]
     assert list(report["file"][1:]) == ["a.mid", "b.mid", "c.mid"]
 
 
 def test_empty_part_gives_no_row_and_empty_tables():
-    corpus = _corpus()
+    corpus = toy_corpus()
     corpus.pieces = [p for p in corpus.pieces if p.accompaniment is None]
     assert list(corpus_counts(corpus)["part"]) == ["lead"]
     assert symbol_frequencies(corpus, "accompaniment").empty

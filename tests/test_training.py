@@ -59,7 +59,7 @@ def test_model2_history_has_each_head(tmp_path, cache):
 def test_window_longer_than_every_piece_is_refused_before_anything_is_written(tmp_path, cache):
     with pytest.raises(ConfigError) as err:
         enqueue(tiny_config(window=5000), tmp_path, cache)
-    assert err.value.field == "window" and "longer than every" in str(err.value)
+    assert err.value.field == "window" and "needs a training piece of 5001" in str(err.value)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,4 +1,7 @@
-"""Windows and targets: stride 1, never across pieces, both objectives' targets."""
+"""Windows and targets: stride 1, never across pieces, both objectives' targets; a window no
+training piece can fill is refused from the piece lengths, with the reason."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -9,9 +12,11 @@ from core.nets.windows import (
     check_windows,
     corpus_vocabularies,
     input_name,
+    piece_lengths,
     to_dataset,
     windows_per_epoch,
 )
+from tests.fixtures import toy_corpus
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +29,7 @@ def batches(config, windows, objective, seed=0):
 
 
 def test_windows_never_cross_pieces_and_targets_follow(corpus):
-    config = TrainConfig(window=8, batch_size=100_000).validate()
+    config = TrainConfig(window=8, batch_size=4096).validate()
     vocabs = corpus_vocabularies(corpus, config)
     windows = build_windows(corpus, config, vocabs, "train")
     lengths = [len(p.lead.steps) for p in corpus.split("train")]
@@ -38,7 +43,7 @@ def test_windows_never_cross_pieces_and_targets_follow(corpus):
 
 
 def test_sequence_objective_draws_a_fresh_nth_of_the_windows_each_epoch(corpus):
-    config = TrainConfig(window=8, batch_size=10_000, objective="sequence").validate()
+    config = TrainConfig(window=8, batch_size=4096, objective="sequence").validate()
     vocabs = corpus_vocabularies(corpus, config)
     windows = build_windows(corpus, config, vocabs, "train")
     assert windows_per_epoch(windows, "sequence") == len(windows) // 8
@@ -53,7 +58,52 @@ def test_sequence_objective_draws_a_fresh_nth_of_the_windows_each_epoch(corpus):
 
 def test_window_longer_than_every_piece_names_the_field(corpus):
     config = TrainConfig(window=5000).validate()
-    vocabs = corpus_vocabularies(corpus, config)
     with pytest.raises(ConfigError) as err:
-        check_windows(build_windows(corpus, config, vocabs, "train"), corpus, config)
+        check_windows(corpus, config)
     assert err.value.field == "window"
+
+
+def refusal(config: TrainConfig, corpus=None) -> ConfigError | None:
+    try:
+        check_windows(corpus or toy_corpus(), config.validate())
+    except ConfigError as exc:
+        return exc
+    return None
+
+
+@pytest.mark.parametrize("settings", [dict(), dict(model=2), dict(part="accompaniment"),
+                                      dict(part="accompaniment", conditioned=True)])
+def test_check_accepts_exactly_the_windows_that_build_at_least_one(settings):
+    corpus = toy_corpus()
+    for n in range(1, 14):
+        config = TrainConfig(window=n, **settings).validate()
+        built = build_windows(corpus, config, corpus_vocabularies(corpus, config), "train")
+        assert (refusal(config) is None) == (len(built) > 0), n
+
+
+def test_piece_lengths_are_what_windows_are_cut_from():
+    corpus = toy_corpus()
+    assert piece_lengths(corpus, TrainConfig(), "train") == [6, 2]          # b is held out
+    assert piece_lengths(corpus, TrainConfig(), "validation") == [12]
+    assert piece_lengths(corpus, TrainConfig(model=2), "train") == [3, 1]   # events
+    assert piece_lengths(corpus, TrainConfig(part="accompaniment"), "train") == [6]
+
+
+def test_window_as_long_as_the_longest_piece_is_refused_with_the_right_reason():
+    err = refusal(TrainConfig(window=6))  # the longest training lead has exactly 6 steps
+    assert err.field == "window"
+    assert str(err) == ("window: window 6 needs a training piece of 7 symbols (6 to read, 1 "
+                        "to predict), but the longest lead of a training piece has 6: choose "
+                        "a window of at most 5")
+    assert refusal(TrainConfig(window=5)) is None
+
+
+def test_corpus_without_the_part_says_so():
+    corpus = toy_corpus()
+    corpus.pieces = [dataclasses.replace(p, accompaniment=None) for p in corpus.pieces]
+    err = refusal(TrainConfig(part="accompaniment", window=1), corpus)
+    assert err.field == "part" and str(err) == "part: this corpus has no accompaniment parts"
+    held_out_only = toy_corpus()
+    held_out_only.pieces[0] = dataclasses.replace(held_out_only.pieces[0], split="validation")
+    err = refusal(TrainConfig(part="accompaniment", window=1), held_out_only)
+    assert err.field == "part" and "only held-out pieces" in str(err)

@@ -2,24 +2,25 @@
 
 How much data there is (pieces, steps, events), how large each vocabulary is (the size of the
 softmax), which symbols dominate (Model 1 is mostly holds '_'), which durations Model 2 must
-predict, and how long the pieces are (a window longer than every piece cannot train).
+predict, and how long the pieces are (core.nets.windows.check_windows refuses a window no
+training piece is long enough for).
 """
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
 
 import pandas as pd
 
 from core.data.corpus import PARTS, Corpus
 from core.data.symbols import EncodingError, parse_duration
 
+
 def corpus_counts(corpus: Corpus) -> pd.DataFrame:
     """One row per part: pieces that have it (train / held out), Model 1 steps, Model 2
     events, and the vocabulary size of each stream.
 
     Vocabularies are counted over every piece, training and held-out, as
-    `core.windows.corpus_vocabularies` builds them, so the sizes match what a run records.
+    `core.nets.windows.corpus_vocabularies` builds them, so the sizes match what a run records.
     """
     rows = []
     for part in PARTS:
@@ -98,9 +99,3 @@ def report_table(corpus: Corpus) -> pd.DataFrame:
     order = frame["status"].map({"skipped": 0}).fillna(1)
     return frame.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
-
-def longest_piece(corpus: Corpus, part: str = "lead", stream_name: str = "steps",
-                  split: str | None = "train") -> int:
-    """Symbols in the longest piece of a part/stream: windows must be shorter than this."""
-    sequences: Sequence[list[str]] = corpus.sequences(part, stream_name, split)
-    return max((len(s) for s in sequences), default=0)

@@ -45,8 +45,8 @@ def enqueue(config: TrainConfig, runs_root: Path | str = "runs",
     An impossible setting raises ConfigError before anything is written."""
     config.validate()
     corpus = corpus_for(config, cache_dir)
+    check_windows(corpus, config)
     vocabs = corpus_vocabularies(corpus, config)
-    check_windows(build_windows(corpus, config, vocabs, "train"), corpus, config)
     record = {"corpus": {"id": corpus.corpus_id, "key": corpus.key, "settings": corpus.settings,
                          "pieces": len(corpus.pieces),
                          "held_out": [p.name for p in corpus.split("validation")]},
@@ -148,9 +148,9 @@ def run_training(run_dir: Path | str, cache_dir: Path | str = "cache",
         config = run.config
         keras.utils.set_random_seed(config.seed)
         corpus = corpus_for(config, cache_dir)
+        check_windows(corpus, config)
         train_ws = build_windows(corpus, config, run.vocabs, "train")
         val_ws = build_windows(corpus, config, run.vocabs, "validation")
-        check_windows(train_ws, corpus, config)
         model = build_model(config, {k: len(v) for k, v in run.vocabs.items()})
         per_epoch = windows_per_epoch(train_ws, config.objective)
         run.add_to_record(parameters=int(model.count_params()), train_windows=per_epoch,

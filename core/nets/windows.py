@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.data.corpus import Corpus, Piece
-from core.data.statistics import longest_piece
 from core.data.vocabulary import Vocabulary
 from core.nets.config import ConfigError, TrainConfig
 
@@ -74,7 +73,8 @@ def corpus_vocabularies(corpus: Corpus, config: TrainConfig) -> dict[str, Vocabu
 
 def build_windows(corpus: Corpus, config: TrainConfig, vocabs: dict[str, Vocabulary],
                   split: str) -> WindowSet:
-    """Every window start (stride 1) of one split; pieces shorter than a window add none."""
+    """Every window start (stride 1) of one split; a piece of L symbols gives L - n windows
+    (each needs the symbol after it), so one of n symbols or fewer adds none."""
     n = config.window
     arrays: dict[str, list[np.ndarray]] = {name: [] for name in stream_names(config)}
     starts, offset = [], 0
@@ -91,11 +91,30 @@ def build_windows(corpus: Corpus, config: TrainConfig, vocabs: dict[str, Vocabul
     return WindowSet(flat, np.asarray(starts, dtype=np.int64), n)
 
 
-def check_windows(train: WindowSet, corpus: Corpus, config: TrainConfig) -> None:
-    if len(train) == 0:
-        longest = longest_piece(corpus, config.part, target_names(config)[0], "train")
-        raise ConfigError("window", f"window {config.window} is longer than every training "
-                                    f"piece of the {config.part} (longest: {longest} symbols)")
+def piece_lengths(corpus: Corpus, config: TrainConfig, split: str) -> list[int]:
+    """Symbols per piece of one split for this model, pieces lacking its part left out:
+    what `build_windows` cuts into windows, counted without encoding anything."""
+    streams = (piece_streams(p, config) for p in corpus.split(split))
+    return [len(next(iter(s.values()))) for s in streams if s]
+
+
+def check_windows(corpus: Corpus, config: TrainConfig) -> None:
+    """Refuse, before any window is built, a setting no training piece can give a window
+    to: a window of n symbols needs a piece of n + 1 (n to read, the next to predict)."""
+    n, part = config.window, config.part
+    lengths = piece_lengths(corpus, config, "train")
+    longest = max(lengths, default=0)
+    if longest > n:
+        return
+    if not corpus.sequences(part, "steps"):
+        raise ConfigError("part", f"this corpus has no {part} parts")
+    if not lengths:
+        raise ConfigError("part", f"no training piece has the {part} part (only held-out "
+                                  "pieces do)")
+    fix = f"choose a window of at most {longest - 1}" if longest > 1 else "too short for any window"
+    raise ConfigError("window", f"window {n} needs a training piece of {n + 1} symbols ({n} "
+                                f"to read, 1 to predict), but the longest {part} of a "
+                                f"training piece has {longest}: {fix}")
 
 
 def windows_per_epoch(windows: WindowSet, objective: str) -> int:
