@@ -1,9 +1,11 @@
-"""The training queue: queued run directories are trained one at a time by a background
-worker process that outlives the dashboard's page reloads.
+"""The worker: queued run directories are trained one at a time by a background process
+that outlives the dashboard's page reloads.
 
 The queue is the runs folder itself (state "queued" in status.json, oldest first), so it
 survives restarts and needs no server. One worker at a time holds `runs/.worker.lock`; each
-run trains in a child process so a crash in one run cannot take the worker down with it.
+run trains in a child process (`python -m core train-run`) so a crash in one run cannot take
+the worker down with it. (This module was core/queue.py, a name that hid the standard
+library's `queue`.)
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from core.runs.listing import run_dirs
 from core.runs.record import read_status, request_cancel, write_status
 
 LOCK = ".worker.lock"
@@ -21,16 +24,13 @@ REPO = Path(__file__).resolve().parents[2]  # where `python -m core` finds the p
 
 
 def queued_runs(runs_root: Path) -> list[Path]:
-    """Queued run directories in the order they were queued."""
+    """Queued run directories in the order they were queued (a run whose status cannot be
+    read reads as "broken", never as queued)."""
     found = []
-    for run_dir in sorted(runs_root.iterdir()) if runs_root.exists() else []:
-        if run_dir.is_dir() and (run_dir / "status.json").exists():
-            try:
-                status = read_status(run_dir)
-            except (OSError, ValueError):
-                continue
-            if status.get("state") == "queued":
-                found.append((status.get("queued_at", 0.0), run_dir.name, run_dir))
+    for run_dir in run_dirs(runs_root):
+        status = read_status(run_dir)
+        if status.get("state") == "queued":
+            found.append((status.get("queued_at", 0.0), run_dir.name, run_dir))
     return [d for _, _, d in sorted(found)]
 
 
@@ -73,6 +73,8 @@ def work(runs_root: Path, cache_dir: Path, idle_exit: float = 5.0) -> int:
 
 
 def worker_running(runs_root: Path) -> bool:
+    """Whether some process holds the worker's lock (the lock file alone proves nothing: it
+    stays behind when a worker ends)."""
     path = runs_root / LOCK
     if not path.exists():
         return False
@@ -90,8 +92,8 @@ def ensure_worker(runs_root: Path, cache_dir: Path) -> None:
     if worker_running(runs_root):
         return
     runs_root.mkdir(parents=True, exist_ok=True)
-    log = open(runs_root / LOG, "ab")
-    subprocess.Popen(_core_command("worker", "--runs", str(runs_root.resolve()),
-                                   "--cache", str(Path(cache_dir).resolve())),
-                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                     start_new_session=True, cwd=REPO)
+    with open(runs_root / LOG, "ab") as log:  # the child keeps its own copy of the handle
+        subprocess.Popen(_core_command("worker", "--runs", str(runs_root.resolve()),
+                                       "--cache", str(Path(cache_dir).resolve())),
+                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True, cwd=REPO)
