@@ -10,19 +10,31 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from core.data.corpus import DEFAULT_CORPUS, CorpusError  # noqa: E402
-from core.data.prepare import prepare_corpus  # noqa: E402
-from core.nets.config import BOUNDS, CHOICES, ConfigError, TrainConfig, thesis_runs  # noqa: E402
+from core.data.corpus import CorpusError  # noqa: E402
+from core.data.prepare import corpus_for  # noqa: E402
+from core.nets.config import (  # noqa: E402
+    BOUNDS,
+    CHOICES,
+    SCALES,
+    ConfigError,
+    TrainConfig,
+    thesis_runs,
+)
+
+CORPUS_FIELDS = ("corpus", "chord_mode", "max_pieces", "val_fraction")  # what `prepare` reads
+
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", type=Path, default=Path("runs"), help="runs folder")
     parser.add_argument("--cache", type=Path, default=Path("cache"), help="corpus cache folder")
 
 
-def _add_config_fields(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field, so the CLI can never lag behind the dataclass."""
+def _add_config_fields(parser: argparse.ArgumentParser,
+                       names: tuple[str, ...] | None = None) -> None:
+    """One flag per TrainConfig field (or per field in `names`), its default, bounds and
+    choices read from the dataclass, so the CLI can never lag behind or contradict it."""
     for f in dataclasses.fields(TrainConfig):
-        if f.name == "extra":
+        if f.name == "extra" or (names is not None and f.name not in names):
             continue
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool", bool):
@@ -37,14 +49,14 @@ def _add_config_fields(parser: argparse.ArgumentParser) -> None:
 
 
 def _config_from(args: argparse.Namespace) -> TrainConfig:
-    names = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "extra"]
+    """The validated TrainConfig of the flags a command has; defaults for the others."""
+    names = [f.name for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)]
     return TrainConfig(**{n: getattr(args, n) for n in names}).validate()
 
 
 def cmd_prepare(args) -> None:
     started = time.perf_counter()
-    corpus = prepare_corpus(args.corpus, chord_mode=args.chord_mode, max_pieces=args.max_pieces,
-                            val_fraction=args.val_fraction, cache_dir=args.cache)
+    corpus = corpus_for(_config_from(args), args.cache)
     kept = sum(r.status == "kept" for r in corpus.report)
     print(f"{corpus.corpus_id}: {kept} kept, {len(corpus.report) - kept} skipped, "
           f"{len(corpus.split('validation'))} held out, key {corpus.key[:16]} "
@@ -88,7 +100,6 @@ def cmd_seeds(args) -> None:
 
 
 def cmd_fair(args) -> None:
-    from core.data.prepare import corpus_for
     from core.evidence.experiments import fair_pair
 
     config = _config_from(args)
@@ -191,11 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("prepare", help="read, encode, split and cache a corpus")
-    p.add_argument("--corpus", default=DEFAULT_CORPUS, help="folder of MIDI files, or the default")
-    p.add_argument("--chord-mode", default="pitch_class", choices=["pitch_class", "voicing"])
-    p.add_argument("--max-pieces", type=int, default=0, help="0 = all")
-    p.add_argument("--val-fraction", type=float, default=0.1)
+    p = sub.add_parser("prepare", help="read, encode, split and cache a corpus (--corpus: a "
+                                       "folder of MIDI files, or the default; --max-pieces 0: all)")
+    _add_config_fields(p, CORPUS_FIELDS)
     p.add_argument("--cache", type=Path, default=Path("cache"))
     p.set_defaults(func=cmd_prepare)
 
@@ -205,11 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("preset", help="the thesis's four runs (Tables 2/3)")
-    p.add_argument("--model", type=int, default=1, choices=[1, 2])
-    p.add_argument("--part", default="lead", choices=["lead", "accompaniment"])
-    p.add_argument("--scale", default="small", choices=["small", "full"])
-    p.add_argument("--max-pieces", type=int, default=0)
-    p.add_argument("--seed", type=int, default=0)
+    _add_config_fields(p, ("model", "part", "max_pieces", "seed"))
+    p.add_argument("--scale", default="small", choices=SCALES)
     _add_paths(p)
     p.set_defaults(func=cmd_preset)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from core.data.corpus import Corpus
-from core.nets.config import ConfigError, TrainConfig
+from core.nets.config import BOUNDS, ConfigError, TrainConfig
 
 def seed_configs(config: TrainConfig, k: int = 3) -> list[TrainConfig]:
     """The same setting with seeds config.seed .. config.seed + k - 1, labelled by seed."""
@@ -65,7 +65,8 @@ def matched_gru_units(lstm_config: TrainConfig, corpus: Corpus) -> int:
     b = p2 - p1 - 3 * a
     c = p1 - a - b
     root = (-b + math.sqrt(b * b - 4 * a * (c - target))) / (2 * a)
-    candidates = sorted({min(max(u, 1), 4096) for u in (math.floor(root), math.ceil(root))})
+    low, high = BOUNDS["units"].low, BOUNDS["units"].high
+    candidates = sorted({int(min(max(u, low), high)) for u in (math.floor(root), math.ceil(root))})
     return min(candidates, key=lambda u: (abs(count(u) - target), u))
 
 

@@ -18,6 +18,7 @@ CELLS = ("lstm", "gru")
 OBJECTIVES = ("window", "sequence")
 INPUT_ENCODINGS = ("lookup", "onehot")
 MODELS = (1, 2)
+SCALES = ("small", "full")  # thesis_runs: units / 8 and 5 epochs, or the thesis's own
 SEED_LIMIT = 2**32 - 1  # numpy's and Keras' seeds are unsigned 32-bit numbers
 
 
@@ -156,8 +157,8 @@ def thesis_runs(model: int, part: str, scale: str = "full") -> list[TrainConfig]
     "small" keeps the architecture's shape (1 vs 3 layers, LSTM vs GRU, the 1024 run twice as
     wide) but divides units by 8 and trains 5 epochs, so all four finish in minutes on 2 cores.
     """
-    if scale not in ("full", "small"):
-        raise ConfigError("scale", f"must be 'full' or 'small', got {scale!r}")
+    if scale not in SCALES:
+        raise ConfigError("scale", f"must be one of {SCALES}, got {scale!r}")
     shapes = [("lstm", 1, 512), ("lstm", 3, 512), ("lstm", 3, 1024), ("gru", 3, 512)]
     divisor, epochs = (1, 50) if scale == "full" else (8, 5)
     return [
