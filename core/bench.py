@@ -53,12 +53,10 @@ def bench_prepare(cache_root: Path, max_pieces: int) -> list[Figure]:
 def _train_seconds(config: TrainConfig, runs: Path, cache: Path) -> tuple[list[float], list[float], int]:
     """Per-epoch training seconds (validation excluded), held-out losses, targets per epoch."""
     from core.nets.training import train
-    from core.runs.files import read_json
-    from core.runs.history import read_history
+    from core.runs.record import Run
 
-    run = train(config, runs, cache)
-    history = read_history(run)
-    windows = read_json(run / "config.json")["train_windows"]
+    run = Run(train(config, runs, cache))
+    history, windows = run.history, run.record["train_windows"]
     targets = windows * (1 if config.objective == "window" else config.window)
     return list(history["seconds"]), list(history["val_loss"]), targets
 
