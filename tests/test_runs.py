@@ -1,0 +1,191 @@
+"""The run record (core.runs): one Run object reads each file of a run once; the listing
+reads every run in one pass and turns broken files into "broken" rows with the reason;
+history.csv and sample.json each have one reader."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.nets.config import SETTING_FIELDS, TrainConfig
+from core.runs.files import RunError, RunFileError
+from core.runs.history import append_history, read_history
+from core.runs.listing import SETTING_COLUMNS, list_runs, runs_table
+from core.runs.record import Run, open_run
+from core.runs.samples import list_samples, read_sample
+from scripts.synthetic_runs import write_synthetic_run
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Path:
+    """Three good runs (epochs 3, 3, 2) and four broken in different ways."""
+    root = tmp_path / "runs"
+    for i in range(3):
+        write_synthetic_run(root, i, epochs=3 if i < 2 else 2)
+    bad_status = write_synthetic_run(root, 3)
+    (bad_status / "status.json").write_text("{half a status")
+    bad_history = write_synthetic_run(root, 4)
+    (bad_history / "history.csv").write_text("epoch,loss\n1,2.0\n2,\x00oops\n")
+    listed = root / "20260101-900000-config-is-a-list"
+    listed.mkdir()
+    (listed / "config.json").write_text("[1, 2]")
+    (listed / "status.json").write_text('{"state": "finished"}')
+    (root / "20260101-990000-no-config").mkdir()
+    (root / ".worker.lock").write_text("")  # not a run
+    return root
+
+
+def test_runs_table_reads_each_file_of_each_run_once(runs: Path, monkeypatch):
+    reads: list[str] = []
+    real_open = Path.open
+
+    def counted_open(path: Path, *args, **kwargs):  # read_text opens through it too
+        reads.append(f"{path.parent.name}/{path.name}")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counted_open)
+    table = runs_table(runs)
+    assert len(table) == 7
+    assert len(reads) == len(set(reads))  # no file read twice
+    assert sum(r.endswith("/config.json") for r in reads) == 7  # once each, absent or not
+    assert sum(r.endswith("/history.csv") for r in reads) == 5  # good ones and a broken one
+
+
+def test_broken_files_make_broken_rows_with_the_reason(runs: Path):
+    table = runs_table(runs).set_index("run_id")
+    broken = table[table["state"] == "broken"]
+    assert len(broken) == 4 and (table["state"] == "finished").sum() == 3
+    errors = broken["error"].to_dict()
+    assert any("status.json is unreadable" in e for e in errors.values())
+    assert errors["20260101-900000-config-is-a-list"].endswith("config.json holds no settings")
+    assert errors["20260101-990000-no-config"] == \
+        "run 20260101-990000-no-config is missing config.json"
+    history_error = next(e for e in errors.values() if "history.csv" in e)
+    assert "line 3" in history_error and "\x00" not in history_error
+    good = table[table["state"] == "finished"]
+    assert list(good["epochs_done"]) == [3, 3, 2]
+
+
+def test_list_runs_is_runs_table_with_the_short_settings(runs: Path):
+    full, short = runs_table(runs), list_runs(runs)
+    assert "dropout_rate" in full and "dropout_rate" not in short
+    assert set(SETTING_COLUMNS) <= set(short.columns)
+    pd.testing.assert_frame_equal(short, full[short.columns])
+    assert set(full.columns) - set(short.columns) <= set(SETTING_FIELDS)
+
+
+def test_final_and_best_metrics_come_from_the_history(runs: Path):
+    run_id = sorted(p.name for p in runs.iterdir() if p.name.startswith("20260101-000000"))[0]
+    row = runs_table(runs).set_index("run_id").loc[run_id]
+    history = read_history(runs / run_id)
+    assert row["final_loss"] == history["loss"].iloc[-1]
+    assert row["best_val_loss"] == history["val_loss"].min()
+    assert row["seconds"] == history["seconds"].sum()
+    assert "final_epoch" not in row and "final_seconds" not in row
+
+
+def test_settings_fill_fields_recorded_before_they_existed_and_are_not_validated(tmp_path):
+    run = tmp_path / "old"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"config": {"units": 0, "cell": "gru"}}))
+    settings = Run(run).settings
+    assert settings["units"] == 0 and settings["cell"] == "gru"  # listed as it was
+    assert settings["dropout_rate"] == TrainConfig().dropout_rate
+    with pytest.raises(RunFileError, match="config.json.*units"):
+        Run(run).config  # noqa: B018  training and generation need valid settings
+
+
+def test_empty_runs_folder_gives_an_empty_table_with_the_setting_columns(tmp_path):
+    for table in (runs_table(tmp_path / "none"), list_runs(tmp_path)):
+        assert table.empty and {"run_id", "state", *SETTING_COLUMNS} <= set(table.columns)
+
+
+# --------------------------------------------------------------------------- history.csv
+
+def test_read_history_orders_epochs_and_keeps_gaps_as_nan(tmp_path):
+    (tmp_path / "history.csv").write_text("epoch,loss,val_loss\n2,1.0,\n1,2.0,2.5\n\n3,0.5\n")
+    history = read_history(tmp_path)
+    assert history["epoch"].tolist() == [1, 2, 3] and history["epoch"].dtype == "int64"
+    assert history["loss"].tolist() == [2.0, 1.0, 0.5]
+    assert history["val_loss"].iloc[0] == 2.5 and history["val_loss"].iloc[1:].isna().all()
+
+
+def test_read_history_reads_what_append_history_writes(tmp_path):
+    rows = [{"epoch": e, "loss": 1 / e, "val_loss": 2 / e, "seconds": 0.5} for e in (1, 2)]
+    for row in rows:
+        append_history(tmp_path, row)
+    pd.testing.assert_frame_equal(read_history(tmp_path), pd.DataFrame(rows),
+                                  check_dtype=False)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("epoch,loss\n1,abc\n", ", line 2: the loss column holds 'abc', not a number"),
+    ("epoch,loss\n1,2,3\n", ", line 2: 3 values under 2 column names"),
+    ("loss\n1.0\n", " has no epoch column"),
+])
+def test_read_history_names_the_file_and_the_reason(tmp_path, text, reason):
+    (tmp_path / "history.csv").write_text(text)
+    with pytest.raises(RunFileError) as err:
+        read_history(tmp_path)
+    assert str(err.value) == f"{tmp_path / 'history.csv'}{reason}"
+
+
+def test_run_file_error_is_a_run_error_and_a_value_error(tmp_path):
+    (tmp_path / "history.csv").write_bytes(b"epoch\n\xff\xfe\n")
+    with pytest.raises(RunError, match="is not a text file"):
+        read_history(tmp_path)
+    assert issubclass(RunFileError, ValueError)
+
+
+# --------------------------------------------------------------------------- a real run
+
+def test_a_trained_run_through_run(run_bank, tmp_path):
+    path = run_bank.copy(tmp_path, "lead_lstm")
+    run = open_run(path)
+    assert run.config.cell == "lstm" and set(run.vocabs) == {"steps"}
+    assert run.has_model and run.model_path().name == "best.keras"
+    assert run.held_out_pieces == run.record["corpus"]["held_out"] != []
+    assert len(run.history) == run.config.epochs and run.status["state"] == "finished"
+    run.add_to_record(note="kept")
+    assert json.loads((path / "config.json").read_text())["note"] == "kept"
+    assert Run(path).record["parameters"] == run.record["parameters"]
+
+
+def test_a_run_is_a_snapshot_and_a_new_one_sees_new_epochs(run_bank, tmp_path):
+    path = run_bank.copy(tmp_path, "lead_lstm")
+    run = Run(path)
+    epochs = len(run.history)
+    append_history(path, {**run.history.iloc[-1].to_dict(), "epoch": epochs + 1})
+    assert len(run.history) == epochs and len(Run(path).history) == epochs + 1
+
+
+def test_open_run_names_the_missing_or_broken_file(run_bank, tmp_path):
+    path = run_bank.copy(tmp_path, "lead_lstm")
+    (path / "vocab.json").write_text("{not json")
+    with pytest.raises(RunFileError, match="broken vocab.json"):
+        open_run(path)
+    (path / "vocab.json").unlink()
+    with pytest.raises(RunError, match="missing vocab.json"):
+        open_run(path)
+    for name in ("best.keras", "model.keras"):
+        (path / name).unlink()
+    assert not Run(path).has_model
+    with pytest.raises(RunError, match="no saved model"):
+        Run(path).model_path()
+
+
+# --------------------------------------------------------------------------- samples
+
+def test_list_samples_newest_first_through_the_one_reader(tmp_path):
+    samples = tmp_path / "run" / "samples"
+    for name, text in (("20260101-1", '{"sample_id": "a"}'), ("20260101-2", "[]"),
+                       ("20260101-3", '{"sample_id": "c"}'), ("20260101-4", "{half")):
+        (samples / name).mkdir(parents=True)
+        (samples / name / "sample.json").write_text(text)
+    assert [s["sample_id"] for s in list_samples(tmp_path / "run")] == ["c", "a"]
+    assert Run(tmp_path / "run").samples == list_samples(tmp_path / "run")
+    assert list_samples(tmp_path / "nothing") == []
+    with pytest.raises(RunFileError, match="holds no sample"):
+        read_sample(samples / "20260101-2")
