@@ -1,4 +1,8 @@
-"""`python -m core`: the same functions the dashboard calls, from a terminal."""
+"""`python -m core`: the same functions the dashboard calls, from a terminal.
+
+Every training setting is a flag made from TrainConfig's fields, defaults, BOUNDS and
+CHOICES, so the CLI cannot allow what `TrainConfig.validate` refuses or lag behind it.
+"""
 from __future__ import annotations
 
 import argparse

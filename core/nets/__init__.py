@@ -1,8 +1,10 @@
 """Encoded sequences -> trained networks (the second stage).
 
-config    TrainConfig: every setting, its bounds and choices, validated in one place
-windows   training windows and targets, built lazily with tf.data
+config    TrainConfig: every setting, its bounds (BOUNDS) and choices (CHOICES), validated in
+          one place; the thesis's four runs
+windows   training windows and targets, built lazily with tf.data; the check, from the
+          pieces' lengths alone, that a window fits
 cells     LSTM / GRU cells fed by a row lookup instead of a one-hot product
 models    the two Keras builders and the wiring stateful generation reuses
-training  one run trained into its run directory, epoch by epoch
+training  one run checked, recorded and trained into its run directory, epoch by epoch
 """

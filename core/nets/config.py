@@ -2,6 +2,8 @@
 
 Every hyperparameter of the thesis's Table 1 is a field, plus what the thesis left implicit
 (learning rate, embedding size, seed, part) and the extensions (objective, conditioning).
+BOUNDS and CHOICES are the one table of allowed values: `validate`, the CLI's flags and the
+dashboard's forms all read it.
 """
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ tensor of windows, let alone of one-hot vectors. Windows never cross a piece bou
 "sequence" objective: the same window predicts i+1..i+n at every position. An epoch draws
 1/n of all windows at random (fresh each epoch), so on average every symbol is a target once
 per epoch, seen under a different phase every time (fixed non-overlapping windows overfit).
+
+A window of n symbols needs n + 1 of one piece; `check_windows` refuses a setting no
+training piece can fill from the pieces' lengths alone, before any window is built.
 """
 from __future__ import annotations
 
