@@ -76,27 +76,27 @@ def run_row(run: Run) -> dict[str, Any]:
         settings = run.settings
         row.update(settings, extra=json.dumps(settings["extra"] or {}, sort_keys=True),
                    params=run.record.get("parameters"), created=run.record.get("created"))
-        row.update(_history_columns(run.history))
+        row.update(_history_summary(run.history_columns))
     except RunError as exc:
         row.update(state="broken", error=str(exc))
     return row
 
 
-def _history_columns(history: pd.DataFrame) -> dict[str, Any]:
+def _history_summary(history: dict[str, np.ndarray]) -> dict[str, Any]:
     """epochs_done, final_<metric> of the last epoch, best_<loss> (lowest, NaN ignored) and
     the training seconds of all epochs."""
-    columns: dict[str, Any] = {"epochs_done": len(history)}
-    if history.empty:
-        return columns
-    for name in history.columns:
-        values = history[name].to_numpy(dtype=float)
+    epochs = len(history["epoch"])
+    summary: dict[str, Any] = {"epochs_done": epochs}
+    if not epochs:
+        return summary
+    for name, values in history.items():
         if name not in TIME_COLUMNS:
-            columns[f"final_{name}"] = float(values[-1])
+            summary[f"final_{name}"] = float(values[-1])
         if name.endswith("loss"):
             seen = values[~np.isnan(values)]
-            columns[f"best_{name}"] = float(seen.min()) if len(seen) else float("nan")
-    columns["seconds"] = float(np.nansum(history["seconds"])) if "seconds" in history else 0.0
-    return columns
+            summary[f"best_{name}"] = float(seen.min()) if len(seen) else float("nan")
+    summary["seconds"] = float(np.nansum(history["seconds"])) if "seconds" in history else 0.0
+    return summary
 
 
 def runs_table(root: Path | str = "runs") -> pd.DataFrame:

@@ -14,21 +14,23 @@ directory: pages, tables, evidence, generation and the report all read through i
 """
 from __future__ import annotations
 
+import copy
 import os
 import platform
 import socket
 import time
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from core.data.vocabulary import Vocabulary, load_vocabularies
 from core.nets.config import TrainConfig
 from core.runs.files import RunError, RunFileError, now_iso, read_json, write_json
-from core.runs.history import read_history
+from core.runs.history import read_history_columns
 from core.runs.samples import list_samples
 
 CONFIG, STATUS, VOCAB = "config.json", "status.json", "vocab.json"
@@ -155,8 +157,8 @@ class Run:
         was recorded without gets its default (the run used it), and a run that a later
         version's bounds would refuse is still listed as what it was."""
         recorded = self.record["config"]
-        return {name: recorded.get(name, default)
-                for name, default in TrainConfig().to_dict().items()}
+        return {name: recorded.get(name, copy.copy(default))
+                for name, default in _defaults().items()}
 
     @cached_property
     def config(self) -> TrainConfig:
@@ -176,9 +178,14 @@ class Run:
             raise RunFileError(f"run {self.run_id} has a broken {VOCAB}: {exc}") from exc
 
     @cached_property
+    def history_columns(self) -> dict[str, np.ndarray]:
+        """history.csv as {column: values} (core.runs.history.read_history_columns)."""
+        return read_history_columns(self.path)
+
+    @cached_property
     def history(self) -> pd.DataFrame:
-        """history.csv, one row per finished epoch (see core.runs.history.read_history)."""
-        return read_history(self.path)
+        """history.csv as a table, one row per finished epoch."""
+        return pd.DataFrame(self.history_columns, copy=False)
 
     @cached_property
     def samples(self) -> list[dict[str, Any]]:
@@ -227,6 +234,12 @@ class Run:
 
 
 RunInfo = Run  # the name sampling and evidence code import; the same class
+
+
+@cache
+def _defaults() -> dict[str, Any]:
+    """TrainConfig's defaults, built once (a listing asks for them once per run)."""
+    return TrainConfig().to_dict()
 
 
 def open_run(run_dir: Path | str) -> Run:
