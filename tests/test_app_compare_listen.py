@@ -9,10 +9,16 @@ import threading
 
 import pandas as pd
 import pytest
+from core.outputs.figures import series_colours
 from scripts.synthetic_runs import write_synthetic_run
 from tests.apptest import chart, charts, open_page, rerun, texts, values
 
 # --------------------------------------------------------------------------- Compare
+
+def held_out(figure: dict, name: str) -> list[dict]:
+    """The held-out (dashed) curves of the runs whose legend name contains `name`."""
+    return [t for t in figure["data"] if name in t["name"] and t["line"]["dash"] == "dash"]
+
 
 def test_compare_table_and_curves_from_history(app_env, trained_runs):
     app_env.use_runs(trained_runs.runs)
@@ -31,16 +37,24 @@ def test_compare_table_and_curves_from_history(app_env, trained_runs):
     assert {t["line"]["dash"] for t in loss["data"]} == {"solid", "dash"}
     # LSTM and GRU side by side: two facets
     assert {"xaxis", "xaxis2"} <= set(loss["layout"])
+    # one legend entry and one colour per run, the colours the report gives the same runs
+    entries = [t for t in loss["data"] if t.get("showlegend", True)]
+    assert len(entries) == 4
+    colours = series_colours(p.name for p in trained_runs.all)
+    assert {t["legendgroup"]: t["line"]["color"] for t in loss["data"]} == colours
+    assert len(set(colours.values())) == 4
+    # the legend sits under the plot, not over it
+    assert loss["layout"]["legend"]["y"] < 0
     # the curve is history.csv itself
     history = pd.read_csv(trained_runs.lead_gru / "history.csv")
-    gru = [t for t in loss["data"] if "lead-gru" in t["name"] and t["name"].endswith("held-out")]
+    gru = held_out(loss, "lead-gru")
     assert len(gru) == 1
     assert values(gru[0]["y"]) == pytest.approx(history["val_loss"].tolist())
     assert values(gru[0]["x"]) == history["epoch"].tolist()
     assert chart(at, "compare_acc_chart")
     pitch = chart(at, "compare_pitch_chart")
     history2 = pd.read_csv(trained_runs.model2 / "history.csv")
-    train_pitch = [t for t in pitch["data"] if t["name"].endswith("train")][0]
+    train_pitch = [t for t in pitch["data"] if t["line"]["dash"] == "solid"][0]
     assert values(train_pitch["y"]) == pytest.approx(history2["pitch_accuracy"].tolist())
     assert chart(at, "compare_duration_chart")
     assert chart(at, "compare_parallel_chart")
@@ -52,8 +66,7 @@ def test_compare_table_and_curves_from_history(app_env, trained_runs):
     at.radio(key="compare_x").set_value("wall time")
     at.radio(key="compare_smooth_method").set_value("EMA")
     rerun(at)
-    loss = chart(at, "compare_loss_chart")
-    gru = [t for t in loss["data"] if "lead-gru" in t["name"] and t["name"].endswith("held-out")]
+    gru = held_out(chart(at, "compare_loss_chart"), "lead-gru")
     assert values(gru[0]["x"]) == pytest.approx(history["elapsed"].tolist())
 
     at.multiselect(key="compare_filter_cell").set_value(["gru"])

@@ -103,3 +103,15 @@ def list_samples(run_dir: Path | str) -> list[dict[str, Any]]:
         except (OSError, ValueError):
             continue  # a half-written sample is left out, never fatal
     return found
+
+
+def sample_pages(sample: Mapping[str, Any]) -> list[Path]:
+    """Every engraved page of a sample (piece.svg, piece-2.svg, ... as
+    core.outputs.engraving.render_svg names them), in order; [] without a score."""
+    first = sample_file(sample, "svg")
+    if first is None:
+        return []
+    pages = [first]
+    while (page := first.with_name(f"{first.stem}-{len(pages) + 1}{first.suffix}")).is_file():
+        pages.append(page)
+    return pages
