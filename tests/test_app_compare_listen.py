@@ -10,8 +10,9 @@ import threading
 import pandas as pd
 import pytest
 from core.outputs.figures import series_colours
+from core.runs.samples import list_samples
 from scripts.synthetic_runs import write_synthetic_run
-from tests.apptest import chart, charts, open_page, rerun, texts, values
+from tests.apptest import chart, charts, click, downloads, open_page, rerun, texts, values
 
 # --------------------------------------------------------------------------- Compare
 
@@ -180,6 +181,23 @@ def test_listen_generates_greedy_and_temperature_side_by_side(app_env, runs_copy
     rerun(again)
     assert len(again.get("audio")) == 1
     assert any("<svg" in m.value for m in again.markdown)
+
+
+def test_listen_seeds_from_the_bundled_demo_midi(app_env, runs_copy, trained_runs):
+    app_env.use_runs(runs_copy)
+    at = open_page("listen")
+    at.selectbox(key="listen_lead").set_value(trained_runs.lead_lstm.name)
+    at.selectbox(key="listen_accompaniment").set_value(trained_runs.accompaniment.name)
+    at.multiselect(key="listen_strategies").set_value(["greedy"])
+    at.radio(key="listen_seed_source").set_value("demo MIDI file")
+    at.number_input(key="listen_steps").set_value(16)
+    rerun(at)
+    assert "Download demo-seed.mid" in downloads(at)
+    click(at, "listen_generate")
+    assert not at.error, [e.value for e in at.error]
+    (sample,) = list_samples(runs_copy / trained_runs.lead_lstm.name)
+    assert sample["seed_source"] == "file:demo-seed.mid"
+    assert len(at.get("audio")) == 1
 
 
 def test_listen_shows_run_errors_clearly(app_env, runs_copy, trained_runs):

@@ -30,6 +30,12 @@ NO_RUNS_MESSAGE = ("No runs yet: train one on the **Train** page, or queue the s
                    "preset there (four runs that finish in minutes).")
 # Files whose changes mean a run's row in the runs table changed.
 _RUN_FILES = ("status.json", "history.csv", "config.json", "cancel")
+# How the pages title core.evidence's music metrics in tables and charts.
+METRIC_TITLES = {"pitch_range": "pitch range (semitones)",
+                 "scale_consistency": "scale consistency",
+                 "polyphony": "polyphony (pitches at once)",
+                 "loop_share": "loop share",
+                 "consonance": "consonance (lead vs accomp.)"}
 
 
 def _env_dir(variable: str, default: str) -> Path:

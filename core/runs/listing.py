@@ -116,3 +116,12 @@ def _config_fields(run_dir: Path) -> dict:
     fields = {k: config.get(k, defaults[k]) for k in SETTING_FIELDS + ("seed", "label")}
     fields["extra"] = json.dumps(fields.get("extra") or {}, sort_keys=True)  # hashable
     return fields
+
+
+WEIGHT_FILES = ("best.keras", "model.keras")
+
+
+def has_weights(run_dir: Path | str) -> bool:
+    """Whether a run has saved weights (its first epoch ended): it can generate. Only a
+    stat per file, so the Listen page can ask it of every run on each rerun."""
+    return any((Path(run_dir) / name).is_file() for name in WEIGHT_FILES)
