@@ -46,6 +46,7 @@ CURVE_PLOT_PX = 300         # height of a curve chart's plotting area
 LEGEND_ROW_PX = 21          # one legend entry
 AXIS_BELOW_PX = 58          # tick labels and the x axis title under a plot
 TITLE_PX = 40               # subplot titles above a plot
+PITCH_CLASSES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
 
 
 def series_colours(names: Iterable[str]) -> dict[str, str]:
@@ -190,6 +191,11 @@ def band_figure(bands: pd.DataFrame, y_title: str, spread_label: str,
 
 # --------------------------------------------------------------------------- piano roll
 
+def pitch_name(midi: int) -> str:
+    """60 -> 'C4' (music21's spelling: sharps, and flats written '-')."""
+    return f"{PITCH_CLASSES[int(midi) % 12]}{int(midi) // 12 - 1}"
+
+
 def piano_roll(notes: pd.DataFrame, seed_quarters: Mapping[str, float] | None = None,
                plot_px: int = 220) -> go.Figure:
     """Each note a bar from its start to its end (quarter notes) at its MIDI pitch; the
@@ -203,7 +209,7 @@ def piano_roll(notes: pd.DataFrame, seed_quarters: Mapping[str, float] | None = 
     parts = sorted(notes["part"].unique(), key=lambda p: (p == "lead", str(p)))
     for part in parts:
         group = notes[notes["part"] == part]
-        names = group["name"] if "name" in group else group["pitch"].astype(str)
+        names = group["name"] if "name" in group else group["pitch"].map(pitch_name)
         fig.add_trace(go.Bar(
             base=group["start"], x=group["end"] - group["start"], y=group["pitch"],
             orientation="h", name=str(part),
