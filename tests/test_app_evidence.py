@@ -7,6 +7,7 @@ anything); Compare tests read 2 seeds x (LSTM, GRU) of one tiny setting from the
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from core.data.prepare import corpus_for
 from core.evidence.experiments import matched_gru_units
+from core.outputs.figures import series_colours
 from core.runs.files import read_json
 from core.runs.history import read_history
 from core.runs.record import read_status
@@ -151,3 +153,7 @@ def test_defense_report_button_offers_a_zip(seed_runs, app_env):
     assert f"{folder.name}/report.html" in archive.namelist()
     html = archive.read(f"{folder.name}/report.html").decode()
     assert all(run_id in html for run_id in ids[:2])
+    # built inside Streamlit, whose plotly template has no colours: still the palette's
+    colours = set(re.findall(r'"line":\{"color":"(#[0-9a-fA-F]{6})"', html))
+    assert set(series_colours(ids[:2]).values()) <= colours
+    assert not any(c.startswith("#00000") for c in colours)

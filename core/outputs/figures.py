@@ -22,7 +22,7 @@ in the report, whatever order they were picked in.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -107,6 +107,29 @@ def _series_order(data: pd.DataFrame, key: str, name: str) -> list[str]:
     return [k for _, _, k in order]
 
 
+def _curves(data: pd.DataFrame, key: str, name: str, x: str) -> Iterator[tuple]:
+    """(series key, legend name, cell, panel, opens its legend entry, split, rows in x
+    order) of every curve: a series (`key`) has one curve per split, in its cell's panel."""
+    cells = _cells(data)
+    for series in _series_order(data, key, name):
+        rows = data[data[key] == series]
+        cell = rows["cell"].iloc[0]
+        for i, split in enumerate(s for s in SPLITS if s in set(rows["split"])):
+            yield (series, str(rows[name].iloc[0]), cell, cells.index(cell) + 1, i == 0, split,
+                   rows[rows["split"] == split].sort_values(x))
+
+
+def _style(colour: str, split: str, cell: str, markers: bool) -> dict:
+    """A curve's look: its series' colour, dashed when held out, its cell's marker."""
+    return dict(mode="lines+markers" if markers else "lines",
+                line=dict(color=colour, dash=SPLIT_DASH.get(split, "solid")),
+                marker=dict(symbol=CELL_MARKERS[cell], size=6))
+
+
+def _few_points(data: pd.DataFrame, key: str) -> bool:
+    return data.groupby([key, "split"]).size().max() <= MARKERS_UP_TO
+
+
 def _axes(fig: go.Figure, data: pd.DataFrame, x: str, x_title: str, y_title: str) -> None:
     whole = dict(dtick=1) if x == "epoch" and len(data) and data["epoch"].max() <= 20 else {}
     fig.update_xaxes(title_text=x_title, **whole)
@@ -126,27 +149,17 @@ def curve_figure(long: pd.DataFrame, y_title: str, x: str = "epoch", x_title: st
     if "run" not in data:
         data = data.assign(run=data["run_id"])
     colours = colours or series_colours(data["run_id"])
-    cells = _cells(data)
-    fig = _cell_grid(cells)
-    markers = data.groupby(["run_id", "split"]).size().max() <= MARKERS_UP_TO
-    order = _series_order(data, "run_id", "run")
-    for run_id in order:
-        rows = data[data["run_id"] == run_id]
-        cell, name = rows["cell"].iloc[0], str(rows["run"].iloc[0])
-        for i, split in enumerate(s for s in SPLITS if s in set(rows["split"])):
-            curve = rows[rows["split"] == split].sort_values(x)
-            fig.add_trace(go.Scatter(
-                x=curve[x], y=curve["value"], name=name, legendgroup=run_id, showlegend=i == 0,
-                mode="lines+markers" if markers else "lines",
-                line=dict(color=colours[run_id], dash=SPLIT_DASH.get(split, "solid")),
-                marker=dict(symbol=CELL_MARKERS[cell], size=6),
-                customdata=curve[["epoch", "elapsed"]].to_numpy(),
-                hovertemplate=(f"<b>%{{fullData.name}}</b> ({split})<br>epoch %{{customdata[0]}}"
-                               " · %{customdata[1]:.1f} s<br>" + y_title
-                               + " %{y:.4f}<extra></extra>")),
-                row=1, col=cells.index(cell) + 1)
+    fig, markers = _cell_grid(_cells(data)), _few_points(data, "run_id")
+    for run_id, name, cell, column, first, split, curve in _curves(data, "run_id", "run", x):
+        fig.add_trace(go.Scatter(
+            x=curve[x], y=curve["value"], name=name, legendgroup=run_id, showlegend=first,
+            **_style(colours[run_id], split, cell, markers),
+            customdata=curve[["epoch", "elapsed"]].to_numpy(),
+            hovertemplate=(f"<b>%{{fullData.name}}</b> ({split})<br>epoch %{{customdata[0]}}"
+                           " · %{customdata[1]:.1f} s<br>" + y_title
+                           + " %{y:.4f}<extra></extra>")), row=1, col=column)
     _axes(fig, data, x, x_title, y_title)
-    return legend_below(fig, CURVE_PLOT_PX, len(order))
+    return legend_below(fig, CURVE_PLOT_PX, data["run_id"].nunique())
 
 
 def band_figure(bands: pd.DataFrame, y_title: str, spread_label: str,
@@ -158,35 +171,24 @@ def band_figure(bands: pd.DataFrame, y_title: str, spread_label: str,
     """
     data = _with_cells(bands)
     colours = colours or series_colours(data["group"])
-    cells = _cells(data)
-    fig = _cell_grid(cells)
-    markers = data.groupby(["group", "split"]).size().max() <= MARKERS_UP_TO
-    order = _series_order(data, "group", "group")
-    for group in order:
-        rows = data[data["group"] == group]
-        cell, colour = rows["cell"].iloc[0], colours[group]
-        column = cells.index(cell) + 1
-        for i, split in enumerate(s for s in SPLITS if s in set(rows["split"])):
-            curve = rows[rows["split"] == split].sort_values("epoch")
-            x = curve["epoch"].tolist()
-            fig.add_trace(go.Scatter(
-                x=x + x[::-1], y=curve["high"].tolist() + curve["low"].tolist()[::-1],
-                fill="toself", fillcolor=rgba(colour, BAND_OPACITY.get(split, 0.1)),
-                mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False,
-                legendgroup=group, name=f"{group} band ({split})"), row=1, col=column)
-            fig.add_trace(go.Scatter(
-                x=x, y=curve["mean"], mode="lines+markers" if markers else "lines",
-                line=dict(color=colour, dash=SPLIT_DASH.get(split, "solid")),
-                marker=dict(symbol=CELL_MARKERS[cell], size=6),
-                name=group, legendgroup=group, showlegend=i == 0,
-                customdata=curve[["low", "high", "seeds"]].to_numpy(),
-                hovertemplate=(f"<b>%{{fullData.name}}</b> ({split})<br>epoch %{{x}}<br>"
-                               f"mean %{{y:.4f}}<br>{spread_label} "
-                               "%{customdata[0]:.4f} – %{customdata[1]:.4f}<br>"
-                               "%{customdata[2]} run(s)<extra></extra>")),
-                row=1, col=column)
+    fig, markers = _cell_grid(_cells(data)), _few_points(data, "group")
+    for group, _, cell, column, first, split, curve in _curves(data, "group", "group", "epoch"):
+        x = curve["epoch"].tolist()
+        fig.add_trace(go.Scatter(
+            x=x + x[::-1], y=curve["high"].tolist() + curve["low"].tolist()[::-1],
+            fill="toself", fillcolor=rgba(colours[group], BAND_OPACITY.get(split, 0.1)),
+            mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False,
+            legendgroup=group, name=f"{group} band ({split})"), row=1, col=column)
+        fig.add_trace(go.Scatter(
+            x=x, y=curve["mean"], name=group, legendgroup=group, showlegend=first,
+            **_style(colours[group], split, cell, markers),
+            customdata=curve[["low", "high", "seeds"]].to_numpy(),
+            hovertemplate=(f"<b>%{{fullData.name}}</b> ({split})<br>epoch %{{x}}<br>"
+                           f"mean %{{y:.4f}}<br>{spread_label} "
+                           "%{customdata[0]:.4f} – %{customdata[1]:.4f}<br>"
+                           "%{customdata[2]} run(s)<extra></extra>")), row=1, col=column)
     _axes(fig, data, "epoch", "epoch", y_title)
-    return legend_below(fig, CURVE_PLOT_PX, len(order))
+    return legend_below(fig, CURVE_PLOT_PX, data["group"].nunique())
 
 
 # --------------------------------------------------------------------------- piano roll
