@@ -29,10 +29,10 @@ from pathlib import Path
 import pytest
 
 from core.runs.listing import list_runs, run_labels
+from tests.apptest import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -73,19 +73,17 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def server(trained_runs, runs_copy, tmp_path):
-    """The dashboard served on a free local port, over a private copy of the tiny runs;
-    yields (base URL, server log path). Always stopped afterwards."""
+def server(app_env, trained_runs, runs_copy, tmp_path):
+    """The dashboard served on a free local port in app_env's folders, over a private copy of
+    the tiny runs and of their corpus cache; yields (base URL, server log path). Always
+    stopped afterwards."""
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing (scripts/setup.sh --tests installs it)"
-    cache = tmp_path / "cache"
-    shutil.copytree(trained_runs.cache, cache)
+    app_env.use_runs(runs_copy)
+    app_env.use_cache(tmp_path / "cache")
+    shutil.copytree(trained_runs.cache, app_env.cache)
     port = _free_port()
-    env = {**os.environ,
-           "MUSIC_RUNS_DIR": str(runs_copy),
-           "MUSIC_CACHE_DIR": str(cache),
-           "MUSIC_UPLOADS_DIR": str(tmp_path / "uploads"),
-           "TF_CPP_MIN_LOG_LEVEL": "2",
-           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {**os.environ,  # app_env has set the MUSIC_* folders here
+           "TF_CPP_MIN_LOG_LEVEL": "2", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
