@@ -41,7 +41,7 @@ def _verdict_where(row: pd.Series, varying: list[str]) -> str:
 
 
 def verdict_view() -> None:
-    """LSTM vs GRU per setting over the whole runs folder (core.verdict.verdict_table)."""
+    """LSTM vs GRU per setting over the whole runs folder (core.evidence.verdict.verdict_table)."""
     st.subheader("Verdict: LSTM vs GRU")
     root = runs_dir()
     table = _verdict(str(root.resolve()), runs_signature(root))

@@ -73,7 +73,7 @@ BAND_COLUMNS = ("epoch", "seeds", "metric", "split", "mean", "low", "high")
 
 def bands_long(bands: pd.DataFrame, spread: str = "minmax") -> pd.DataFrame:
     """curve_bands output as long rows (epoch, seeds, metric, split, mean, low, high), the
-    way core.comparison names metrics and splits, ready to draw a mean line inside a band.
+    way core.evidence.curves names metrics and splits, ready to draw a mean line inside a band.
 
     spread "minmax": the band runs from the lowest to the highest seed; "std": mean -/+ one
     sample standard deviation (zero width where a single run reached the epoch).

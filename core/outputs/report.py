@@ -148,7 +148,7 @@ def resolve_runs(runs: Iterable[Path | str], runs_root: Path | str = "runs") -> 
 
 
 def selected_table(run_dirs: Sequence[Path]) -> pd.DataFrame:
-    """core.verdict.runs_table of each runs folder involved, cut to the selected runs and in
+    """core.runs.listing.runs_table of each runs folder involved, cut to the selected runs and in
     their order: list_runs' state and final/best metrics plus every TrainConfig field."""
     tables = []
     for root in dict.fromkeys(d.parent for d in run_dirs):
@@ -238,7 +238,7 @@ def _corpus_row(record: Mapping[str, Any]) -> dict[str, Any]:
 def results_tables(run_dirs: Sequence[Path], table: pd.DataFrame,
                    labels: Mapping[str, str]) -> dict[int, pd.DataFrame]:
     """The thesis's Table 2 (Model 1) and Table 3 (Model 2) for the selected runs, final
-    epoch, training and held-out, from each history.csv (core.comparison.summary_table).
+    epoch, training and held-out, from each history.csv (core.evidence.tables.summary_table).
     Only models with at least one run appear."""
     histories = {}
     for run_dir in run_dirs:
@@ -320,7 +320,7 @@ def curves_section(figures: Sequence[tuple[str, Any]]) -> str:
 
 
 def verdict_section(table: pd.DataFrame) -> str:
-    """core.verdict.verdict_table over the selected runs only: a run left out of the report
+    """core.evidence.verdict.verdict_table over the selected runs only: a run left out of the report
     does not move its verdict."""
     verdict = verdict_table(table)
     if verdict.empty:
@@ -362,7 +362,7 @@ def _pairs(left: pd.Series, right: pd.Series, form: Formatter, sep: str = " / ")
 
 
 def evaluation_section(run_dirs: Sequence[Path], labels: Mapping[str, str]) -> str:
-    """The latest evaluation folder of each run (core.evaluation): generated pieces against
+    """The latest evaluation folder of each run (core.evidence.evaluation): generated pieces against
     the real held-out continuations, per decoding and metric."""
     parts = []
     for run_dir in run_dirs:
@@ -398,8 +398,8 @@ def _number_formats(frame: pd.DataFrame, digits: int) -> dict[str, Formatter]:
 
 
 def sample_metrics_table(samples: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """core.metrics.piece_metrics of each sample's generated part (seed window left out),
-    through core.comparison.sample_metrics: one row per metric, one column per sample
+    """core.evidence.metrics.piece_metrics of each sample's generated part (seed window left out),
+    through core.evidence.measure.sample_metrics: one row per metric, one column per sample
     (S1, S2, ... as numbered in the Samples section); dashes for a sample without a note
     table."""
     columns = {}
@@ -428,7 +428,7 @@ def metrics_section(run_dirs: Sequence[Path], labels: Mapping[str, str],
 
 def pick_samples(run_dirs: Sequence[Path], per_run: int = 2,
                  sample_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """The latest `per_run` samples of each run (core.generation.list_samples), or exactly
+    """The latest `per_run` samples of each run (core.runs.samples.list_samples), or exactly
     the samples named in `sample_ids` (in that order) when given."""
     found = {s["sample_id"]: s for d in run_dirs for s in list_samples(d) if "sample_id" in s}
     if sample_ids is not None:
