@@ -1,10 +1,16 @@
 """The experiment-comparison dashboard: `streamlit run app.py` (or `make run`).
 
-Pages only present and call `core`; every result shown comes from files under runs/.
+Pages only present and call `core`; every result shown comes from files under runs/. Each page
+is one file in views/ whose body is `main()`, registered here; st.navigation runs it after
+this script has set the page up (icon and styles from assets/).
 """
 import streamlit as st
 
-st.set_page_config(page_title="LSTM vs GRU music lab", page_icon=":material/music_note:", layout="wide")
+from core.assets import APP_STYLE, ICON, asset_path, read_asset
+
+st.set_page_config(page_title="LSTM vs GRU music lab", page_icon=str(asset_path(ICON)),
+                   layout="wide")
+st.html(f"<style>{read_asset(APP_STYLE)}</style>")
 
 pages = st.navigation([
     st.Page("views/corpus.py", title="Corpus", icon=":material/library_music:", default=True),

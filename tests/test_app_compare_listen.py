@@ -9,10 +9,17 @@ import threading
 
 import pandas as pd
 import pytest
+from core.outputs.figures import series_colours
+from core.runs.samples import list_samples
 from scripts.synthetic_runs import write_synthetic_run
-from tests.apptest import chart, charts, open_page, rerun, texts, values
+from tests.apptest import chart, charts, click, downloads, open_page, rerun, texts, values
 
 # --------------------------------------------------------------------------- Compare
+
+def held_out(figure: dict, name: str) -> list[dict]:
+    """The held-out (dashed) curves of the runs whose legend name contains `name`."""
+    return [t for t in figure["data"] if name in t["name"] and t["line"]["dash"] == "dash"]
+
 
 def test_compare_table_and_curves_from_history(app_env, trained_runs):
     app_env.use_runs(trained_runs.runs)
@@ -31,16 +38,24 @@ def test_compare_table_and_curves_from_history(app_env, trained_runs):
     assert {t["line"]["dash"] for t in loss["data"]} == {"solid", "dash"}
     # LSTM and GRU side by side: two facets
     assert {"xaxis", "xaxis2"} <= set(loss["layout"])
+    # one legend entry and one colour per run, the colours the report gives the same runs
+    entries = [t for t in loss["data"] if t.get("showlegend", True)]
+    assert len(entries) == 4
+    colours = series_colours(p.name for p in trained_runs.all)
+    assert {t["legendgroup"]: t["line"]["color"] for t in loss["data"]} == colours
+    assert len(set(colours.values())) == 4
+    # the legend sits under the plot, not over it
+    assert loss["layout"]["legend"]["y"] < 0
     # the curve is history.csv itself
     history = pd.read_csv(trained_runs.lead_gru / "history.csv")
-    gru = [t for t in loss["data"] if "lead-gru" in t["name"] and t["name"].endswith("held-out")]
+    gru = held_out(loss, "lead-gru")
     assert len(gru) == 1
     assert values(gru[0]["y"]) == pytest.approx(history["val_loss"].tolist())
     assert values(gru[0]["x"]) == history["epoch"].tolist()
     assert chart(at, "compare_acc_chart")
     pitch = chart(at, "compare_pitch_chart")
     history2 = pd.read_csv(trained_runs.model2 / "history.csv")
-    train_pitch = [t for t in pitch["data"] if t["name"].endswith("train")][0]
+    train_pitch = [t for t in pitch["data"] if t["line"]["dash"] == "solid"][0]
     assert values(train_pitch["y"]) == pytest.approx(history2["pitch_accuracy"].tolist())
     assert chart(at, "compare_duration_chart")
     assert chart(at, "compare_parallel_chart")
@@ -52,8 +67,7 @@ def test_compare_table_and_curves_from_history(app_env, trained_runs):
     at.radio(key="compare_x").set_value("wall time")
     at.radio(key="compare_smooth_method").set_value("EMA")
     rerun(at)
-    loss = chart(at, "compare_loss_chart")
-    gru = [t for t in loss["data"] if "lead-gru" in t["name"] and t["name"].endswith("held-out")]
+    gru = held_out(chart(at, "compare_loss_chart"), "lead-gru")
     assert values(gru[0]["x"]) == pytest.approx(history["elapsed"].tolist())
 
     at.multiselect(key="compare_filter_cell").set_value(["gru"])
@@ -167,6 +181,23 @@ def test_listen_generates_greedy_and_temperature_side_by_side(app_env, runs_copy
     rerun(again)
     assert len(again.get("audio")) == 1
     assert any("<svg" in m.value for m in again.markdown)
+
+
+def test_listen_seeds_from_the_bundled_demo_midi(app_env, runs_copy, trained_runs):
+    app_env.use_runs(runs_copy)
+    at = open_page("listen")
+    at.selectbox(key="listen_lead").set_value(trained_runs.lead_lstm.name)
+    at.selectbox(key="listen_accompaniment").set_value(trained_runs.accompaniment.name)
+    at.multiselect(key="listen_strategies").set_value(["greedy"])
+    at.radio(key="listen_seed_source").set_value("demo MIDI file")
+    at.number_input(key="listen_steps").set_value(16)
+    rerun(at)
+    assert "Download demo-seed.mid" in downloads(at)
+    click(at, "listen_generate")
+    assert not at.error, [e.value for e in at.error]
+    (sample,) = list_samples(runs_copy / trained_runs.lead_lstm.name)
+    assert sample["seed_source"] == "file:demo-seed.mid"
+    assert len(at.get("audio")) == 1
 
 
 def test_listen_shows_run_errors_clearly(app_env, runs_copy, trained_runs):

@@ -1,9 +1,9 @@
 """The Corpus and Train pages driven through Streamlit's AppTest, on temporary folders.
 
-Pages are run as scripts (AppTest.from_file('views/...')), the way st.navigation runs them;
-app.py is opened too. Runs, cache and uploads go to tmp folders via the MUSIC_* variables,
-and the corpus is 6 chorales (about a second to prepare), so the whole file stays well under
-a minute even though one test trains a real (tiny) run through the background worker.
+Pages are opened with tests/apptest.py (as scripts, the way st.navigation runs them; app.py
+too) in the folders of the `app_env` fixture: runs and uploads in tmp, the run bank's corpus
+cache. The corpus is 6 chorales (about a second to prepare), so the whole file stays well
+under a minute even though one test trains a real (tiny) run through the background worker.
 """
 from __future__ import annotations
 
@@ -11,46 +11,30 @@ import os
 import time
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.nets.training import enqueue
 from core.runs.record import read_status, wait_for
-from tests.apptest import TIMEOUT, open_page
+from tests.apptest import TIMEOUT, open_page, texts
 from tests.fixtures import HIGH, midi_bytes
 from tests.tiny import tiny_config
 
 SUBMIT = "FormSubmitter:train_form-Queue this run"
 
 
-@pytest.fixture
-def dirs(app_env, tmp_path):
-    """runs/cache/uploads in tmp, with an empty corpus cache so pages prepare their own."""
-    app_env.use_cache(tmp_path / "cache")
-    return {"runs": app_env.runs, "cache": app_env.cache, "uploads": app_env.uploads}
-
-
-def page(name: str, **state) -> AppTest:
-    return open_page(name, **state)
-
-
-def texts(elements) -> list[str]:
-    return [str(e.value) for e in elements]
-
-
 def run_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []
 
 
-def test_app_opens_on_corpus_page_without_any_run(dirs):
+def test_app_opens_on_corpus_page_without_any_run(app_env):
     at = open_page("app")
     assert not at.exception
     assert [t.value for t in at.title] == ["Corpus"]
-    assert any("Prepare" in t for t in texts(at.info))   # nothing is parsed until asked
+    assert "Prepare" in texts(at, "info")   # nothing is parsed until asked
 
 
-def test_corpus_page_prepares_and_shows_report_and_counts(dirs):
-    at = page("corpus", corpus_max_pieces=6)
+def test_corpus_page_prepares_and_shows_report_and_counts(app_env):
+    at = open_page("corpus", corpus_max_pieces=6)
     assert not at.exception
     at.button(key="corpus_prepare").click().run()
     assert not at.exception
@@ -65,11 +49,11 @@ def test_corpus_page_prepares_and_shows_report_and_counts(dirs):
     assert len(at.get("plotly_chart")) == 3          # symbols, durations, piano roll
     # the choice is what Train will use, and it shows there at once (no Prepare again)
     assert at.session_state["corpus_max_pieces"] == 6
-    again = page("corpus", corpus_max_pieces=6)
+    again = open_page("corpus", corpus_max_pieces=6)
     assert len(again.metric) == 5
 
 
-def test_upload_with_a_corrupt_file_reports_why_it_was_skipped(dirs):
+def test_upload_with_a_corrupt_file_reports_why_it_was_skipped(app_env):
     at = AppTest.from_string("""
 import streamlit as st
 from views import common
@@ -78,11 +62,11 @@ result = common.save_uploaded_files([("good.mid", GOOD), ("broken.mid", b"MThd" 
 st.session_state["result"] = result
 """.replace("GOOD", repr(midi_bytes(HIGH))), default_timeout=TIMEOUT).run()
     result = at.session_state["result"]
-    assert result.folder.parent == dirs["uploads"]
+    assert result.folder.parent == app_env.uploads
     assert sorted(p.name for p in result.saved) == ["broken.mid", "good.mid"]
     assert result.refused and result.refused[0][0] == "notes.txt"   # not a score file
 
-    at = page("corpus", corpus_source=str(result.folder), corpus_source_kind="previous")
+    at = open_page("corpus", corpus_source=str(result.folder), corpus_source_kind="previous")
     assert not at.exception
     assert at.selectbox(key="corpus_folder_pick").value == str(result.folder)
     at.button(key="corpus_prepare").click().run()
@@ -94,7 +78,7 @@ st.session_state["result"] = result
     assert {m.label: m.value for m in at.metric}["Files skipped"] == "1"
 
 
-def test_upload_with_nothing_usable_is_refused_and_leaves_no_folder(dirs):
+def test_upload_with_nothing_usable_is_refused_and_leaves_no_folder(app_env):
     at = AppTest.from_string("""
 import streamlit as st
 from views import common
@@ -102,25 +86,25 @@ st.session_state["result"] = common.save_uploaded_files([("a.txt", b"x")], "bad"
 """, default_timeout=TIMEOUT).run()
     result = at.session_state["result"]
     assert result.folder is None and result.refused[0][0] == "a.txt"
-    assert list(dirs["uploads"].iterdir()) == []
+    assert list(app_env.uploads.iterdir()) == []
 
 
-def test_train_page_shows_error_naming_window_and_creates_no_run(dirs):
-    at = page("train", corpus_max_pieces=6)
+def test_train_page_shows_error_naming_window_and_creates_no_run(app_env):
+    at = open_page("train", corpus_max_pieces=6)
     assert not at.exception
-    assert any("No runs yet" in t for t in texts(at.info))
+    assert "No runs yet" in texts(at, "info")
     at.number_input(key="tf_window").set_value(2000)
     at.number_input(key="tf_units").set_value(8)
     at.button(key=SUBMIT).click().run()
     assert not at.exception
-    errors = texts(at.error)
+    errors = [e.value for e in at.error]
     assert any("**window**" in e and "2000" in e for e in errors)
     assert len(errors) == 2                          # beside the field and at the top
-    assert run_dirs(dirs["runs"]) == []
+    assert run_dirs(app_env.runs) == []
 
 
-def test_train_page_queues_a_run_and_the_worker_finishes_it(dirs):
-    at = page("train", corpus_max_pieces=6)
+def test_train_page_queues_a_run_and_the_worker_finishes_it(app_env):
+    at = open_page("train", corpus_max_pieces=6)
     for key, value in {"tf_units": 8, "tf_layers": 1, "tf_dropout_layers": 0, "tf_epochs": 1,
                        "tf_window": 8, "tf_batch_size": 256}.items():
         at.number_input(key=key).set_value(value)
@@ -128,34 +112,34 @@ def test_train_page_queues_a_run_and_the_worker_finishes_it(dirs):
     at.text_input(key="tf_label").set_value("tiny")
     at.button(key=SUBMIT).click().run()
     assert not at.exception and not at.error
-    assert any("Queued 1 run" in t for t in texts(at.success))
-    (run_dir,) = run_dirs(dirs["runs"])
+    assert "Queued 1 run" in texts(at, "success")
+    (run_dir,) = run_dirs(app_env.runs)
     status = wait_for(run_dir, timeout=45)
     assert status["state"] == "finished", status
     assert (run_dir / "history.csv").exists()
 
-    at = page("train", corpus_max_pieces=6)          # a fresh session sees the result
+    at = open_page("train", corpus_max_pieces=6)          # a fresh session sees the result
     recent = at.dataframe[0].value
     assert recent.iloc[0]["run_id"] == run_dir.name
     assert recent.iloc[0]["state"] == "finished" and recent.iloc[0]["label"] == "tiny"
 
 
-def test_cancel_button_cancels_a_queued_run(dirs):
+def test_cancel_button_cancels_a_queued_run(app_env):
     config = tiny_config(dropout_layers=0, epochs=1)
-    run_dir = enqueue(config, dirs["runs"], dirs["cache"])    # no worker: it stays queued
-    at = page("train", corpus_max_pieces=6)
-    assert any("no worker" in t for t in texts(at.warning))
+    run_dir = enqueue(config, app_env.runs, app_env.cache)    # no worker: it stays queued
+    at = open_page("train", corpus_max_pieces=6)
+    assert "no worker" in texts(at, "warning")
     at.button(key=f"cancel_{run_dir.name}").click().run()
     assert not at.exception
     assert read_status(run_dir)["state"] == "cancelled"
     assert at.dataframe[0].value.iloc[0]["state"] == "cancelled"
 
 
-def test_runs_table_is_cached_on_mtimes_and_refreshes(dirs):
+def test_runs_table_is_cached_on_mtimes_and_refreshes(app_env):
     from views import common
     assert common.load_runs_table().empty
     config = tiny_config(dropout_layers=0, epochs=1)
-    run_dir = enqueue(config, dirs["runs"], dirs["cache"])
+    run_dir = enqueue(config, app_env.runs, app_env.cache)
     assert list(common.load_runs_table()["state"]) == ["queued"]
     from core.runs.worker import cancel
     cancel(run_dir)
@@ -163,13 +147,13 @@ def test_runs_table_is_cached_on_mtimes_and_refreshes(dirs):
     assert list(common.load_runs_table()["state"]) == ["cancelled"]
 
 
-def test_runs_table_with_200_runs_is_cached_and_refreshed_on_change(dirs):
+def test_runs_table_with_200_runs_is_cached_and_refreshed_on_change(app_env):
     """Speed is a `python -m core bench` figure; here: cached reads still see new files."""
     import json
 
     from views import common
     for i in range(200):
-        run = dirs["runs"] / f"run-{i:03d}"
+        run = app_env.runs / f"run-{i:03d}"
         run.mkdir(parents=True)
         (run / "config.json").write_text(json.dumps({"config": {"units": i}, "created": "x"}))
         (run / "status.json").write_text(json.dumps({"state": "finished"}))
@@ -177,14 +161,14 @@ def test_runs_table_with_200_runs_is_cached_and_refreshed_on_change(dirs):
     table = common.load_runs_table()
     assert common.load_runs_table().equals(table)
     assert len(table) == 200 and set(table["state"]) == {"finished"}
-    status = dirs["runs"] / "run-007" / "status.json"
+    status = app_env.runs / "run-007" / "status.json"
     status.write_text(json.dumps({"state": "failed", "error": "boom"}))
     os.utime(status, (time.time() + 5, time.time() + 5))
     refreshed = common.load_runs_table().set_index("run_id")
     assert refreshed.loc["run-007", "state"] == "failed"
 
 
-def test_corpus_settings_are_train_config_fields(dirs):
+def test_corpus_settings_are_train_config_fields(app_env):
     at = AppTest.from_string("""
 import streamlit as st
 from core.nets.config import TrainConfig

@@ -7,7 +7,7 @@ anything); Compare tests read 2 seeds x (LSTM, GRU) of one tiny setting from the
 from __future__ import annotations
 
 import io
-import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -17,10 +17,11 @@ import pytest
 
 from core.data.prepare import corpus_for
 from core.evidence.experiments import matched_gru_units
+from core.outputs.figures import series_colours
 from core.runs.files import read_json
 from core.runs.history import read_history
 from core.runs.record import read_status
-from tests.apptest import click, open_page, texts, values
+from tests.apptest import chart, click, open_page, texts, values
 from tests.tiny import tiny_config
 
 SUBMIT = "FormSubmitter:train_form-Queue this run"
@@ -35,8 +36,8 @@ def seed_runs(run_bank, tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def env(app_env, monkeypatch):
-    """The pages' folders in tmp; no worker starts: returns the list of ensure_worker calls."""
+def no_worker(app_env, monkeypatch):
+    """app_env's folders; no worker starts: returns the list of ensure_worker calls."""
     calls = []
     monkeypatch.setattr("core.runs.worker.ensure_worker", lambda *args: calls.append(args))
     return calls
@@ -48,11 +49,9 @@ def configs(runs: Path) -> list[dict]:
             for d in dirs]
 
 
-
-
 # --------------------------------------------------------------------------- Train
 
-def test_k_seeds_queue_k_runs_with_consecutive_seeds(env, tmp_path):
+def test_k_seeds_queue_k_runs_with_consecutive_seeds(no_worker, tmp_path):
     at = open_page("train", corpus_max_pieces=6)
     for key, value in {**FORM, "tf_seed": 5, "tf_seeds": 3}.items():
         at.number_input(key=key).set_value(value)
@@ -67,10 +66,10 @@ def test_k_seeds_queue_k_runs_with_consecutive_seeds(env, tmp_path):
     assert sorted(c["label"] for c in queued) == [f"seed {i} of 3" for i in (1, 2, 3)]
     assert {(c["objective"], c["input_encoding"], c["units"]) for c in queued} == \
         {("sequence", "onehot", 8)}
-    assert len(env) == 1                     # the worker was asked for once, not started
+    assert len(no_worker) == 1                     # the worker was asked for once, not started
 
 
-def test_fair_button_shows_widths_then_queues_three_settings_of_k_seeds(env, tmp_path,
+def test_fair_button_shows_widths_then_queues_three_settings_of_k_seeds(no_worker, tmp_path,
                                                                         app_env, seed_runs):
     at = open_page("train", corpus_max_pieces=6)
     for key, value in FORM.items():
@@ -99,13 +98,11 @@ def test_fair_button_shows_widths_then_queues_three_settings_of_k_seeds(env, tmp
 
 # --------------------------------------------------------------------------- Compare
 
-def test_compare_groups_seeds_into_mean_and_band_and_gives_a_verdict(env,
-                                                                     seed_runs, app_env):
+def test_compare_groups_seeds_into_mean_and_band_and_gives_a_verdict(seed_runs, app_env):
     runs = app_env.use_runs(seed_runs)
     ids = sorted(p.name for p in runs.iterdir() if p.is_dir())
     at = open_page("compare", compare_selected=ids, compare_group_seeds=True)
-    (loss,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")
-               if "compare_loss_chart" in c.proto.id]
+    loss = chart(at, "compare_loss_chart")
     bands = [t for t in loss["data"] if t.get("fill") == "toself"]
     means = [t for t in loss["data"] if t.get("fill") != "toself"]
     assert len(bands) == len(means) == 4             # 2 settings x (train, held-out)
@@ -124,12 +121,11 @@ def test_compare_groups_seeds_into_mean_and_band_and_gives_a_verdict(env,
     assert "Equal parameters" in body and "equal units" in body.lower()
 
     at.toggle(key="compare_group_seeds").set_value(False).run()     # one curve per run again
-    (loss,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart")
-               if "compare_loss_chart" in c.proto.id]
+    loss = chart(at, "compare_loss_chart")
     assert not any(t.get("fill") == "toself" for t in loss["data"])
 
 
-def test_compare_says_how_to_get_a_verdict_with_one_seed(env, seed_runs, tmp_path, app_env):
+def test_compare_says_how_to_get_a_verdict_with_one_seed(seed_runs, tmp_path, app_env):
     runs = tmp_path / "one-seed"
     for run in seed_runs.iterdir():
         if run.is_dir() and read_json(run / "config.json")["config"]["seed"] == 0:
@@ -141,7 +137,7 @@ def test_compare_says_how_to_get_a_verdict_with_one_seed(env, seed_runs, tmp_pat
     assert "Fair LSTM vs GRU" in texts(at, "info")
 
 
-def test_defense_report_button_offers_a_zip(env, seed_runs, app_env):
+def test_defense_report_button_offers_a_zip(seed_runs, app_env):
     app_env.use_runs(seed_runs)
     ids = sorted(p.name for p in seed_runs.iterdir() if p.is_dir())
     at = open_page("compare", compare_selected=ids[:2])
@@ -157,3 +153,7 @@ def test_defense_report_button_offers_a_zip(env, seed_runs, app_env):
     assert f"{folder.name}/report.html" in archive.namelist()
     html = archive.read(f"{folder.name}/report.html").decode()
     assert all(run_id in html for run_id in ids[:2])
+    # built inside Streamlit, whose plotly template has no colours: still the palette's
+    colours = set(re.findall(r'"line":\{"color":"(#[0-9a-fA-F]{6})"', html))
+    assert set(series_colours(ids[:2]).values()) <= colours
+    assert not any(c.startswith("#00000") for c in colours)

@@ -41,10 +41,6 @@ def runs(app_env, tmp_path, evidence_runs) -> Path:
     return app_env.use_runs(target)
 
 
-def page() -> AppTest:
-    return open_page("listen")
-
-
 def pick(at: AppTest, lead: str, accompaniment: str = "none", strategies=("greedy",),
          extra: str = "") -> None:
     at.selectbox(key="listen_lead").set_value(lead)
@@ -54,7 +50,7 @@ def pick(at: AppTest, lead: str, accompaniment: str = "none", strategies=("greed
 
 
 def test_three_decodings_side_by_side_with_temperature_twice(runs, trained_runs):
-    at = page()
+    at = open_page("listen")
     pick(at, trained_runs.lead_lstm.name, trained_runs.accompaniment.name,
          ["temperature", "top_k"], extra="temperature:1.0, Temperature:0.65")
     at.number_input(key="listen_steps").set_value(16)
@@ -73,7 +69,7 @@ def test_three_decodings_side_by_side_with_temperature_twice(runs, trained_runs)
 
 
 def test_a_bad_extra_decoding_is_named_and_blocks_generating(runs, trained_runs):
-    at = page()
+    at = open_page("listen")
     pick(at, trained_runs.lead_lstm.name, extra="temperature:1.0, wobble:3, top_p:7")
     rerun(at)
     assert at.error, "no error shown"
@@ -85,7 +81,7 @@ def test_a_bad_extra_decoding_is_named_and_blocks_generating(runs, trained_runs)
 
 
 def test_stateful_generation_is_timed_beside_the_window_method(runs, trained_runs):
-    at = page()
+    at = open_page("listen")
     pick(at, trained_runs.lead_lstm.name)
     at.number_input(key="listen_steps").set_value(12)
     for method in ("window", "stateful"):
@@ -103,7 +99,7 @@ def test_stateful_generation_is_timed_beside_the_window_method(runs, trained_run
 
 
 def test_corpus_evaluation_table_chart_and_csvs(runs, trained_runs):
-    at = page()
+    at = open_page("listen")
     pick(at, trained_runs.lead_lstm.name, trained_runs.accompaniment.name,
          ["greedy", "temperature"])
     at.number_input(key="listen_eval_pieces").set_value(3)
@@ -130,7 +126,7 @@ def test_corpus_evaluation_table_chart_and_csvs(runs, trained_runs):
     assert len(generated) == 2 * 3 and (generated["measured_symbols"] == 16).all()
     assert (folders[0] / "reference.csv").exists()
 
-    again = page()  # a fresh session reopens it from the run folder
+    again = open_page("listen")  # a fresh session reopens it from the run folder
     again.selectbox(key="listen_lead").set_value(trained_runs.lead_lstm.name)
     rerun(again)
     assert again.selectbox(key="listen_eval_earlier").value == str(folders[0])
@@ -143,7 +139,7 @@ def test_corpus_evaluation_table_chart_and_csvs(runs, trained_runs):
 
 def test_conditioned_vs_unconditioned_accompaniment(runs, trained_runs, evidence_runs,
                                                     app_env):
-    at = page()
+    at = open_page("listen")
     assert at.button(key="listen_condition")
     at.selectbox(key="listen_cond_lead").set_value(trained_runs.lead_lstm.name)
     at.selectbox(key="listen_cond_plain").set_value(trained_runs.accompaniment.name)
@@ -167,6 +163,6 @@ def test_conditioned_vs_unconditioned_accompaniment(runs, trained_runs, evidence
 
     # without a conditioned accompaniment run the comparison is not offered
     app_env.use_runs(trained_runs.runs)
-    plain = page()
+    plain = open_page("listen")
     assert not [b for b in plain.button if b.key == "listen_condition"]
     assert len(plain.tabs) == 2

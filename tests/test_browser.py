@@ -29,10 +29,10 @@ from pathlib import Path
 import pytest
 
 from core.runs.listing import list_runs, run_labels
+from tests.apptest import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -73,19 +73,17 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def server(trained_runs, runs_copy, tmp_path):
-    """The dashboard served on a free local port, over a private copy of the tiny runs;
-    yields (base URL, server log path). Always stopped afterwards."""
+def server(app_env, trained_runs, runs_copy, tmp_path):
+    """The dashboard served on a free local port in app_env's folders, over a private copy of
+    the tiny runs and of their corpus cache; yields (base URL, server log path). Always
+    stopped afterwards."""
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing (scripts/setup.sh --tests installs it)"
-    cache = tmp_path / "cache"
-    shutil.copytree(trained_runs.cache, cache)
+    app_env.use_runs(runs_copy)
+    app_env.use_cache(tmp_path / "cache")
+    shutil.copytree(trained_runs.cache, app_env.cache)
     port = _free_port()
-    env = {**os.environ,
-           "MUSIC_RUNS_DIR": str(runs_copy),
-           "MUSIC_CACHE_DIR": str(cache),
-           "MUSIC_UPLOADS_DIR": str(tmp_path / "uploads"),
-           "TF_CPP_MIN_LOG_LEVEL": "2",
-           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    env = {**os.environ,  # app_env has set the MUSIC_* folders here
+           "TF_CPP_MIN_LOG_LEVEL": "2", "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -128,6 +126,15 @@ def _open(page, title: str) -> None:
     page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
 
 
+def _settle(page) -> None:
+    """Wait until the page's script run is over (Streamlit shows its status widget, "Running",
+    only while a run is under way), so what is read next is the finished page."""
+    from playwright.sync_api import expect
+
+    page.wait_for_timeout(500)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=PAGE_TIMEOUT)
+
+
 def _compare(page, base: str, plotted: list[str], others: list[str]) -> None:
     from playwright.sync_api import expect
 
@@ -139,10 +146,12 @@ def _compare(page, base: str, plotted: list[str], others: list[str]) -> None:
     expect(page.get_by_role("heading", name="Compare runs")).to_be_visible(timeout=PAGE_TIMEOUT)
     picker = page.get_by_test_id("stMultiSelect").filter(has_text="Runs to plot")
     expect(picker).to_be_visible()
+    _settle(page)
     # The page plots the newest runs by default: clear them, then choose exactly two.
     clear = picker.get_by_role("button", name="Clear all")
     if clear.count():
         clear.click()
+        _settle(page)
     box = picker.get_by_role("combobox")
     for label in plotted:
         box.click()

@@ -1,6 +1,7 @@
 """The defense report on real tiny runs: LSTM and GRU with two seeds each, a rendered sample
 and an evaluation, then report.html read back as text (and report.pdf where chromium is)."""
 import html
+import json
 import re
 import shutil
 from pathlib import Path
@@ -9,9 +10,11 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
+from core.assets import REPORT_STYLE, read_asset
 from core.cli import main
 from core.evidence.evaluation import evaluate, evaluation_folder
 from core.evidence.verdict import verdict_table
+from core.outputs.figures import series_colours
 from core.outputs.report import PDF_FILE, build_report, find_chromium, split_shared
 from core.runs.listing import runs_table
 from core.runs.record import RunError
@@ -84,6 +87,33 @@ def test_curves_embed_plotly_once_and_nothing_is_fetched(report):
     assert page.count("Plotly.newPlot") == 2  # Model 1: loss and accuracy
     assert "LSTM" in section(page, "curves") and "GRU" in section(page, "curves")
     assert not REMOTE.search(page)
+
+
+def plotted_traces(page: str) -> list[dict]:
+    """The traces of every chart of a page, as plotly.js receives them."""
+    decoder = json.JSONDecoder()
+    return [trace for match in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*', page)
+            for trace in decoder.raw_decode(page, match.end())[0]]
+
+
+def test_curves_give_each_run_its_own_colour_never_grey(runs, report):
+    """Every curve has a colour; the runs' colours are distinct, saturated (no grey or
+    near-black) and those the Compare page gives the same runs."""
+    traces = plotted_traces(section(report["html"], "curves"))
+    assert len(traces) == 2 * 2 * 4  # 2 charts (loss, accuracy) x 2 splits x 4 runs
+    colours = {t["legendgroup"]: t["line"]["color"] for t in traces}
+    assert colours == series_colours(r.name for r in runs["all"])
+    assert len(set(colours.values())) == 4
+    for colour in colours.values():
+        rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+        assert max(rgb) - min(rgb) > 60, f"{colour} is grey"
+    assert sum(t.get("showlegend", True) for t in traces) == 2 * 4  # one entry per run
+
+
+def test_styles_come_from_assets_inline(report):
+    page = report["html"]
+    assert f"<style>{read_asset(REPORT_STYLE)}</style>" in page
+    assert "<link" not in page and page.startswith("<!DOCTYPE html>")
 
 
 def test_verdict_sentence_is_that_of_the_selected_runs(runs, report):

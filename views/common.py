@@ -30,6 +30,12 @@ NO_RUNS_MESSAGE = ("No runs yet: train one on the **Train** page, or queue the s
                    "preset there (four runs that finish in minutes).")
 # Files whose changes mean a run's row in the runs table changed.
 _RUN_FILES = ("status.json", "history.csv", "config.json", "cancel")
+# How the pages title core.evidence's music metrics in tables and charts.
+METRIC_TITLES = {"pitch_range": "pitch range (semitones)",
+                 "scale_consistency": "scale consistency",
+                 "polyphony": "polyphony (pitches at once)",
+                 "loop_share": "loop share",
+                 "consonance": "consonance (lead vs accomp.)"}
 
 
 def _env_dir(variable: str, default: str) -> Path:
@@ -88,7 +94,7 @@ def _runs_table(root: str, signature: tuple) -> pd.DataFrame:
 
 
 def load_runs_table(root: Path | None = None) -> pd.DataFrame:
-    """core.runs.list_runs, cached until a run's files change (see `runs_signature`).
+    """core.runs.listing.list_runs, cached until a run's files change (see `runs_signature`).
 
     Empty (with the setting columns) when there are no runs; `NO_RUNS_MESSAGE` says what
     to do then.
@@ -148,11 +154,11 @@ def _corpus(source: str, chord_mode: str, max_pieces: int, val_fraction: float,
 
 def load_corpus(source: str | None = None, max_pieces: int | None = None,
                 chord_mode: str | None = None) -> Corpus:
-    """core.corpus.prepare_corpus with the split TrainConfig uses, kept in memory.
+    """core.data.prepare.prepare_corpus with the split TrainConfig uses, kept in memory.
 
     Arguments default to the session's selection. The first prepare of the full default
     corpus parses ~400 files (~35 s on 2 cores); afterwards core's disk cache and this
-    in-memory cache make it instant. Raises core.corpus.CorpusError for an unusable corpus.
+    in-memory cache make it instant. Raises core.data.corpus.CorpusError for an unusable corpus.
     Treat the result as read-only: it is shared between sessions.
     """
     settings = corpus_settings()
@@ -185,7 +191,7 @@ class UploadResult:
 
 
 def save_uploaded_files(files: Iterable[tuple[str, bytes]], label: str) -> UploadResult:
-    """Save uploads (name, bytes) with core.uploads.save_upload into one fresh folder under
+    """Save uploads (name, bytes) with core.data.uploads.save_upload into one fresh folder under
     uploads_dir(). A refused file (UploadError) does not stop the others; if nothing at all
     was saved the empty folder is removed, so "previous uploads" lists only usable folders.
     """

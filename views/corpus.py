@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from core.data.corpus import DEFAULT_CORPUS, SUFFIXES, CorpusError
-from core.data.notes import notes_from_steps
+from core.data.notes import concat_notes, notes_from_steps
 from core.data.statistics import (
     corpus_counts,
     duration_histogram,
@@ -20,10 +19,10 @@ from core.data.statistics import (
     symbol_frequencies,
 )
 from core.data.symbols import CHORD_MODES
-from core.nets.config import TrainConfig
+from core.nets.config import BOUNDS, TrainConfig
+from core.outputs.figures import PART_COLOURS, count_figure, piano_roll
 from views import common
 
-PART_COLOURS = {"lead": "#d62728", "accompaniment": "#1f77b4"}
 SOURCE_DEFAULT, SOURCE_UPLOAD, SOURCE_PREVIOUS = "default", "upload", "previous"
 SOURCE_LABELS = {SOURCE_DEFAULT: "Bach chorales (bundled with music21, offline)",
                  SOURCE_UPLOAD: "Upload MIDI / MusicXML / ABC files or a zip",
@@ -131,7 +130,8 @@ def settings_row() -> tuple[int, str]:
     _persisted("corpus_chord_mode_w", common.CHORD_MODE_KEY, defaults.chord_mode)
     left, right = st.columns(2)
     max_pieces = left.number_input(
-        "Max pieces (0 = all)", min_value=0, max_value=100_000, step=1, key="corpus_max_pieces_w",
+        "Max pieces (0 = all)", min_value=int(BOUNDS["max_pieces"].low),
+        max_value=int(BOUNDS["max_pieces"].high), step=1, key="corpus_max_pieces_w",
         help="A few pieces prepare in about a second: handy for a quick demo.")
     chord_mode = right.selectbox("Chord mode", CHORD_MODES, format_func=CHORD_LABELS.get,
                                  key="corpus_chord_mode_w")
@@ -140,27 +140,11 @@ def settings_row() -> tuple[int, str]:
     return int(max_pieces), chord_mode
 
 
-def piano_roll(piece, chord_mode: str) -> go.Figure:
-    """Lead and accompaniment of one piece as coloured bars (time in quarter notes)."""
-    fig = go.Figure()
-    for part in ("accompaniment", "lead"):
-        data = piece.part(part)
-        if data is None:
-            continue
-        notes = notes_from_steps(data.steps, part, chord_mode)
-        if notes.empty:
-            continue
-        fig.add_bar(x=notes["end"] - notes["start"], base=notes["start"], y=notes["pitch"],
-                    orientation="h", name=part, marker_color=PART_COLOURS[part],
-                    marker_line_width=0.5, marker_line_color="white", width=0.8,
-                    customdata=notes[["start", "end"]].to_numpy(),
-                    hovertemplate=(f"{part}<br>pitch %{{y}}<br>"
-                                   "%{customdata[0]:.2f} → %{customdata[1]:.2f} quarters"
-                                   "<extra></extra>"))
-    fig.update_layout(barmode="overlay", height=420, margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis_title="time (quarter notes)", yaxis_title="MIDI pitch",
-                      legend=dict(orientation="h", y=1.08))
-    return fig
+def piece_notes(piece, chord_mode: str):
+    """The note table of a corpus piece's parts (Model 1 steps read back as notes)."""
+    return concat_notes(notes_from_steps(data.steps, part, chord_mode)
+                        for part in ("accompaniment", "lead")
+                        if (data := piece.part(part)) is not None)
 
 
 def show_corpus(corpus, chord_mode: str) -> None:
@@ -198,31 +182,22 @@ def show_corpus(corpus, chord_mode: str) -> None:
         hold = d.checkbox("Include hold `_`", value=False, key="corpus_freq_hold",
                           help="Model 1's hold symbol is usually most of the steps.")
         freq = symbol_frequencies(corpus, part, stream_name, top=top, include_hold=hold)
-        fig = go.Figure(go.Bar(x=freq["symbol"], y=freq["count"],
-                               marker_color=PART_COLOURS[part],
-                               customdata=freq["share"],
-                               hovertemplate="%{x}: %{y} (%{customdata:.1%})<extra></extra>"))
-        fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10),
-                          xaxis=dict(type="category", title="symbol"), yaxis_title="count")
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(count_figure(freq["symbol"], freq["count"], PART_COLOURS[part],
+                                     "symbol", "count", shares=freq["share"]), width="stretch")
     with tabs[2]:
         part = st.selectbox("Part", counts["part"].tolist(), key="corpus_dur_part")
         hist = duration_histogram(corpus, part)
-        fig = go.Figure(go.Bar(x=hist["duration"], y=hist["count"],
-                               marker_color=PART_COLOURS[part],
-                               hovertemplate="%{x} quarters: %{y}<extra></extra>"))
-        fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10),
-                          xaxis=dict(type="category", title="duration (quarter notes), "
-                                                            "shortest first"),
-                          yaxis_title="events")
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(count_figure(hist["duration"], hist["count"], PART_COLOURS[part],
+                                     "duration (quarter notes), shortest first", "events"),
+                        width="stretch")
     with tabs[3]:
         names = [p.name for p in corpus.pieces]
         name = st.selectbox("Piece", names, key="corpus_roll_piece")
         piece = corpus.piece(name)
         st.caption(f"{piece.split} piece · {len(piece.lead.steps)} steps · "
                    + ("lead and accompaniment" if piece.accompaniment else "lead only"))
-        st.plotly_chart(piano_roll(piece, chord_mode), width="stretch")
+        st.plotly_chart(piano_roll(piece_notes(piece, chord_mode), plot_px=340),
+                        width="stretch")
         if chord_mode == "pitch_class":
             st.caption("Pitch-class chords have no octave: they are drawn voiced upwards "
                        "from C3, as they sound when a piece is written out.")
@@ -230,38 +205,49 @@ def show_corpus(corpus, chord_mode: str) -> None:
         st.dataframe(piece_table(corpus), hide_index=True, width="stretch")
 
 
-st.title("Corpus")
-st.write("Choose the music the models learn from. The thesis used 62 boogie-woogie blues "
-         "songs (not public); the offline default is the Bach chorales that ship with "
-         "music21, soprano as the lead and the lower voices as the accompaniment.")
-choose_source()
-max_pieces, chord_mode = settings_row()
-source = common.selected_corpus()
-settings = (source, max_pieces, chord_mode)
-label = common.corpus_label(source)
+def prepared_corpus(source: str, max_pieces: int, chord_mode: str):
+    """The selected corpus once Prepare was pressed for these settings (or already in this
+    server's memory), else None after saying what to do; stops the page when unusable."""
+    label = common.corpus_label(source)
+    if source != DEFAULT_CORPUS and not Path(source).is_dir():
+        st.error(f"The selected upload folder `{source}` no longer exists; choose another "
+                 "source.")
+        return None
+    prepare = st.button(f"Prepare {label}" + (f" ({max_pieces} pieces)" if max_pieces else ""),
+                        type="primary", key="corpus_prepare",
+                        help="Parses and encodes every file once; later prepares with the same "
+                             "files and settings read the cache.")
+    settings = (source, max_pieces, chord_mode)
+    if not prepare and settings not in _prepared():
+        st.info("Press **Prepare** to read this corpus. The first prepare of all ~400 "
+                "chorales takes about 35 s on 2 cores; after that it is cached. Set *Max "
+                "pieces* to a few for a quick demo.")
+        return None
+    try:
+        with st.spinner(f"Preparing {label}… (parsing with music21; cached afterwards)"):
+            corpus = common.load_corpus(source, max_pieces, chord_mode)
+    except CorpusError as exc:
+        st.error(f"This corpus cannot be used: {exc}")
+        return None
+    _prepared().add(settings)
+    return corpus
 
-if source != DEFAULT_CORPUS and not Path(source).is_dir():
-    st.error(f"The selected upload folder `{source}` no longer exists; choose another source.")
-    st.stop()
 
-prepare = st.button(f"Prepare {label}" + (f" ({max_pieces} pieces)" if max_pieces else ""),
-                    type="primary", key="corpus_prepare",
-                    help="Parses and encodes every file once; later prepares with the same "
-                         "files and settings read the cache.")
-if not prepare and settings not in _prepared():
-    st.info("Press **Prepare** to read this corpus. The first prepare of all ~400 chorales "
-            "takes about 35 s on 2 cores; after that it is cached. Set *Max pieces* to a few "
-            "for a quick demo.")
-    st.stop()
+def main() -> None:
+    st.title("Corpus")
+    st.write("Choose the music the models learn from. The thesis used 62 boogie-woogie blues "
+             "songs (not public); the offline default is the Bach chorales that ship with "
+             "music21, soprano as the lead and the lower voices as the accompaniment.")
+    choose_source()
+    max_pieces, chord_mode = settings_row()
+    source = common.selected_corpus()
+    corpus = prepared_corpus(source, max_pieces, chord_mode)
+    if corpus is None:
+        return
+    st.success(f"**{common.corpus_label(source)}** is the selected corpus: the Train page "
+               f"trains on it ({'all pieces' if not max_pieces else f'at most {max_pieces} pieces'}"
+               f", chords as {CHORD_LABELS[chord_mode]}).")
+    show_corpus(corpus, chord_mode)
 
-try:
-    with st.spinner(f"Preparing {label}… (parsing with music21; cached afterwards)"):
-        corpus = common.load_corpus(source, max_pieces, chord_mode)
-except CorpusError as exc:
-    st.error(f"This corpus cannot be used: {exc}")
-    st.stop()
-_prepared().add(settings)
-st.success(f"**{label}** is the selected corpus: the Train page trains on it "
-           f"({'all pieces' if not max_pieces else f'at most {max_pieces} pieces'}, "
-           f"chords as {CHORD_LABELS[chord_mode]}).")
-show_corpus(corpus, chord_mode)
+
+main()

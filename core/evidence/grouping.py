@@ -1,15 +1,17 @@
-"""Runs grouped by setting (every TrainConfig field but seed and label): counts, spreads, and
-the per-epoch bands of a seed group's curves.
+"""Runs grouped by setting (every TrainConfig field but seed and label): counts, spreads, the
+per-epoch bands of a seed group's curves, and the named seed groups the Compare page draws
+as one mean curve inside its band.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from core.evidence.curves import TIME_COLUMNS, split_metric
+from core.evidence.curves import TIME_COLUMNS, smooth, split_metric
 from core.nets.config import INT_FIELDS, SETTING_FIELDS
 from core.runs.history import read_history
 
@@ -71,7 +73,7 @@ BAND_COLUMNS = ("epoch", "seeds", "metric", "split", "mean", "low", "high")
 
 def bands_long(bands: pd.DataFrame, spread: str = "minmax") -> pd.DataFrame:
     """curve_bands output as long rows (epoch, seeds, metric, split, mean, low, high), the
-    way core.comparison names metrics and splits, ready to draw a mean line inside a band.
+    way core.evidence.curves names metrics and splits, ready to draw a mean line inside a band.
 
     spread "minmax": the band runs from the lowest to the highest seed; "std": mean -/+ one
     sample standard deviation (zero width where a single run reached the epoch).
@@ -95,3 +97,79 @@ def bands_long(bands: pd.DataFrame, spread: str = "minmax") -> pd.DataFrame:
         return pd.DataFrame(columns=list(BAND_COLUMNS))
     long = pd.concat(rows, ignore_index=True).dropna(subset=["mean"])
     return long.astype({"epoch": int, "seeds": int}).reset_index(drop=True)
+
+
+# "seed 2 of 3" as core.evidence.experiments.seed_configs labels the seeds of one setting
+SEED_SUFFIX = re.compile(r"(,\s*)?seed \d+ of \d+$")
+SEED_GROUP_COLUMNS = ("group", "cell", "model", "n", "run_ids")
+BAND_KEYS = ("group", "cell", "model", "metric", "split", "epoch", "seeds")
+
+
+def seed_groups(table: pd.DataFrame, run_ids: Sequence[str]) -> pd.DataFrame:
+    """The chosen runs grouped by setting (group_runs over every state, so a run still
+    training joins its group): one row per group with a unique name, cell, model, n and
+    run ids.
+
+    `table` is core.runs.listing.runs_table. A group is named by its runs' common label
+    without "seed i of k" (else by its shape: "LSTM 2x64, model 1 lead"), followed by how
+    many seeds it holds; two groups that would read the same are numbered.
+    """
+    table = table[table["run_id"].isin(run_ids)]
+    states = tuple(table["state"].dropna().unique()) if "state" in table else ()
+    groups = group_runs(table, metrics=(), states=states)
+    if groups.empty:
+        return pd.DataFrame(columns=list(SEED_GROUP_COLUMNS))
+    labels = table.set_index("run_id")["label"] if "label" in table else pd.Series(dtype=str)
+    names = [_group_name(row, labels) for _, row in groups.iterrows()]
+    groups["group"] = [f"{name} · {n} seeds" if n > 1 else f"{name} · 1 run"
+                       for name, n in zip(names, groups["n"])]
+    repeated = groups["group"].duplicated(keep=False)
+    if repeated.any():
+        groups.loc[repeated, "group"] = [f"{g} #{i + 1}" for i, g in
+                                         enumerate(groups.loc[repeated, "group"])]
+    groups["cell"] = groups["cell"].fillna("?") if "cell" in groups else "?"
+    if "model" not in groups:
+        groups["model"] = 1
+    return groups[list(SEED_GROUP_COLUMNS)]
+
+
+def _group_name(row: pd.Series, labels: pd.Series) -> str:
+    """The runs' shared label without its seed suffix, else the setting's shape."""
+    bases = {SEED_SUFFIX.sub("", str(labels.get(r) or "")).strip() for r in row["run_ids"]}
+    base = bases.pop() if len(bases) == 1 else ""
+    return base or (f"{str(row.get('cell', '?')).upper()} {row.get('layers', '?')}"
+                    f"×{row.get('units', '?')}, model {row.get('model', '?')} "
+                    f"{row.get('part', '')}").strip()
+
+
+def group_bands(groups: pd.DataFrame, runs_root: Path | str, spread: str = "minmax",
+                smoothing: tuple[str, float] | None = None,
+                bands_of: Callable[[tuple[Path, ...]], pd.DataFrame] = curve_bands
+                ) -> pd.DataFrame:
+    """Long rows of every seed group's mean and band (bands_long of curve_bands), with the
+    group's name, cell and model, optionally smoothed (core.evidence.curves.smooth applied
+    to the mean, low and high each as their own curve).
+
+    `bands_of` reads one group's curve_bands; a caller that caches reads passes its own.
+    """
+    parts = []
+    for row in groups.itertuples(index=False):
+        dirs = tuple(Path(runs_root) / r for r in row.run_ids)
+        long = bands_long(bands_of(dirs), spread)
+        if len(long):
+            parts.append(long.assign(group=row.group, cell=row.cell, model=row.model))
+    if not parts:
+        return pd.DataFrame(columns=[*BAND_KEYS, "mean", "low", "high"])
+    bands = pd.concat(parts, ignore_index=True)
+    return _smooth_bands(bands, smoothing) if smoothing else bands
+
+
+def _smooth_bands(bands: pd.DataFrame, smoothing: tuple[str, float]) -> pd.DataFrame:
+    melted = bands.melt(id_vars=list(BAND_KEYS), value_vars=["mean", "low", "high"],
+                        var_name="stat")
+    melted["run_id"] = melted["group"] + "\x00" + melted["stat"]
+    melted = smooth(melted, *smoothing)
+    smoothed = melted.pivot_table(index=list(BAND_KEYS), columns="stat",
+                                  values="value").reset_index()
+    smoothed.columns.name = None
+    return smoothed

@@ -4,9 +4,11 @@ A defense (or a reviewer) needs the numbers behind "LSTM beats GRU" in one place
 not depend on this software running: what each run was set to, Tables 2 and 3 read from the
 real histories (training and held-out), the loss and accuracy curves, the verdict with its
 interval, the music metrics, and engraved, playable samples. `build_report` writes
-report.html with plotly.js inline once and every sample file copied beside it under
+report.html with plotly.js and the stylesheet inline once (the page's template and styles are
+assets/report.html and assets/report.css) and every sample file copied beside it under
 report_files/, every link relative, so the folder still works zipped, moved or on a machine
-with no network; and report.pdf printed from it where Debian's chromium is installed.
+with no network; and report.pdf printed from it where Debian's chromium is installed. The
+curves are core.outputs.figures', coloured as on the Compare page.
 
 Run labels, piece and file names are typed by users, so every string is HTML-escaped here,
 including the ones handed to plotly (its text is a small HTML dialect of its own).
@@ -15,30 +17,35 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import io
 import json
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
+from string import Template
 from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 
-from core.evidence.curves import HELD_OUT, SPLITS, TRAIN, load_histories_long
+from core.assets import REPORT_STYLE, REPORT_TEMPLATE, read_asset
+from core.evidence.curves import load_histories_long
 from core.evidence.evaluation import list_evaluations, read_evaluation
 from core.evidence.measure import sample_metrics
 from core.evidence.metrics import NOTE_METRICS, SYMBOL_METRICS
 from core.evidence.tables import TABLE_METRICS, summary_table
 from core.evidence.verdict import verdict_table
 from core.nets.config import TrainConfig
+from core.outputs.figures import curve_figure, series_colours
 from core.runs.files import RunFileError, read_json
 from core.runs.history import read_history
 from core.runs.listing import run_labels, runs_table
 from core.runs.record import RunError
-from core.runs.samples import list_samples, sample_file
+from core.runs.samples import list_samples, sample_file, sample_pages
 from core.sampling.decoding import decoding_label
 
 REPORT_FILE = "report.html"
@@ -48,7 +55,7 @@ DEFAULT_TITLE = "LSTM vs GRU: evidence report"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "chromium")
 PDF_TIMEOUT_S = 120
 PRINT_WINDOW_PX = 720
-CELL_ORDER = ("lstm", "gru")
+FIGURE_TEMPLATE = "plotly_white"  # explicit: built inside Streamlit, plotly's default differs
 SAMPLE_KINDS = ("svg", "wav", "midi", "musicxml")
 SAMPLE_METRIC_NAMES = NOTE_METRICS + SYMBOL_METRICS
 MISSING = "–"
@@ -141,7 +148,7 @@ def resolve_runs(runs: Iterable[Path | str], runs_root: Path | str = "runs") -> 
 
 
 def selected_table(run_dirs: Sequence[Path]) -> pd.DataFrame:
-    """core.verdict.runs_table of each runs folder involved, cut to the selected runs and in
+    """core.runs.listing.runs_table of each runs folder involved, cut to the selected runs and in
     their order: list_runs' state and final/best metrics plus every TrainConfig field."""
     tables = []
     for root in dict.fromkeys(d.parent for d in run_dirs):
@@ -231,7 +238,7 @@ def _corpus_row(record: Mapping[str, Any]) -> dict[str, Any]:
 def results_tables(run_dirs: Sequence[Path], table: pd.DataFrame,
                    labels: Mapping[str, str]) -> dict[int, pd.DataFrame]:
     """The thesis's Table 2 (Model 1) and Table 3 (Model 2) for the selected runs, final
-    epoch, training and held-out, from each history.csv (core.comparison.summary_table).
+    epoch, training and held-out, from each history.csv (core.evidence.tables.summary_table).
     Only models with at least one run appear."""
     histories = {}
     for run_dir in run_dirs:
@@ -280,37 +287,25 @@ def tables_section(tables: Mapping[int, pd.DataFrame]) -> str:
 
 def curve_figures(run_dirs: Sequence[Path], table: pd.DataFrame,
                   labels: Mapping[str, str]) -> list[tuple[str, Any]]:
-    """(title, plotly figure) per model and metric of Tables 2/3: runs coloured, training
-    solid and held-out dashed, LSTM and GRU side by side sharing the y axis."""
+    """(title, plotly figure) per model and metric of Tables 2/3, drawn by
+    core.outputs.figures.curve_figure: a colour per run (the Compare page's colours for the
+    same runs), training solid and held-out dashed, LSTM and GRU side by side."""
     long, _ = load_histories_long(run_dirs, table)
     if long.empty:
         return []
     # plotly reads <b>, <br>, ... in text as markup and decodes &lt; &gt; &amp; only
     long["run"] = long["run_id"].map(lambda r: html.escape(labels.get(r, r), quote=False))
     long["model"] = pd.to_numeric(long["model"], errors="coerce")
+    colours = series_colours(d.name for d in run_dirs)
     figures = []
     for model in sorted(TABLE_METRICS):
         for metric, title in TABLE_METRICS[model]:
             data = long[(long["model"] == model) & (long["metric"] == metric)]
             if len(data):
-                figures.append((f"Model {model}: {title} per epoch", _figure(data, title)))
+                figure = curve_figure(data, title, colours=colours)
+                figure.update_layout(template=FIGURE_TEMPLATE)
+                figures.append((f"Model {model}: {title} per epoch", figure))
     return figures
-
-
-def _figure(data: pd.DataFrame, y_title: str):
-    import plotly.express as px
-
-    cells = [c for c in CELL_ORDER if c in set(data["cell"])]
-    fig = px.line(data.sort_values(["run", "split", "epoch"]), x="epoch", y="value",
-                  color="run", line_dash="split", facet_col="cell", markers=True,
-                  category_orders={"cell": cells, "split": list(SPLITS)},
-                  line_dash_map={TRAIN: "solid", HELD_OUT: "dash"},
-                  labels={"value": y_title, "run": "run", "split": "split"})
-    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1].upper()))
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=30, b=10), template="plotly_white",
-                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))
-    fig.update_xaxes(dtick=1 if data["epoch"].max() <= 12 else None)
-    return fig
 
 
 def curves_section(figures: Sequence[tuple[str, Any]]) -> str:
@@ -325,7 +320,7 @@ def curves_section(figures: Sequence[tuple[str, Any]]) -> str:
 
 
 def verdict_section(table: pd.DataFrame) -> str:
-    """core.verdict.verdict_table over the selected runs only: a run left out of the report
+    """core.evidence.verdict.verdict_table over the selected runs only: a run left out of the report
     does not move its verdict."""
     verdict = verdict_table(table)
     if verdict.empty:
@@ -367,7 +362,7 @@ def _pairs(left: pd.Series, right: pd.Series, form: Formatter, sep: str = " / ")
 
 
 def evaluation_section(run_dirs: Sequence[Path], labels: Mapping[str, str]) -> str:
-    """The latest evaluation folder of each run (core.evaluation): generated pieces against
+    """The latest evaluation folder of each run (core.evidence.evaluation): generated pieces against
     the real held-out continuations, per decoding and metric."""
     parts = []
     for run_dir in run_dirs:
@@ -403,8 +398,8 @@ def _number_formats(frame: pd.DataFrame, digits: int) -> dict[str, Formatter]:
 
 
 def sample_metrics_table(samples: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """core.metrics.piece_metrics of each sample's generated part (seed window left out),
-    through core.comparison.sample_metrics: one row per metric, one column per sample
+    """core.evidence.metrics.piece_metrics of each sample's generated part (seed window left out),
+    through core.evidence.measure.sample_metrics: one row per metric, one column per sample
     (S1, S2, ... as numbered in the Samples section); dashes for a sample without a note
     table."""
     columns = {}
@@ -433,7 +428,7 @@ def metrics_section(run_dirs: Sequence[Path], labels: Mapping[str, str],
 
 def pick_samples(run_dirs: Sequence[Path], per_run: int = 2,
                  sample_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """The latest `per_run` samples of each run (core.generation.list_samples), or exactly
+    """The latest `per_run` samples of each run (core.runs.samples.list_samples), or exactly
     the samples named in `sample_ids` (in that order) when given."""
     found = {s["sample_id"]: s for d in run_dirs for s in list_samples(d) if "sample_id" in s}
     if sample_ids is not None:
@@ -455,21 +450,13 @@ def copy_sample(sample: Mapping[str, Any], files_dir: Path, out_dir: Path) -> di
         source = sample_file(sample, kind)
         if source is None:
             continue
-        sources = _svg_pages(source) if kind == "svg" else [source]
+        sources = sample_pages(sample) if kind == "svg" else [source]
         paths = []
         for path in sources:
             shutil.copy2(path, target / path.name)
             paths.append((target / path.name).relative_to(out_dir).as_posix())
         copied[kind] = paths if kind == "svg" else paths[0]
     return copied
-
-
-def _svg_pages(first: Path) -> list[Path]:
-    """name.svg, name-2.svg, ...: every page core.rendering.render_svg wrote for a score."""
-    pages = [first]
-    while (page := first.with_name(f"{first.stem}-{len(pages) + 1}{first.suffix}")).is_file():
-        pages.append(page)
-    return pages
 
 
 def sample_card(number: int, sample: Mapping[str, Any], copied: Mapping[str, Any],
@@ -537,40 +524,28 @@ def print_pdf(html_path: Path, pdf_path: Path, timeout: float = PDF_TIMEOUT_S) -
     return None
 
 
-STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
- margin:0 auto;max-width:1180px;padding:24px;color:#1d2330;line-height:1.45}
-h1{margin:0 0 4px}h2{border-bottom:2px solid #d7dce5;padding-bottom:4px;margin-top:36px}
-h3{margin:22px 0 8px}h4{margin:14px 0 6px;color:#44506a}
-nav a{margin-right:14px}.meta,.note{color:#5b6477;font-size:.9em}
-table{border-collapse:collapse;margin:6px 0 10px;font-size:.85em}
-th,td{border:1px solid #d7dce5;padding:3px 8px;text-align:left;vertical-align:top}
-th{background:#f1f3f7}td.num{text-align:right;font-variant-numeric:tabular-nums}
-tbody tr:nth-child(even){background:#fafbfc}
-.wide{overflow-x:auto}ul.sentences li{margin:4px 0}
-figure.sample{border:1px solid #d7dce5;border-radius:6px;padding:10px;margin:14px 0}
-figure.sample .runs{color:#5b6477;font-size:.85em;word-break:break-all}
-img.score{display:block;width:100%;height:auto;background:#fff;margin:8px 0}
-.listen{display:flex;gap:16px;align-items:center;flex-wrap:wrap}
-@page{size:A4;margin:12mm}
-@media print{body{max-width:none;padding:0;font-size:10pt}nav,audio{display:none}
- table{font-size:7.5pt}th,td{padding:2px 4px}
- .plot,figure.sample,table{break-inside:avoid}h2,h3{break-after:avoid}
- .wide{overflow:visible}}
-"""
-
-
 def _page(title: str, sections: Sequence[tuple[str, str, str]], meta: str) -> str:
+    """assets/report.html filled in: the stylesheet and plotly.js inline, every text
+    escaped, the sections in order behind a table of contents."""
     from plotly.offline import get_plotlyjs
 
     nav = "".join(f'<a href="#{esc(a)}">{esc(t)}</a>' for a, t, _ in sections)
     body = "".join(_section(a, t, f'<div class="wide">{b}</div>') for a, t, b in sections)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{STYLE}</style>"
-            f'<script type="text/javascript">{get_plotlyjs()}</script></head>'
-            f'<body><header><h1>{esc(title)}</h1><p class="meta">{esc(meta)}</p>'
-            f"<nav>{nav}</nav></header>{body}</body></html>\n")
+    return Template(read_asset(REPORT_TEMPLATE)).substitute(
+        title=esc(title), style=read_asset(REPORT_STYLE), plotlyjs=get_plotlyjs(),
+        meta=esc(meta), nav=nav, body=body)
+
+
+def zip_report(folder: Path | str) -> bytes:
+    """A report folder as a zip, in memory, its files under the folder's own name (what
+    the dashboard offers as a download)."""
+    folder = Path(folder)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder.parent).as_posix())
+    return buffer.getvalue()
 
 
 def build_report(runs: Sequence[Path | str], out_dir: Path | str, title: str = DEFAULT_TITLE,

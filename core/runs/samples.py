@@ -122,3 +122,15 @@ def _render(infos: Mapping[str, Run], symbols: Mapping[str, dict[str, list[str]]
         sample.files = {k: name for k, name in output_names("piece").items()
                         if (sample.folder / name).exists()}
         return str(exc)
+
+
+def sample_pages(sample: Mapping[str, Any]) -> list[Path]:
+    """Every engraved page of a sample (piece.svg, piece-2.svg, ... as
+    core.outputs.engraving.render_svg names them), in order; [] without a score."""
+    first = sample_file(sample, "svg")
+    if first is None:
+        return []
+    pages = [first]
+    while (page := first.with_name(f"{first.stem}-{len(pages) + 1}{first.suffix}")).is_file():
+        pages.append(page)
+    return pages

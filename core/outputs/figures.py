@@ -1,0 +1,305 @@
+"""Every figure the dashboard and the defense report draw, in plain plotly (no Streamlit).
+
+One home, so a run has the same colour on the Compare page and in the report, LSTM and GRU
+are told apart the same way everywhere, and every legend sits outside the plot area, where
+nine or more runs stay readable and never cover an axis:
+
+curve_figure     training curves of runs: a colour per run, training solid and held-out
+                 dashed, LSTM | GRU side by side sharing the y axis, LSTM circles and
+                 GRU diamonds as markers
+band_figure      the same for seed groups: each group's mean curve inside its spread band
+piano_roll       notes as bars at their pitch (lead red, accompaniment blue), where each
+                 part's seed ends marked
+count_figure     counts per category (symbol frequencies, note durations)
+parallel_figure  hyperparameters against best loss, as parallel coordinates
+overlap_figure   an evaluation: overlapping area with the held-out pieces per metric and
+                 decoding
+
+Colours are explicit (PALETTE): plotly express under Streamlit's template has no colour
+sequence and would draw every trace near-black. `series_colours` gives each run (or seed
+group) a colour from its sorted name, so the same runs get the same colours on the page and
+in the report, whatever order they were picked in.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator, Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.evidence.curves import HELD_OUT, SPLITS, TRAIN
+
+# Saturated, mutually distinct colours (D3's without its grey, then Vega's category20b
+# darks and a few brights); runs beyond the 18th reuse them in order.
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173",
+           "#e7ba52", "#6b6ecf", "#b5cf6b", "#ce6dbd")
+PART_COLOURS = {"lead": "#d62728", "accompaniment": "#1f77b4"}
+OTHER_PART_COLOUR = "#8c564b"
+CELL_ORDER = ("lstm", "gru", "?")
+CELL_MARKERS = {"lstm": "circle", "gru": "diamond", "?": "square"}
+SPLIT_DASH = {TRAIN: "solid", HELD_OUT: "dash"}
+BAND_OPACITY = {TRAIN: 0.16, HELD_OUT: 0.10}
+MARKERS_UP_TO = 30          # points per curve: more and markers would hide the line
+CURVE_PLOT_PX = 300         # height of a curve chart's plotting area
+LEGEND_ROW_PX = 21          # one legend entry
+AXIS_BELOW_PX = 58          # tick labels and the x axis title under a plot
+TITLE_PX = 40               # subplot titles above a plot
+PITCH_CLASSES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
+
+
+def series_colours(names: Iterable[str]) -> dict[str, str]:
+    """A PALETTE colour for each run id (or group name), assigned in sorted order: the same
+    set of runs gets the same colours on every page and in the report."""
+    ordered = sorted(dict.fromkeys(str(n) for n in names))
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(ordered)}
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """'#1f77b4' -> 'rgba(31,119,180,0.16)', for a band filled with its line's colour."""
+    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def legend_below(fig: go.Figure, plot_px: int, rows: int, horizontal: bool = False,
+                 top_px: int = TITLE_PX) -> go.Figure:
+    """Put the legend under the x axis title and make the figure tall enough for it.
+
+    Vertical (one entry per line) unless `horizontal`: long run labels then never run into
+    each other, and the plotting area keeps `plot_px` however many entries there are.
+    """
+    legend_px = rows * LEGEND_ROW_PX + 8
+    fig.update_layout(
+        height=top_px + plot_px + AXIS_BELOW_PX + legend_px,
+        margin=dict(l=10, r=10, t=top_px, b=AXIS_BELOW_PX + legend_px),
+        legend=dict(orientation="h" if horizontal else "v", x=0, xanchor="left",
+                    y=-AXIS_BELOW_PX / plot_px, yanchor="top", title_text=""),
+        hovermode="closest")
+    return fig
+
+
+# --------------------------------------------------------------------------- curves
+
+def _cells(data: pd.DataFrame) -> list[str]:
+    present = set(data["cell"])
+    return [c for c in CELL_ORDER if c in present]
+
+
+def _with_cells(data: pd.DataFrame) -> pd.DataFrame:
+    """`cell` in lower case, '?' where a run's setting could not be read."""
+    cell = data["cell"] if "cell" in data else pd.Series("?", index=data.index)
+    return data.assign(cell=cell.fillna("?").astype(str).str.lower()
+                       .where(lambda c: c.isin(CELL_ORDER), "?"))
+
+
+def _cell_grid(cells: Sequence[str]) -> go.Figure:
+    """One panel per cell, side by side, sharing the y axis."""
+    return make_subplots(rows=1, cols=max(len(cells), 1), shared_yaxes=True,
+                         horizontal_spacing=0.04, subplot_titles=[c.upper() for c in cells])
+
+
+def _series_order(data: pd.DataFrame, key: str, name: str) -> list[str]:
+    """Series grouped by cell (LSTM first), then by name: the legend reads in that order."""
+    rank = {c: i for i, c in enumerate(CELL_ORDER)}
+    first = data.drop_duplicates(key)
+    order = sorted(zip(first["cell"].map(rank), first[name].astype(str), first[key]))
+    return [k for _, _, k in order]
+
+
+def _curves(data: pd.DataFrame, key: str, name: str, x: str) -> Iterator[tuple]:
+    """(series key, legend name, cell, panel, opens its legend entry, split, rows in x
+    order) of every curve: a series (`key`) has one curve per split, in its cell's panel."""
+    cells = _cells(data)
+    for series in _series_order(data, key, name):
+        rows = data[data[key] == series]
+        cell = rows["cell"].iloc[0]
+        for i, split in enumerate(s for s in SPLITS if s in set(rows["split"])):
+            yield (series, str(rows[name].iloc[0]), cell, cells.index(cell) + 1, i == 0, split,
+                   rows[rows["split"] == split].sort_values(x))
+
+
+def _style(colour: str, split: str, cell: str, markers: bool) -> dict:
+    """A curve's look: its series' colour, dashed when held out, its cell's marker."""
+    return dict(mode="lines+markers" if markers else "lines",
+                line=dict(color=colour, dash=SPLIT_DASH.get(split, "solid")),
+                marker=dict(symbol=CELL_MARKERS[cell], size=6))
+
+
+def _few_points(data: pd.DataFrame, key: str) -> bool:
+    return data.groupby([key, "split"]).size().max() <= MARKERS_UP_TO
+
+
+def _axes(fig: go.Figure, data: pd.DataFrame, x: str, x_title: str, y_title: str) -> None:
+    whole = dict(dtick=1) if x == "epoch" and len(data) and data["epoch"].max() <= 20 else {}
+    fig.update_xaxes(title_text=x_title, **whole)
+    fig.update_yaxes(title_text=y_title, row=1, col=1)
+
+
+def curve_figure(long: pd.DataFrame, y_title: str, x: str = "epoch", x_title: str = "epoch",
+                 colours: Mapping[str, str] | None = None) -> go.Figure:
+    """Curves of one metric for several runs.
+
+    `long`: core.evidence.curves rows (run_id, epoch, elapsed, split, value) of one metric,
+    with the legend name in `run` and the run's `cell`. A colour per run (`colours` by run
+    id, default series_colours); training solid, held-out dashed, as one legend entry per
+    run; LSTM and GRU in side-by-side panels sharing the y axis.
+    """
+    data = _with_cells(long)
+    if "run" not in data:
+        data = data.assign(run=data["run_id"])
+    colours = colours or series_colours(data["run_id"])
+    fig, markers = _cell_grid(_cells(data)), _few_points(data, "run_id")
+    for run_id, name, cell, column, first, split, curve in _curves(data, "run_id", "run", x):
+        fig.add_trace(go.Scatter(
+            x=curve[x], y=curve["value"], name=name, legendgroup=run_id, showlegend=first,
+            **_style(colours[run_id], split, cell, markers),
+            customdata=curve[["epoch", "elapsed"]].to_numpy(),
+            hovertemplate=(f"<b>%{{fullData.name}}</b> ({split})<br>epoch %{{customdata[0]}}"
+                           " · %{customdata[1]:.1f} s<br>" + y_title
+                           + " %{y:.4f}<extra></extra>")), row=1, col=column)
+    _axes(fig, data, x, x_title, y_title)
+    return legend_below(fig, CURVE_PLOT_PX, data["run_id"].nunique())
+
+
+def band_figure(bands: pd.DataFrame, y_title: str, spread_label: str,
+                colours: Mapping[str, str] | None = None) -> go.Figure:
+    """One mean curve per seed group inside its spread band, drawn like curve_figure.
+
+    `bands`: core.evidence.grouping.group_bands rows of one metric (group, cell, split,
+    epoch, seeds, mean, low, high); `spread_label` names the band in the hover ('min–max').
+    """
+    data = _with_cells(bands)
+    colours = colours or series_colours(data["group"])
+    fig, markers = _cell_grid(_cells(data)), _few_points(data, "group")
+    for group, _, cell, column, first, split, curve in _curves(data, "group", "group", "epoch"):
+        x = curve["epoch"].tolist()
+        fig.add_trace(go.Scatter(
+            x=x + x[::-1], y=curve["high"].tolist() + curve["low"].tolist()[::-1],
+            fill="toself", fillcolor=rgba(colours[group], BAND_OPACITY.get(split, 0.1)),
+            mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False,
+            legendgroup=group, name=f"{group} band ({split})"), row=1, col=column)
+        fig.add_trace(go.Scatter(
+            x=x, y=curve["mean"], name=group, legendgroup=group, showlegend=first,
+            **_style(colours[group], split, cell, markers),
+            customdata=curve[["low", "high", "seeds"]].to_numpy(),
+            hovertemplate=(f"<b>%{{fullData.name}}</b> ({split})<br>epoch %{{x}}<br>"
+                           f"mean %{{y:.4f}}<br>{spread_label} "
+                           "%{customdata[0]:.4f} – %{customdata[1]:.4f}<br>"
+                           "%{customdata[2]} run(s)<extra></extra>")), row=1, col=column)
+    _axes(fig, data, "epoch", "epoch", y_title)
+    return legend_below(fig, CURVE_PLOT_PX, data["group"].nunique())
+
+
+# --------------------------------------------------------------------------- piano roll
+
+def pitch_name(midi: int) -> str:
+    """60 -> 'C4' (music21's spelling: sharps, and flats written '-')."""
+    return f"{PITCH_CLASSES[int(midi) % 12]}{int(midi) // 12 - 1}"
+
+
+def piano_roll(notes: pd.DataFrame, seed_quarters: Mapping[str, float] | None = None,
+               plot_px: int = 220) -> go.Figure:
+    """Each note a bar from its start to its end (quarter notes) at its MIDI pitch; the
+    accompaniment under the lead; a dotted line where each part's seed window ends.
+
+    `notes`: a note table (part, start, end, pitch, and `name` when known), as
+    core.data.notes builds it for a corpus piece and core.evidence.measure reads it for a
+    generated sample.
+    """
+    fig = go.Figure()
+    parts = sorted(notes["part"].unique(), key=lambda p: (p == "lead", str(p)))
+    for part in parts:
+        group = notes[notes["part"] == part]
+        names = group["name"] if "name" in group else group["pitch"].map(pitch_name)
+        fig.add_trace(go.Bar(
+            base=group["start"], x=group["end"] - group["start"], y=group["pitch"],
+            orientation="h", name=str(part),
+            marker_color=PART_COLOURS.get(part, OTHER_PART_COLOUR),
+            marker_line_width=0, width=0.85, opacity=0.9,
+            customdata=pd.DataFrame({"n": names, "s": group["start"],
+                                     "e": group["end"]}).to_numpy(),
+            hovertemplate=("%{customdata[0]} (%{y})<br>%{customdata[1]:.2f} to "
+                           "%{customdata[2]:.2f} quarters<extra>" + str(part) + "</extra>")))
+    ends: dict[float, list[str]] = {}
+    for part, quarters in (seed_quarters or {}).items():
+        ends.setdefault(float(quarters), []).append(part)
+    for x, seeded in ends.items():
+        one = len(seeded) == 1
+        fig.add_vline(x=x, line_dash="dot",
+                      line_color=PART_COLOURS.get(seeded[0], "grey") if one else "grey",
+                      annotation_text=f"{seeded[0][:5]}. seed |" if one else "seed |",
+                      annotation_position="top left", annotation_font_size=10)
+    fig.update_layout(barmode="overlay", bargap=0, xaxis_title="quarter notes",
+                      yaxis_title="MIDI pitch")
+    return legend_below(fig, plot_px, 1, horizontal=True, top_px=24)
+
+
+# --------------------------------------------------------------------------- counts
+
+def count_figure(categories: Sequence, counts: Sequence, colour: str, x_title: str,
+                 y_title: str, shares: Sequence[float] | None = None) -> go.Figure:
+    """Bars of counts per category, in the order given (symbol frequencies, durations);
+    the hover adds each bar's share of the whole when `shares` is given."""
+    hover = "%{x}: %{y}" + (" (%{customdata:.1%})" if shares is not None else "")
+    fig = go.Figure(go.Bar(x=list(map(str, categories)), y=list(counts), marker_color=colour,
+                           customdata=list(shares) if shares is not None else None,
+                           hovertemplate=hover + "<extra></extra>"))
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(type="category", title=x_title), yaxis_title=y_title)
+    return fig
+
+
+# --------------------------------------------------------------------------- evidence
+
+def split_constant(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(columns whose values vary, 'name value' of those the same in every row): an axis
+    with one value says nothing and squeezes the others, so it is named instead."""
+    varying, constant = [], []
+    for column in columns:
+        values = frame[column]
+        if values.nunique(dropna=False) <= 1 and len(frame) > 1:
+            constant.append(f"{column.replace('_', ' ')} {values.iloc[0]:g}")
+        else:
+            varying.append(column)
+    return varying, constant
+
+
+def parallel_figure(frame: pd.DataFrame, columns: Sequence[str]) -> go.Figure:
+    """Parallel coordinates: an axis per setting in `columns`, then the cell (LSTM / GRU)
+    and the best loss, each run a line coloured by its best loss (core.evidence.tables.
+    hyperparameter_frame rows)."""
+    dims = [dict(label=c.replace("_", " "), values=frame[c]) for c in columns]
+    dims.append(dict(label="cell", values=frame["cell"], tickvals=[0, 1],
+                     ticktext=["LSTM", "GRU"], range=[-0.1, 1.1]))
+    dims.append(dict(label="best loss", values=frame["best loss"]))
+    fig = go.Figure(go.Parcoords(
+        line=dict(color=frame["best loss"], colorscale="Viridis_r",
+                  cmin=frame["best loss"].min(), cmax=frame["best loss"].max(),
+                  showscale=True, colorbar=dict(title="best loss")),
+        dimensions=dims))
+    fig.update_layout(height=380, margin=dict(l=60, r=40, t=50, b=20))
+    return fig
+
+
+def overlap_figure(comparison: pd.DataFrame, names: Mapping[str, str],
+                   titles: Mapping[str, str]) -> go.Figure:
+    """Horizontal bars, one group per metric, one bar per decoding: how much the metric's
+    distribution over the generated pieces overlaps the held-out pieces' (core.evidence.
+    evaluation comparison rows; `names` and `titles` name decodings and metrics)."""
+    metrics = list(dict.fromkeys(comparison["metric"]))
+    labels = [titles.get(m, m.replace("_", " ")) for m in metrics]
+    fig = go.Figure()
+    decodings = list(dict.fromkeys(comparison["decoding"]))
+    for i, label in enumerate(decodings):
+        rows = comparison[comparison["decoding"] == label].set_index("metric").reindex(metrics)
+        fig.add_trace(go.Bar(x=rows["overlapping_area"], y=labels, orientation="h",
+                             name=names.get(label, label),
+                             marker_color=PALETTE[i % len(PALETTE)],
+                             hovertemplate="%{y}: %{x:.2f}<extra>%{fullData.name}</extra>"))
+    fig.update_layout(barmode="group",
+                      xaxis=dict(title="overlapping area (1 = same distribution as the "
+                                       "held-out pieces)", range=[0, 1.02]),
+                      yaxis=dict(autorange="reversed"))
+    return legend_below(fig, 40 + len(metrics) * (8 + 9 * len(decodings)), 1,
+                        horizontal=True, top_px=10)

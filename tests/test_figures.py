@@ -1,0 +1,116 @@
+"""core.outputs.figures, the one home of every chart: colours (distinct, never grey, the same
+for the same runs), legends outside the plot, LSTM and GRU told apart, the piano roll."""
+from __future__ import annotations
+
+import colorsys
+
+import pandas as pd
+import pytest
+
+from core.outputs.figures import (
+    CELL_MARKERS,
+    PALETTE,
+    PART_COLOURS,
+    band_figure,
+    curve_figure,
+    overlap_figure,
+    piano_roll,
+    pitch_name,
+    series_colours,
+)
+
+
+def saturation(colour: str) -> float:
+    """HLS saturation of '#rrggbb': near 0 for greys and near-black."""
+    rgb = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    return colorsys.rgb_to_hls(*rgb)[2]
+
+
+def long_curves(runs: dict[str, str], epochs: int = 3) -> pd.DataFrame:
+    """core.evidence.curves long rows of one metric: {run_id: cell}, training and held-out."""
+    rows = [dict(run_id=r, run=f"run {r}", cell=cell, epoch=e, elapsed=float(e), split=split,
+                 metric="loss", value=1.0 / e + (0.1 if split == "held-out" else 0.0))
+            for r, cell in runs.items() for e in range(1, epochs + 1)
+            for split in ("train", "held-out")]
+    return pd.DataFrame(rows)
+
+
+def test_palette_colours_are_distinct_and_not_grey():
+    assert len(set(PALETTE)) == len(PALETTE) >= 12
+    assert min(saturation(c) for c in PALETTE) > 0.3
+
+
+def test_a_run_keeps_its_colour_whatever_order_the_runs_come_in():
+    ids = [f"2026-run-{i:02d}" for i in range(12)]
+    assert series_colours(ids) == series_colours(reversed(ids))
+    assert len(set(series_colours(ids).values())) == 12
+
+
+def test_curves_one_legend_entry_per_run_dashed_held_out_cells_side_by_side():
+    runs = {f"r{i}": ("lstm" if i < 5 else "gru") for i in range(10)}
+    fig = curve_figure(long_curves(runs), "loss").to_plotly_json()
+    traces = fig["data"]
+    assert len(traces) == 20                                   # a train and held-out each
+    shown = [t for t in traces if t.get("showlegend", True)]
+    assert sorted(t["legendgroup"] for t in shown) == sorted(runs)
+    assert {t["line"]["dash"] for t in traces} == {"solid", "dash"}
+    colours = {t["legendgroup"]: t["line"]["color"] for t in traces}
+    assert colours == series_colours(runs) and len(set(colours.values())) == 10
+    for trace in traces:   # LSTM in the first panel with circles, GRU in the second, diamonds
+        cell = runs[trace["legendgroup"]]
+        assert trace["xaxis"] == ("x" if cell == "lstm" else "x2")
+        assert trace["marker"]["symbol"] == CELL_MARKERS[cell]
+    layout = fig["layout"]
+    assert [a["text"] for a in layout["annotations"]] == ["LSTM", "GRU"]
+    assert layout["legend"]["y"] < 0                     # under the axes, not over them
+    fewer = curve_figure(long_curves({"r0": "lstm"}), "loss").layout
+    assert layout["height"] > fewer.height               # room for every entry
+
+
+def test_curves_take_given_colours_and_wall_time():
+    data = long_curves({"a": "lstm", "b": "gru"})
+    fig = curve_figure(data, "loss", x="elapsed", x_title="wall time (s)",
+                       colours={"a": "#123456", "b": "#654321"})
+    assert {t.line.color for t in fig.data} == {"#123456", "#654321"}
+    assert fig.layout.xaxis.title.text == "wall time (s)"
+
+
+def test_band_figure_fills_a_band_around_each_mean():
+    bands = pd.DataFrame([dict(group=g, cell=c, split=s, epoch=e, seeds=2, mean=1.0 / e,
+                               low=0.8 / e, high=1.2 / e)
+                          for g, c in (("LSTM · 2 seeds", "lstm"), ("GRU · 2 seeds", "gru"))
+                          for s in ("train", "held-out") for e in (1, 2, 3)])
+    fig = band_figure(bands, "loss", "min–max")
+    fills = [t for t in fig.data if t.fill == "toself"]
+    means = [t for t in fig.data if t.fill != "toself"]
+    assert len(fills) == len(means) == 4
+    assert {t.name for t in means if t.showlegend} == {"LSTM · 2 seeds", "GRU · 2 seeds"}
+    lstm = [t for t in fills if t.legendgroup == "LSTM · 2 seeds"][0]
+    assert list(lstm.y) == pytest.approx([1.2, 0.6, 0.4, 0.8 / 3, 0.4, 0.8])  # high, low back
+
+
+def test_piano_roll_draws_each_part_and_where_its_seed_ends():
+    notes = pd.DataFrame({"part": ["lead", "lead", "accompaniment"], "start": [0.0, 1.0, 0.0],
+                          "end": [1.0, 3.0, 4.0], "pitch": [72, 74, 48]})
+    fig = piano_roll(notes, {"lead": 2.0, "accompaniment": 2.0})
+    assert [t.name for t in fig.data] == ["accompaniment", "lead"]  # the lead drawn on top
+    lead = fig.data[1]
+    assert list(lead.base) == [0.0, 1.0] and list(lead.x) == [1.0, 2.0]
+    assert lead.marker.color == PART_COLOURS["lead"]
+    assert [row[0] for row in lead.customdata] == ["C5", "D5"]
+    assert [s.x0 for s in fig.layout.shapes] == [2.0]          # one line: both seeds end at 2
+    assert fig.layout.legend.y < 0
+    assert pitch_name(61) == "C#4" and pitch_name(70) == "B-4"
+
+
+def test_overlap_figure_a_bar_per_decoding_and_metric():
+    comparison = pd.DataFrame({"decoding": ["greedy", "greedy", "temperature-t0.65",
+                                            "temperature-t0.65"],
+                               "metric": ["pitch_range", "polyphony"] * 2,
+                               "overlapping_area": [0.2, 0.5, 0.7, 0.9]})
+    fig = overlap_figure(comparison, {"temperature-t0.65": "temperature t=0.65"},
+                         {"pitch_range": "pitch range (semitones)"})
+    assert [t.name for t in fig.data] == ["greedy", "temperature t=0.65"]
+    assert list(fig.data[1].x) == [0.7, 0.9]
+    assert list(fig.data[0].y) == ["pitch range (semitones)", "polyphony"]
+    assert len({t.marker.color for t in fig.data}) == 2

@@ -1,0 +1,222 @@
+"""Compare page, curves section: loss and accuracy per epoch (or wall time) of the plotted
+runs, optionally smoothed or with seeds grouped into a mean and its band, and Tables 2 and 3
+of those runs.
+
+Histories are read once per file change (cached on modification times), so the section stays
+fast with hundreds of runs and still follows a run while it trains. Figures are
+core.outputs.figures', coloured per run as the defense report colours the same runs.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.evidence.curves import histories_long, smooth
+from core.evidence.grouping import curve_bands, group_bands, seed_groups
+from core.evidence.tables import summary_table
+from core.outputs.figures import band_figure, curve_figure, series_colours
+from core.runs.files import RunFileError, file_stamp
+from core.runs.history import read_history
+from views.common import load_runs_table, runs_dir
+from views.compare_runs import settings_table
+
+LIVE_STATES = ("running", "queued")
+GROUP_SEEDS = "compare_group_seeds"  # toggle: one mean curve + band per seed group
+SPREAD_LABELS = {"minmax": "min–max", "std": "±1 std"}
+SPLIT_NOTE = "Solid: training windows; dashed: held-out pieces. "
+
+
+# --------------------------------------------------------------------------- cached reads
+
+@st.cache_data(show_spinner=False, max_entries=1000)
+def _history(path: str, stamp: int) -> pd.DataFrame | str:
+    """One run's history.csv (a message instead when unreadable); `stamp` is its mtime."""
+    try:
+        return read_history(Path(path))
+    except RunFileError as exc:
+        return str(exc)
+
+
+def load_histories(run_ids: list[str]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """({run_id: history}, {run_id: why unreadable}) of the given runs."""
+    root = runs_dir()
+    histories, errors = {}, {}
+    for run_id in run_ids:
+        path = root / run_id
+        result = _history(str(path), file_stamp(path))
+        if isinstance(result, str):
+            errors[run_id] = result
+        else:
+            histories[run_id] = result
+    return histories, errors
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _long(stamps: tuple, settings: pd.DataFrame) -> pd.DataFrame:
+    """The long table of the selected runs; `stamps` ((run_id, history mtime), ...) is the
+    cache key, so it is rebuilt only when a run writes an epoch or the selection changes."""
+    histories, _ = load_histories([run_id for run_id, _ in stamps])
+    return histories_long(histories, settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _bands(run_dirs: tuple[str, ...], stamps: tuple[int, ...]) -> pd.DataFrame:
+    """core.evidence.grouping.curve_bands of one seed group; `stamps` (history mtimes) is
+    the key."""
+    return curve_bands(run_dirs)
+
+
+def _cached_bands(dirs: tuple[Path, ...]) -> pd.DataFrame:
+    return _bands(tuple(map(str, dirs)), tuple(file_stamp(d) for d in dirs))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _curve_chart(data: pd.DataFrame, x: str, x_title: str, y_title: str,
+                 colours: dict[str, str]) -> go.Figure:
+    return curve_figure(data, y_title, x, x_title, colours)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _band_chart(data: pd.DataFrame, y_title: str, spread: str) -> go.Figure:
+    return band_figure(data, y_title, SPREAD_LABELS[spread])
+
+
+# --------------------------------------------------------------------------- curves
+
+def _metric_charts(long: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(metric, title, chart key) of each metric present: loss, accuracy, Model 2 heads."""
+    charts = []
+    if (long["metric"] == "loss").any():
+        both = " (Model 2: pitch + duration heads)" if "model" in long and \
+            (long.loc[long["metric"] == "loss", "model"] == 2).any() else ""
+        charts.append(("loss", f"**Loss**{both}", "compare_loss_chart"))
+    if (long["metric"] == "accuracy").any():
+        charts.append(("accuracy", "**Accuracy** (Model 1: next 16th-note symbol)",
+                       "compare_acc_chart"))
+    for head in ("pitch", "duration"):
+        if (long["metric"] == f"{head}_accuracy").any():
+            charts.append((f"{head}_accuracy", f"**Model 2 {head} accuracy** (the {head} "
+                                               "head)", f"compare_{head}_chart"))
+    return charts
+
+
+def _controls() -> tuple[bool, str, str, tuple[str, float] | None]:
+    """Group seeds, band, x axis and smoothing: (grouped, spread, x axis, smoothing)."""
+    c0, c1, c2, c3 = st.columns([1.3, 1.2, 1.4, 2])
+    grouped = c0.toggle("Group seeds", key=GROUP_SEEDS,
+                        help="Runs whose settings differ only by seed are drawn as one mean "
+                             "curve inside a band of their spread (queue k seeds of a setting "
+                             "on the Train page).")
+    spread = c0.radio("Band", list(SPREAD_LABELS), format_func=SPREAD_LABELS.get,
+                      horizontal=True, key="compare_spread", disabled=not grouped,
+                      help="min–max: from the lowest to the highest seed; ±1 std: the mean "
+                           "plus and minus one standard deviation across seeds.")
+    x_axis = c1.radio("x axis", ["epoch", "wall time"], horizontal=True, key="compare_x",
+                      disabled=grouped,
+                      help="Seed groups are drawn against epochs: seeds differ in wall time.")
+    method = c2.radio("Smoothing", ["none", "EMA", "rolling mean"], horizontal=True,
+                      key="compare_smooth_method")
+    smoothing = None
+    if method == "EMA":
+        smoothing = ("ema", c3.slider("EMA weight on the past", 0.0, 0.95, 0.6, 0.05,
+                                      key="compare_ema"))
+    elif method == "rolling mean":
+        smoothing = ("rolling", c3.slider("Rolling window (epochs)", 1, 20, 3,
+                                          key="compare_roll"))
+    return grouped, spread, x_axis, smoothing
+
+
+def curves(selected: list[str], runs: pd.DataFrame, labels: dict[str, str],
+           watching: bool) -> None:
+    """Loss and accuracy per epoch (or wall time) of the selected runs, from history.csv."""
+    if watching:
+        now = load_runs_table()
+        if not now[now["run_id"].isin(selected)]["state"].isin(LIVE_STATES).any():
+            st.rerun()  # the runs we followed have ended: redraw the page without polling
+        runs = now
+    histories, errors = load_histories(selected)
+    for run_id, message in errors.items():
+        st.warning(f"{labels.get(run_id, run_id)}: history unreadable, no curves ({message})")
+    columns = [c for c in ("run_id", "model", "part", "cell", "label") if c in runs.columns]
+    settings = runs[runs["run_id"].isin(histories)][columns]
+    settings = settings.assign(cell=settings["cell"].fillna("?") if "cell" in settings
+                               else "?")
+    root = runs_dir()
+    long = _long(tuple((r, file_stamp(root / r)) for r in histories), settings)
+    if long.empty:
+        st.info("The selected runs have no finished epoch yet: curves appear after the "
+                "first one.")
+        return
+    grouped, spread, x_axis, smoothing = _controls()
+    smoothed = ("Smoothed curves; hover shows the smoothed value." if smoothing
+                else "As measured after each epoch.")
+    if grouped:
+        seed_curves(list(histories), spread, smoothing, smoothed)
+    else:
+        run_curves(long, labels, series_colours(selected), x_axis, smoothing, smoothed)
+    summary(histories, runs, labels)
+
+
+def run_curves(long: pd.DataFrame, labels: dict[str, str], colours: dict[str, str],
+               x_axis: str, smoothing: tuple[str, float] | None, smoothed: str) -> None:
+    """One curve per run and split in each metric's chart."""
+    if smoothing:
+        long = smooth(long, *smoothing)
+    long["run"] = long["run_id"].map(labels).fillna(long["run_id"])
+    x, x_title = ("epoch", "epoch") if x_axis == "epoch" else ("elapsed", "wall time (s)")
+    st.caption(SPLIT_NOTE + smoothed)
+    for metric, title, key in _metric_charts(long):
+        st.markdown(title)
+        st.plotly_chart(_curve_chart(long[long["metric"] == metric], x, x_title,
+                                     metric.replace("_", " "), colours), key=key)
+
+
+def seed_curves(run_ids: list[str], spread: str, smoothing: tuple[str, float] | None,
+                smoothed: str) -> None:
+    """The selected runs' curves with runs of one setting drawn as a mean and its band."""
+    groups = seed_groups(settings_table(), run_ids)
+    bands = group_bands(groups, runs_dir(), spread, smoothing, bands_of=_cached_bands)
+    if bands.empty:
+        st.info("The selected runs have no finished epoch yet.")
+        return
+    several = int((groups["n"] > 1).sum())
+    st.caption(f"{len(groups)} setting(s) from {len(run_ids)} run(s), {several} with several "
+               f"seeds: line = mean across seeds, band = {SPREAD_LABELS[spread]}. "
+               + SPLIT_NOTE + smoothed
+               + " Where a seed stopped early the band covers fewer runs (see the hover).")
+    for metric, title, key in _metric_charts(bands):
+        st.markdown(title)
+        st.plotly_chart(_band_chart(bands[bands["metric"] == metric],
+                                    metric.replace("_", " "), spread), key=key)
+
+
+# --------------------------------------------------------------------------- Tables 2, 3
+
+def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame,
+            labels: dict[str, str]) -> None:
+    """The thesis's Tables 2 and 3 of the selected runs, at their final or best epoch."""
+    st.subheader("Tables 2 and 3, for the selected runs")
+    at = st.radio("Row of each run", ["final", "best"], horizontal=True, key="compare_at",
+                  format_func={"final": "final epoch (as the thesis reports)",
+                               "best": "epoch of lowest held-out loss"}.get)
+    for model, title in ((1, "Model 1 (Table 2): loss / accuracy"),
+                         (2, "Model 2 (Table 3): loss / pitch accuracy / duration accuracy")):
+        table = summary_table(histories, runs, model=model, at=at)
+        if table.empty:
+            continue
+        table.insert(0, "run", table["run_id"].map(labels))
+        table = table.drop(columns=["run_id"] + (["label"] if not table["label"].fillna("")
+                                                 .astype(str).str.strip().any() else []))
+        metrics = [c for c in table.columns if "loss" in c or "acc" in c]
+        table = table[["run", *metrics, *[c for c in table.columns
+                                          if c != "run" and c not in metrics]]]
+        st.markdown(f"**{title}**")
+        numbers = {c: st.column_config.NumberColumn(c, format="%.3f") for c in metrics}
+        st.dataframe(table, hide_index=True, column_config=numbers, width="stretch",
+                     key=f"compare_summary_{model}")
+    st.caption("The thesis reports training windows only; held-out columns are measured on "
+               "whole pieces never trained on (a high training accuracy with a poor held-out "
+               "one is memorisation).")

@@ -1,0 +1,128 @@
+"""Listen page, the choices every section shares: the decodings to compare (any strategy,
+any number of times with other parameters), the random seed, and the generation method.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+
+import streamlit as st
+
+from core.nets.config import TrainConfig
+from core.sampling.decoding import STRATEGIES, Decoding, GenerationError, decoding_label
+from core.sampling.generation import METHODS, pick_method
+
+STRATEGY_TITLES = {"greedy": "greedy (argmax)", "temperature": "temperature sampling",
+                   "top_k": "top-k sampling", "top_p": "top-p (nucleus) sampling",
+                   "beam": "beam search"}
+METHOD_TITLES = {"auto": "auto (stateful for sequence-trained runs, else window)",
+                 "window": "window (thesis)", "stateful": "stateful"}
+METHOD_KEY = "listen_method"
+
+
+def pretty(decoding: Decoding) -> str:
+    """'temperature t=0.65': the name the sample columns and tables use."""
+    return decoding_label({"decoding": asdict(decoding)})
+
+
+def parse_specs(text: str) -> tuple[list[Decoding], list[str]]:
+    """Extra decodings typed as 'temperature:1.0, top_k:4' (core Decoding.parse; names are
+    forgiving about case and '-'); returns them and one message per bad spec."""
+    decodings, errors = [], []
+    for spec in (s.strip() for s in re.split(r"[,;\n]+", text or "")):
+        if not spec:
+            continue
+        name, colon, value = spec.partition(":")
+        normal = name.strip().lower().replace("-", "_").replace(" ", "_") + colon + value.strip()
+        try:
+            decodings.append(Decoding.parse(normal))
+        except GenerationError as exc:
+            errors.append(f"`{spec}`: {exc}")
+    return decodings, errors
+
+
+def _strategy_settings(strategies: list[str]) -> tuple[list[Decoding], int]:
+    """The parameter widgets of the ticked strategies: (their decodings, random seed)."""
+    c1, c2, c3, c4, c5 = st.columns(5)
+    temperature = c1.slider("Temperature", 0.05, 2.0, 0.65, 0.05, key="listen_temperature",
+                            help="for temperature, top-k and top-p sampling (thesis: 0.65)")
+    top_k = c2.number_input("top-k: k", 1, 256, 8, key="listen_top_k",
+                            disabled="top_k" not in strategies)
+    top_p = c3.slider("top-p: p", 0.05, 1.0, 0.9, 0.05, key="listen_top_p",
+                      disabled="top_p" not in strategies)
+    beam = c4.number_input("beam width", 1, 16, 4, key="listen_beam",
+                           disabled="beam" not in strategies)
+    seed = c5.number_input("Random seed", 0, 2**31 - 1, 0, key="listen_seed",
+                           help="the same seed and settings give the same music")
+    return [Decoding(s, temperature=float(temperature), top_k=int(top_k), top_p=float(top_p),
+                     beam_width=int(beam)) for s in strategies], int(seed)
+
+
+def decodings_form() -> tuple[list[Decoding], list[str], int]:
+    """The decodings every section of the page uses, the extra specs it could not read, and
+    the random seed."""
+    c1, c2 = st.columns([1.3, 1])
+    strategies = c1.multiselect("Decodings to compare", list(STRATEGIES),
+                                default=["greedy", "temperature"], key="listen_strategies",
+                                format_func=STRATEGY_TITLES.get)
+    extra = c2.text_input("More decodings (strategy:value, comma-separated)", key="listen_extra",
+                          placeholder="temperature:1.0, top_k:4, top_p:0.8, beam:2",
+                          help="Add any strategy again with another parameter: temperature:T, "
+                               "top_k:K, top_p:P, beam:W, greedy. top-k and top-p typed here "
+                               "sample at temperature 1.")
+    chosen, seed = _strategy_settings(strategies)
+    typed, errors = parse_specs(extra)
+    decodings, repeated = [], []
+    for decoding in chosen + typed:
+        if any(d.label == decoding.label for d in decodings):
+            repeated.append(pretty(decoding))
+        else:
+            decodings.append(decoding)
+    if errors:
+        st.error("Cannot read these decodings (use strategy:value with a strategy of "
+                 f"{', '.join(STRATEGIES)}); fix or remove them to generate or evaluate:\n\n"
+                 + "\n".join(f"- {e}" for e in errors))
+    if decodings:
+        note = f" (already listed, left out: {', '.join(repeated)})" if repeated else ""
+        st.caption(f"Comparing {len(decodings)} decoding(s): "
+                   f"**{' · '.join(pretty(d) for d in decodings)}**{note}")
+    return decodings, errors, seed
+
+
+def methods_used(objectives: dict[str, str], decodings: list[Decoding], method: str) -> str:
+    """'lead: stateful, accompaniment: window': what core's pick_method runs for each part
+    with these decodings (beam search always re-feeds windows, said apart)."""
+    others = [d for d in decodings if d.strategy != "beam"] or [Decoding()]
+    parts = []
+    for part, objective in objectives.items():
+        config = TrainConfig(objective=objective)
+        used = " + ".join(dict.fromkeys(pick_method(config, d, method) for d in others))
+        parts.append(f"{part}: {used}")
+    text = ", ".join(parts)
+    if any(d.strategy == "beam" for d in decodings) and "stateful" in text:
+        text += " (beam search: window)"
+    return text
+
+
+def method_form(objectives: dict[str, str], decodings: list[Decoding]) -> str:
+    """The generation method radio, with what it means for the chosen runs."""
+    method = st.radio("Generation method", METHODS, horizontal=True, key=METHOD_KEY,
+                      format_func=METHOD_TITLES.get,
+                      help="window: the thesis's iterative feed-forward, the whole window "
+                           "re-run for every new symbol. stateful: the recurrent state is "
+                           "carried and each symbol costs one step, exact for runs trained "
+                           "with the 'sequence' objective. Beam search always uses windows.")
+    if objectives:
+        st.caption(f"Method per part with these runs and decodings: "
+                   f"{methods_used(objectives, decodings, method)}.")
+    windowed = [p for p, o in objectives.items() if o != "sequence"]
+    if method == "stateful" and windowed:
+        st.caption(f"Note: the {' and '.join(windowed)} run was trained on windows: stateful "
+                   "generation carries its state past the window it learnt from, so it is "
+                   "faster but not the thesis's method, and the music differs.")
+    return method
+
+
+def chosen_method() -> str:
+    """The method picked in method_form (evaluation and conditioning use it too)."""
+    return st.session_state.get(METHOD_KEY, "auto")
