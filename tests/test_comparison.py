@@ -29,7 +29,7 @@ from core.runs.files import file_stamp
 from core.runs.history import ComparisonError, read_history
 from core.runs.listing import filter_runs, list_runs, run_labels
 from core.runs.samples import read_sample, sample_file
-from core.sampling.decoding import decoding_label
+from core.sampling.decoding import Decoding
 
 M1_HISTORY = """epoch,accuracy,loss,val_loss,val_accuracy,seconds,elapsed
 1,0.40,2.00,2.20,0.35,1.5,1.6
@@ -343,15 +343,13 @@ def test_sample_that_is_all_seed_gives_nan_not_an_error(tmp_path: Path):
     assert generated_quarters(sample) == {"lead": 0.0}
 
 
-def test_read_sample_and_decoding_labels(tmp_path: Path):
+def test_read_sample_and_its_decoding(tmp_path: Path):
     with pytest.raises(ComparisonError):
         read_sample(tmp_path / "missing")
-    assert decoding_label({"decoding": {"strategy": "greedy"}}) == "greedy"
-    assert decoding_label({"decoding": {"strategy": "temperature",
-                                            "temperature": 0.65}}) == "temperature t=0.65"
-    assert decoding_label({"decoding": {"strategy": "top_p", "top_p": 0.9,
-                                            "temperature": 1.0}}) == "top_p p=0.9 t=1"
-    assert decoding_label({"decoding": {"strategy": "beam"}}) == "beam"
+    sample = read_sample(write_sample(tmp_path / "s", {"lead": {"steps": ["60"]}},
+                                      {"lead": 0.25}, [("lead", 0.0, 0.25, 60, "C4")]))
+    decoding = Decoding.from_dict(sample["decoding"])  # as sample.json records it
+    assert (decoding.label, decoding.title) == ("temperature-t0.65", "temperature t=0.65")
 
 
 def test_file_stamp_changes_when_an_epoch_is_appended(runs: Path):

@@ -2,6 +2,7 @@
 import json
 import shutil
 import wave
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -44,6 +45,21 @@ def test_decoding_parse_and_validation():
         Decoding.parse("nucleus")
     with pytest.raises(GenerationError):
         Decoding.parse("temperature:0")
+
+
+def test_decoding_label_and_title():
+    """`label` goes into folder names and CSVs, `title` on screen: both strings are kept."""
+    cases = [(Decoding(), "greedy", "greedy"),
+             (Decoding("temperature", temperature=0.65), "temperature-t0.65",
+              "temperature t=0.65"),
+             (Decoding("top_k", top_k=8), "top_k-k8-t1", "top_k k=8 t=1"),
+             (Decoding("top_p", top_p=0.9), "top_p-p0.9-t1", "top_p p=0.9 t=1"),
+             (Decoding("beam", beam_width=3), "beam-w3", "beam width=3")]
+    for decoding, label, title in cases:
+        assert (decoding.label, decoding.title) == (label, title)
+        assert Decoding.from_dict(asdict(decoding)) == decoding
+    assert Decoding.from_dict({"strategy": "top_p", "top_p": 0.5, "unknown": 1}).top_p == 0.5
+    assert Decoding.from_dict(None) == Decoding()
 
 
 def test_greedy_generation_follows_the_models_argmax(runs):

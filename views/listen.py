@@ -47,7 +47,7 @@ from core.runs.history import ComparisonError
 from core.runs.listing import run_labels
 from core.runs.record import RunError
 from core.runs.samples import list_samples, read_sample, sample_file
-from core.sampling.decoding import STRATEGIES, Decoding, GenerationError, decoding_label
+from core.sampling.decoding import STRATEGIES, Decoding, GenerationError
 from core.sampling.generation import METHODS, generate, pick_method
 from views.common import cache_dir, load_runs_table, runs_dir, show_no_runs, uploads_dir
 
@@ -165,7 +165,7 @@ def _download(column, sample: dict, kind: str, label: str, mime: str, key: str) 
 
 def show_sample(column, sample: dict, index: int) -> None:
     folder = Path(sample["folder"])
-    column.subheader(decoding_label(sample))
+    column.subheader(Decoding.from_dict(sample.get("decoding")).title)
     runs = ", ".join(f"{p}: {r}" for p, r in (sample.get("runs") or {}).items())
     column.caption(f"{sample.get('seed_source', '?')} · {sample.get('steps')} steps · "
                    f"seed {sample.get('seed')} · {sample.get('created', '')}  \n{runs}")
@@ -212,7 +212,7 @@ def show_samples(folders: list[str]) -> None:
         return
     rows = []
     for sample in samples:
-        row = {"decoding": decoding_label(sample)}
+        row = {"decoding": Decoding.from_dict(sample.get("decoding")).title}
         try:
             stamp = file_stamp(sample["folder"], "sample.json")
             row.update({METRIC_TITLES[k]: "–" if v != v else f"{v:.2f}"
@@ -236,7 +236,7 @@ def show_samples(folders: list[str]) -> None:
 
 def pretty(decoding: Decoding) -> str:
     """'temperature t=0.65': the name the sample columns and tables use."""
-    return decoding_label({"decoding": asdict(decoding)})
+    return decoding.title
 
 
 def parse_specs(text: str) -> tuple[list[Decoding], list[str]]:
@@ -431,7 +431,7 @@ def earlier(chosen: dict[str, str], labels: dict[str, str]) -> None:
 
     def describe(folder: str) -> str:
         s = by_folder[folder]
-        return (f"{s.get('created', '?')} · {decoding_label(s)} · "
+        return (f"{s.get('created', '?')} · {Decoding.from_dict(s.get('decoding')).title} · "
                 f"{s.get('seed_source', '?')} · {s.get('steps')} steps · seed {s.get('seed')}")
 
     with st.expander(f"Earlier samples of these runs ({len(samples)})"):
@@ -448,8 +448,9 @@ def _settings_decodings(settings: dict) -> dict[str, str]:
     names = {}
     for d in settings.get("decodings") or []:
         try:
-            names[Decoding(**d).label] = decoding_label({"decoding": d})
-        except TypeError:
+            decoding = Decoding.from_dict(d)
+            names[decoding.label] = decoding.title
+        except (KeyError, TypeError):
             continue
     return names
 
