@@ -45,15 +45,15 @@ class OneHot(layers.Layer):
 def recurrent_stack(x, config: TrainConfig, projected: bool = False):
     """Stacked LSTM/GRU layers; all but the last return sequences (all, for "sequence").
     `projected`: the first layer's input is already `x @ kernel` (see core.cells)."""
-    cell = {"lstm": layers.LSTM, "gru": layers.GRU}[config.cell]
+    cell = cells.CELLS[config.cell]
     for i in range(config.layers):
         sequences = i < config.layers - 1 or config.objective == "sequence"
         name = f"{config.cell}_{i + 1}"
         if i == 0 and projected:
-            layer = layers.RNN(cells.CELLS[config.cell](config.units), return_sequences=sequences,
+            layer = layers.RNN(cell.projected(config.units), return_sequences=sequences,
                                name=name)
         else:
-            layer = cell(config.units, return_sequences=sequences, name=name)
+            layer = cell.layer(config.units, return_sequences=sequences, name=name)
         x = layer(x)
         if i < config.dropout_layers:
             x = layers.Dropout(config.dropout_rate, name=f"dropout_{i + 1}")(x)
@@ -70,7 +70,7 @@ def one_hot_inputs(config: TrainConfig, inputs: list, sizes: list[int]):
 def lookup_inputs(config: TrainConfig, inputs: list, sizes: list[int]):
     """The same product without the zeros: each id looks up its row of the first layer's
     input kernel (a sum of two rows when the lead is concatenated)."""
-    width = cells.GATES[config.cell] * config.units
+    width = cells.CELLS[config.cell].gates * config.units
     rows = [layers.Embedding(size, width, embeddings_initializer="glorot_uniform",
                              name=f"{name}input_projection")(tensor)
             for tensor, size, name in zip(inputs, sizes, ("", "lead_"))]
