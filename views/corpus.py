@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.data.corpus import DEFAULT_CORPUS, SUFFIXES, CorpusError
-from core.data.notes import notes_from_steps
+from core.data.notes import symbol_notes
 from core.data.statistics import (
     corpus_counts,
     duration_histogram,
@@ -20,6 +20,7 @@ from core.data.statistics import (
     symbol_frequencies,
 )
 from core.data.symbols import CHORD_MODES
+from core.data.timeline import PartSymbols
 from core.nets.config import TrainConfig
 from views import common
 
@@ -147,7 +148,7 @@ def piano_roll(piece, chord_mode: str) -> go.Figure:
         data = piece.part(part)
         if data is None:
             continue
-        notes = notes_from_steps(data.steps, part, chord_mode)
+        notes = symbol_notes(PartSymbols({"steps": data.steps}, 1, chord_mode), part)
         if notes.empty:
             continue
         fig.add_bar(x=notes["end"] - notes["start"], base=notes["start"], y=notes["pitch"],

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.corpus import LEAD, Corpus
-from core.data.notes import concat_notes
+from core.data.notes import concat_notes, read_notes, symbol_notes
 from core.data.timeline import PartSymbols, seed_symbol_count
 from core.evidence.metrics import (
     INDEX_METRICS,
@@ -27,18 +27,11 @@ SAMPLE_METRICS = ("pitch_range", "scale_consistency", "polyphony", "loop_share",
 
 
 def sample_notes(sample: Mapping[str, Any]) -> pd.DataFrame:
-    """The sample's note table (notes CSV written by core.rendering) with part names in
-    core.metrics' spelling ('lead', 'accompaniment')."""
+    """The sample's note table (the notes CSV core.outputs.rendering wrote)."""
     path = sample_file(sample, "notes")
     if path is None:
         raise ComparisonError(f"sample {Path(sample['folder']).name} has no note table")
-    notes = pd.read_csv(path)
-    if notes.empty:
-        notes = pd.DataFrame({"part": pd.Series(dtype=object), "start": pd.Series(dtype=float),
-                              "end": pd.Series(dtype=float), "pitch": pd.Series(dtype=int),
-                              "name": pd.Series(dtype=object)})
-    notes["part"] = notes["part"].astype(str).str.lower()
-    return notes
+    return read_notes(path)
 
 
 def sample_metrics(sample: Mapping[str, Any], generated_only: bool = True,
@@ -106,7 +99,7 @@ def measure(parts: Mapping[str, PartSymbols], start: float, end: float,
     """piece_metrics of the span [start, end) quarters of a piece: note metrics over every
     part, symbol metrics on the lead's symbols (the first part's when there is no lead).
     `measured_symbols` and `measured_quarters` say how much was measured."""
-    notes = _span(concat_notes(p.notes(name) for name, p in parts.items()), start, end)
+    notes = _span(concat_notes(symbol_notes(p, name) for name, p in parts.items()), start, end)
     symbol_part = parts[LEAD] if LEAD in parts else next(iter(parts.values()))
     onsets = symbol_part.boundaries()[:-1]
     symbols = [s for s, t in zip(symbol_part.main, onsets) if start - _EPS <= t < end - _EPS]
