@@ -28,7 +28,7 @@ from core.evidence.ngrams import NgramIndex
 from core.runs.files import now_iso, write_json
 from core.runs.record import RunInfo, open_run
 from core.sampling.decoding import Decoding, GenerationError
-from core.sampling.generation import generate_batch, load_model, open_part_runs
+from core.sampling.generation import generate_parts, load_model, open_part_runs
 from core.sampling.seeds import seed_pieces
 
 def _source(source: Corpus | RunInfo | Path | str,
@@ -101,11 +101,12 @@ def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decodi
         index = training_index(corpus, symbol_part,
                                main_stream(infos[symbol_part].config.model))
     pieces = seed_pieces(corpus, infos, n_pieces)
+    seeds = [{part: piece.part(part) for part in PARTS} for piece in pieces]
     models = {part: load_model(info) for part, info in infos.items()}
     run_ids = {f"{part}_run": infos[part].run_id if part in infos else "" for part in PARTS}
     rows = []
     for decoding in decodings:
-        generated = generate_batch(infos, models, pieces, steps, decoding, seed, method)
+        generated = generate_parts(infos, models, seeds, steps, decoding, seed, method)
         for i, (piece, parts) in enumerate(zip(pieces, generated)):
             start = max(p.time_at(infos[name].config.window) for name, p in parts.items())
             end = min(p.time_at(len(p.main)) for p in parts.values())

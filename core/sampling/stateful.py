@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.nets.config import TrainConfig
+from core.sampling.decoding import Decoding, choose
 
 class Stepper:
     """A trained model advanced one time step: models' own wiring (`embed`, the recurrent
@@ -77,13 +78,11 @@ def stepper_for(model, config: TrainConfig) -> Stepper:
 
 
 def generate_stateful(model, config: TrainConfig, seed: dict[str, np.ndarray], steps: int,
-                      decoding, rng: np.random.Generator,
+                      decoding: Decoding, rng: np.random.Generator,
                       lead: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Same contract as generation.generate_ids: (batch, n) seed ids per stream in,
+    """Same contract as window.generate_ids: (batch, n) seed ids per stream in,
     (batch, steps) continuation out. The seed is fed through the state, then each chosen
     symbol is fed back one step at a time. `lead[:, j + 1]` accompanies input position j."""
-    from core.sampling.decoding import choose
-
     stepper = stepper_for(model, config)
     n = next(iter(seed.values())).shape[1]
     states = stepper.initial_state(next(iter(seed.values())).shape[0])
