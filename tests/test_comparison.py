@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data.timeline import seed_symbol_count
+from core.data.timeline import PartSymbols
 from core.evidence.curves import (
     LONG_COLUMNS,
     history_long,
@@ -298,11 +298,13 @@ def write_sample(folder: Path, symbols: dict, seed_quarters: dict, notes: list[t
     return folder
 
 
-def test_seed_symbol_count():
-    assert seed_symbol_count({"steps": ["60"] * 20}, 1.0) == 4
+def test_symbols_after_the_seed():
+    steps = PartSymbols({"steps": [str(60 + i) for i in range(20)]}, 1, "pitch_class")
+    assert steps.between(1.0) == steps.main[4:]
     durations = {"pitch": ["60", "62", "64", "65"], "duration": ["1.0", "0.5", "0.5", "2.0"]}
-    assert seed_symbol_count(durations, 2.0) == 3
-    assert seed_symbol_count({"pitch": ["60"], "duration": ["1/3"]}, 1 / 3) == 1
+    assert PartSymbols(durations, 2, "pitch_class").between(2.0) == ["65"]
+    assert PartSymbols(durations, 2, "pitch_class").between(1.0, 2.0) == ["62", "64"]
+    assert PartSymbols({"pitch": ["60"], "duration": ["1/3"]}, 2, "voicing").between(1 / 3) == []
 
 
 def test_sample_metrics_leave_the_seed_out(tmp_path: Path):

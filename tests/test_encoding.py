@@ -20,7 +20,6 @@ from core.data.symbols import (
 from core.data.timeline import (
     PartSymbols,
     quarter_length,
-    seed_symbol_count,
     steps_spanned,
     to_steps,
     trim,
@@ -165,7 +164,7 @@ def test_time_of_each_symbol_in_either_model():
                                      "duration": ["1/3", "1/3", "1/3"]}
     assert trim(m1, steps, 1.0) == {"steps": ["60", "_", "_", "_"]}
     assert trim(m2, events, 0.5)["pitch"] == ["60", "62"]  # what starts before the cut
-    assert seed_symbol_count(events, 1.0) == 3 and seed_symbol_count(steps, 0.5) == 2
+    assert PartSymbols(events, 2, "pitch_class").between(1.0) == ["65"]
     assert to_steps([0.0, 0.26, 1 / 3]).tolist() == [0, 1, 1] and steps_spanned(1.01) == 5
 
 

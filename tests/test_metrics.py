@@ -37,7 +37,7 @@ from core.evidence.metrics import (
     polyphony_rate,
     scale_consistency,
 )
-from core.evidence.ngrams import NgramIndex, memorisation, novelty
+from core.evidence.ngrams import NgramIndex
 
 C_MAJOR = ["60", "62", "64", "65", "67", "69", "71", "72"]
 
@@ -260,7 +260,7 @@ def training() -> list[list[str]]:
 def test_novelty(training):
     index = NgramIndex(training)
     assert index.novelty(training[2], 4) == 0.0
-    assert novelty(training[0], training, 8) == 0.0
+    assert index.novelty(training[0], 8) == 0.0
     unseen = [f"x{i}" for i in range(30)]
     assert index.novelty(unseen, 4) == 1.0
     half = training[1][:40] + unseen[:20] + ["y"] * 20
@@ -273,7 +273,6 @@ def test_memorisation(training):
     copied = training[3][50:87]
     piece_symbols = [f"x{i}" for i in range(20)] + copied + [f"y{i}" for i in range(20)]
     assert index.longest_copy(piece_symbols) == 37
-    assert memorisation(piece_symbols, training) == 37
     assert index.longest_copy(training[4]) == 200
     assert index.longest_copy(["z"] * 10) == 0
     # a run spanning two training pieces is not one copy

@@ -30,20 +30,20 @@ def boundaries(model: int, symbols: Mapping[str, Sequence[str]]) -> np.ndarray:
     return np.array([float(t) for t in ends])
 
 
+def _starting_before(bounds: np.ndarray, quarters: Sequence[float]) -> list[int]:
+    """How many symbols start before each time, given `boundaries`."""
+    return [int(i) for i in np.searchsorted(bounds[:-1], np.asarray(quarters) - _EPS)]
+
+
 def symbols_before(model: int, symbols: Mapping[str, Sequence[str]], quarters: float) -> int:
     """How many symbols of a part start before `quarters`."""
-    return int(np.searchsorted(boundaries(model, symbols)[:-1], quarters - _EPS, side="left"))
+    return _starting_before(boundaries(model, symbols), [quarters])[0]
 
 
 def model_of(symbols: Mapping[str, Sequence[str]]) -> int:
-    """Which model's symbols these are: Model 1 parts have a "steps" stream."""
+    """Which model's symbols these are (a saved sample names its streams, not its model):
+    Model 1 parts have a "steps" stream."""
     return 1 if "steps" in symbols else 2
-
-
-def seed_symbol_count(symbols: Mapping[str, Sequence[str]], seed_quarters: float) -> int:
-    """How many symbols of a saved part are its seed window, from the seed's length in
-    quarters (sample.json records that length, not the count)."""
-    return symbols_before(model_of(symbols), symbols, seed_quarters)
 
 
 def quarter_length(config, symbols: Mapping[str, Sequence[str]]) -> float:
@@ -75,7 +75,8 @@ def to_quarters(steps: int) -> float:
 
 @dataclass(frozen=True)
 class PartSymbols:
-    """One part's symbols in one run's encoding: the note table and symbol metrics read it."""
+    """One part's symbols in one run's encoding (Model 1 "steps"; Model 2 "pitch" and
+    "duration"): the note table and symbol metrics read it."""
 
     symbols: dict[str, list[str]]
     model: int
@@ -83,8 +84,14 @@ class PartSymbols:
 
     @property
     def main(self) -> list[str]:
-        """The stream tested for loops and copying: Model 1 steps, Model 2 pitches."""
-        return self.symbols[main_stream(self.model)]
+        """The stream that carries the notes, tested for loops and copying: Model 1 steps,
+        Model 2 pitches."""
+        return self.symbols["steps" if self.model == 1 else "pitch"]
+
+    def between(self, start: float, end: float = math.inf) -> list[str]:
+        """The main stream's symbols that start in [start, end) quarters."""
+        first, last = _starting_before(self.boundaries(), [start, end])
+        return self.main[first:last]
 
     def boundaries(self) -> np.ndarray:
         """Quarter position where each symbol starts, then where the last one ends."""
@@ -94,8 +101,3 @@ class PartSymbols:
         """Where symbol `index` starts (the part's end when it has fewer symbols)."""
         bounds = self.boundaries()
         return float(bounds[min(index, len(bounds) - 1)])
-
-
-def main_stream(model: int) -> str:
-    """The stream that carries a part's notes: Model 1 steps, Model 2 pitches."""
-    return "steps" if model == 1 else "pitch"
