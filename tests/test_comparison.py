@@ -1,4 +1,5 @@
-"""core.comparison on small hand-written run folders and samples (no training, no Streamlit)."""
+"""Reading runs and samples back (curves, tables, sample metrics, decodings) on small
+hand-written run folders and samples (no training, no Streamlit)."""
 from __future__ import annotations
 
 import json

@@ -1,12 +1,11 @@
 """Evidence: music metrics of generated pieces beside the same metrics of real held-out pieces.
 
 The thesis judged its output by ear and by training accuracy alone. Here each decoding
-generates several pieces from held-out seeds, each piece is measured with
-`core.metrics.piece_metrics` on what the model generated (the seed window left out, since it
-is the corpus's music, not the model's), the real held-out pieces are measured the same way,
-and the two distributions are compared per metric (Yang & Lerch's overlapping area).
-`conditioning_comparison` puts the thesis's independent accompaniment beside one conditioned
-on the lead (does following the lead make the parts agree more, and predict better?).
+generates several pieces from held-out seeds (one batch through generation's one path,
+`generate_parts`), each piece is measured with `core.evidence.metrics.piece_metrics` on what
+the model generated (the seed window left out, since it is the corpus's music, not the
+model's), the real held-out pieces are measured the same way, and the two distributions are
+compared per metric (Yang & Lerch's overlapping area).
 
 Results are written as CSV under the lead run, evaluation/<timestamp>/, for the dashboard.
 """

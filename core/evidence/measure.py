@@ -36,7 +36,7 @@ def sample_notes(sample: Mapping[str, Any]) -> pd.DataFrame:
 
 def sample_metrics(sample: Mapping[str, Any], generated_only: bool = True,
                    names: Sequence[str] = SAMPLE_METRICS) -> dict[str, float]:
-    """A few core.metrics.piece_metrics of a sample: note metrics over every part, loop
+    """A few core.evidence.metrics.piece_metrics of a sample: note metrics over every part, loop
     share on the lead's symbols (the accompaniment's when there is no lead: Model 1 steps,
     Model 2 pitches).
 

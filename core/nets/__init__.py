@@ -2,7 +2,9 @@
 
 config    TrainConfig: every setting, its bounds and choices, validated in one place
 windows   training windows and targets, built lazily with tf.data
-cells     LSTM / GRU cells fed by a row lookup instead of a one-hot product
-models    the two Keras builders and the wiring stateful generation reuses
+cells     the cell table (Keras layer, projected cell, gates per name) and the LSTM / GRU
+          cells fed by a row lookup instead of a one-hot product
+models    the network's wiring, written once (embed, recurrent cells, heads): the Keras
+          builder and stateful generation's Stepper both run it
 training  one run trained into its run directory, epoch by epoch
 """

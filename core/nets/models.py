@@ -134,7 +134,7 @@ def recurrent_cells(model: keras.Model, config: TrainConfig) -> list[layers.Laye
 
 def recurrent_stack(x, config: TrainConfig):
     """Stacked LSTM/GRU layers; all but the last return sequences (all, for "sequence").
-    With "lookup" inputs the first layer's input is already `x @ kernel` (see core.cells)."""
+    With "lookup" inputs the first layer's input is already `x @ kernel` (see core.nets.cells)."""
     cell = cells.CELLS[config.cell]
     projected = config.model == 1 and config.input_encoding == "lookup"
     for i, name in enumerate(recurrent_names(config)):
