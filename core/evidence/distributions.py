@@ -4,26 +4,41 @@ their density estimates (Yang & Lerch 2018; scipy's Gaussian KDE, Scott's bandwi
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+if TYPE_CHECKING:
+    from scipy.stats import gaussian_kde
 
 def _finite(sample: Sequence[float]) -> np.ndarray:
     values = np.asarray(sample, dtype=float).reshape(-1)
     return values[np.isfinite(values)]
 
 
-def _kde(x: np.ndarray) -> stats.gaussian_kde | None:
+def _kde(x: np.ndarray) -> gaussian_kde | None:
     """scipy's Gaussian KDE of a sample with Scott's bandwidth; None for a constant sample,
     whose covariance (and so bandwidth) is zero."""
+    from scipy import stats  # loaded on first use: pages that import this pay nothing
+
     return stats.gaussian_kde(x, bw_method="scott") if np.ptp(x) > 0 else None
 
 
-def _bandwidth(kde: stats.gaussian_kde | None) -> float:
+def _bandwidth(kde: gaussian_kde | None) -> float:
     """The kernel's standard deviation: the sample's std (ddof 1) times Scott's factor."""
     return float(np.sqrt(kde.covariance[0, 0])) if kde is not None else 0.0
+
+
+def _density(kde: gaussian_kde | None, x: np.ndarray, bandwidth: float,
+             grid: np.ndarray) -> np.ndarray:
+    """A sample's density on `grid`: its KDE, or for a constant sample one Gaussian kernel of
+    the (borrowed) `bandwidth` at its value."""
+    if kde is not None:
+        return kde(grid)
+    from scipy import stats
+
+    return stats.norm.pdf(grid, x[0], bandwidth)
 
 
 def overlapping_area(a: Sequence[float], b: Sequence[float]) -> float:
@@ -45,9 +60,8 @@ def overlapping_area(a: Sequence[float], b: Sequence[float]) -> float:
     low, high = min(x.min(), y.min()) - pad, max(x.max(), y.max()) + pad
     points = int(np.clip((high - low) / (min(bx, by) / 8), 1024, 20000))
     grid = np.linspace(low, high, points)
-    px = kx(grid) if kx is not None else stats.norm.pdf(grid, x[0], bx)
-    py = ky(grid) if ky is not None else stats.norm.pdf(grid, y[0], by)
-    overlap = np.trapezoid(np.minimum(px, py), grid)
+    overlap = np.trapezoid(np.minimum(_density(kx, x, bx, grid), _density(ky, y, by, grid)),
+                           grid)
     return float(np.clip(overlap, 0.0, 1.0))
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,8 @@ def welch(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Welch:
         return Welch(len(x), len(y), mean_x, mean_y, difference, t,
                      float(len(x) + len(y) - 2), difference, difference,
                      1.0 if difference == 0 else 0.0)
+    from scipy import stats  # loaded on first use: pages that never test pay nothing
+
     result = stats.ttest_ind(x, y, equal_var=False)
     interval = result.confidence_interval(confidence_level=level)
     return Welch(len(x), len(y), mean_x, mean_y, difference, float(result.statistic),
@@ -58,4 +59,6 @@ def binomial_test(successes: int, trials: int, p: float = 0.5) -> float:
     if not 0 <= successes <= trials or trials < 1:
         raise ValueError(f"need 0 <= successes <= trials and trials >= 1, got {successes} "
                          f"of {trials}")
+    from scipy import stats
+
     return float(stats.binomtest(successes, trials, p).pvalue)
