@@ -1,4 +1,5 @@
-"""core.comparison on small hand-written run folders and samples (no training, no Streamlit)."""
+"""Reading runs and samples back (curves, tables, sample metrics, decodings) on small
+hand-written run folders and samples (no training, no Streamlit)."""
 from __future__ import annotations
 
 import json
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data.timeline import seed_symbol_count
+from core.data.timeline import PartSymbols
 from core.evidence.curves import (
     LONG_COLUMNS,
     history_long,
@@ -29,7 +30,7 @@ from core.runs.files import RunFileError, file_stamp
 from core.runs.history import read_history
 from core.runs.listing import filter_runs, list_runs, run_labels
 from core.runs.samples import read_sample, sample_file
-from core.sampling.decoding import decoding_label
+from core.sampling.decoding import Decoding
 
 M1_HISTORY = """epoch,accuracy,loss,val_loss,val_accuracy,seconds,elapsed
 1,0.40,2.00,2.20,0.35,1.5,1.6
@@ -298,11 +299,13 @@ def write_sample(folder: Path, symbols: dict, seed_quarters: dict, notes: list[t
     return folder
 
 
-def test_seed_symbol_count():
-    assert seed_symbol_count({"steps": ["60"] * 20}, 1.0) == 4
+def test_symbols_after_the_seed():
+    steps = PartSymbols({"steps": [str(60 + i) for i in range(20)]}, 1, "pitch_class")
+    assert steps.between(1.0) == steps.main[4:]
     durations = {"pitch": ["60", "62", "64", "65"], "duration": ["1.0", "0.5", "0.5", "2.0"]}
-    assert seed_symbol_count(durations, 2.0) == 3
-    assert seed_symbol_count({"pitch": ["60"], "duration": ["1/3"]}, 1 / 3) == 1
+    assert PartSymbols(durations, 2, "pitch_class").between(2.0) == ["65"]
+    assert PartSymbols(durations, 2, "pitch_class").between(1.0, 2.0) == ["62", "64"]
+    assert PartSymbols({"pitch": ["60"], "duration": ["1/3"]}, 2, "voicing").between(1 / 3) == []
 
 
 def test_sample_metrics_leave_the_seed_out(tmp_path: Path):
@@ -343,15 +346,13 @@ def test_sample_that_is_all_seed_gives_nan_not_an_error(tmp_path: Path):
     assert generated_quarters(sample) == {"lead": 0.0}
 
 
-def test_read_sample_and_decoding_labels(tmp_path: Path):
+def test_read_sample_and_its_decoding(tmp_path: Path):
     with pytest.raises(RunFileError):
         read_sample(tmp_path / "missing")
-    assert decoding_label({"decoding": {"strategy": "greedy"}}) == "greedy"
-    assert decoding_label({"decoding": {"strategy": "temperature",
-                                            "temperature": 0.65}}) == "temperature t=0.65"
-    assert decoding_label({"decoding": {"strategy": "top_p", "top_p": 0.9,
-                                            "temperature": 1.0}}) == "top_p p=0.9 t=1"
-    assert decoding_label({"decoding": {"strategy": "beam"}}) == "beam"
+    sample = read_sample(write_sample(tmp_path / "s", {"lead": {"steps": ["60"]}},
+                                      {"lead": 0.25}, [("lead", 0.0, 0.25, 60, "C4")]))
+    decoding = Decoding.from_dict(sample["decoding"])  # as sample.json records it
+    assert (decoding.label, decoding.title) == ("temperature-t0.65", "temperature t=0.65")
 
 
 def test_file_stamp_changes_when_an_epoch_is_appended(runs: Path):

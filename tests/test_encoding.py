@@ -17,7 +17,15 @@ from core.data.symbols import (
     parse_duration,
     symbol_element,
 )
+from core.data.timeline import (
+    PartSymbols,
+    quarter_length,
+    steps_spanned,
+    to_steps,
+    trim,
+)
 from core.data.vocabulary import Vocabulary, load_vocabularies, save_vocabularies
+from core.nets.config import TrainConfig
 from tests.fixtures import make_part
 
 
@@ -143,6 +151,21 @@ def test_triplets_in_model_1_snap_to_the_16th_grid_without_losing_time():
     assert [s for s in steps if s != HOLD] == ["60", "62", "64", "65"]
     assert steps[4:] == ["65", "_", "_", "_"]
     assert encode_steps(decode_steps(steps)) == steps
+
+
+def test_time_of_each_symbol_in_either_model():
+    m1, m2 = TrainConfig(model=1), TrainConfig(model=2)
+    steps = {"steps": ["60", "_", "_", "_", "62", "_"]}
+    events = {"pitch": ["60", "62", "64", "65"], "duration": ["1/3", "1/3", "1/3", "1.0"]}
+    assert quarter_length(m1, steps) == 1.5 and quarter_length(m2, events) == 2.0
+    assert PartSymbols(events, 2, "pitch_class").time_at(3) == 1.0  # triplets sum exactly
+    assert PartSymbols(events, 2, "pitch_class").time_at(9) == 2.0  # past the end: the end
+    assert trim(m2, events, 1.0) == {"pitch": ["60", "62", "64"],
+                                     "duration": ["1/3", "1/3", "1/3"]}
+    assert trim(m1, steps, 1.0) == {"steps": ["60", "_", "_", "_"]}
+    assert trim(m2, events, 0.5)["pitch"] == ["60", "62"]  # what starts before the cut
+    assert PartSymbols(events, 2, "pitch_class").between(1.0) == ["65"]
+    assert to_steps([0.0, 0.26, 1 / 3]).tolist() == [0, 1, 1] and steps_spanned(1.01) == 5
 
 
 def test_unison_and_octave_chords():

@@ -2,6 +2,7 @@
 import json
 import shutil
 import wave
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from core.nets.windows import input_name
 from core.runs.record import RunError, open_run
 from core.runs.samples import list_samples
 from core.sampling.decoding import Decoding, GenerationError, choose, reshape
-from core.sampling.generation import generate
+from core.sampling.generation import generate, generate_parts, load_model, open_part_runs
 from core.sampling.window import generate_ids
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,21 @@ def test_decoding_parse_and_validation():
         Decoding.parse("temperature:0")
 
 
+def test_decoding_label_and_title():
+    """`label` goes into folder names and CSVs, `title` on screen: both strings are kept."""
+    cases = [(Decoding(), "greedy", "greedy"),
+             (Decoding("temperature", temperature=0.65), "temperature-t0.65",
+              "temperature t=0.65"),
+             (Decoding("top_k", top_k=8), "top_k-k8-t1", "top_k k=8 t=1"),
+             (Decoding("top_p", top_p=0.9), "top_p-p0.9-t1", "top_p p=0.9 t=1"),
+             (Decoding("beam", beam_width=3), "beam-w3", "beam width=3")]
+    for decoding, label, title in cases:
+        assert (decoding.label, decoding.title) == (label, title)
+        assert Decoding.from_dict(asdict(decoding)) == decoding
+    assert Decoding.from_dict({"strategy": "top_p", "top_p": 0.5, "unknown": 1}).top_p == 0.5
+    assert Decoding.from_dict(None) == Decoding()
+
+
 def test_greedy_generation_follows_the_models_argmax(runs):
     info = open_run(runs["lead"])
     model = info.load_model()
@@ -75,6 +91,30 @@ def test_same_seed_same_music_and_files_written(runs):
     saved = json.loads((rendered.folder / "sample.json").read_text())
     assert saved["runs"] == {"lead": runs["lead"].name, "accompaniment": runs["accompaniment"].name}
     assert any(s["sample_id"] == rendered.sample_id for s in list_samples(runs["lead"]))
+
+
+def test_a_sample_is_a_batch_of_one_and_batches_keep_each_piece(runs):
+    """generate() and evaluation share generate_parts: a saved sample is the batch of its one
+    seed piece, and greedy pieces do not depend on the rest of their batch."""
+    from core.data.prepare import corpus_for
+
+    pair = {"lead": runs["lead"], "accompaniment": runs["accompaniment"]}
+    infos = open_part_runs(pair)
+    models = {part: load_model(info) for part, info in infos.items()}
+    corpus = corpus_for(infos["lead"].config, runs["cache"])
+    held, trained = corpus.split("validation")[0], corpus.split("train")[0]
+    seed_piece = {"lead": held.lead, "accompaniment": held.accompaniment}
+    warm = Decoding("temperature", temperature=1.5)
+    sample = generate(pair, 12, [warm], seed=4, cache_dir=runs["cache"], render=False)[0]
+    alone = generate_parts(infos, models, [seed_piece], 12, warm, 4)[0]
+    assert {p: alone[p].symbols for p in alone} == sample.symbols
+    other = {"lead": trained.lead, "accompaniment": trained.accompaniment}
+    greedy = Decoding("greedy")
+    batch = generate_parts(infos, models, [other, seed_piece], 12, greedy, 0)
+    assert batch[1] == generate_parts(infos, models, [seed_piece], 12, greedy, 0)[0]
+    assert batch[0]["lead"].symbols["steps"][:8] == trained.lead.steps[:8]  # its own seed
+    with pytest.raises(GenerationError, match="no accompaniment part"):
+        generate_parts(infos, models, [{"lead": held.lead, "accompaniment": None}], 4, greedy, 0)
 
 
 def test_seed_with_unknown_symbols_is_a_clear_error(runs, tmp_path):

@@ -10,12 +10,15 @@ import pytest
 from music21 import chord, note, stream, tie
 
 from core.data.notes import (
-    COLUMNS,
+    NOTE_COLUMNS,
     concat_notes,
     empty_notes,
-    notes_from_steps,
-    notes_from_stream,
+    note_table,
+    part_name,
+    read_notes,
+    symbol_notes,
 )
+from core.data.timeline import PartSymbols
 from core.evidence.distributions import compare_distributions, overlapping_area
 from core.evidence.metrics import (
     INDEX_METRICS,
@@ -34,7 +37,7 @@ from core.evidence.metrics import (
     polyphony_rate,
     scale_consistency,
 )
-from core.evidence.ngrams import NgramIndex, memorisation, novelty
+from core.evidence.ngrams import NgramIndex
 
 C_MAJOR = ["60", "62", "64", "65", "67", "69", "71", "72"]
 
@@ -45,6 +48,11 @@ def steps_of(pitches: list[str], length: int = 4) -> list[str]:
     for p in pitches:
         out += [p] + ["_"] * (length - 1)
     return out
+
+
+def notes_from_steps(steps: list[str], part: str, chord_mode: str = "pitch_class"):
+    """Note table of one part's Model 1 symbols."""
+    return symbol_notes(PartSymbols({"steps": steps}, 1, chord_mode), part)
 
 
 def lead(steps: list[str]) -> pd.DataFrame:
@@ -65,9 +73,9 @@ def random_symbols(n: int, seed: int = 0, alphabet: int = 24) -> list[str]:
 
 def test_notes_from_steps_rows_and_chord_voicing():
     table = notes_from_steps(["60", "_", "r", "0.4.7", "_", "_", "_", "9.2"], "lead")
-    assert list(table.columns) == list(COLUMNS)
+    assert list(table.columns) == list(NOTE_COLUMNS)
     rows = list(table.itertuples(index=False, name=None))
-    assert rows[0] == ("lead", 0.0, 0.5, 60)
+    assert rows[0] == ("lead", 0.0, 0.5, 60, "C4")
     assert sorted(r[3] for r in rows if r[1] == 0.75) == [48, 52, 55]  # upward from octave 3
     assert sorted(r[3] for r in rows if r[1] == 1.75) == [57, 62]  # A3 then D above it
     assert table.attrs["length"] == 2.0
@@ -79,35 +87,57 @@ def test_notes_from_steps_voicing_mode_keeps_pitches():
     assert set(table["end"]) == {0.5}
 
 
-def test_notes_from_stream_score_and_part():
+def test_note_table_of_a_score_and_of_a_part():
     upper, lower = stream.Part(), stream.Part()
     upper.partName, lower.partName = "lead", "accompaniment"
     upper.append([note.Note(72, quarterLength=1), note.Rest(quarterLength=1),
                   note.Note(74, quarterLength=2)])
     lower.append(chord.Chord([48, 52, 55], quarterLength=4))
-    table = notes_from_stream(stream.Score([upper, lower]))
+    table = note_table(stream.Score([upper, lower]))
     assert len(table) == 5
     assert set(table["part"]) == {"lead", "accompaniment"}
     assert table[table["pitch"] == 74]["start"].item() == 2.0
     assert consonance(table) == 0.5  # C, then D: a second against the C below
-    assert len(notes_from_stream(upper)) == 2
-    assert set(notes_from_stream(lower, part="accompaniment")["part"]) == {"accompaniment"}
+    assert len(note_table(upper)) == 2
+    assert set(note_table(lower, part="accompaniment")["part"]) == {"accompaniment"}
 
 
-def test_notes_from_stream_merges_ties():
+def test_note_table_merges_ties():
     p = stream.Part()
     first, second = note.Note(60, quarterLength=2), note.Note(60, quarterLength=2)
     first.tie, second.tie = tie.Tie("start"), tie.Tie("stop")
     p.append([first, second])
-    table = notes_from_stream(p)
+    table = note_table(p)
     assert len(table) == 1 and table["end"].item() == 4.0
     # a note across a barline, split and tied by makeNotation, is one note again
     p = stream.Part()
     p.append([note.Note(60, quarterLength=2), note.Note(62, quarterLength=4),
               note.Note(64, quarterLength=2)])
-    table = notes_from_stream(p.makeNotation())
+    table = note_table(p.makeNotation())
     assert list(table.itertuples(index=False, name=None)) == [
-        ("lead", 0.0, 2.0, 60), ("lead", 2.0, 6.0, 62), ("lead", 6.0, 8.0, 64)]
+        ("lead", 0.0, 2.0, 60, "C4"), ("lead", 2.0, 6.0, 62, "D4"), ("lead", 6.0, 8.0, 64, "E4")]
+
+
+def test_model_2_symbols_and_their_table():
+    part = PartSymbols({"pitch": ["60", "r", "0.4.7"], "duration": ["1/3", "2/3", "1.0"]}, 2,
+                       "pitch_class")
+    table = symbol_notes(part, "accompaniment")
+    assert table["start"].tolist() == [0.0, 1.0, 1.0, 1.0]
+    assert table["pitch"].tolist() == [60, 48, 52, 55] and table.attrs["length"] == 2.0
+
+
+def test_part_names_have_one_spelling(tmp_path):
+    upper, lower = stream.Part([note.Note(72)]), stream.Part([note.Note(48)])
+    upper.partName, lower.partName = "Lead", "Accompaniment"  # a rendered score's staves
+    assert set(note_table(stream.Score([upper, lower]))["part"]) == {"lead", "accompaniment"}
+    assert [part_name(n) for n in ("Lead", "accompaniment", "Piano")] == [
+        "lead", "accompaniment", "Piano"]
+    old = tmp_path / "piece_notes.csv"  # a sample written before parts had one spelling
+    old.write_text("part,start,end,pitch,name\nLead,0.0,1.0,72,C5\nAccompaniment,0.0,1.0,48,C3\n")
+    assert read_notes(old)["part"].tolist() == ["lead", "accompaniment"]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("part,start,end,pitch,name\n")
+    assert read_notes(empty).empty and list(read_notes(empty).columns) == list(NOTE_COLUMNS)
 
 
 # ------------------------------------------------------------------ pitch metrics
@@ -230,7 +260,7 @@ def training() -> list[list[str]]:
 def test_novelty(training):
     index = NgramIndex(training)
     assert index.novelty(training[2], 4) == 0.0
-    assert novelty(training[0], training, 8) == 0.0
+    assert index.novelty(training[0], 8) == 0.0
     unseen = [f"x{i}" for i in range(30)]
     assert index.novelty(unseen, 4) == 1.0
     half = training[1][:40] + unseen[:20] + ["y"] * 20
@@ -243,7 +273,6 @@ def test_memorisation(training):
     copied = training[3][50:87]
     piece_symbols = [f"x{i}" for i in range(20)] + copied + [f"y{i}" for i in range(20)]
     assert index.longest_copy(piece_symbols) == 37
-    assert memorisation(piece_symbols, training) == 37
     assert index.longest_copy(training[4]) == 200
     assert index.longest_copy(["z"] * 10) == 0
     # a run spanning two training pieces is not one copy

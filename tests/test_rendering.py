@@ -84,13 +84,13 @@ def test_note_table_expands_chords(score):
     table = note_table(score)
     assert list(table.columns) == ["part", "start", "end", "pitch", "name"]
     assert len(table) == len(SCALE) + 3 + 3 + 4
-    first_chord = table[(table.part == "Accompaniment") & (table.start == 0.0)]
+    first_chord = table[(table.part == "accompaniment") & (table.start == 0.0)]
     assert first_chord.pitch.tolist() == [48, 52, 55]
     assert first_chord.name.tolist() == ["C3", "E3", "G3"]
     assert set(first_chord.end) == {4.0}
-    last = table[(table.part == "Accompaniment") & (table.start == 7.0)]
+    last = table[(table.part == "accompaniment") & (table.start == 7.0)]
     assert last.pitch.tolist() == [43, 47, 50, 53] and set(last.end) == {8.0}
-    lead = table[table.part == "Lead"]
+    lead = table[table.part == "lead"]
     assert lead.pitch.tolist() == SCALE and lead.start.tolist() == [float(i) for i in range(8)]
 
 

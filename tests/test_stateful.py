@@ -66,3 +66,20 @@ def test_window_method_equals_stateful_when_history_fits_the_window():
     window = generate_ids(model, config, seed, 1, Decoding("greedy"), rng)
     stateful = generate_stateful(model, config, seed, 1, Decoding("greedy"), rng)
     np.testing.assert_array_equal(window["steps"], stateful["steps"])
+
+
+def test_stateful_runs_a_model_loaded_in_safe_mode(tmp_path):
+    """Generation reads saved runs: the Stepper finds the reloaded model's layers by the
+    names models' wiring gives them."""
+    import keras
+
+    config = TrainConfig(model=1, part="accompaniment", conditioned=True, units=8, layers=2,
+                         window=4, objective="sequence").validate()
+    build_model(config, {"steps": 7, "lead": 5}).save(tmp_path / "model.keras")
+    model = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    rng = np.random.default_rng(5)
+    seed = {"steps": rng.integers(0, 7, size=(2, 4))}
+    lead = rng.integers(0, 5, size=(2, 4 + 6 + 1))
+    expected = full_history_greedy(model, config, seed, 6, lead)
+    got = generate_stateful(model, config, seed, 6, Decoding("greedy"), rng, lead)
+    np.testing.assert_array_equal(got["steps"], expected["steps"])

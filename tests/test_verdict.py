@@ -1,10 +1,12 @@
-"""Seeds, matched parameter budgets, Student's t without scipy, and verdicts the numbers decide."""
+"""Seeds, matched parameter budgets, Welch's and the binomial test, and verdicts the numbers
+decide."""
 import dataclasses
 import json
 import math
 from pathlib import Path
 
 import pytest
+from scipy import stats
 
 from core.data.prepare import corpus_for
 from core.evidence.experiments import (
@@ -14,7 +16,7 @@ from core.evidence.experiments import (
     seed_configs,
 )
 from core.evidence.grouping import BAND_COLUMNS, bands_long, curve_bands, group_runs
-from core.evidence.statistics import regularized_beta, student_t_cdf, t_quantile, welch
+from core.evidence.statistics import binomial_test, welch
 from core.evidence.verdict import (
     GRU_BETTER,
     LSTM_BETTER,
@@ -36,26 +38,6 @@ def cache(run_bank):
 
 # --------------------------------------------------------------------------- statistics
 
-@pytest.mark.parametrize("df, expected", [(1, 12.706), (2, 4.303), (4, 2.776), (10, 2.228),
-                                          (30, 2.042), (1e7, 1.960)])
-def test_t_quantile_matches_the_printed_table(df, expected):
-    assert t_quantile(0.975, df) == pytest.approx(expected, abs=1e-3)
-
-
-def test_t_cdf_is_symmetric_and_matches_closed_forms():
-    assert student_t_cdf(0.0, 3.7) == 0.5
-    for df in (1, 2.5, 9, 40):
-        for t in (0.3, 1.7, 4.0):
-            assert student_t_cdf(-t, df) == pytest.approx(1 - student_t_cdf(t, df), abs=1e-12)
-    for t in (0.5, 1.0, 3.0):  # df 1 is Cauchy; df 2 has an algebraic CDF
-        assert student_t_cdf(t, 1) == pytest.approx(0.5 + math.atan(t) / math.pi, abs=1e-12)
-        assert student_t_cdf(t, 2) == pytest.approx(0.5 + t / (2 * math.sqrt(2 + t * t)),
-                                                    abs=1e-12)
-    assert t_quantile(0.025, 7) == pytest.approx(-t_quantile(0.975, 7))
-    assert regularized_beta(0.3, 1, 1) == pytest.approx(0.3)  # uniform
-    assert regularized_beta(0.3, 2, 3) == pytest.approx(0.3483)  # binomial tail sum
-
-
 def test_welch_matches_r_t_test():
     # R: t.test(c(1, 2, 3), c(4, 5, 6)) -> t = -3.6742, df = 4, p-value = 0.02131,
     # 95 percent confidence interval -5.266958 -0.733042
@@ -71,10 +53,28 @@ def test_welch_unequal_variances_uses_satterthwaite_df():
     w = welch(x, y)
     vx, vy = 4.0 / 3, 0.625 / 5
     assert w.df == pytest.approx((vx + vy) ** 2 / (vx ** 2 / 2 + vy ** 2 / 4))
-    half = t_quantile(0.975, w.df) * math.sqrt(vx + vy)
+    half = stats.t.ppf(0.975, w.df) * math.sqrt(vx + vy)
     assert (w.ci_low, w.ci_high) == pytest.approx((6.0 - half, 6.0 + half))
     with pytest.raises(ValueError):
         welch([1.0], [2.0, 3.0])
+
+
+def test_welch_without_spread_is_exact():
+    same = welch([0.5, 0.5], [0.5, 0.5, 0.5])
+    assert (same.t, same.ci_low, same.ci_high, same.p_value) == (0.0, 0.0, 0.0, 1.0)
+    apart = welch([0.1, 0.1], [0.3, 0.3])
+    assert apart.difference == pytest.approx(-0.2) and apart.t == -math.inf
+    assert apart.ci_low == apart.ci_high == apart.difference and apart.p_value == 0.0
+
+
+def test_binomial_test_matches_r():
+    # R: binom.test(7, 10)$p.value = 0.34375; binom.test(9, 10) = 0.02148438
+    assert binomial_test(7, 10) == pytest.approx(0.34375)
+    assert binomial_test(9, 10) == pytest.approx(0.02148438, abs=1e-8)
+    assert binomial_test(10, 10) == pytest.approx(2 / 1024)
+    assert binomial_test(5, 10) == 1.0
+    with pytest.raises(ValueError):
+        binomial_test(11, 10)
 
 
 # --------------------------------------------------------------------------- seeds, budgets

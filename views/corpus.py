@@ -10,7 +10,8 @@ from pathlib import Path
 import streamlit as st
 
 from core.data.corpus import DEFAULT_CORPUS, SUFFIXES, CorpusError
-from core.data.notes import concat_notes, notes_from_steps
+from core.data.notes import concat_notes, symbol_notes
+from core.data.timeline import PartSymbols
 from core.data.statistics import (
     corpus_counts,
     duration_histogram,
@@ -142,7 +143,7 @@ def settings_row() -> tuple[int, str]:
 
 def piece_notes(piece, chord_mode: str):
     """The note table of a corpus piece's parts (Model 1 steps read back as notes)."""
-    return concat_notes(notes_from_steps(data.steps, part, chord_mode)
+    return concat_notes(symbol_notes(PartSymbols({"steps": data.steps}, 1, chord_mode), part)
                         for part in ("accompaniment", "lead")
                         if (data := piece.part(part)) is not None)
 

@@ -4,12 +4,11 @@ any number of times with other parameters), the random seed, and the generation 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
 
 import streamlit as st
 
 from core.nets.config import TrainConfig
-from core.sampling.decoding import STRATEGIES, Decoding, GenerationError, decoding_label
+from core.sampling.decoding import STRATEGIES, Decoding, GenerationError
 from core.sampling.generation import METHODS, pick_method
 
 STRATEGY_TITLES = {"greedy": "greedy (argmax)", "temperature": "temperature sampling",
@@ -22,7 +21,7 @@ METHOD_KEY = "listen_method"
 
 def pretty(decoding: Decoding) -> str:
     """'temperature t=0.65': the name the sample columns and tables use."""
-    return decoding_label({"decoding": asdict(decoding)})
+    return decoding.title
 
 
 def parse_specs(text: str) -> tuple[list[Decoding], list[str]]:

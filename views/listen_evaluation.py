@@ -22,7 +22,7 @@ from core.evidence.evaluation import (
 from core.outputs.figures import overlap_figure
 from core.runs.files import file_stamp
 from core.runs.record import RunError
-from core.sampling.decoding import Decoding, GenerationError, decoding_label
+from core.sampling.decoding import Decoding, GenerationError
 from views.common import METRIC_TITLES, cache_dir, runs_dir
 from views.listen_decodings import chosen_method
 
@@ -46,7 +46,7 @@ def _settings_decodings(settings: dict) -> dict[str, str]:
     names = {}
     for d in settings.get("decodings") or []:
         try:
-            names[Decoding(**d).label] = decoding_label({"decoding": d})
+            names[Decoding(**d).label] = Decoding.from_dict(d).title
         except TypeError:
             continue
     return names

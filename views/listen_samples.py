@@ -26,7 +26,7 @@ from core.runs.files import RunFileError, file_stamp
 
 from core.runs.record import RunError, open_run
 from core.runs.samples import list_samples, read_sample, sample_file, sample_pages
-from core.sampling.decoding import Decoding, GenerationError, decoding_label
+from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import generate
 from views.common import METRIC_TITLES, cache_dir, runs_dir, uploads_dir
 from views.listen_decodings import method_form, methods_used, pretty
@@ -182,7 +182,7 @@ def earlier(chosen: dict[str, str]) -> None:
 
     def describe(folder: str) -> str:
         s = by_folder[folder]
-        return (f"{s.get('created', '?')} · {decoding_label(s)} · "
+        return (f"{s.get('created', '?')} · {Decoding.from_dict(s.get('decoding')).title} · "
                 f"{s.get('seed_source', '?')} · {s.get('steps')} steps · seed {s.get('seed')}")
 
     with st.expander(f"Earlier samples of these runs ({len(samples)})"):
@@ -211,7 +211,7 @@ def metrics_table(samples: list[dict]) -> None:
     """A few music metrics of each sample's generated continuation, a row per decoding."""
     rows = []
     for sample in samples:
-        row = {"decoding": decoding_label(sample)}
+        row = {"decoding": Decoding.from_dict(sample.get('decoding')).title}
         try:
             stamp = file_stamp(sample["folder"], "sample.json")
             row.update({METRIC_TITLES[k]: "–" if v != v else f"{v:.2f}"
@@ -262,7 +262,7 @@ def _roll(column, sample: dict, index: int) -> None:
 def show_sample(column, sample: dict, index: int) -> None:
     """One sample's column: what made it, score, piano roll, audio and downloads."""
     folder = Path(sample["folder"])
-    column.subheader(decoding_label(sample))
+    column.subheader(Decoding.from_dict(sample.get('decoding')).title)
     runs = ", ".join(f"{p}: {r}" for p, r in (sample.get("runs") or {}).items())
     column.caption(f"{sample.get('seed_source', '?')} · {sample.get('steps')} steps · "
                    f"seed {sample.get('seed')} · {sample.get('created', '')}  \n{runs}")

@@ -7,7 +7,7 @@ Model 2 ("events"): one pitch symbol per note/chord/rest and, beside it, its dur
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from music21 import common, note, stream
 
@@ -98,18 +98,18 @@ def decode_events(pitches: Sequence[str], durations: Sequence[str],
     return part
 
 
-def part_stream(config, symbols: dict[str, list[str]]):
-    if config.model == 1:
-        return decode_steps(symbols["steps"], config.chord_mode)
-    return decode_events(symbols["pitch"], symbols["duration"], config.chord_mode)
+def decode_part(symbols: Mapping[str, Sequence[str]], model: int,
+                chord_mode: str = "pitch_class") -> stream.Part:
+    """A part's symbols in either model's encoding back to music."""
+    if model == 1:
+        return decode_steps(symbols["steps"], chord_mode)
+    return decode_events(symbols["pitch"], symbols["duration"], chord_mode)
 
 
-def lead_steps(symbols: dict[str, list[str]], model: int, chord_mode: str,
+def lead_steps(symbols: Mapping[str, Sequence[str]], model: int, chord_mode: str,
                target_mode: str) -> list[str]:
     """A generated lead as Model 1 steps in the accompaniment run's chord mode: the time
     grid and symbols a conditioned accompaniment reads."""
     if model == 1 and chord_mode == target_mode:
-        return symbols["steps"]
-    part = (decode_steps(symbols["steps"], chord_mode) if model == 1
-            else decode_events(symbols["pitch"], symbols["duration"], chord_mode))
-    return encode_steps(part, target_mode)
+        return list(symbols["steps"])
+    return encode_steps(decode_part(symbols, model, chord_mode), target_mode)

@@ -1,83 +1,103 @@
-"""Note tables: one row per sounding pitch (part, start, end, pitch in quarter lengths and
-MIDI numbers), built from encoded symbols or from a music21 score, and their 16th-note grid.
+"""Note tables: one row per sounding pitch (part, start and end in quarter lengths, MIDI
+pitch and its name), built by one function from music (a score, a part, or an encoded part
+decoded), and their 16th-note piano roll.
 
-Metrics, piano rolls and the notes CSV of every sample read this one representation.
+Metrics, piano rolls and the notes CSV of every sample read this one representation. Parts
+are named as the data layer names them, 'lead' and 'accompaniment' (`part_name`); the staff
+names a score shows ('Lead') belong to core.outputs.score.
 """
 from __future__ import annotations
 
-import math
-from typing import Iterable, Sequence
+from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
 from music21 import stream
 
-from core.data.corpus import LEAD
-from core.data.encoding import decode_steps
-from core.data.symbols import STEP
+from core.data.corpus import LEAD, PARTS
+from core.data.encoding import decode_part
+from core.data.timeline import PartSymbols, steps_spanned, to_steps
 
-COLUMNS = ("part", "start", "end", "pitch")
+COLUMNS = ("part", "start", "end", "pitch")  # what a metric reads
+NOTE_COLUMNS = (*COLUMNS, "name")  # what note_table writes: the pitch's name too ('C4')
 
 
 def empty_notes() -> pd.DataFrame:
     """A note table with no rows but the right columns and dtypes."""
-    return pd.DataFrame({"part": pd.Series(dtype=object), "start": pd.Series(dtype=float),
-                         "end": pd.Series(dtype=float), "pitch": pd.Series(dtype=int)})
+    return pd.DataFrame({"part": pd.Series(dtype=str), "start": pd.Series(dtype=float),
+                         "end": pd.Series(dtype=float), "pitch": pd.Series(dtype=int),
+                         "name": pd.Series(dtype=str)})
 
 
-def _table(rows: list[tuple[str, float, float, int]], length: float) -> pd.DataFrame:
-    """Rows to a note table; the piece length rides along in attrs for trailing rests."""
-    table = pd.DataFrame(rows, columns=list(COLUMNS)) if rows else empty_notes()
-    table = table.astype({"start": float, "end": float, "pitch": int})
-    table.attrs["length"] = float(length)
-    return table
+def part_name(name: str) -> str:
+    """A part's name in the data layer's spelling: a score's 'Lead' staff, or a notes CSV
+    written before parts had one spelling, is the part 'lead'; other names are kept."""
+    return {part.lower(): part for part in PARTS}.get(str(name).lower(), str(name))
 
 
-def notes_from_steps(steps: Sequence[str], part: str,
-                     chord_mode: str = "pitch_class") -> pd.DataFrame:
-    """Note table of one part's Model-1 symbols.
+def note_table(music: stream.Stream, part: str | None = None) -> pd.DataFrame:
+    """One row per sounding pitch, sorted by start, part and pitch: what a piano roll, a
+    metric or a sample's notes CSV reads.
 
-    Decoding goes through `encoding.decode_steps`, so a pitch-class chord is voiced exactly as
-    it is heard when the piece is written out (upwards from octave 3). The length in quarters
-    (rests at the end included) is kept in `attrs['length']` for the empty-beat rate.
+    A Score gives one block per part, named by its partName through `part_name` (a part
+    with none is called by its position, 'part1', 'part2', ...); a single Part is named
+    `part` (default: its partName, else 'lead'). Tied notes are merged first, because
+    engraving splits notes at barlines, which would otherwise show as onsets that were never
+    generated; grace notes take no time and are left out. The music's length in quarters
+    (trailing rests included) rides along in attrs['length'] for the empty-beat rate.
     """
-    if isinstance(steps, str):
-        raise ValueError("steps must be a sequence of symbols, not one string")
-    rows: list[tuple[str, float, float, int]] = []
-    for element in decode_steps(list(steps), chord_mode).notes:
-        start = float(element.offset)
-        end = start + float(element.quarterLength)
-        rows.extend((part, start, end, p.midi) for p in element.pitches)
-    return _table(rows, len(steps) * STEP)
-
-
-def notes_from_stream(s: stream.Stream, part: str | None = None) -> pd.DataFrame:
-    """Note table of a Score (one block per part, named by its partName) or of one Part.
-
-    Tied notes are merged first so a note held across a barline has one onset. `part`
-    names a single Part (default: its partName, else 'lead'); a Score part with no name
-    is called by its position, 'part1', 'part2', ....
-    """
-    if isinstance(s, stream.Score):
+    if isinstance(music, stream.Score):
         if part is not None:
             raise ValueError("part names a single Part; a Score's parts are named by partName")
-        named = [(p.partName or f"part{i + 1}", p) for i, p in enumerate(s.parts)]
-    elif isinstance(s, stream.Stream):
-        named = [(part or getattr(s, "partName", None) or LEAD, s)]
+        named = [(part_name(p.partName or f"part{i + 1}"), p) for i, p in enumerate(music.parts)]
+    elif isinstance(music, stream.Stream):
+        named = [(part or part_name(getattr(music, "partName", None) or LEAD), music)]
     else:
-        raise ValueError(f"expected a music21 Score or Part, got {type(s).__name__}")
-    rows: list[tuple[str, float, float, int]] = []
+        raise ValueError(f"expected a music21 Score or Part, got {type(music).__name__}")
+    rows: list[tuple[str, float, float, int, str]] = []
     for name, p in named:
         if any(n.tie is not None for n in p.recurse().notes):
             p = p.stripTies(inPlace=False)
         for element in p.recurse().notes:
             length = float(element.quarterLength)
             if length <= 0:
-                continue  # grace notes take no time on the grid
+                continue
             start = float(element.getOffsetInHierarchy(p))
-            for pitch in getattr(element, "pitches", ()):
-                rows.append((name, start, start + length, int(pitch.midi)))
-    return _table(rows, float(s.highestTime))
+            rows.extend((name, start, start + length, int(pitch.midi), pitch.nameWithOctave)
+                        for pitch in getattr(element, "pitches", ()))
+    return _table(rows, float(music.highestTime))
+
+
+def symbol_notes(part: PartSymbols, name: str) -> pd.DataFrame:
+    """Note table of one encoded part, decoded by `encoding.decode_part`, so a pitch-class
+    chord is voiced exactly as it is heard when the piece is written out."""
+    if any(isinstance(v, str) for v in part.symbols.values()):
+        raise ValueError("symbols must be a sequence of symbols, not one string")
+    return note_table(decode_part(part.symbols, part.model, part.chord_mode), name)
+
+
+def read_notes(path: Path | str) -> pd.DataFrame:
+    """A notes CSV as note_table wrote it, part names in the data layer's spelling (older
+    samples wrote 'Lead' and 'Accompaniment')."""
+    try:
+        notes = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return empty_notes()
+    if notes.empty:
+        return empty_notes()
+    notes["part"] = notes["part"].map(part_name)
+    return notes
+
+
+def _table(rows: list[tuple[str, float, float, int, str]], length: float) -> pd.DataFrame:
+    """Rows to a sorted note table; the piece length rides along in attrs."""
+    table = pd.DataFrame(rows, columns=list(NOTE_COLUMNS)) if rows else empty_notes()
+    table = table.astype({"part": str, "start": float, "end": float, "pitch": int,
+                          "name": str})
+    table = table.sort_values(["start", "part", "pitch"], kind="stable").reset_index(drop=True)
+    table.attrs["length"] = float(length)
+    return table
 
 
 def concat_notes(tables: Iterable[pd.DataFrame]) -> pd.DataFrame:
@@ -119,13 +139,12 @@ def _piece_length(notes: pd.DataFrame, length: float | None = None) -> float:
 
 def grid_steps(notes: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(onset step, end step) per note; every note sounds at least one 16th."""
-    start = np.rint(notes["start"].to_numpy(float) / STEP).astype(np.int64)
-    end = np.rint(notes["end"].to_numpy(float) / STEP).astype(np.int64)
+    start, end = to_steps(notes["start"]), to_steps(notes["end"])
     return start, np.maximum(end, start + 1)
 
 
 def n_steps(notes: pd.DataFrame, length: float | None = None) -> int:
-    n = math.ceil(round(_piece_length(notes, length) / STEP, 6))
+    n = steps_spanned(_piece_length(notes, length))
     if len(notes):
         n = max(n, int(grid_steps(notes)[1].max()))
     return n
@@ -146,29 +165,3 @@ def pianoroll(notes: pd.DataFrame, length: float | None = None) -> np.ndarray:
     np.add.at(diff, (start, pitch), 1)
     np.add.at(diff, (end, pitch), -1)
     return np.cumsum(diff[:-1], axis=0) > 0
-
-
-NOTE_COLUMNS = ("part", "start", "end", "pitch", "name")
-
-
-def note_table(score: stream.Score) -> pd.DataFrame:
-    """One row per sounding pitch, tied notes merged: what a piano roll or a metric reads.
-
-    Ties are merged because engraving splits notes at barlines, which would otherwise show
-    as repeated onsets that were never generated.
-    """
-    rows = []
-    for index, part in enumerate(score.parts):
-        name = part.partName or str(part.id) or f"part {index + 1}"
-        flat = part.stripTies().flatten()
-        for element in flat.notes:
-            if element.quarterLength <= 0:
-                continue  # grace notes take no time on a piano roll
-            start = float(element.getOffsetBySite(flat))
-            end = start + float(element.quarterLength)
-            for pitch in sorted(getattr(element, "pitches", ()), key=lambda p: p.midi):
-                rows.append((name, start, end, int(pitch.midi), pitch.nameWithOctave))
-    table = pd.DataFrame(rows, columns=list(NOTE_COLUMNS))
-    table = table.astype({"part": str, "start": float, "end": float, "pitch": int,
-                          "name": str})
-    return table.sort_values(["start", "part", "pitch"], kind="stable").reset_index(drop=True)

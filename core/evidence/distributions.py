@@ -1,31 +1,44 @@
 """Comparing two sets of pieces metric by metric: means, spreads and the overlapping area of
-their density estimates (Yang & Lerch 2018).
+their density estimates (Yang & Lerch 2018; scipy's Gaussian KDE, Scott's bandwidth).
 """
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from scipy.stats import gaussian_kde
 
 def _finite(sample: Sequence[float]) -> np.ndarray:
     values = np.asarray(sample, dtype=float).reshape(-1)
     return values[np.isfinite(values)]
 
 
-def _scott_bandwidth(x: np.ndarray) -> float:
-    """Scott's rule as scipy.stats.gaussian_kde uses it: std (ddof 1) * n^(-1/5)."""
-    return float(x.std(ddof=1) * len(x) ** -0.2) if len(x) > 1 else 0.0
+def _kde(x: np.ndarray) -> gaussian_kde | None:
+    """scipy's Gaussian KDE of a sample with Scott's bandwidth; None for a constant sample,
+    whose covariance (and so bandwidth) is zero."""
+    from scipy import stats  # loaded on first use: pages that import this pay nothing
+
+    return stats.gaussian_kde(x, bw_method="scott") if np.ptp(x) > 0 else None
 
 
-def _kde(x: np.ndarray, bandwidth: float, grid: np.ndarray) -> np.ndarray:
-    """Gaussian kernel density of sample x on grid, in chunks to bound memory."""
-    density = np.zeros_like(grid)
-    for i in range(0, len(x), 256):
-        z = (grid[None, :] - x[i:i + 256, None]) / bandwidth
-        density += np.exp(-0.5 * z * z).sum(axis=0)
-    return density / (len(x) * bandwidth * math.sqrt(2 * math.pi))
+def _bandwidth(kde: gaussian_kde | None) -> float:
+    """The kernel's standard deviation: the sample's std (ddof 1) times Scott's factor."""
+    return float(np.sqrt(kde.covariance[0, 0])) if kde is not None else 0.0
+
+
+def _density(kde: gaussian_kde | None, x: np.ndarray, bandwidth: float,
+             grid: np.ndarray) -> np.ndarray:
+    """A sample's density on `grid`: its KDE, or for a constant sample one Gaussian kernel of
+    the (borrowed) `bandwidth` at its value."""
+    if kde is not None:
+        return kde(grid)
+    from scipy import stats
+
+    return stats.norm.pdf(grid, x[0], bandwidth)
 
 
 def overlapping_area(a: Sequence[float], b: Sequence[float]) -> float:
@@ -38,15 +51,17 @@ def overlapping_area(a: Sequence[float], b: Sequence[float]) -> float:
     x, y = _finite(a), _finite(b)
     if not len(x) or not len(y):
         return math.nan
-    bx, by = _scott_bandwidth(x), _scott_bandwidth(y)
-    if bx == 0 and by == 0:
+    kx, ky = _kde(x), _kde(y)
+    if kx is None and ky is None:
         return 1.0 if np.allclose(x, y[0]) and np.allclose(y, x[0]) else 0.0
+    bx, by = _bandwidth(kx), _bandwidth(ky)
     bx, by = bx or by, by or bx
     pad = 5 * max(bx, by)
     low, high = min(x.min(), y.min()) - pad, max(x.max(), y.max()) + pad
     points = int(np.clip((high - low) / (min(bx, by) / 8), 1024, 20000))
     grid = np.linspace(low, high, points)
-    overlap = np.trapezoid(np.minimum(_kde(x, bx, grid), _kde(y, by, grid)), grid)
+    overlap = np.trapezoid(np.minimum(_density(kx, x, bx, grid), _density(ky, y, by, grid)),
+                           grid)
     return float(np.clip(overlap, 0.0, 1.0))
 
 

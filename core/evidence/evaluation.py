@@ -1,12 +1,11 @@
 """Evidence: music metrics of generated pieces beside the same metrics of real held-out pieces.
 
 The thesis judged its output by ear and by training accuracy alone. Here each decoding
-generates several pieces from held-out seeds, each piece is measured with
-`core.metrics.piece_metrics` on what the model generated (the seed window left out, since it
-is the corpus's music, not the model's), the real held-out pieces are measured the same way,
-and the two distributions are compared per metric (Yang & Lerch's overlapping area).
-`conditioning_comparison` puts the thesis's independent accompaniment beside one conditioned
-on the lead (does following the lead make the parts agree more, and predict better?).
+generates several pieces from held-out seeds (one batch through generation's one path,
+`generate_parts`), each piece is measured with `core.evidence.metrics.piece_metrics` on what
+the model generated (the seed window left out, since it is the corpus's music, not the
+model's), the real held-out pieces are measured the same way, and the two distributions are
+compared per metric (Yang & Lerch's overlapping area).
 
 Results are written as CSV under the lead run, evaluation/<timestamp>/, for the dashboard.
 """
@@ -21,25 +20,29 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from core.data.corpus import ACCOMPANIMENT, LEAD, PARTS, Corpus
-from core.data.timeline import PartSymbols, main_stream
+from core.data.timeline import PartSymbols
 from core.evidence.distributions import compare_distributions
-from core.evidence.measure import METRICS, measure, model_streams, training_index
+from core.evidence.measure import METRICS, measure, training_index
 from core.evidence.ngrams import NgramIndex
+from core.nets.config import TrainConfig
+from core.nets.windows import target_names
 from core.runs.files import now_iso, write_json
 from core.runs.record import RunInfo, open_run
 from core.sampling.decoding import Decoding, GenerationError
-from core.sampling.generation import generate_batch, load_model, open_part_runs
+from core.sampling.generation import generate_parts, load_model, open_part_runs
 from core.sampling.seeds import seed_pieces
 
 def _source(source: Corpus | RunInfo | Path | str,
-            cache_dir: Path | str) -> tuple[Corpus, int, str]:
-    """(corpus, model, chord mode): a run's own encoding, or Model 1 for a bare corpus."""
+            cache_dir: Path | str) -> tuple[Corpus, TrainConfig]:
+    """(corpus, the settings it is read with): a run's own encoding, or Model 1 in the
+    corpus's chord mode for a bare corpus."""
     from core.data.prepare import corpus_for
 
     if isinstance(source, Corpus):
-        return source, 1, source.settings.get("chord_mode", "pitch_class")
+        return source, TrainConfig(model=1, chord_mode=source.settings.get("chord_mode",
+                                                                            "pitch_class"))
     run = source if isinstance(source, RunInfo) else open_run(source)
-    return corpus_for(run.config, cache_dir), run.config.model, run.config.chord_mode
+    return corpus_for(run.config, cache_dir), run.config
 
 
 def reference_metrics(source: Corpus | RunInfo | Path | str, split: str = "validation",
@@ -56,16 +59,16 @@ def reference_metrics(source: Corpus | RunInfo | Path | str, split: str = "valid
     the whole piece: with the seed window and the generated length, the real continuation
     of each seed, as long as a generated one, so length-bound metrics compare fairly.
     """
-    corpus, model, chord_mode = _source(source, cache_dir)
-    streams = model_streams(model)
+    corpus, config = _source(source, cache_dir)
+    streams = target_names(config)
     if index is None:
-        index = training_index(corpus, parts[0], main_stream(model))
+        index = training_index(corpus, parts[0], streams[0])
     rows = []
     for piece in corpus.split(split):
         if any(piece.part(p) is None for p in parts):
             continue
-        data = {p: PartSymbols({s: piece.part(p).stream(s) for s in streams}, model,
-                               chord_mode) for p in parts}
+        data = {p: PartSymbols({s: piece.part(p).stream(s) for s in streams}, config.model,
+                               config.chord_mode) for p in parts}
         first = data[parts[0]]
         start = first.time_at(skip)
         end = (max(p.time_at(len(p.main)) for p in data.values()) if steps is None
@@ -98,14 +101,14 @@ def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decodi
     symbol_part = LEAD if LEAD in infos else ACCOMPANIMENT
     corpus = corpus_for(infos[symbol_part].config, cache_dir)
     if index is None:
-        index = training_index(corpus, symbol_part,
-                               main_stream(infos[symbol_part].config.model))
+        index = training_index(corpus, symbol_part, target_names(infos[symbol_part].config)[0])
     pieces = seed_pieces(corpus, infos, n_pieces)
+    seeds = [{part: piece.part(part) for part in PARTS} for piece in pieces]
     models = {part: load_model(info) for part, info in infos.items()}
     run_ids = {f"{part}_run": infos[part].run_id if part in infos else "" for part in PARTS}
     rows = []
     for decoding in decodings:
-        generated = generate_batch(infos, models, pieces, steps, decoding, seed, method)
+        generated = generate_parts(infos, models, seeds, steps, decoding, seed, method)
         for i, (piece, parts) in enumerate(zip(pieces, generated)):
             start = max(p.time_at(infos[name].config.window) for name, p in parts.items())
             end = min(p.time_at(len(p.main)) for p in parts.values())
@@ -145,7 +148,7 @@ def evaluate(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], n_pi
     from core.data.prepare import corpus_for
 
     corpus = corpus_for(info.config, cache_dir)
-    index = training_index(corpus, symbol_part, main_stream(info.config.model))
+    index = training_index(corpus, symbol_part, target_names(info.config)[0])
     generated = generated_metrics(runs, decodings, n_pieces, steps, seed, cache_dir, index,
                                   method)
     reference = reference_metrics(info, parts=tuple(infos), skip=info.config.window,

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from core.data.corpus import LEAD, Corpus
-from core.data.notes import concat_notes
-from core.data.timeline import PartSymbols, seed_symbol_count
+from core.data.notes import concat_notes, read_notes, symbol_notes
+from core.data.timeline import PartSymbols, model_of
 from core.evidence.metrics import (
     INDEX_METRICS,
     NOTE_METRICS,
@@ -27,23 +27,16 @@ SAMPLE_METRICS = ("pitch_range", "scale_consistency", "polyphony", "loop_share",
 
 
 def sample_notes(sample: Mapping[str, Any]) -> pd.DataFrame:
-    """The sample's note table (notes CSV written by core.rendering) with part names in
-    core.metrics' spelling ('lead', 'accompaniment')."""
+    """The sample's note table (the notes CSV core.outputs.rendering wrote)."""
     path = sample_file(sample, "notes")
     if path is None:
         raise RunFileError(f"sample {Path(sample['folder']).name} has no note table")
-    notes = pd.read_csv(path)
-    if notes.empty:
-        notes = pd.DataFrame({"part": pd.Series(dtype=object), "start": pd.Series(dtype=float),
-                              "end": pd.Series(dtype=float), "pitch": pd.Series(dtype=int),
-                              "name": pd.Series(dtype=object)})
-    notes["part"] = notes["part"].astype(str).str.lower()
-    return notes
+    return read_notes(path)
 
 
 def sample_metrics(sample: Mapping[str, Any], generated_only: bool = True,
                    names: Sequence[str] = SAMPLE_METRICS) -> dict[str, float]:
-    """A few core.metrics.piece_metrics of a sample: note metrics over every part, loop
+    """A few core.evidence.metrics.piece_metrics of a sample: note metrics over every part, loop
     share on the lead's symbols (the accompaniment's when there is no lead: Model 1 steps,
     Model 2 pitches).
 
@@ -52,18 +45,16 @@ def sample_metrics(sample: Mapping[str, Any], generated_only: bool = True,
     sounds after it; times are not shifted, so the parts stay aligned). The numbers then
     judge the model, not the piece it was seeded with; all NaN when nothing was generated.
     """
-    from core.evidence.metrics import piece_metrics
-
     notes = sample_notes(sample)
     symbols_by_part = sample.get("symbols") or {}
     seed_quarters = sample.get("seed_quarters") or {}
-    part = "lead" if "lead" in symbols_by_part else next(iter(symbols_by_part), None)
+    part = LEAD if LEAD in symbols_by_part else next(iter(symbols_by_part), None)
     symbols = None
     if part is not None:
         streams = symbols_by_part[part]
-        symbols = streams.get("steps") or streams.get("pitch") or []
-        if generated_only:
-            symbols = symbols[seed_symbol_count(streams, seed_quarters.get(part, 0.0)):]
+        saved = PartSymbols(streams, model_of(streams),
+                            (sample.get("chord_modes") or {}).get(part, "pitch_class"))
+        symbols = saved.between(float(seed_quarters.get(part, 0.0)) if generated_only else 0.0)
     if generated_only:
         notes = generated_notes(notes, seed_quarters)
     metrics = piece_metrics(notes[["part", "start", "end", "pitch"]].reset_index(drop=True),
@@ -106,18 +97,13 @@ def measure(parts: Mapping[str, PartSymbols], start: float, end: float,
     """piece_metrics of the span [start, end) quarters of a piece: note metrics over every
     part, symbol metrics on the lead's symbols (the first part's when there is no lead).
     `measured_symbols` and `measured_quarters` say how much was measured."""
-    notes = _span(concat_notes(p.notes(name) for name, p in parts.items()), start, end)
+    notes = _span(concat_notes(symbol_notes(p, name) for name, p in parts.items()), start, end)
     symbol_part = parts[LEAD] if LEAD in parts else next(iter(parts.values()))
-    onsets = symbol_part.boundaries()[:-1]
-    symbols = [s for s, t in zip(symbol_part.main, onsets) if start - _EPS <= t < end - _EPS]
+    symbols = symbol_part.between(start, end)
     length = max(0.0, end - start)
     metrics = piece_metrics(notes, symbols,
                             index if symbols else None, length=length)
     return {**metrics, "measured_symbols": len(symbols), "measured_quarters": length}
-
-
-def model_streams(model: int) -> list[str]:
-    return ["steps"] if model == 1 else ["pitch", "duration"]
 
 
 def training_index(corpus: Corpus, part: str = LEAD, stream: str = "steps") -> NgramIndex | None:

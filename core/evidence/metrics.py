@@ -22,10 +22,11 @@ import pandas as pd
 from core.data.corpus import ACCOMPANIMENT, LEAD
 from core.data.notes import grid_steps, n_steps, pianoroll, validate_notes
 from core.data.symbols import STEP
+from core.data.timeline import to_quarters
 from core.evidence.ngrams import NOVELTY_ORDERS, NgramIndex
 
-STEPS_PER_BEAT = 4  # a beat is a quarter note
-STEPS_PER_BAR = 16  # 4/4 at 16th resolution, as MusPy's measure_resolution
+STEPS_PER_BEAT = round(1 / STEP)  # 16ths in a beat (a quarter note)
+STEPS_PER_BAR = 4 * STEPS_PER_BEAT  # 4/4 at 16th resolution, as MusPy's measure_resolution
 LOOP_MIN_LENGTH = 8
 CONSONANT_INTERVALS = frozenset({0, 3, 4, 5, 7, 8, 9})
 DISSONANT_INTERVALS = tuple(sorted(set(range(12)) - CONSONANT_INTERVALS))  # 1 2 6 10 11
@@ -142,7 +143,7 @@ def consonance(notes: pd.DataFrame) -> float:
     if not len(lead) or not len(accompaniment):
         return math.nan
     onsets = grid_steps(lead)[0]
-    roll = pianoroll(accompaniment, length=n_steps(notes) * STEP)
+    roll = pianoroll(accompaniment, length=to_quarters(n_steps(notes)))
     chroma = np.zeros((len(roll), 12), bool)
     for pc in range(12):
         chroma[:, pc] = roll[:, pc::12].any(axis=1)

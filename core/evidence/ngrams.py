@@ -110,20 +110,3 @@ class NgramIndex:
             else:
                 high = mid - 1
         return low
-
-
-def _index(training: NgramIndex | Iterable[Sequence[str]]) -> NgramIndex:
-    return training if isinstance(training, NgramIndex) else NgramIndex(training)
-
-
-def novelty(symbols: Sequence[str], training_sequences: NgramIndex | Iterable[Sequence[str]],
-            n: int) -> float:
-    """Share of the piece's n-grams absent from every training piece: 0 for a training piece
-    itself, 1 for all-new material; NaN when the piece is shorter than n."""
-    return _index(training_sequences).novelty(symbols, n)
-
-
-def memorisation(symbols: Sequence[str],
-                 training_sequences: NgramIndex | Iterable[Sequence[str]]) -> int:
-    """Length (symbols) of the longest stretch copied verbatim from a single training piece."""
-    return _index(training_sequences).longest_copy(symbols)

@@ -4,7 +4,9 @@ config    TrainConfig: every setting, its bounds (BOUNDS) and choices (CHOICES),
           one place; the thesis's four runs
 windows   training windows and targets, built lazily with tf.data; the check, from the
           pieces' lengths alone, that a window fits
-cells     LSTM / GRU cells fed by a row lookup instead of a one-hot product
-models    the two Keras builders and the wiring stateful generation reuses
+cells     the cell table (Keras layer, projected cell, gates per name) and the LSTM / GRU
+          cells fed by a row lookup instead of a one-hot product
+models    the network's wiring, written once (embed, recurrent cells, heads): the Keras
+          builder and stateful generation's Stepper both run it
 training  one run checked, recorded and trained into its run directory, epoch by epoch
 """

@@ -1,4 +1,5 @@
-"""LSTM and GRU cells whose input projection was already looked up.
+"""The recurrent cells: one table (CELLS) of what each cell name means to the networks, and
+LSTM and GRU cells whose input projection was already looked up.
 
 Model 1 feeds one-hot vectors to its first recurrent layer, which multiplies them by the input
 kernel: a (vocab x gates*units) product that is all zeros but one row. The same result is a
@@ -8,8 +9,12 @@ activations and biases), so weights move between the two forms unchanged.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import keras
 from keras import layers, ops
+
+from core.nets.config import CELLS as CELL_NAMES
 
 
 @keras.saving.register_keras_serializable(package="core")
@@ -81,5 +86,17 @@ class ProjectedGRUCell(layers.Layer):
         return {**super().get_config(), "units": self.units}
 
 
-GATES = {"lstm": 4, "gru": 3}
-CELLS = {"lstm": ProjectedLSTMCell, "gru": ProjectedGRUCell}
+@dataclass(frozen=True)
+class Cell:
+    """What one cell name of TrainConfig.cell builds."""
+
+    layer: type[layers.Layer]  # Keras' recurrent layer over a sequence (layers.LSTM, ...)
+    projected: type[layers.Layer]  # the same step on an input already multiplied by its kernel
+    gates: int  # blocks of `units` in the input kernel: its width is gates * units
+
+
+CELLS: dict[str, Cell] = {"lstm": Cell(layers.LSTM, ProjectedLSTMCell, 4),
+                          "gru": Cell(layers.GRU, ProjectedGRUCell, 3)}
+if tuple(CELLS) != CELL_NAMES:  # config names the cells without importing Keras
+    raise ImportError(f"core.nets.cells defines {tuple(CELLS)} but TrainConfig offers "
+                      f"{CELL_NAMES}")

@@ -12,15 +12,24 @@ the step being predicted) beside its own.
 
 Inputs take any length: training feeds windows of n, while stateful generation and the
 equivalence tests run the same weights over a whole history.
+
+The wiring is written once: `embed` (integer inputs -> the first recurrent layer's input),
+`recurrent_names` / `recurrent_stack`, and `heads` (the last recurrent output -> the
+distributions). `build_network` calls them with new layers; the Stepper of stateful
+generation calls them with a trained model's own layers, found by the same names, one time
+step at a time, so the two cannot wire the network differently. The layer names and classes
+are those of saved runs (model.keras loads with safe_mode).
 """
 from __future__ import annotations
+
+from typing import Any, Callable, Mapping
 
 import keras
 from keras import layers, ops
 
 from core.nets import cells
 from core.nets.config import TrainConfig
-from core.nets.windows import input_name
+from core.nets.windows import input_name, stream_names
 
 
 @keras.saving.register_keras_serializable(package="core")
@@ -42,77 +51,122 @@ class OneHot(layers.Layer):
         return {**super().get_config(), "depth": self.depth}
 
 
-def recurrent_stack(x, config: TrainConfig, projected: bool = False):
+LayerLookup = Callable[[str], layers.Layer]
+
+
+def _new_layers(config: TrainConfig, sizes: Mapping[str, int]) -> LayerLookup:
+    """A layer of the wiring by name, built when the wiring asks for it: the builders' source
+    of layers (the Stepper's is a built model's `get_layer`). Each layer is built in the order
+    the wiring uses it, which fixes the order its initial weights are drawn in for a seed."""
+    width = cells.CELLS[config.cell].gates * config.units
+    merge = layers.Add if config.input_encoding == "lookup" else layers.Concatenate
+
+    def projection(size: int):
+        # the first recurrent layer's input kernel as rows, one per id
+        return lambda name: layers.Embedding(size, width, embeddings_initializer="glorot_uniform",
+                                             name=name)
+
+    def softmax(size: int):
+        return lambda name: layers.Dense(size, activation="softmax", name=name)
+
+    makers: dict[str, Callable[[str], layers.Layer]] = {
+        "one_hot": lambda name: OneHot(sizes["steps"], name=name),
+        "lead_one_hot": lambda name: OneHot(sizes["lead"], name=name),
+        "input_projection": projection(sizes.get("steps", 0)),
+        "lead_input_projection": projection(sizes.get("lead", 0)),
+        "with_lead": lambda name: merge(name=name),
+        "pitch_embedding": lambda name: layers.Embedding(sizes["pitch"], config.embedding_dim,
+                                                         name=name),
+        "duration_embedding": lambda name: layers.Embedding(sizes["duration"],
+                                                            config.embedding_dim, name=name),
+        "events": lambda name: layers.Concatenate(name=name),
+        "next": softmax(sizes.get("steps", 0)),
+        "dense": lambda name: layers.Dense(config.dense_units, activation="relu", name=name),
+        "pitch": softmax(sizes.get("pitch", 0)),
+        "duration": softmax(sizes.get("duration", 0)),
+    }
+    return lambda name: makers[name](name)
+
+
+def embed(config: TrainConfig, layer: LayerLookup, inputs: Mapping[str, Any]):
+    """Integer ids by stream -> the first recurrent layer's input, for whole windows (the
+    Keras model) or for one time step (the Stepper): `layer` finds each layer by name.
+
+    Model 1: one-hot vectors, or for "lookup" the rows of the first layer's input kernel
+    (the same product without the zeros); a conditioned accompaniment's lead is concatenated
+    (one-hot) or its rows added (lookup). Model 2: a pitch and a duration embedding side by
+    side."""
+    if config.model == 2:
+        return layer("events")([layer("pitch_embedding")(inputs["pitch"]),
+                                layer("duration_embedding")(inputs["duration"])])
+    kind = "input_projection" if config.input_encoding == "lookup" else "one_hot"
+    streams = ("steps", "lead") if config.conditioned else ("steps",)
+    encoded = [layer(f"{prefix}{kind}")(inputs[stream])
+               for stream, prefix in zip(streams, ("", "lead_"))]
+    return encoded[0] if len(encoded) == 1 else layer("with_lead")(encoded)
+
+
+def heads(config: TrainConfig, layer: LayerLookup, x):
+    """The last recurrent layer's output -> next-symbol distributions, shaped as the Keras
+    model returns them: one softmax for Model 1, {"pitch", "duration"} after a shared ReLU
+    Dense for Model 2 (see `by_stream`)."""
+    if config.model == 1:
+        return layer("next")(x)
+    x = layer("dense")(x)
+    return {"pitch": layer("pitch")(x), "duration": layer("duration")(x)}
+
+
+def by_stream(config: TrainConfig, outputs) -> dict[str, Any]:
+    """A network's outputs by target stream: Model 1's single output is its "steps"."""
+    return {"steps": outputs} if config.model == 1 else dict(outputs)
+
+
+def recurrent_names(config: TrainConfig) -> list[str]:
+    """The recurrent layers' names, first to last: 'lstm_1', 'lstm_2', ..."""
+    return [f"{config.cell}_{i + 1}" for i in range(config.layers)]
+
+
+def recurrent_cells(model: keras.Model, config: TrainConfig) -> list[layers.Layer]:
+    """The cells of a built model's recurrent layers, first to last: what one time step
+    runs between `embed` and `heads` (dropout does nothing at inference)."""
+    return [model.get_layer(name).cell for name in recurrent_names(config)]
+
+
+def recurrent_stack(x, config: TrainConfig):
     """Stacked LSTM/GRU layers; all but the last return sequences (all, for "sequence").
-    `projected`: the first layer's input is already `x @ kernel` (see core.cells)."""
-    cell = {"lstm": layers.LSTM, "gru": layers.GRU}[config.cell]
-    for i in range(config.layers):
+    With "lookup" inputs the first layer's input is already `x @ kernel` (see core.nets.cells)."""
+    cell = cells.CELLS[config.cell]
+    projected = config.model == 1 and config.input_encoding == "lookup"
+    for i, name in enumerate(recurrent_names(config)):
         sequences = i < config.layers - 1 or config.objective == "sequence"
-        name = f"{config.cell}_{i + 1}"
         if i == 0 and projected:
-            layer = layers.RNN(cells.CELLS[config.cell](config.units), return_sequences=sequences,
+            layer = layers.RNN(cell.projected(config.units), return_sequences=sequences,
                                name=name)
         else:
-            layer = cell(config.units, return_sequences=sequences, name=name)
+            layer = cell.layer(config.units, return_sequences=sequences, name=name)
         x = layer(x)
         if i < config.dropout_layers:
             x = layers.Dropout(config.dropout_rate, name=f"dropout_{i + 1}")(x)
     return x
 
 
-def one_hot_inputs(config: TrainConfig, inputs: list, sizes: list[int]):
-    """The thesis's input: one-hot vectors (the lead's concatenated, when conditioned)."""
-    encoded = [OneHot(size, name=f"{name}one_hot")(tensor)
-               for tensor, size, name in zip(inputs, sizes, ("", "lead_"))]
-    return encoded[0] if len(encoded) == 1 else layers.Concatenate(name="with_lead")(encoded)
-
-
-def lookup_inputs(config: TrainConfig, inputs: list, sizes: list[int]):
-    """The same product without the zeros: each id looks up its row of the first layer's
-    input kernel (a sum of two rows when the lead is concatenated)."""
-    width = cells.GATES[config.cell] * config.units
-    rows = [layers.Embedding(size, width, embeddings_initializer="glorot_uniform",
-                             name=f"{name}input_projection")(tensor)
-            for tensor, size, name in zip(inputs, sizes, ("", "lead_"))]
-    return rows[0] if len(rows) == 1 else layers.Add(name="with_lead")(rows)
-
-
-def build_model1(config: TrainConfig, vocab_size: int, lead_vocab_size: int = 0) -> keras.Model:
-    inputs = [keras.Input((None,), dtype="int32", name=input_name("steps"))]
-    sizes = [vocab_size]
-    if config.conditioned:
-        inputs.append(keras.Input((None,), dtype="int32", name=input_name("lead")))
-        sizes.append(lead_vocab_size)
-    lookup = config.input_encoding == "lookup"
-    x = (lookup_inputs if lookup else one_hot_inputs)(config, inputs, sizes)
-    x = recurrent_stack(x, config, projected=lookup)
-    outputs = layers.Dense(vocab_size, activation="softmax", name="next")(x)
-    return keras.Model(inputs, outputs, name=f"model1_{config.cell}")
-
-
-def build_model2(config: TrainConfig, pitch_vocab: int, duration_vocab: int) -> keras.Model:
-    pitch = keras.Input((None,), dtype="int32", name=input_name("pitch"))
-    duration = keras.Input((None,), dtype="int32", name=input_name("duration"))
-    x = layers.Concatenate(name="events")([
-        layers.Embedding(pitch_vocab, config.embedding_dim, name="pitch_embedding")(pitch),
-        layers.Embedding(duration_vocab, config.embedding_dim, name="duration_embedding")(duration),
-    ])
-    x = recurrent_stack(x, config)
-    x = layers.Dense(config.dense_units, activation="relu", name="dense")(x)
-    return keras.Model(
-        [pitch, duration],
-        {"pitch": layers.Dense(pitch_vocab, activation="softmax", name="pitch")(x),
-         "duration": layers.Dense(duration_vocab, activation="softmax", name="duration")(x)},
-        name=f"model2_{config.cell}")
+def build_network(config: TrainConfig, sizes: Mapping[str, int]) -> keras.Model:
+    """The network for `config` (uncompiled): integer inputs per stream -> `embed` ->
+    `recurrent_stack` -> `heads`. `sizes` gives each stream's vocabulary size."""
+    inputs = {stream: keras.Input((None,), dtype="int32", name=input_name(stream))
+              for stream in stream_names(config)}
+    layer = _new_layers(config, sizes)
+    x = recurrent_stack(embed(config, layer, inputs), config)
+    return keras.Model(list(inputs.values()), heads(config, layer, x),
+                       name=f"model{config.model}_{config.cell}")
 
 
 def build_model(config: TrainConfig, vocab_sizes: dict[str, int]) -> keras.Model:
     """The network for `config`, compiled with the thesis's loss and metric."""
+    model = build_network(config, vocab_sizes)
     if config.model == 1:
-        model = build_model1(config, vocab_sizes["steps"], vocab_sizes.get("lead", 0))
         loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
     else:
-        model = build_model2(config, vocab_sizes["pitch"], vocab_sizes["duration"])
         loss = {"pitch": "sparse_categorical_crossentropy",
                 "duration": "sparse_categorical_crossentropy"}
         metrics = {"pitch": ["accuracy"], "duration": ["accuracy"]}

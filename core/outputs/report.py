@@ -46,7 +46,7 @@ from core.runs.history import read_history
 from core.runs.listing import run_labels, runs_table
 from core.runs.record import RunError
 from core.runs.samples import list_samples, sample_file, sample_pages
-from core.sampling.decoding import decoding_label
+from core.sampling.decoding import Decoding
 
 REPORT_FILE = "report.html"
 PDF_FILE = "report.pdf"
@@ -371,7 +371,7 @@ def evaluation_section(run_dirs: Sequence[Path], labels: Mapping[str, str]) -> s
             continue
         evaluation = read_evaluation(folders[0])
         settings = evaluation["settings"]
-        decodings = ", ".join(decoding_label({"decoding": d})
+        decodings = ", ".join(Decoding.from_dict(d).title
                               for d in settings.get("decodings", []))
         parts.append(
             f"<h4>{esc(labels[run_dir.name])}: evaluation {esc(folders[0].name)}</h4>"
@@ -408,7 +408,7 @@ def sample_metrics_table(samples: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             values = sample_metrics(sample, names=SAMPLE_METRIC_NAMES)
         except RunFileError:
             values = {}
-        name = f"S{number} {decoding_label(sample)}"
+        name = f"S{number} {Decoding.from_dict(sample.get('decoding')).title}"
         columns[name] = [values.get(m, np.nan) for m in SAMPLE_METRIC_NAMES]
     return pd.DataFrame({"metric": list(SAMPLE_METRIC_NAMES), **columns})
 
@@ -463,7 +463,8 @@ def sample_card(number: int, sample: Mapping[str, Any], copied: Mapping[str, Any
                 labels: Mapping[str, str]) -> str:
     runs = ", ".join(f"{part}: {labels.get(run_id, run_id)}"
                      for part, run_id in (sample.get("runs") or {}).items())
-    caption = (f"S{number}: {decoding_label(sample)}, {sample.get('steps')} steps, "
+    caption = (f"S{number}: {Decoding.from_dict(sample.get('decoding')).title}, "
+               f"{sample.get('steps')} steps, "
                f"seeded from {sample.get('seed_source')} (seed {sample.get('seed')})")
     score = "".join(f'<img class="score" src="{_href(p)}" alt="score page {i} of S{number}">'
                     for i, p in enumerate(copied.get("svg", []), 1)) \

@@ -1,5 +1,7 @@
 """The thesis plays the separately generated lead and accompaniment together: this module puts
-them into one score and writes it as MIDI and MusicXML.
+them into one score and writes it as MIDI and MusicXML. The staves' display names ('Lead',
+'Accompaniment') live here only; a note table of the score names its parts 'lead' and
+'accompaniment' (core.data.notes.part_name).
 """
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from pathlib import Path
 
 from music21 import instrument, meter, note, stream, tempo
 
-LEAD = "Lead"
-ACCOMPANIMENT = "Accompaniment"
+from core.data.corpus import ACCOMPANIMENT, LEAD
+
+STAFF_NAMES = {LEAD: "Lead", ACCOMPANIMENT: "Accompaniment"}
 BAR = 4.0  # quarter lengths in a 4/4 bar
 
 
@@ -46,9 +49,9 @@ def combine_parts(lead: stream.Part, accompaniment: stream.Part | None,
     The thesis generates the parts independently, so they are simply laid side by side; the
     tempo is the only timing they share.
     """
-    sources = [(lead, LEAD)]
+    sources = [(lead, STAFF_NAMES[LEAD])]
     if accompaniment is not None:
-        sources.append((accompaniment, ACCOMPANIMENT))
+        sources.append((accompaniment, STAFF_NAMES[ACCOMPANIMENT]))
     longest = max(float(p.flatten().highestTime) for p, _ in sources)
     length = max(BAR, math.ceil(longest / BAR) * BAR)
     score = stream.Score()

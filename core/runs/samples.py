@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from core.data.encoding import part_stream
+from core.data.encoding import decode_part
 from core.data.timeline import quarter_length, trim
 from core.runs.files import RunFileError, now_iso, read_json, write_json
 from core.sampling.decoding import Decoding
@@ -112,7 +112,8 @@ def _render(infos: Mapping[str, Run], symbols: Mapping[str, dict[str, list[str]]
     from core.outputs.rendering import output_names, render_all
     from core.outputs.score import RenderError, combine_parts
 
-    parts = {p: part_stream(infos[p].config, s) for p, s in symbols.items()}
+    parts = {p: decode_part(s, infos[p].config.model, infos[p].config.chord_mode)
+             for p, s in symbols.items()}
     score = combine_parts(parts.get("lead") or parts["accompaniment"],
                           parts.get("accompaniment") if "lead" in parts else None)
     try:

@@ -1,8 +1,10 @@
 """Trained networks -> generated sequences (the third stage).
 
-decoding    the five decoding strategies: how the next symbol is chosen from a distribution
-window      the thesis's generation: re-feed the whole window for every new symbol
-stateful    one step per symbol, carrying the recurrent state
+decoding    the five decoding strategies (Decoding, its label and title): how the next symbol
+            is chosen from a distribution
+window      engine 1, the thesis's generation: re-feed the whole window for every new symbol
+stateful    engine 2: one step per symbol, carrying the recurrent state (models' own wiring)
 seeds       seed windows from a corpus piece or a user's file
-generation  one generation path: lead and accompaniment runs -> saved samples
+generation  the one generation path: every part for a batch of seed pieces (generate_parts;
+            a saved sample is a batch of one), the engine chosen by continue_ids
 """

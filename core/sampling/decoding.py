@@ -3,23 +3,10 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
 import numpy as np
-
-def decoding_label(sample: Mapping[str, Any]) -> str:
-    """'temperature t=0.65' style name of a sample's decoding."""
-    d = sample.get("decoding") or {}
-    strategy = d.get("strategy", "?")
-    formats = {"temperature": " t={temperature:g}", "top_k": " k={top_k} t={temperature:g}",
-               "top_p": " p={top_p:g} t={temperature:g}", "beam": " width={beam_width}"}
-    try:
-        detail = formats.get(strategy, "").format(**d)
-    except (KeyError, TypeError, ValueError):
-        detail = ""
-    return f"{strategy}{detail}"
-
 
 STRATEGIES = ("greedy", "temperature", "top_k", "top_p", "beam")
 
@@ -30,6 +17,10 @@ class GenerationError(ValueError):
 
 @dataclass(frozen=True)
 class Decoding:
+    """One decoding strategy and its parameters (those the strategy does not use are kept at
+    their defaults). Saved as a dict in sample.json and evaluation settings; named by `label`
+    in folder names and CSVs and by `title` on screen."""
+
     strategy: str = "greedy"
     temperature: float = 1.0
     top_k: int = 8
@@ -47,13 +38,29 @@ class Decoding:
                 raise GenerationError(f"{message} (got {self})")
         return self
 
+    def _parameters(self) -> list[tuple[str, str, str]]:
+        """(short name, long name, value) of each parameter the strategy uses, in order."""
+        t = ("t", "t", f"{self.temperature:g}")
+        return {"greedy": [], "temperature": [t], "top_k": [("k", "k", f"{self.top_k}"), t],
+                "top_p": [("p", "p", f"{self.top_p:g}"), t],
+                "beam": [("w", "width", f"{self.beam_width}")]}[self.strategy]
+
     @property
     def label(self) -> str:
-        detail = {"greedy": "", "temperature": f"-t{self.temperature:g}",
-                  "top_k": f"-k{self.top_k}-t{self.temperature:g}",
-                  "top_p": f"-p{self.top_p:g}-t{self.temperature:g}",
-                  "beam": f"-w{self.beam_width}"}[self.strategy]
-        return f"{self.strategy}{detail}"
+        """Id-safe name, part of sample folder names and evaluation CSVs: 'temperature-t0.65'."""
+        return self.strategy + "".join(f"-{short}{v}" for short, _, v in self._parameters())
+
+    @property
+    def title(self) -> str:
+        """Name for people, in pages and the report: 'temperature t=0.65'."""
+        return self.strategy + "".join(f" {name}={v}" for _, name, v in self._parameters())
+
+    @classmethod
+    def from_dict(cls, saved: Mapping[str, Any] | None) -> "Decoding":
+        """The decoding a sample.json or evaluation settings recorded (`asdict` of one);
+        fields it lacks take their defaults, keys it does not know are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in (saved or {}).items() if k in known})
 
     @classmethod
     def parse(cls, text: str) -> "Decoding":

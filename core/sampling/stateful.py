@@ -10,16 +10,20 @@ from __future__ import annotations
 import numpy as np
 
 from core.nets.config import TrainConfig
+from core.sampling.decoding import Decoding, choose
 
 class Stepper:
-    """The layers of a trained model, re-wired to advance one time step."""
+    """A trained model advanced one time step: models' own wiring (`embed`, the recurrent
+    cells, `heads`) run on the model's layers for one symbol per sample."""
 
     def __init__(self, model, config: TrainConfig) -> None:
         import tensorflow as tf
 
+        from core.nets.models import recurrent_cells
+
         self.config = config
-        self.cells = [model.get_layer(f"{config.cell}_{i + 1}").cell for i in range(config.layers)]
-        self.model = model
+        self.cells = recurrent_cells(model, config)
+        self.layer = model.get_layer
         self._step_fn = tf.function(self._step, jit_compile=True, reduce_retracing=True)
         self.prime = tf.function(self._prime, reduce_retracing=True)
         self._concrete: dict[tuple, object] = {}
@@ -37,21 +41,6 @@ class Stepper:
 
     def initial_state(self, batch: int) -> list:
         return [cell.get_initial_state(batch) for cell in self.cells]
-
-    def _embed(self, inputs: dict):
-        from keras import ops
-
-        get = self.model.get_layer
-        if self.config.model == 2:
-            return ops.concatenate([get("pitch_embedding")(inputs["pitch"]),
-                                    get("duration_embedding")(inputs["duration"])], axis=-1)
-        if self.config.input_encoding == "lookup":
-            x = get("input_projection")(inputs["steps"])
-            return x + get("lead_input_projection")(inputs["lead"]) if self.config.conditioned else x
-        x = get("one_hot")(inputs["steps"])
-        if self.config.conditioned:
-            x = ops.concatenate([x, get("lead_one_hot")(inputs["lead"])], axis=-1)
-        return x
 
     def _prime(self, inputs: dict, states: list):
         """Feed a whole seed (batch, n) through the state in one compiled call (a graph
@@ -71,16 +60,14 @@ class Stepper:
         return probs, states
 
     def _step(self, inputs: dict, states: list):
-        x = self._embed(inputs)
+        from core.nets.models import by_stream, embed, heads
+
+        x = embed(self.config, self.layer, inputs)
         new_states = []
         for cell, state in zip(self.cells, states):
             x, state = cell(x, state, training=False)
             new_states.append(state)
-        get = self.model.get_layer
-        if self.config.model == 1:
-            return {"steps": get("next")(x)}, new_states
-        x = get("dense")(x)
-        return {"pitch": get("pitch")(x), "duration": get("duration")(x)}, new_states
+        return by_stream(self.config, heads(self.config, self.layer, x)), new_states
 
 
 def stepper_for(model, config: TrainConfig) -> Stepper:
@@ -91,13 +78,11 @@ def stepper_for(model, config: TrainConfig) -> Stepper:
 
 
 def generate_stateful(model, config: TrainConfig, seed: dict[str, np.ndarray], steps: int,
-                      decoding, rng: np.random.Generator,
+                      decoding: Decoding, rng: np.random.Generator,
                       lead: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Same contract as generation.generate_ids: (batch, n) seed ids per stream in,
+    """Same contract as window.generate_ids: (batch, n) seed ids per stream in,
     (batch, steps) continuation out. The seed is fed through the state, then each chosen
     symbol is fed back one step at a time. `lead[:, j + 1]` accompanies input position j."""
-    from core.sampling.decoding import choose
-
     stepper = stepper_for(model, config)
     n = next(iter(seed.values())).shape[1]
     states = stepper.initial_state(next(iter(seed.values())).shape[0])

@@ -10,14 +10,12 @@ from core.sampling.decoding import Decoding, choose
 
 def _predict(model, config, windows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Next-symbol distributions for a batch of windows (last position for sequence models)."""
-    from core.nets.models import compiled_forward
+    from core.nets.models import by_stream, compiled_forward  # Keras loads on first use
 
     outputs = compiled_forward(model)({input_name(k): v.astype(np.int32)
                                        for k, v in windows.items()})
-    if config.model == 1:
-        outputs = {"steps": outputs}
     result = {}
-    for name, probs in outputs.items():
+    for name, probs in by_stream(config, outputs).items():
         probs = np.asarray(probs, dtype=np.float64)
         result[name] = probs[:, -1, :] if probs.ndim == 3 else probs
     return result
