@@ -63,7 +63,8 @@ def test_piece_table_and_longest_piece():
 
 def test_report_lists_skipped_files_first():
     report = report_table(_corpus())
-    assert report.iloc[0].tolist() == ["x.mid", "skipped", "drums only"]
+    assert report.iloc[0].tolist()[:3] == ["x.mid", "skipped", "drums only"]
+    assert "lead" in report and "moved_onsets" in report  # each file's roles and cleaning
     assert list(report["file"][1:]) == ["a.mid", "b.mid", "c.mid"]
 
 
