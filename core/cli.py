@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -39,16 +40,75 @@ def _config_from(args: argparse.Namespace) -> TrainConfig:
 
 
 def cmd_prepare(args) -> None:
+    from core.data.cache import cache_path, report_path
+
     started = time.perf_counter()
-    corpus = prepare_corpus(args.corpus, chord_mode=args.chord_mode, max_pieces=args.max_pieces,
-                            val_fraction=args.val_fraction, cache_dir=args.cache)
+    roles = _save_roles(args.roles, args.corpus) if args.roles else None
+    with _progress_bar() as show:
+        corpus = prepare_corpus(args.corpus, chord_mode=args.chord_mode,
+                                max_pieces=args.max_pieces, val_fraction=args.val_fraction,
+                                cache_dir=args.cache, roles=roles, progress=show)
     kept = sum(r.status == "kept" for r in corpus.report)
     print(f"{corpus.corpus_id}: {kept} kept, {len(corpus.report) - kept} skipped, "
           f"{len(corpus.split('validation'))} held out, key {corpus.key[:16]} "
           f"({time.perf_counter() - started:.1f} s)")
-    for r in corpus.report:
-        if r.status != "kept":
-            print(f"  skipped {r.file}: {r.reason}")
+    for line in corpus.report[:REPORT_LINES]:
+        print(f"  {_report_line(line)}")
+    if len(corpus.report) > REPORT_LINES:
+        path = report_path(cache_path(args.cache, corpus.corpus_id, corpus.key))
+        print(f"  ... {len(corpus.report) - REPORT_LINES} more files in {path}")
+
+
+REPORT_LINES = 200
+
+
+def _report_line(r) -> str:
+    """One file of the prepare report: kept with its roles, or skipped with the reason."""
+    if r.status != "kept":
+        return f"skipped {r.file}: {r.reason}"
+    notes = [f"{r.moved_onsets:.0%} of onsets moved to the 16th grid"] if r.moved_onsets else []
+    notes += [f"{r.capped_notes} over-long notes cut"] if r.capped_notes else []
+    accompaniment = r.accompaniment or "none"
+    return (f"kept {r.file}: lead {r.lead}; accompaniment {accompaniment}"
+            + (f" ({', '.join(notes)})" if notes else ""))
+
+
+def _save_roles(roles: Path, corpus: str) -> Path:
+    """Check a roles CSV and keep a copy in the corpus folder, where every later prepare of
+    that folder (training's included) reads it."""
+    from core.data.roles import ROLES_FILE, RolesError, load_roles, save_roles
+
+    if corpus == DEFAULT_CORPUS:
+        raise CorpusError("--roles applies to a folder of your own files, not the default "
+                          "corpus")
+    try:
+        overrides = load_roles(roles)
+    except RolesError as exc:
+        raise CorpusError(str(exc)) from exc
+    target = Path(corpus) / ROLES_FILE
+    if not target.exists() or not target.samefile(roles):
+        save_roles(target, overrides)
+        print(f"roles saved to {target} (every prepare of this folder uses them)")
+    return target
+
+
+@contextlib.contextmanager
+def _progress_bar():
+    """A progress bar on stderr (files done, kept, skipped), fed by prepare's callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+        TimeElapsedColumn
+
+    columns = (TextColumn("reading files"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[kept]} kept, {task.fields[skipped]} skipped"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("prepare", total=None, kept=0, skipped=0)
+
+        def show(p) -> None:
+            bar.update(task, total=p.total, completed=p.done, kept=p.kept, skipped=p.skipped)
+
+        yield show
 
 
 def _print_epoch(row: dict) -> None:
@@ -132,6 +192,9 @@ def cmd_generate(args) -> None:
     samples = generate(runs, args.steps, [Decoding.parse(d) for d in args.decoding or ["greedy"]],
                        seed=args.seed, seed_piece=args.seed_piece, seed_file=args.seed_file,
                        cache_dir=args.cache, method=args.method)
+    if samples and samples[0].seed_mapped:
+        print(f"seed: {samples[0].seed_mapped} symbols the run never saw were mapped to the "
+              "nearest it knows")
     for sample in samples:
         print(f"{sample.decoding.label}: {sample.folder}")
         for kind, name in sample.files.items():
@@ -194,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-pieces", type=int, default=0, help="0 = all")
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--cache", type=Path, default=Path("cache"))
+    p.add_argument("--roles", type=Path,
+                   help="CSV of file, track, role (lead / accompaniment / ignore) overriding "
+                        "the automatic roles; kept in the folder as roles.csv")
     p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("train", help="train one run (every hyperparameter is a flag)")

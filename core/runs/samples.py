@@ -46,6 +46,7 @@ class Sample:
     generation_seconds: float = 0.0  # choosing the symbols only, not rendering them
     methods: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    seed_mapped: int = 0  # seed symbols mapped to the nearest the run knows (core.data.nearest)
 
 
 def save_sample(infos, symbols, decoding, seed, source, steps, render, timing) -> Sample:

@@ -21,6 +21,7 @@ from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.seeds import (
     encode_seed,
     encode_seeds,
+    fit_seed,
     seed_from_corpus,
     seed_from_file,
     seed_streams,
@@ -139,7 +140,8 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
              method: str = "auto") -> list[Sample]:
     """One sample per decoding, all from the same seed window, saved under the first run.
 
-    `runs` maps "lead" and/or "accompaniment" to run directories.
+    `runs` maps "lead" and/or "accompaniment" to run directories. Seed symbols a run never
+    saw are mapped to the nearest it knows; each sample's `seed_mapped` says how many.
     """
     if not runs:
         raise GenerationError("give a lead run, an accompaniment run, or both")
@@ -155,6 +157,7 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
         seed_parts, source = seed_from_file(seed_file, first.config.chord_mode)
     else:
         seed_parts, source = seed_from_corpus(first, seed_piece, cache_dir)
+    seed_parts, mapped = fit_seed(seed_parts, infos, steps)
     models = {part: load_model(info) for part, info in infos.items()}
     samples = []
     for decoding in decodings:
@@ -171,4 +174,5 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
         timing = {"seconds": round(time.perf_counter() - started, 4),
                   "methods": {p: pick_method(i.config, decoding, method) for p, i in infos.items()}}
         samples.append(save_sample(infos, symbols, decoding, seed, source, steps, render, timing))
+        samples[-1].seed_mapped = mapped
     return samples
