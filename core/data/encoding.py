@@ -111,7 +111,7 @@ def encode_notes(start: np.ndarray, end: np.ndarray, pitch: np.ndarray,
     if not len(start):
         return [], [], []
     start, end = np.asarray(start, np.int64), np.asarray(end, np.int64)
-    bounds = np.unique(np.concatenate(([0], start, end)))
+    bounds = _distinct(np.concatenate(([0], start, end)))
     sets = _slice_sets(np.searchsorted(bounds, start), np.searchsorted(bounds, end),
                        np.asarray(pitch, np.int64), len(bounds) - 1)
     distinct, inverse = np.unique(sets, return_inverse=True)
@@ -119,8 +119,20 @@ def encode_notes(start: np.ndarray, end: np.ndarray, pitch: np.ndarray,
     symbols = names[inverse.ravel()]
     steps = np.full(int(bounds[-1]), HOLD, dtype=object)
     steps[bounds[:-1]] = symbols
-    durations = [_steps_duration(n) for n in np.diff(bounds).tolist()]
-    return steps.tolist(), symbols.tolist(), durations
+    lengths = np.diff(bounds)
+    durations = np.empty(int(lengths.max()) + 1, object)
+    for count in _distinct(lengths).tolist():
+        durations[count] = _steps_duration(count)
+    return steps.tolist(), symbols.tolist(), durations[lengths].tolist()
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of non-negative ints: by counting when they are dense
+    (16th steps of a piece), else by np.unique."""
+    top = int(values.max())
+    if top > 16 * len(values) + 4096:
+        return np.unique(values)
+    return np.flatnonzero(np.bincount(values, minlength=top + 1))
 
 
 def _slice_sets(first: np.ndarray, last: np.ndarray, pitch: np.ndarray,

@@ -33,7 +33,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from core.data.tracks import GridNotes, Track
+from core.data.tracks import GridNotes, Track, sort_order
 
 LEAD, ACCOMPANIMENT, IGNORE = "lead", "accompaniment", "ignore"
 
@@ -75,18 +75,45 @@ class TrackFeatures:
     onsets: int
 
 
-def features(track: Track) -> TrackFeatures:
-    if not track.notes:
-        return TrackFeatures(track.index, track.name, track.program, track.is_drum, 0,
-                             float("nan"), 0.0, 0.0, 0)
-    size = int(track.end.max()) + 1
-    sounding = np.cumsum(np.bincount(track.start, minlength=size)
-                         - np.bincount(track.end, minlength=size))
-    busy = sounding[sounding > 0]
-    return TrackFeatures(track.index, track.name, track.program, track.is_drum, track.notes,
-                         float(track.pitch.mean()), float(busy.mean()),
-                         float(np.count_nonzero(busy == 1) / len(busy)),
-                         len(np.unique(track.start)))
+def track_features(notes: GridNotes) -> list[TrackFeatures]:
+    """Every track's features, worked out for all tracks at once from the file's notes."""
+    count = len(notes.tracks)
+    track, start, end, pitch = notes.track, notes.start, notes.end, notes.pitch
+    sizes = np.bincount(track, minlength=count)
+    means = np.bincount(track, weights=pitch, minlength=count) / np.maximum(sizes, 1)
+    first = np.r_[True, (start[1:] != start[:-1]) | (track[1:] != track[:-1])]
+    onsets = np.bincount(track[first], minlength=count)
+    busy, layered, single = _sounding(track, start, end, count)
+    polyphony = layered / np.maximum(busy, 1)
+    monophony = single / np.maximum(busy, 1)
+    return [TrackFeatures(t.index, t.name, t.program, t.is_drum, int(sizes[i]),
+                          float(means[i]) if sizes[i] else float("nan"), float(polyphony[i]),
+                          float(monophony[i]), int(onsets[i]))
+            for i, t in enumerate(notes.tracks)]
+
+
+def _sounding(track: np.ndarray, start: np.ndarray, end: np.ndarray,
+              count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per track: 16ths with a note sounding, note-16ths (a chord of three counts three),
+    and 16ths with exactly one note, from a sweep over every note-on and note-off."""
+    who = np.concatenate((track, track))
+    when = np.concatenate((start, end))
+    change = np.concatenate((np.ones_like(start), -np.ones_like(end)))
+    order = sort_order(who, when)
+    who, when, level = who[order], when[order], np.cumsum(change[order])
+    span = np.diff(when, append=when[-1:]) if len(when) else when
+    span[:-1][who[1:] != who[:-1]] = 0
+    cuts = np.searchsorted(who, np.arange(count + 1))
+    played = np.flatnonzero(cuts[1:] > cuts[:-1])
+
+    def per_track(steps: np.ndarray) -> np.ndarray:
+        total = np.zeros(count)
+        if len(played):
+            total[played] = np.add.reduceat(steps, cuts[played])
+        return total
+
+    return (per_track(np.where(level > 0, span, 0)), per_track(span * level),
+            per_track(np.where(level == 1, span, 0)))
 
 
 def named_lead(name: str) -> bool:
@@ -107,7 +134,7 @@ def melody_scores(candidates: list[TrackFeatures]) -> dict[int, float]:
 def propose_roles(notes: GridNotes, overrides: Mapping[int, str] | None = None) -> dict[int, str]:
     """Every track's role: overrides first, then the rule (drums and empty tracks ignored)."""
     overrides = overrides or {}
-    table = {t.index: features(t) for t in notes.tracks}
+    table = {f.track: f for f in track_features(notes)}
     roles = {i: IGNORE if f.drums or not f.notes else overrides.get(i, "")
              for i, f in table.items()}
     if LEAD not in roles.values():
@@ -121,8 +148,8 @@ def propose_roles(notes: GridNotes, overrides: Mapping[int, str] | None = None) 
 
 
 def skyline(start: np.ndarray, end: np.ndarray, pitch: np.ndarray) -> tuple[Notes, Notes]:
-    """(top line, the other notes) of notes sorted by onset (see the module's rule 4)."""
-    order = np.lexsort((-pitch, start))
+    """(top line, the other notes) of a part's notes (see the module's rule 4)."""
+    order = sort_order(start, 127 - pitch)
     start, end, pitch = start[order], end[order], pitch[order]
     if np.all(start[1:] > start[:-1]) and np.all(start[1:] >= end[:-1]):
         return (start, end, pitch), _no_notes()  # already one line: the usual melody track
@@ -148,11 +175,12 @@ def _no_notes() -> Notes:
 
 
 def _merge(parts: list[Notes]) -> Notes:
+    """Several tracks' notes as one part (in no particular order: the encoders and the
+    skyline sort for themselves)."""
     if not parts:
         return _no_notes()
     start, end, pitch = (np.concatenate(column) for column in zip(*parts))
-    order = np.lexsort((pitch, start))
-    return start[order], end[order], pitch[order]
+    return start, end, pitch
 
 
 def label(track: Track) -> str:
@@ -195,8 +223,7 @@ def track_table(notes: GridNotes, overrides: Mapping[int, str] | None = None) ->
     proposed = propose_roles(notes)
     final = propose_roles(notes, overrides) if overrides else proposed
     rows = []
-    for track in notes.tracks:
-        f = features(track)
+    for f in track_features(notes):
         rows.append({"track": f.track, "name": f.name, "program": f.program, "drums": f.drums,
                      "notes": f.notes, "mean_pitch": round(f.mean_pitch, 1),
                      "polyphony": round(f.polyphony, 2), "onsets": f.onsets,
