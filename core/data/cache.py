@@ -76,7 +76,7 @@ class CorpusWriter:
         arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8),
                   "symbols": np.array(list(self.symbols) or [""], dtype=str)}
         for (part, stream), ids in self.ids.items():
-            arrays[f"{part}.{stream}"] = np.frombuffer(ids, np.int32) if ids else np.zeros(0, np.int32)
+            arrays[f"{part}.{stream}"] = np.array(ids, np.int32)
             arrays[f"{part}.{stream}.offsets"] = np.asarray(self.offsets[part, stream], np.int64)
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
