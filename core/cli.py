@@ -66,7 +66,7 @@ def _report_line(r) -> str:
     """One file of the prepare report: kept with its roles, or skipped with the reason."""
     if r.status != "kept":
         return f"skipped {r.file}: {r.reason}"
-    notes = [f"{r.moved_onsets:.0%} of onsets moved to the 16th grid"] if r.moved_onsets else []
+    notes = [f"{r.moved_onsets:.1%} of onsets moved to the 16th grid"] if r.moved_onsets else []
     notes += [f"{r.capped_notes} over-long notes cut"] if r.capped_notes else []
     accompaniment = r.accompaniment or "none"
     return (f"kept {r.file}: lead {r.lead}; accompaniment {accompaniment}"
@@ -244,7 +244,7 @@ def cmd_report(args) -> None:
 def cmd_bench(args) -> None:
     from core.bench import format_table, run_all
 
-    print(format_table(run_all(quick=args.quick)))
+    print(format_table(run_all(quick=args.quick, only=args.only, midi_folder=args.midi_folder)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -340,6 +340,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="speed and memory figures (several minutes)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, to check it runs")
+    p.add_argument("--only", default="all", choices=["all", "midi"],
+                   help="midi: only the MIDI reading and 10,000-file prepare figures")
+    p.add_argument("--midi-folder", type=Path,
+                   help="also time reading this folder of your own MIDI files")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("worker", help="train queued runs one at a time (the dashboard starts it)")

@@ -115,7 +115,9 @@ def test_type_0_and_type_1_give_the_same_piece(chorale_parts, tmp_path):
     one = parts_of(write_multitrack(tmp_path / "type1.mid", chorale_parts))
     zero = parts_of(write_multitrack(tmp_path / "type0.mid", chorale_parts, fmt=0))
     assert zero == one
-    assert [t.is_drum for t in read_midi(tmp_path / "type0.mid").tracks] == [False] * 4
+    tracks = read_midi(tmp_path / "type0.mid").tracks  # one per channel, named by instrument
+    assert [t.name for t in tracks] == ["Violin", "Viola", "Violoncello", "Contrabass"]
+    assert [t.is_drum for t in tracks] == [False] * 4
 
 
 def test_drum_tracks_are_dropped(chorale_parts, tmp_path):

@@ -61,7 +61,9 @@ class CorpusWriter:
         for part in PARTS:
             for stream in STREAMS:
                 symbols = (parts[part] or {}).get(stream, [])
-                self.ids[part, stream].extend(table.setdefault(s, len(table)) for s in symbols)
+                for new in [s for s in dict.fromkeys(symbols) if s not in table]:
+                    table[new] = len(table)
+                self.ids[part, stream].extend(map(table.__getitem__, symbols))
                 self.offsets[part, stream].append(len(self.ids[part, stream]))
         self.pieces.append({"name": name, "source": source,
                             "accompaniment": parts["accompaniment"] is not None})

@@ -6,6 +6,9 @@ files come back split into one track per channel and program; drums (channel 10)
 `is_drum`. Time is read in quarter notes (ticks / ticks per quarter), so tempo changes do
 not move any note, and time-signature changes do not either (the encodings have no bars).
 
+A type 0 file has one track name for all its channels, which says nothing about any one
+of them: its tracks are named after their General MIDI instrument instead.
+
 A file that cannot be used raises `MidiError` with one plain reason ("not a MIDI file",
 "no pitched notes (drums only)", "notes never end", ...), never a library's message. A note
 whose note-on never meets a note-off is dropped by symusic (it has no length); when that
@@ -13,6 +16,7 @@ leaves no note at all, the file is refused with "notes never end".
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +37,16 @@ class MidiError(ValueError):
 def read_midi(path: Path | str) -> GridNotes:
     """Every track of a MIDI file on the 16th grid (drum tracks included, marked)."""
     path = Path(path)
-    ticks_per_quarter = _check_header(path)
+    file_format, ticks_per_quarter = _check_header(path)
     try:
         score = symusic.Score(str(path), fmt="midi")
     except Exception as exc:  # symusic raises RuntimeError with its parser's text
         raise MidiError("damaged MIDI file (cut short or malformed)") from exc
-    notes = to_grid([_read_track(t, ticks_per_quarter) for t in score.tracks], _bar_steps(score))
+    read = [_read_track(t, ticks_per_quarter) for t in score.tracks]
+    if file_format == 0:
+        for track in read:
+            track.name = "Drums" if track.is_drum else program_name(track.program)
+    notes = to_grid(read, _bar_steps(score))
     if not notes.has_pitched_notes():
         raise MidiError(_why_no_notes(path, notes))
     return notes
@@ -51,8 +59,21 @@ def _read_track(track, ticks_per_quarter: int) -> ReadTrack:
                      arrays["pitch"].astype(np.int64))
 
 
-def _check_header(path: Path) -> int:
-    """Ticks per quarter note from the header, or MidiError saying what is wrong with it."""
+@lru_cache(maxsize=128)
+def program_name(program: int) -> str:
+    """The General MIDI instrument of a program number, as music21 names it."""
+    from music21 import instrument
+
+    try:
+        name = instrument.instrumentFromMidiProgram(program).instrumentName
+    except Exception:  # noqa: BLE001 - music21 has no instrument for a few programs
+        name = ""
+    return name if name and name != "Sampler" else f"program {program}"
+
+
+def _check_header(path: Path) -> tuple[int, int]:
+    """(format, ticks per quarter note) from the header, or MidiError saying what is wrong
+    with it."""
     try:
         with path.open("rb") as fh:
             head = fh.read(14)
@@ -68,7 +89,7 @@ def _check_header(path: Path) -> int:
                         "notes on)")
     if division == 0:
         raise MidiError("broken timing (0 ticks per quarter note)")
-    return division
+    return int.from_bytes(head[8:10], "big"), division
 
 
 def _bar_steps(score) -> int:

@@ -81,7 +81,7 @@ def track_features(notes: GridNotes) -> list[TrackFeatures]:
     track, start, end, pitch = notes.track, notes.start, notes.end, notes.pitch
     sizes = np.bincount(track, minlength=count)
     means = np.bincount(track, weights=pitch, minlength=count) / np.maximum(sizes, 1)
-    first = np.r_[True, (start[1:] != start[:-1]) | (track[1:] != track[:-1])]
+    first = np.r_[True, (start[1:] != start[:-1]) | (track[1:] != track[:-1])][:len(start)]
     onsets = np.bincount(track[first], minlength=count)
     busy, layered, single = _sounding(track, start, end, count)
     polyphony = layered / np.maximum(busy, 1)
