@@ -6,6 +6,7 @@ so a person can read how far off (or ahead) each one is.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.corpus import DEFAULT_CORPUS
+from core.data.corpus import DEFAULT_CORPUS, Corpus
 from core.data.prepare import prepare_corpus
 from core.nets.config import TrainConfig
 
@@ -150,10 +151,331 @@ def bench_memory(cache: Path, runs: Path, max_pieces: int) -> list[Figure]:
                    usage.ru_maxrss / 1024, "MB", "< 2048 MB")]
 
 
-def run_all(quick: bool = False) -> list[Figure]:
+# --- MIDI: reading real-world files, preparing 10,000 of them -----------------------------
+
+def export_chorales(folder: Path, count: int) -> list[Path]:
+    """The sung voices of the first `count` bundled chorales, written as MIDI by music21 (as
+    a user would export them; repeats come out played)."""
+    from music21 import stream
+
+    from core.data.prepare import default_corpus_files
+    from core.data.scores import ScoreError, chorale_voices, parse_score
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for source in default_corpus_files(count):
+        try:
+            voices = chorale_voices(parse_score(str(source)))
+        except ScoreError:
+            continue
+        path = folder / f"{source.stem}.mid"
+        stream.Score(voices).write("midi", fp=str(path))
+        paths.append(path)
+    return paths
+
+
+def _track(name: str, program: int, notes: np.ndarray, drums: bool = False):
+    """A symusic track from (onset tick, length tick, pitch) rows."""
+    import symusic
+
+    track = symusic.Track(name, program, drums)
+    rows = np.asarray(notes, np.int64).reshape(-1, 3)
+    track.notes = symusic.Note.from_numpy(rows[:, 0].astype(np.int32),
+                                          rows[:, 1].astype(np.int32),
+                                          rows[:, 2].astype(np.int8),
+                                          np.full(len(rows), 90, np.int8))
+    return track
+
+
+def _drums(bars: int, ticks: int) -> np.ndarray:
+    beats = np.arange(bars * 4)
+    kick = np.c_[beats * ticks, np.full(len(beats), ticks // 4), np.where(beats % 2, 38, 36)]
+    hats = np.c_[beats * ticks + ticks // 2, np.full(len(beats), ticks // 4),
+                 np.full(len(beats), 42)]
+    return np.r_[kick, hats]
+
+
+def synthetic_song(rng: np.random.Generator, ticks: int = 480):
+    """A made-up band arrangement: a stepwise melody of eighths and quarters, a bass on the
+    roots, block chords, sometimes a pad, and drums, 16 to 64 bars of 4/4."""
+    import symusic
+
+    bars, key = int(rng.integers(16, 65)), int(rng.integers(0, 12))
+    scale = np.array([0, 2, 4, 5, 7, 9, 11])
+    roots = rng.choice([0, 3, 4, 5], size=bars)
+    lengths = rng.choice([ticks // 2, ticks], size=bars * 8)
+    onsets = np.cumsum(np.r_[0, lengths[:-1]])
+    onsets, lengths = onsets[onsets < bars * 4 * ticks], lengths[onsets < bars * 4 * ticks]
+    degrees = np.clip(np.cumsum(rng.integers(-2, 3, size=len(onsets))) + 7, 0, 13)
+    melody = 60 + key + 12 * (degrees // 7) + scale[degrees % 7]
+    bar = np.arange(bars) * 4 * ticks
+    bass = np.c_[bar, np.full(bars, 4 * ticks), 36 + key + scale[roots]]
+    chords = np.concatenate([np.c_[bar, np.full(bars, 4 * ticks),
+                                   48 + key + scale[(roots + step) % 7]] for step in (0, 2, 4)])
+    score = symusic.Score(ticks)
+    score.tracks.append(_track("Melody" if rng.random() < 0.5 else "Track 1",
+                               int(rng.integers(0, 80)), np.c_[onsets, lengths, melody]))
+    score.tracks.append(_track("Bass", 33, bass))
+    score.tracks.append(_track("Keys", 4, chords))
+    if rng.random() < 0.5:
+        score.tracks.append(_track("Pad", 89, chords + [0, 0, 24]))
+    score.tracks.append(_track("Drums", 0, _drums(bars, ticks), drums=True))
+    return score
+
+
+def build_midi_folder(folder: Path, files: int, chorales: list[Path], seed: int = 0) -> Path:
+    """`files` MIDI files: half exported chorales transposed, some with a drum kit and an
+    extra instrument added, half synthetic band arrangements."""
+    import symusic
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    bases = [symusic.Score(str(p)) for p in chorales]
+    for i in range(files):
+        if i % 2 and bases:
+            score = bases[int(rng.integers(len(bases)))].shift_pitch(int(rng.integers(-5, 7)))
+            if rng.random() < 0.5:
+                ticks = score.ticks_per_quarter
+                bars = score.end() // (4 * ticks) + 1
+                score.tracks.append(_track("Drums", 0, _drums(bars, ticks), drums=True))
+                score.tracks.append(_track("Organ", 19, np.c_[0, 4 * ticks, 84]))
+        else:
+            score = synthetic_song(rng)
+        score.dump_midi(str(folder / f"song{i:05d}.mid"))
+    return folder
+
+
+def _plain_read(paths: list[Path]) -> int:
+    """The reference: symusic reads each file and hands over its notes as arrays."""
+    import symusic
+
+    notes = 0
+    for path in paths:
+        for track in symusic.Score(str(path)).tracks:
+            notes += len(track.notes.numpy()["time"])
+    return notes
+
+
+def _project_read(paths: list[Path]) -> None:
+    from core.data.pieces import read_piece
+
+    for path in paths:
+        read_piece(path, path.name)
+
+
+def _music21_read(paths: list[Path]) -> None:
+    """The same files through music21 (its MIDI parser), then the same roles and encoding."""
+    from core.data.pieces import encode_part
+    from core.data.roles import assign_roles
+    from core.data.scores import score_tracks
+
+    for path in paths:
+        roles = assign_roles(score_tracks(str(path)))
+        encode_part(roles.lead, "pitch_class")
+        if roles.accompaniment is not None:
+            encode_part(roles.accompaniment, "pitch_class")
+
+
+def _best_seconds(run, paths: list[Path], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run(paths)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def bench_midi_read(folder: Path, music21_files: int, label: str) -> list[Figure]:
+    """Read + encode (roles, both parts, both models) against a plain symusic read loop of
+    the same files, one process; then a few of them through music21."""
+    paths = sorted(folder.glob("*.mid"))
+    notes = _plain_read(paths)
+    _project_read(paths[:5])  # warm the caches of symbols and durations
+    plain = _best_seconds(_plain_read, paths, 3)
+    ours = _best_seconds(_project_read, paths, 3)
+    few = paths[:music21_files]
+    slow = _best_seconds(_music21_read, few, 1) / len(few) * len(paths)
+    return [
+        Figure(f"MIDI plain symusic read, {label} ({len(paths)} files)", len(paths) / plain,
+               "files/s"),
+        Figure(f"MIDI plain symusic read, {label}", notes / plain, "notes/s"),
+        Figure(f"MIDI read + roles + encode, {label}", len(paths) / ours, "files/s",
+               "ratio = time / plain read's: <= 2x", ours / plain),
+        Figure(f"MIDI read + roles + encode, {label}", notes / ours, "notes/s"),
+        Figure(f"MIDI through music21 instead, {label} ({len(few)} files timed)",
+               len(paths) / slow, "files/s", "ratio: how much faster symusic is", slow / ours),
+    ]
+
+
+def bench_chorale_agreement(folder: Path, chorales: list[Path]) -> list[Figure]:
+    """How many exported chorales the MIDI reader encodes exactly as music21 encodes the
+    chorale itself (repeats played out, as the export has them)."""
+    from music21 import stream
+
+    from core.data.pieces import read_piece
+    from core.data.prepare import default_corpus_files
+    from core.data.scores import chorale_voices, encode_chorale, parse_score
+
+    sources = {p.stem: p for p in default_corpus_files()}
+    same = 0
+    for path in chorales:
+        voices = chorale_voices(parse_score(str(sources[path.stem])))
+        reference, _, _ = encode_chorale(stream.Score(voices).expandRepeats(), "pitch_class")
+        same += read_piece(path, path.name)[0] == reference
+    return [Figure(f"chorales exported to MIDI encoded exactly as music21 encodes them "
+                   f"(of {len(chorales)})", same, "files",
+                   "the rest: silent bars, final rests, 32nds (tests/test_midi.py)")]
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, total = {pid}, 0
+    for _ in range(4):
+        tree |= {p for p, parent in parents.items() if parent in tree}
+    for member in tree:
+        try:
+            total += int(Path(f"/proc/{member}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE")
+
+
+def _measured(command: list[str]) -> tuple[float, float]:
+    """(seconds, peak resident MB of the command and its worker processes together)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(proc.pid))
+        time.sleep(0.1)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed with code {proc.returncode}")
+    return time.perf_counter() - started, peak / 2**20
+
+
+def bench_midi_prepare(folder: Path, cache: Path) -> tuple[list[Figure], Corpus]:
+    """`python -m core prepare` of the folder on every core: cold, then warm (the cache)."""
+    from core.data.prepare import prepare_corpus
+
+    files = len(list(folder.glob("*.mid")))
+    command = [sys.executable, "-m", "core", "prepare", "--corpus", str(folder),
+               "--cache", str(cache)]
+    cold, cold_peak = _measured(command)
+    warm, warm_peak = _measured(command)
+    corpus = prepare_corpus(folder, cache_dir=cache)
+    kept = sum(r.status == "kept" for r in corpus.report)
+    return [Figure(f"prepare {files} MIDI files, cold ({os.cpu_count()} processes)", cold, "s"),
+            Figure(f"prepare {files} MIDI files, peak memory of all processes", cold_peak,
+                   "MB", "< 2048 MB"),
+            Figure(f"prepare {files} MIDI files, warm (reads the cache)", warm, "s",
+                   "", cold / warm),
+            Figure(f"prepare {files} MIDI files, warm, peak memory", warm_peak, "MB"),
+            Figure(f"prepare {files} MIDI files, files kept", kept, "files")], corpus
+
+
+def _plain(part) -> dict | None:
+    return None if part is None else {"steps": part.steps, "pitch": part.pitch,
+                                      "duration": part.duration}
+
+
+def save_json_corpus(corpus: Corpus, path: Path) -> None:
+    """The corpus as version 1's JSON cache wrote it (for comparison only)."""
+    pieces = [{"name": p.name, "source": p.source, "split": p.split, "lead": _plain(p.lead),
+               "accompaniment": _plain(p.accompaniment)} for p in corpus.pieces]
+    path.write_text(json.dumps({"corpus_id": corpus.corpus_id, "key": corpus.key,
+                                "settings": corpus.settings, "pieces": pieces,
+                                "report": [vars(r) for r in corpus.report]}))
+
+
+def load_json_corpus(path: Path | str) -> Corpus:
+    """Version 1's JSON cache read back, as its load_corpus did (for comparison only)."""
+    from core.data.corpus import FileReport, PartData, Piece
+
+    data = json.loads(Path(path).read_text())
+    return Corpus(data["corpus_id"], data["key"], data["settings"],
+                  [Piece(p["name"], p["source"], p["split"], PartData(**p["lead"]),
+                         PartData(**p["accompaniment"]) if p["accompaniment"] else None)
+                   for p in data["pieces"]], [FileReport(**r) for r in data["report"]])
+
+
+def _timed(run, *args) -> float:
+    started = time.perf_counter()
+    run(*args)
+    return time.perf_counter() - started
+
+
+def bench_cache_formats(corpus: Corpus, root: Path) -> list[Figure]:
+    """The prepared corpus saved and loaded as the .npz cache and as version 1's JSON: time
+    in this process, memory of a fresh process that loads it."""
+    from core.data.cache import CorpusWriter, load_corpus
+
+    npz, as_json = root / "formats.npz", root / "formats.json"
+
+    def save_npz() -> None:
+        writer = CorpusWriter()
+        for piece in corpus.pieces:
+            writer.add(piece.name, piece.source, {"lead": _plain(piece.lead),
+                                                  "accompaniment": _plain(piece.accompaniment)})
+        writer.save(npz, corpus.corpus_id, corpus.key, corpus.settings,
+                    {p.name: p.split for p in corpus.pieces}, corpus.report)
+
+    npz_save, json_save = _timed(save_npz), _timed(save_json_corpus, corpus, as_json)
+    npz_load, json_load = _timed(load_corpus, npz), _timed(load_json_corpus, as_json)
+    loader = "from pathlib import Path; from {} import {} as load; load(Path({!r}))"
+    _, npz_mb = _measured([sys.executable, "-c", loader.format("core.data.cache",
+                                                                 "load_corpus", str(npz))])
+    _, json_mb = _measured([sys.executable, "-c", loader.format("core.bench",
+                                                                  "load_json_corpus",
+                                                                  str(as_json))])
+    mb = 2**20
+    return [Figure("cache load, .npz (symbol ids)", npz_load, "s", "", json_load / npz_load),
+            Figure("cache load, JSON (version 1)", json_load, "s"),
+            Figure("cache save, .npz", npz_save, "s", "", json_save / npz_save),
+            Figure("cache save, JSON (version 1)", json_save, "s"),
+            Figure("cache size, .npz", npz.stat().st_size / mb, "MB", "",
+                   as_json.stat().st_size / npz.stat().st_size),
+            Figure("cache size, JSON (version 1)", as_json.stat().st_size / mb, "MB"),
+            Figure("peak memory of a process loading the .npz cache", npz_mb, "MB", "",
+                   json_mb / npz_mb),
+            Figure("peak memory of a process loading the JSON cache", json_mb, "MB")]
+
+
+def run_midi(root: Path, quick: bool, folder: Path | None = None) -> list[Figure]:
+    """The MIDI figures: reading (a given folder of real files, and the generated one), the
+    two readers' agreement, and preparing 10,000 generated files (500 when quick)."""
+    started = time.perf_counter()
+    chorales = export_chorales(root / "chorales", 12 if quick else 0)
+    generated = build_midi_folder(root / "songs", 500 if quick else 10_000, chorales)
+    figures = [Figure(f"generate the MIDI folder ({len(chorales)} chorales exported by "
+                      "music21, the rest by symusic)", time.perf_counter() - started, "s")]
+    if folder is not None:
+        figures += bench_midi_read(folder, 3 if quick else 8, folder.name)
+    sample = root / "sample"
+    sample.mkdir(parents=True)
+    for path in sorted(generated.glob("*.mid"))[:200]:
+        os.link(path, sample / path.name)
+    figures += bench_midi_read(sample, 5 if quick else 20, "200 generated files")
+    figures += bench_chorale_agreement(root / "chorales", chorales)
+    prepared, corpus = bench_midi_prepare(generated, root / "cache")
+    figures += prepared
+    figures += bench_cache_formats(corpus, root)
+    return figures
+
+
+def run_all(quick: bool = False, only: str = "all", midi_folder: Path | None = None
+            ) -> list[Figure]:
     pieces = 12 if quick else 0
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        if only == "midi":
+            return run_midi(root, quick, midi_folder)
         figures = bench_prepare(root, pieces)
         cache = root / "prepare"
         base = TrainConfig(units=32 if quick else 64, layers=2, window=32, batch_size=64,
@@ -162,6 +484,7 @@ def run_all(quick: bool = False) -> list[Figure]:
         figures += bench_generation(64, 64 if quick else 512, 3, 16 if quick else 64)
         figures += bench_compare_page(20 if quick else 200)
         figures += bench_memory(cache, root / "runs", pieces)
+        figures += run_midi(root / "midi", quick, midi_folder)
     return figures
 
 

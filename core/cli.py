@@ -6,6 +6,7 @@ CHOICES, so the CLI cannot allow what `TrainConfig.validate` refuses or lag behi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from core.data.corpus import CorpusError  # noqa: E402
+from core.data.corpus import DEFAULT_CORPUS, CorpusError  # noqa: E402
 from core.data.prepare import corpus_for  # noqa: E402
 from core.nets.config import (  # noqa: E402
     BOUNDS,
@@ -59,15 +60,74 @@ def _config_from(args: argparse.Namespace) -> TrainConfig:
 
 
 def cmd_prepare(args) -> None:
+    from core.data.cache import cache_path, report_path
+
     started = time.perf_counter()
-    corpus = corpus_for(_config_from(args), args.cache)
+    config = _config_from(args)
+    roles = _save_roles(args.roles, config.corpus) if args.roles else None
+    with _progress_bar() as show:
+        corpus = corpus_for(config, args.cache, roles=roles, progress=show)
     kept = sum(r.status == "kept" for r in corpus.report)
     print(f"{corpus.corpus_id}: {kept} kept, {len(corpus.report) - kept} skipped, "
           f"{len(corpus.split('validation'))} held out, key {corpus.key[:16]} "
           f"({time.perf_counter() - started:.1f} s)")
-    for r in corpus.report:
-        if r.status != "kept":
-            print(f"  skipped {r.file}: {r.reason}")
+    for line in corpus.report[:REPORT_LINES]:
+        print(f"  {_report_line(line)}")
+    if len(corpus.report) > REPORT_LINES:
+        path = report_path(cache_path(args.cache, corpus.corpus_id, corpus.key))
+        print(f"  ... {len(corpus.report) - REPORT_LINES} more files in {path}")
+
+
+REPORT_LINES = 200
+
+
+def _report_line(r) -> str:
+    """One file of the prepare report: kept with its roles, or skipped with the reason."""
+    if r.status != "kept":
+        return f"skipped {r.file}: {r.reason}"
+    notes = [f"{r.moved_onsets:.1%} of onsets moved to the 16th grid"] if r.moved_onsets else []
+    notes += [f"{r.capped_notes} over-long notes cut"] if r.capped_notes else []
+    accompaniment = r.accompaniment or "none"
+    return (f"kept {r.file}: lead {r.lead}; accompaniment {accompaniment}"
+            + (f" ({', '.join(notes)})" if notes else ""))
+
+
+def _save_roles(roles: Path, corpus: str) -> Path:
+    """Check a roles CSV and keep a copy in the corpus folder, where every later prepare of
+    that folder (training's included) reads it."""
+    from core.data.roles import ROLES_FILE, RolesError, load_roles, save_roles
+
+    if corpus in (DEFAULT_CORPUS, "", "default"):
+        raise CorpusError("--roles applies to a folder of your own files, not the default "
+                          "corpus")
+    try:
+        overrides = load_roles(roles)
+    except RolesError as exc:
+        raise CorpusError(str(exc)) from exc
+    target = Path(corpus) / ROLES_FILE
+    if not target.exists() or not target.samefile(roles):
+        save_roles(target, overrides)
+        print(f"roles saved to {target} (every prepare of this folder uses them)")
+    return target
+
+
+@contextlib.contextmanager
+def _progress_bar():
+    """A progress bar on stderr (files done, kept, skipped), fed by prepare's callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
+        TimeElapsedColumn
+
+    columns = (TextColumn("reading files"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[kept]} kept, {task.fields[skipped]} skipped"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("prepare", total=None, kept=0, skipped=0)
+
+        def show(p) -> None:
+            bar.update(task, total=p.total, completed=p.done, kept=p.kept, skipped=p.skipped)
+
+        yield show
 
 
 def _print_epoch(row: dict) -> None:
@@ -150,6 +210,9 @@ def cmd_generate(args) -> None:
     samples = generate(runs, args.steps, [Decoding.parse(d) for d in args.decoding or ["greedy"]],
                        seed=args.seed, seed_piece=args.seed_piece, seed_file=args.seed_file,
                        cache_dir=args.cache, method=args.method)
+    if samples and samples[0].seed_mapped:
+        print(f"seed: {samples[0].seed_mapped} symbols the run never saw were mapped to the "
+              "nearest it knows")
     for sample in samples:
         print(f"{sample.decoding.label}: {sample.folder}")
         for kind, name in sample.files.items():
@@ -199,7 +262,7 @@ def cmd_report(args) -> None:
 def cmd_bench(args) -> None:
     from core.bench import format_table, run_all
 
-    print(format_table(run_all(quick=args.quick)))
+    print(format_table(run_all(quick=args.quick, only=args.only, midi_folder=args.midi_folder)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
                                        "folder of MIDI files, or the default; --max-pieces 0: all)")
     _add_config_fields(p, CORPUS_FIELDS)
     p.add_argument("--cache", type=Path, default=Path("cache"))
+    p.add_argument("--roles", type=Path,
+                   help="CSV of file, track, role (lead / accompaniment / ignore) overriding "
+                        "the automatic roles; kept in the folder as roles.csv")
     p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("train", help="train one run (every hyperparameter is a flag)")
@@ -287,6 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="speed and memory figures (several minutes)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, to check it runs")
+    p.add_argument("--only", default="all", choices=["all", "midi"],
+                   help="midi: only the MIDI reading and 10,000-file prepare figures")
+    p.add_argument("--midi-folder", type=Path,
+                   help="also time reading this folder of your own MIDI files")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("worker", help="train queued runs one at a time (the dashboard starts it)")

@@ -213,3 +213,127 @@ def toy_corpus() -> Corpus:
     report = [FileReport("a.mid", "kept", ""), FileReport("x.mid", "skipped", "drums only"),
               FileReport("b.mid", "kept", ""), FileReport("c.mid", "kept", "")]
     return Corpus("toy", "k", {}, [a, b, c], report)
+
+
+# --- MIDI written event by event (messy files), and real music exported to MIDI -----------
+
+QUARTER = 480  # ticks per quarter note of the files written here
+
+
+def _vlq(value: int) -> bytes:
+    """A MIDI variable-length quantity."""
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def midi_track_chunk(events: Iterable[tuple[int, bytes]]) -> bytes:
+    """An MTrk chunk from (absolute tick, event bytes); ends with end-of-track."""
+    data, now = b"", 0
+    for tick, event in sorted(events, key=lambda e: e[0]):
+        data += _vlq(tick - now) + event
+        now = tick
+    data += b"\x00\xff\x2f\x00"
+    return b"MTrk" + len(data).to_bytes(4, "big") + data
+
+
+def smf_bytes(tracks: Sequence[Iterable[tuple[int, bytes]]], division: int = QUARTER,
+              fmt: int = 1) -> bytes:
+    """A Standard MIDI File: header (format, track count, ticks per quarter or any 16-bit
+    division, e.g. 0 or an SMPTE one) and one chunk per track of (tick, event bytes)."""
+    header = b"MThd" + (6).to_bytes(4, "big") + fmt.to_bytes(2, "big") \
+        + len(tracks).to_bytes(2, "big") + division.to_bytes(2, "big")
+    return header + b"".join(midi_track_chunk(t) for t in tracks)
+
+
+def track_name(name: str) -> tuple[int, bytes]:
+    return 0, b"\xff\x03" + _vlq(len(name.encode())) + name.encode()
+
+
+def tempo(tick: int, bpm: float) -> tuple[int, bytes]:
+    return tick, b"\xff\x51\x03" + round(60_000_000 / bpm).to_bytes(3, "big")
+
+
+def time_signature(tick: int, numerator: int, denominator: int) -> tuple[int, bytes]:
+    return tick, bytes([0xFF, 0x58, 4, numerator, denominator.bit_length() - 1, 24, 8])
+
+
+def note_events(notes: Iterable[tuple[float, float, int]], channel: int = 1,
+                program: int = 0, name: str | None = None, ends: bool = True,
+                ticks: int = QUARTER) -> list[tuple[int, bytes]]:
+    """Events of (onset, length in quarters, MIDI pitch) notes on `channel` (1-16; 10 is
+    drums); `ends=False` leaves out every note-off."""
+    status = channel - 1
+    events = [track_name(name)] if name is not None else []
+    events.append((0, bytes([0xC0 | status, program])))
+    for onset, length, midi_number in notes:
+        start = round(onset * ticks)
+        events.append((start, bytes([0x90 | status, midi_number, 90])))
+        if ends:
+            events.append((start + round(length * ticks), bytes([0x80 | status, midi_number, 0])))
+    # note-offs before note-ons of the same tick, so a re-struck note stays two notes
+    return sorted(events, key=lambda e: (e[0], e[1][0] & 0xF0 != 0x80))
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def line(pitches: Sequence[int], length: float = 1.0, start: float = 0.0):
+    """A melody of equal notes as (onset, length, pitch) notes."""
+    return [(start + i * length, length, p) for i, p in enumerate(pitches)]
+
+
+def drum_notes(quarters: float) -> list[tuple[float, float, int]]:
+    """Kick on the beat, hi-hat on the off-beat, for `quarters` quarter notes."""
+    out = []
+    for beat in range(int(quarters)):
+        out += [(beat, 0.25, 36 if beat % 2 == 0 else 38), (beat + 0.5, 0.25, 42)]
+    return out
+
+
+def work_parts(work: str, measures: int = 8) -> list[tuple[str, list[tuple[float, float, int]]]]:
+    """(part name, notes) of the first measures of a work in music21's bundled corpus
+    (string quartets, madrigals, chorales): real music that nobody here wrote."""
+    from music21 import corpus
+
+    score = corpus.parse(work).measures(1, measures)
+    parts = []
+    for part in score.parts:
+        flat = part.stripTies().flatten()
+        notes = [(float(n.getOffsetBySite(flat)), float(n.quarterLength), p.midi)
+                 for n in flat.notes if n.quarterLength > 0 for p in n.pitches]
+        parts.append((part.partName or "", notes))
+    return parts
+
+
+def write_multitrack(path: Path, parts, drums: bool = False, pad: bool = False,
+                     fmt: int = 1) -> Path:
+    """A band arrangement of real parts: one track per part (channels 1, 2, ...), optionally
+    with a drum kit on channel 10 and a sustained string pad (an extra instrument whose
+    chords sit above everything); `fmt=0` writes them all into one track."""
+    length = max((o + d for _, notes in parts for o, d, _ in notes), default=4.0)
+    channels = [c for c in range(1, 17) if c != 10]
+    tracks = [note_events(notes, channel=channels[i], program=40 + i, name=name)
+              for i, (name, notes) in enumerate(parts)]
+    if pad:
+        chords = [(bar, 4.0, p) for bar in range(0, int(length), 4) for p in (84, 88, 91)]
+        tracks.append(note_events(chords, channel=channels[len(parts)], program=48,
+                                  name="Strings pad"))
+    if drums:
+        tracks.append(note_events(drum_notes(length), channel=10, name="Drums"))
+    if fmt == 0:
+        tracks = [[e for t in tracks for e in t]]
+    return write_bytes(path, smf_bytes(tracks, fmt=fmt))
+
+
+def write_piano(path: Path, parts, name: str = "Piano") -> Path:
+    """Every part of a work played by one piano track (both hands in one track)."""
+    notes = [n for _, part in parts for n in part]
+    return write_bytes(path, smf_bytes([note_events(notes, name=name)]))

@@ -73,7 +73,8 @@ st.session_state["result"] = result
     assert not at.exception
     report = at.dataframe[1].value
     broken = report[report["file"] == "broken.mid"].iloc[0]
-    assert broken["status"] == "skipped" and "could not be read" in broken["reason"]
+    assert broken["status"] == "skipped"
+    assert broken["reason"] == "damaged MIDI file (cut short or malformed)"
     assert report.iloc[0]["file"] == "broken.mid"     # skipped files are listed first
     assert {m.label: m.value for m in at.metric}["Files skipped"] == "1"
 

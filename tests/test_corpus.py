@@ -10,7 +10,8 @@ import core.data.prepare as corpus_mod
 from core.data.cache import load_corpus
 from core.data.corpus import CorpusError
 from core.data.prepare import _holdout, prepare_corpus
-from core.data.scores import _is_drums, read_piece
+from core.data.pieces import read_piece
+from core.data.scores import _is_drums
 from tests.fixtures import (
     HIGH,
     LOW,
@@ -21,9 +22,9 @@ from tests.fixtures import (
     write_score,
 )
 
-KEPT = {"two.mid", "melody_low.mid", "one.mid", "band.mid", "sub/duet.musicxml"}
-SKIPPED = {"corrupt.mid": "could not be read", "empty.mid": "empty file",
-           "drums.mid": "drums only", "three.mid": "3 instruments"}
+KEPT = {"two.mid", "melody_low.mid", "one.mid", "band.mid", "sub/duet.musicxml", "three.mid"}
+SKIPPED = {"corrupt.mid": "not a MIDI file", "empty.mid": "empty file",
+           "drums.mid": "no pitched notes (drums only)"}
 
 
 def symbols(midis):
@@ -64,12 +65,20 @@ def test_a_part_named_melody_is_the_lead_even_when_lower(mixed):
     assert piece.accompaniment.pitch == symbols(HIGH)
 
 
-def test_one_instrument_gives_a_lead_and_no_accompaniment(mixed):
-    piece = mixed[2].piece("one.mid")
-    assert piece.accompaniment is None
-    assert piece.lead.pitch == symbols(LOW) + ["0.4", "2.5", "4.7", "0.4"]
-    assert len(piece.lead.steps) == 12 * 4
+def test_one_instrument_is_split_into_its_top_line_and_the_rest(mixed):
+    piece = mixed[2].piece("one.mid")  # a tune, then thirds, in one piano track
+    assert piece.lead.pitch == symbols(LOW) + ["64", "65", "67", "64"]
+    assert piece.accompaniment.pitch == ["r", "60", "62", "64", "60"]
+    assert len(piece.lead.steps) == len(piece.accompaniment.steps) == 12 * 4
     assert mixed[2].sequences("accompaniment", "pitch").count(None) == 0
+
+
+def test_three_instruments_are_kept_lead_over_the_other_two_merged(mixed):
+    piece = mixed[2].piece("three.mid")
+    assert piece.lead.pitch == symbols(HIGH)
+    assert piece.accompaniment.pitch[:4] == ["0.4", "2.5", "4.7", "0.4.5"]  # B and C merged
+    report = {r.file: r for r in mixed[2].report}["three.mid"]
+    assert (report.lead, report.accompaniment) == ("A (#1)", "B (#2) + C (#3)")
 
 
 def test_drums_beside_one_instrument_are_dropped(mixed):
@@ -87,8 +96,8 @@ def test_music21_marks_a_channel_10_midi_track_as_percussion(tmp_path):
                for i in instruments)
     assert all(isinstance(n, note.Unpitched) for n in part.recurse().notes)
     assert _is_drums(part)
-    assert read_piece(str(tmp_path / "kit.mid"), "instruments", "pitch_class") == \
-        (None, "drums only")
+    parts, report = read_piece(str(tmp_path / "kit.mid"), "kit.mid")
+    assert parts is None and report.reason == "no pitched notes (drums only)"
 
 
 def test_is_drums_finds_an_instrument_inside_a_measure():
@@ -138,8 +147,8 @@ def test_holdout_default_is_ten_percent_of_whole_pieces_seeded():
 def test_corpus_split_holds_out_whole_pieces_deterministically(mixed, tmp_path):
     folder, _, corpus = mixed
     validation = corpus.split("validation")
-    assert len(validation) == 1  # 10% of 5 kept pieces, at least one
-    assert len(corpus.split("train")) == 4
+    assert len(validation) == 1  # 10% of 6 kept pieces, at least one
+    assert len(corpus.split("train")) == 5
     again = prepare_corpus(folder, cache_dir=tmp_path, workers=1)  # parsed afresh
     assert [(p.name, p.split) for p in again.pieces] == [(p.name, p.split) for p in corpus.pieces]
     train = corpus.sequences("lead", "steps", "train")
@@ -156,16 +165,16 @@ def test_second_prepare_reads_the_cache_without_parsing(tmp_path, monkeypatch):
     write_score(folder / "b.mid", [("Keys", melody(HIGH[:4]))])
     cache = tmp_path / "cache"
     first = prepare_corpus(folder, cache_dir=cache, workers=1)
-    assert list(cache.glob("*.json")) and list(cache.glob("*.report.csv"))
+    assert list(cache.glob("*.npz")) and list(cache.glob("*.report.csv"))
 
     def no_parsing(*args, **kwargs):
         raise AssertionError("parsed again instead of reading the cache")
 
-    monkeypatch.setattr(corpus_mod, "_parse_all", no_parsing)
+    monkeypatch.setattr(corpus_mod, "_read_all", no_parsing)
     monkeypatch.setattr(corpus_mod, "read_piece", no_parsing)
     second = prepare_corpus(folder, cache_dir=cache, workers=1)
     assert second == first
-    assert load_corpus(next(cache.glob("*.json"))) == first
+    assert load_corpus(next(cache.glob("*.npz"))) == first
 
     # a changed file (or a changed setting) is a different key, so it is parsed again
     write_score(folder / "b.mid", [("Keys", melody(HIGH[4:]))])

@@ -46,7 +46,8 @@ def test_piece_table():
 
 def test_report_lists_skipped_files_first():
     report = report_table(toy_corpus())
-    assert report.iloc[0].tolist() == ["x.mid", "skipped", "drums only"]
+    assert report.iloc[0].tolist()[:3] == ["x.mid", "skipped", "drums only"]
+    assert "lead" in report and "moved_onsets" in report  # each file's roles and cleaning
     assert list(report["file"][1:]) == ["a.mid", "b.mid", "c.mid"]
 
 

@@ -1,17 +1,35 @@
-"""The prepared corpus on disk: one JSON file keyed by file contents and settings, written
-atomically, with the per-file report beside it as CSV.
+"""The prepared corpus on disk: one NumPy .npz file keyed by file contents and settings,
+written atomically, with the per-file report beside it as CSV.
+
+Every symbol is stored once in a table and each part's streams as int32 ids, one array per
+stream for all pieces plus offsets: at 10,000 files this reads in a fraction of the time the
+JSON cache of version 1 took and loads every symbol as one shared string. It stays a safe
+format: arrays of numbers and text only, read with allow_pickle=False; the settings, piece
+names and report ride along as JSON text. `CorpusWriter` collects the pieces as ids while the
+files are read, so no parsed score and no piece's list of strings is held until the end.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import hashlib
+import io
 import json
 import os
-from dataclasses import asdict
+from array import array
+from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
-from core.data.corpus import Corpus, FileReport, PartData, Piece
+import numpy as np
+
+from core.data.corpus import PARTS, Corpus, FileReport, PartData, Piece
+
+STREAMS = tuple(f.name for f in fields(PartData))
+
+
+SUFFIX = ".npz"
 
 def files_key(files: list[Path], settings: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
@@ -21,27 +39,94 @@ def files_key(files: list[Path], settings: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def save_corpus(corpus: Corpus, path: Path) -> None:
-    """JSON next to a CSV report; written to a temporary name first so a kill leaves no
-    half-written cache that a later prepare would trust."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(corpus)))
-    os.replace(tmp, path)
-    write_report_csv(corpus.report, path.with_suffix(".report.csv"))
+def cache_path(cache_dir: Path | str, corpus_id: str, key: str) -> Path:
+    return Path(cache_dir) / f"{corpus_id}-{key[:16]}{SUFFIX}"
+
+
+def report_path(path: Path) -> Path:
+    return path.with_suffix(".report.csv")
+
+
+class CorpusWriter:
+    """Kept pieces collected as symbol ids, in the order they are added."""
+
+    def __init__(self) -> None:
+        self.symbols: dict[str, int] = {}
+        self.ids = {(p, s): array("i") for p in PARTS for s in STREAMS}
+        self.offsets = {(p, s): [0] for p in PARTS for s in STREAMS}
+        self.pieces: list[dict[str, Any]] = []
+
+    def add(self, name: str, source: str, parts: dict[str, dict | None]) -> None:
+        """One kept piece: its parts as {stream: [symbols]} (None for a missing part)."""
+        table = self.symbols
+        for part in PARTS:
+            for stream in STREAMS:
+                symbols = (parts[part] or {}).get(stream, [])
+                for new in [s for s in dict.fromkeys(symbols) if s not in table]:
+                    table[new] = len(table)
+                self.ids[part, stream].extend(map(table.__getitem__, symbols))
+                self.offsets[part, stream].append(len(self.ids[part, stream]))
+        self.pieces.append({"name": name, "source": source,
+                            "accompaniment": parts["accompaniment"] is not None})
+
+    def save(self, path: Path, corpus_id: str, key: str, settings: dict[str, Any],
+             splits: dict[str, str], report: list[FileReport]) -> None:
+        """The .npz beside its CSV report; written to a temporary name first so a kill leaves
+        no half-written cache that a later prepare would trust."""
+        meta = {"corpus_id": corpus_id, "key": key, "settings": settings,
+                "pieces": [{**p, "split": splits[p["name"]]} for p in self.pieces],
+                "report": [asdict(r) for r in report]}
+        arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8),
+                  "symbols": np.array(list(self.symbols) or [""], dtype=str)}
+        for (part, stream), ids in self.ids.items():
+            arrays[f"{part}.{stream}"] = np.array(ids, np.int32)
+            arrays[f"{part}.{stream}.offsets"] = np.asarray(self.offsets[part, stream], np.int64)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(buffer.getvalue())
+        os.replace(tmp, path)
+        write_report_csv(report, report_path(path))
 
 
 def write_report_csv(report: Iterable[FileReport], path: Path) -> None:
     with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["file", "status", "reason"])
+        writer = csv.DictWriter(fh, fieldnames=[f.name for f in fields(FileReport)])
         writer.writeheader()
         writer.writerows(asdict(r) for r in report)
 
 
 def load_corpus(path: Path) -> Corpus:
-    data = json.loads(Path(path).read_text())
-    pieces = [Piece(p["name"], p["source"], p["split"], PartData(**p["lead"]),
-                    PartData(**p["accompaniment"]) if p["accompaniment"] else None)
-              for p in data["pieces"]]
-    return Corpus(data["corpus_id"], data["key"], data["settings"], pieces,
-                  [FileReport(**r) for r in data["report"]])
+    """A corpus saved by CorpusWriter; every occurrence of a symbol is one shared string."""
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(data["meta"].tobytes())
+        table = np.array(data["symbols"].tolist(), dtype=object)
+        streams = {(p, s): (table[data[f"{p}.{s}"]], data[f"{p}.{s}.offsets"])
+                   for p in PARTS for s in STREAMS}
+
+    def part(name: str, i: int) -> PartData:
+        return PartData(*(streams[name, s][0][streams[name, s][1][i]:
+                                                streams[name, s][1][i + 1]].tolist()
+                          for s in STREAMS))
+
+    with _collector_paused():
+        pieces = [Piece(p["name"], p["source"], p["split"], part("lead", i),
+                        part("accompaniment", i) if p["accompaniment"] else None)
+                  for i, p in enumerate(meta["pieces"])]
+    return Corpus(meta["corpus_id"], meta["key"], meta["settings"], pieces,
+                  [FileReport(**r) for r in meta["report"]])
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while tens of thousands of symbol lists are built
+    (none can hold a cycle): at 10,000 pieces it would otherwise run over and over and
+    more than double the load time."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -10,7 +10,7 @@ LEAD = "lead"
 ACCOMPANIMENT = "accompaniment"
 PARTS = (LEAD, ACCOMPANIMENT)
 DEFAULT_CORPUS = "bach-chorales"
-ENCODING_VERSION = 1
+ENCODING_VERSION = 2  # 2: MIDI read by symusic with roles for any number of tracks
 SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
 
 
@@ -44,9 +44,17 @@ class Piece:
 
 @dataclass
 class FileReport:
+    """What became of one file: kept or skipped (and why), which tracks became the lead and
+    the accompaniment, the share of its onsets the 16th grid moved by more than a 64th note
+    (triplets, swing, a played performance) and how many over-long notes were cut."""
+
     file: str
     status: str
     reason: str
+    lead: str = ""
+    accompaniment: str = ""
+    moved_onsets: float = 0.0
+    capped_notes: int = 0
 
 
 @dataclass

@@ -1,18 +1,25 @@
-"""Preparing a corpus: list its files, read and encode them (in parallel), hold out whole
-pieces, and cache the result. `corpus_for` gives the corpus a training configuration names.
+"""Preparing a corpus: list its files, read and encode them (in parallel, streamed into the
+cache), hold out whole pieces, and cache the result. `corpus_for` gives the corpus a training
+configuration names.
+
+A folder's roles file (`roles.csv`, see core.data.roles) is read with it: its overrides
+decide tracks' roles before the automatic rule, and its contents are part of the cache key.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import random
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from music21 import corpus as m21corpus
 
-from core.data.cache import files_key, load_corpus, save_corpus
+from core.data.cache import CorpusWriter, cache_path, files_key, load_corpus
 from core.data.corpus import (
     DEFAULT_CORPUS,
     ENCODING_VERSION,
@@ -20,14 +27,23 @@ from core.data.corpus import (
     Corpus,
     CorpusError,
     FileReport,
-    PartData,
-    Piece,
 )
-from core.data.scores import read_piece
+from core.data.pieces import read_piece
+from core.data.roles import ROLES_FILE, Overrides, RolesError, load_roles
 from core.data.symbols import CHORD_MODES
 
 if TYPE_CHECKING:
     from core.nets.config import TrainConfig
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a prepare has got: files read so far, of all, and how many were kept."""
+
+    done: int
+    total: int
+    kept: int
+    skipped: int
 
 
 def default_corpus_files(max_pieces: int = 0) -> list[Path]:
@@ -52,58 +68,92 @@ def _holdout(names: list[str], fraction: float, seed: int) -> set[str]:
     return set(shuffled[:count])
 
 
-def _parse_all(files: list[Path], layout: str, chord_mode: str,
-               workers: int) -> list[tuple[dict | None, str]]:
-    args = [(str(f), layout, chord_mode) for f in files]
-    if workers <= 1 or len(files) < 8:
-        return [read_piece(*a) for a in args]
+def _read_all(jobs: list[tuple], workers: int) -> Iterator[tuple[dict | None, FileReport]]:
+    """read_piece over every job, in order, as each finishes (on `workers` processes)."""
+    if workers <= 1 or len(jobs) < 8:
+        yield from (read_piece(*job) for job in jobs)
+        return
+    chunk = max(1, min(64, len(jobs) // (workers * 8)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(read_piece, *zip(*args), chunksize=8))
+        yield from pool.map(read_piece, *zip(*jobs), chunksize=chunk)
+
+
+def read_roles(folder: Path, roles: Path | str | None) -> Overrides:
+    """The overrides of `roles`, else of the folder's own roles file, else none."""
+    path = Path(roles) if roles else folder / ROLES_FILE
+    if not roles and not path.is_file():
+        return {}
+    try:
+        return load_roles(path)
+    except RolesError as exc:
+        raise CorpusError(str(exc)) from exc
 
 
 def prepare_corpus(source: str | Path = DEFAULT_CORPUS, *, chord_mode: str = "pitch_class",
                    val_fraction: float = 0.1, seed: int = 0, max_pieces: int = 0,
-                   cache_dir: Path | str = "cache", workers: int | None = None) -> Corpus:
+                   cache_dir: Path | str = "cache", workers: int | None = None,
+                   roles: Path | str | None = None,
+                   progress: Callable[[Progress], None] | None = None) -> Corpus:
     """Read, encode and split a corpus; a second call with the same files and settings reads
-    the JSON cache instead of parsing again (the key covers file contents and settings)."""
+    the cache instead of parsing again (the key covers file contents, settings and roles).
+
+    `roles` is a roles CSV (default: the folder's own roles.csv, if any); `progress` is
+    called after every file with the files done, kept and skipped so far.
+    """
     if chord_mode not in CHORD_MODES:
         raise CorpusError(f"chord_mode must be one of {CHORD_MODES}, got {chord_mode!r}")
     if not 0 <= val_fraction < 1:
         raise CorpusError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    overrides: Overrides = {}
     if str(source) == DEFAULT_CORPUS:
         corpus_id, layout, files = DEFAULT_CORPUS, "chorale", default_corpus_files(max_pieces)
+        names = [f.stem for f in files]
     else:
         folder = Path(source)
         corpus_id, layout = folder.resolve().name, "instruments"
         files = folder_files(folder)[: max_pieces or None]
         if not files:
             raise CorpusError(f"no MIDI, MusicXML or ABC files in {folder}")
+        names = [f.relative_to(folder).as_posix() for f in files]
+        overrides = read_roles(folder, roles)
     settings = {"source": str(source), "chord_mode": chord_mode, "val_fraction": val_fraction,
-                "seed": seed, "max_pieces": max_pieces, "encoding_version": ENCODING_VERSION}
+                "seed": seed, "max_pieces": max_pieces, "encoding_version": ENCODING_VERSION,
+                "roles": _roles_digest(overrides)}
     key = files_key(files, settings)
-    cache_path = Path(cache_dir) / f"{corpus_id}-{key[:16]}.json"
-    if cache_path.exists():
-        return load_corpus(cache_path)
-    results = _parse_all(files, layout, chord_mode, workers or os.cpu_count() or 1)
-    names = [str(f.relative_to(source)) if layout == "instruments" else f.stem for f in files]
-    kept = [(n, f, r) for n, f, (r, _) in zip(names, files, results) if r is not None]
-    if not kept:
-        reasons = "; ".join(f"{n}: {why}" for n, (_, why) in zip(names, results))
+    path = cache_path(cache_dir, corpus_id, key)
+    if path.exists():
+        return load_corpus(path)
+    jobs = [(str(f), n, layout, chord_mode, overrides.get(n)) for f, n in zip(files, names)]
+    writer, report = CorpusWriter(), []
+    for (parts, line), f in zip(_read_all(jobs, workers or os.cpu_count() or 1), files):
+        report.append(line)
+        if parts is not None:
+            writer.add(line.file, str(f), parts)
+        if progress:
+            kept = len(writer.pieces)
+            progress(Progress(len(report), len(files), kept, len(report) - kept))
+    if not writer.pieces:
+        reasons = "; ".join(f"{r.file}: {r.reason}" for r in report)
         raise CorpusError(f"no usable piece in {source} ({reasons[:500]})")
-    held = _holdout([n for n, _, _ in kept], val_fraction, seed)
-    pieces = [Piece(n, str(f), "validation" if n in held else "train", PartData(**r["lead"]),
-                    PartData(**r["accompaniment"]) if r["accompaniment"] else None)
-              for n, f, r in kept]
-    report = [FileReport(n, "kept" if r else "skipped", why or "")
-              for n, (r, why) in zip(names, results)]
-    result = Corpus(corpus_id, key, settings, pieces, report)
-    save_corpus(result, cache_path)
-    return result
+    held = _holdout([p["name"] for p in writer.pieces], val_fraction, seed)
+    splits = {p["name"]: "validation" if p["name"] in held else "train" for p in writer.pieces}
+    writer.save(path, corpus_id, key, settings, splits, report)
+    return load_corpus(path)
 
 
-def corpus_for(config: TrainConfig, cache_dir: Path | str = "cache") -> Corpus:
-    """The corpus a configuration names, from the cache when it was prepared before."""
+def _roles_digest(overrides: Overrides) -> str:
+    if not overrides:
+        return ""
+    text = json.dumps({f: {str(t): r for t, r in v.items()} for f, v in overrides.items()},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def corpus_for(config: TrainConfig, cache_dir: Path | str = "cache",
+               **options: Any) -> Corpus:
+    """The corpus a configuration names, from the cache when it was prepared before;
+    `options` (roles, progress) go to prepare_corpus."""
     source = DEFAULT_CORPUS if config.corpus in ("", "default") else config.corpus
     return prepare_corpus(source, chord_mode=config.chord_mode, val_fraction=config.val_fraction,
                           seed=config.split_seed, max_pieces=config.max_pieces,
-                          cache_dir=cache_dir)
+                          cache_dir=cache_dir, **options)

@@ -1,9 +1,10 @@
-"""Reading one score file with music21 and splitting it into lead and accompaniment.
+"""Reading score files with music21: the bundled chorales, and a user's MusicXML / ABC / kern.
 
 The default corpus is the Bach chorales bundled with music21 (soprano = lead, lower voices
-merged into chords = accompaniment). A user's file is read the thesis's way: drums dropped,
-lead = the part whose name says so, else the higher-sounding part. A file that cannot be used
-gives a plain reason instead of an exception.
+merged into chords = accompaniment), encoded from the music21 streams with their exact
+notated durations. A user's score file is read into grid tracks (`core.data.tracks`), the
+same form the MIDI reader gives, so roles and encodings follow one rule for every format.
+A file that cannot be used gives a plain reason instead of an exception.
 """
 from __future__ import annotations
 
@@ -14,9 +15,14 @@ from music21 import converter, instrument, note, stream
 
 from core.data.corpus import PartData
 from core.data.encoding import encode_events, encode_steps
+from core.data.notes import note_table
+from core.data.tracks import STEPS_PER_QUARTER, GridNotes, ReadTrack, to_grid
 
-LEAD_WORDS = ("lead", "melody", "melodia", "soprano", "vocal", "voice", "voz", "solo")
 CHORALE_VOICES = ("soprano", "alto", "tenor", "bass")  # instrumental doublings are left out
+
+
+class ScoreError(ValueError):
+    """A score file that cannot be used; the message is the plain reason."""
 
 
 def _is_drums(part: stream.Part) -> bool:
@@ -35,40 +41,26 @@ def _is_drums(part: stream.Part) -> bool:
                                   for n in sounding)
 
 
-def _mean_pitch(part: stream.Stream) -> float:
-    midis = [p.midi for n in part.recurse().notes for p in getattr(n, "pitches", ())]
-    return sum(midis) / len(midis) if midis else -1.0
+def parse_score(path: str) -> stream.Score:
+    """A score file as a music21 Score, or ScoreError with a plain reason."""
+    try:
+        if os.path.getsize(path) == 0:
+            raise ScoreError("empty file")
+        score = converter.parse(path, forceSource=True)
+    except ScoreError:
+        raise
+    except Exception as exc:  # music21 raises many types for unreadable files
+        raise ScoreError("not a readable score (MusicXML, ABC or kern)") from exc
+    return score if isinstance(score, stream.Score) else stream.Score([score])
 
 
-def _named_lead(part: stream.Part) -> bool:
-    inst = part.getInstrument(returnDefault=False, recurse=True)
-    name = " ".join(filter(None, [part.partName, getattr(inst, "instrumentName", None)])).lower()
-    return any(word in name for word in LEAD_WORDS)
-
-
-def split_parts(score: stream.Score, layout: str) -> tuple[stream.Stream, stream.Stream | None]:
-    """(lead, accompaniment) of a score, or ValueError with the reason it cannot be used."""
+def chorale_voices(score: stream.Score) -> list[stream.Part]:
+    """The sung voices of a chorale, soprano first, or ScoreError."""
     parts = [p for p in score.parts if p.recurse().notes] if score.parts else []
-    if not parts and score.recurse().notes:
-        parts = [score]
-    if layout == "chorale":
-        voices = [p for p in parts if (p.partName or "").lower() in CHORALE_VOICES] or parts[:4]
-        if len(voices) < 2:
-            raise ValueError(f"a chorale needs a soprano and lower voices, found {len(voices)}")
-        return voices[0], stream.Score(voices[1:]).chordify()
-    pitched = [p for p in parts if not _is_drums(p)]
-    if not parts:
-        raise ValueError("no notes")
-    if not pitched:
-        raise ValueError("drums only")
-    if len(pitched) > 2:
-        raise ValueError(f"{len(pitched)} instruments (at most two are used)")
-    if len(pitched) == 1:
-        return pitched[0].chordify(), None
-    named = [p for p in pitched if _named_lead(p)]
-    lead = named[0] if len(named) == 1 else max(pitched, key=_mean_pitch)
-    other = pitched[1] if lead is pitched[0] else pitched[0]
-    return lead.chordify(), other.chordify()
+    voices = [p for p in parts if (p.partName or "").lower() in CHORALE_VOICES] or parts[:4]
+    if len(voices) < 2:
+        raise ScoreError(f"a chorale needs a soprano and lower voices, found {len(voices)}")
+    return voices
 
 
 def _encode_part(part: stream.Stream, chord_mode: str) -> PartData:
@@ -76,27 +68,46 @@ def _encode_part(part: stream.Stream, chord_mode: str) -> PartData:
     return PartData(encode_steps(part, chord_mode), pitch, duration)
 
 
-def read_piece(path: str, layout: str, chord_mode: str) -> tuple[dict | None, str]:
-    """Parse and encode one file: (piece fields, "") when kept, (None, reason) when skipped.
+def encode_chorale(score: stream.Score, chord_mode: str) -> tuple[dict, str, str]:
+    """({"lead": ..., "accompaniment": ...} as plain data, lead voice, lower voices) of a
+    chorale, or ScoreError. Ties are merged first: a tied note is one note held (the hold
+    symbol), as a MIDI file stores it."""
+    voices = [v.flatten().stripTies() for v in chorale_voices(score)]
+    lead = _encode_part(voices[0], chord_mode)
+    if not any(s not in ("r", "_") for s in lead.steps):
+        raise ScoreError("no notes")
+    lower = stream.Score(voices[1:]).chordify()
+    names = [v.partName or f"part {i}" for i, v in enumerate(voices, start=1)]
+    return ({"lead": asdict(lead), "accompaniment": asdict(_encode_part(lower, chord_mode))},
+            names[0], " + ".join(names[1:]))
 
-    Runs in worker processes, so it returns plain data and never raises for a bad file.
-    """
-    try:
-        if os.path.getsize(path) == 0:
-            return None, "empty file"
-        score = converter.parse(path, forceSource=True)
-    except Exception as exc:  # music21 raises many types for unreadable files
-        return None, f"could not be read ({type(exc).__name__}: {str(exc)[:120] or 'no detail'})"
-    if not isinstance(score, stream.Score):
-        score = stream.Score([score])
-    try:
-        lead, accompaniment = split_parts(score, layout)
-        lead_data = _encode_part(lead, chord_mode)
-        acc_data = _encode_part(accompaniment, chord_mode) if accompaniment is not None else None
-    except ValueError as exc:
-        return None, str(exc)
-    except Exception as exc:  # noqa: BLE001 - one odd file must not stop the whole corpus
-        return None, f"could not be encoded ({type(exc).__name__}: {str(exc)[:120]})"
-    if not any(s not in ("r", "_") for s in lead_data.steps):
-        return None, "no notes"
-    return {"lead": asdict(lead_data), "accompaniment": acc_data and asdict(acc_data)}, ""
+
+def read_chorale(path: str, chord_mode: str) -> tuple[dict, str, str]:
+    """A bundled chorale encoded from its music21 streams (`encode_chorale`)."""
+    return encode_chorale(parse_score(path), chord_mode)
+
+
+def score_tracks(path: str) -> GridNotes:
+    """A user's MusicXML / ABC / kern file as grid tracks, one per part (ties merged)."""
+    score = parse_score(path)
+    read = []
+    for index, part in enumerate(list(score.parts) or [score], start=1):
+        table = note_table(part, f"part{index}")
+        inst = part.getInstrument(returnDefault=False, recurse=True)
+        onset = table["start"].to_numpy(float)
+        read.append(ReadTrack(part.partName or getattr(inst, "instrumentName", None) or "",
+                              getattr(inst, "midiProgram", None) or 0, _is_drums(part), onset,
+                              table["end"].to_numpy(float) - onset,
+                              table["pitch"].to_numpy(int)))
+    grid = to_grid(read, _bar_steps(score))
+    if not grid.has_pitched_notes():
+        raise ScoreError("no pitched notes (drums only)" if any(t.notes for t in grid.tracks)
+                         else "no notes")
+    return grid
+
+
+def _bar_steps(score: stream.Score) -> int:
+    signatures = list(score.recurse().getElementsByClass("TimeSignature"))
+    if not signatures:
+        return 4 * STEPS_PER_QUARTER
+    return max(1, round(float(signatures[0].barDuration.quarterLength) * STEPS_PER_QUARTER))

@@ -8,10 +8,11 @@ training piece is long enough for).
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict, fields
 
 import pandas as pd
 
-from core.data.corpus import PARTS, Corpus
+from core.data.corpus import PARTS, Corpus, FileReport
 from core.data.symbols import EncodingError, parse_duration
 
 
@@ -93,9 +94,11 @@ def piece_table(corpus: Corpus) -> pd.DataFrame:
 
 
 def report_table(corpus: Corpus) -> pd.DataFrame:
-    """The per-file report (file, status, reason), skipped files first so they are seen."""
-    frame = pd.DataFrame([(r.file, r.status, r.reason) for r in corpus.report],
-                         columns=["file", "status", "reason"])
+    """The per-file report (file, status, reason, which tracks became lead and
+    accompaniment, the share of onsets moved to the 16th grid, over-long notes cut), skipped
+    files first so they are seen."""
+    frame = pd.DataFrame([asdict(r) for r in corpus.report],
+                         columns=[f.name for f in fields(FileReport)])
     order = frame["status"].map({"skipped": 0}).fillna(1)
     return frame.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
+from functools import lru_cache
+from typing import Iterable
 
 from music21 import chord, common, note, pitch
 
@@ -25,19 +27,47 @@ class EncodingError(ValueError):
 
 
 def element_symbol(element: note.GeneralNote, chord_mode: str = "pitch_class") -> str:
-    """The pitch symbol of a note, chord or rest (shared by both models)."""
+    """The pitch symbol of a music21 note, chord or rest (shared by both models)."""
     if isinstance(element, note.Rest):
         return REST
     if isinstance(element, note.Note):
         return str(element.pitch.midi)
     if isinstance(element, chord.Chord):
-        midis = sorted({p.midi for p in element.pitches})
-        if chord_mode == "voicing" and len(midis) > 1:
-            return ".".join(str(m) for m in midis)
-        if len(midis) == 1 or len(element.normalOrder) == 1:
-            return str(midis[0])  # a unison or octaves: one pitch class, kept as its lowest note
-        return ".".join(str(pc) for pc in element.normalOrder)
+        return pitch_symbol([p.midi for p in element.pitches], chord_mode)
     raise EncodingError(f"cannot encode {type(element).__name__}")
+
+
+def pitch_symbol(midis: Iterable[int], chord_mode: str = "pitch_class") -> str:
+    """The pitch symbol of the MIDI numbers sounding together: the one rule both readers use
+    (music21 elements through `element_symbol`, MIDI note arrays directly).
+
+    Nothing sounding is a rest; one pitch is its MIDI number; a chord is its pitch classes
+    in normal order ('voicing' keeps the sorted MIDI numbers); a unison or octaves have one
+    pitch class and are kept as their lowest note.
+    """
+    return _pitch_symbol(tuple(sorted(set(int(m) for m in midis))), chord_mode)
+
+
+@lru_cache(maxsize=1 << 16)
+def _pitch_symbol(midis: tuple[int, ...], chord_mode: str) -> str:
+    if not midis:
+        return REST
+    if len(midis) == 1:
+        return str(midis[0])
+    if chord_mode == "voicing":
+        return ".".join(str(m) for m in midis)
+    order = normal_order(frozenset(m % 12 for m in midis))
+    if len(order) == 1:
+        return str(midis[0])
+    return ".".join(str(pc) for pc in order)
+
+
+@lru_cache(maxsize=4096)
+def normal_order(pitch_classes: frozenset[int]) -> tuple[int, ...]:
+    """music21's normal order of a pitch-class set, computed once per set: a Chord built from
+    Pitch objects (not from ints, which music21 respells at ~10 ms per chord)."""
+    pitches = [pitch.Pitch(midi=60 + pc) for pc in sorted(pitch_classes)]
+    return tuple(chord.Chord(pitches).normalOrder)
 
 
 def symbol_element(symbol: str, quarter_length: float | Fraction,

@@ -70,6 +70,7 @@ class Sample:
     seed_quarters: dict[str, float]
     generation_seconds: float = 0.0  # choosing the symbols only, not rendering them
     files: dict[str, str] = field(default_factory=dict)
+    seed_mapped: int = 0  # seed symbols mapped to the nearest the run knows (core.data.nearest)
 
 
 def save_sample(infos: Mapping[str, Run], symbols: Mapping[str, dict[str, list[str]]],

@@ -24,6 +24,7 @@ from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.seeds import (
     encode_seed,
     encode_seeds,
+    fit_seed,
     seed_from_corpus,
     seed_from_file,
     seed_streams,
@@ -133,7 +134,8 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
              method: str = "auto") -> list[Sample]:
     """One sample per decoding, all from the same seed window, saved under the first run.
 
-    `runs` maps "lead" and/or "accompaniment" to run directories.
+    `runs` maps "lead" and/or "accompaniment" to run directories. Seed symbols a run never
+    saw are mapped to the nearest it knows; each sample's `seed_mapped` says how many.
     """
     if steps < 1:
         raise GenerationError(f"steps must be >= 1, got {steps}")
@@ -143,6 +145,7 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
         seed_parts, source = seed_from_file(seed_file, first.config.chord_mode)
     else:
         seed_parts, source = seed_from_corpus(first, seed_piece, cache_dir)
+    seed_parts, mapped = fit_seed(seed_parts, infos, steps)
     models = {part: load_model(info) for part, info in infos.items()}
     samples = []
     for decoding in decodings:
@@ -152,4 +155,5 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
                   "methods": {p: pick_method(i.config, decoding, method) for p, i in infos.items()}}
         symbols = {part: generated.symbols for part, generated in parts.items()}
         samples.append(save_sample(infos, symbols, decoding, seed, source, steps, render, timing))
+        samples[-1].seed_mapped = mapped
     return samples

@@ -1,5 +1,9 @@
 """Seeds: the first window of a corpus piece or of a user's MIDI/MusicXML file, encoded in a
 run's vocabulary; the held-out pieces that can seed every run of an evaluation.
+
+A user's file is read as a corpus file is (`core.data.pieces.read_piece`: the same lead
+rule), and `fit_seed` maps every symbol a run never saw to the nearest one it knows
+(`core.data.nearest` says how), counting them so the caller can say how many were mapped.
 """
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from core.data.corpus import LEAD, Corpus, Piece
-from core.data.scores import read_piece
+from core.data.corpus import LEAD, Corpus, PartData, Piece
+from core.data.nearest import fit_to_vocabulary
+from core.data.pieces import read_piece
 from core.data.symbols import EncodingError
 from core.nets.windows import target_names
 from core.runs.record import RunInfo
@@ -54,14 +59,36 @@ def seed_from_corpus(run: RunInfo, piece_name: str | None = None, cache_dir: Pat
 
 def seed_from_file(path: Path | str, chord_mode: str = "pitch_class"):
     """A user's MIDI/MusicXML file read the way a corpus file is; bad files say why."""
-    data, reason = read_piece(str(path), "instruments", chord_mode)
+    data, report = read_piece(path, Path(path).name, chord_mode=chord_mode)
     if data is None:
-        raise GenerationError(f"{Path(path).name} cannot seed generation: {reason}")
-    from core.data.corpus import PartData
-
+        raise GenerationError(f"{Path(path).name} cannot seed generation: {report.reason}")
     parts = {"lead": PartData(**data["lead"]),
              "accompaniment": PartData(**data["accompaniment"]) if data["accompaniment"] else None}
     return parts, f"file:{Path(path).name}"
+
+
+def fit_seed(parts: Mapping[str, PartData | None], infos: Mapping[str, RunInfo],
+             steps: int) -> tuple[dict[str, PartData | None], int]:
+    """The seed's parts with every symbol a run reads mapped into that run's vocabulary, and
+    how many symbols were mapped: each run's window of its own part, and the lead a
+    conditioned accompaniment follows when no lead run generates one."""
+    fitted, mapped = dict(parts), 0
+    for part, info in infos.items():
+        config, data = info.config, parts.get(part)
+        if data is not None:
+            streams = {}
+            for name in target_names(config):
+                streams[name], count = fit_to_vocabulary(
+                    data.stream(name)[:config.window], info.vocabs[name].symbols, name,
+                    config.chord_mode)
+                mapped += count
+            fitted[part] = PartData(**{**vars(data), **streams})
+        if config.conditioned and LEAD not in infos and parts.get(LEAD) is not None:
+            lead, count = fit_to_vocabulary(parts[LEAD].steps[:config.window + steps],
+                                            info.vocabs[LEAD].symbols, LEAD, config.chord_mode)
+            fitted[LEAD] = PartData(**{**vars(parts[LEAD]), "steps": lead})
+            mapped += count
+    return fitted, mapped
 
 
 def encode_seeds(run: RunInfo, name: str, sequences: Iterable[Sequence[str]],

@@ -1,0 +1,132 @@
+"""Reading a MIDI file with symusic (the C++ reader MidiTok is built on) into grid tracks.
+
+symusic reads a whole file into per-track note arrays in microseconds; nothing here builds
+music21 objects, so a folder of MIDI files encodes at close to the speed it is read. Type 0
+files come back split into one track per channel and program; drums (channel 10) are marked
+`is_drum`. Time is read in quarter notes (ticks / ticks per quarter), so tempo changes do
+not move any note, and time-signature changes do not either (the encodings have no bars).
+
+A type 0 file has one track name for all its channels, which says nothing about any one
+of them: its tracks are named after their General MIDI instrument instead.
+
+A file that cannot be used raises `MidiError` with one plain reason ("not a MIDI file",
+"no pitched notes (drums only)", "notes never end", ...), never a library's message. A note
+whose note-on never meets a note-off is dropped by symusic (it has no length); when that
+leaves no note at all, the file is refused with "notes never end".
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import symusic
+
+from core.data.tracks import STEPS_PER_QUARTER, GridNotes, ReadTrack, to_grid
+
+HEADER = b"MThd"
+
+
+DRUM_CHANNEL = 10  # General MIDI percussion, 1-based as in the MIDI specification
+
+
+class MidiError(ValueError):
+    """A MIDI file that cannot be used; the message is the plain reason."""
+
+
+def read_midi(path: Path | str) -> GridNotes:
+    """Every track of a MIDI file on the 16th grid (drum tracks included, marked)."""
+    path = Path(path)
+    file_format, ticks_per_quarter = _check_header(path)
+    try:
+        score = symusic.Score(str(path), fmt="midi")
+    except Exception as exc:  # symusic raises RuntimeError with its parser's text
+        raise MidiError("damaged MIDI file (cut short or malformed)") from exc
+    read = [_read_track(t, ticks_per_quarter) for t in score.tracks]
+    if file_format == 0:
+        for track in read:
+            track.name = "Drums" if track.is_drum else program_name(track.program)
+    notes = to_grid(read, _bar_steps(score))
+    if not notes.has_pitched_notes():
+        raise MidiError(_why_no_notes(path, notes))
+    return notes
+
+
+def _read_track(track, ticks_per_quarter: int) -> ReadTrack:
+    arrays = track.notes.numpy()
+    return ReadTrack(track.name, track.program, track.is_drum,
+                     arrays["time"] / ticks_per_quarter, arrays["duration"] / ticks_per_quarter,
+                     arrays["pitch"].astype(np.int64))
+
+
+@lru_cache(maxsize=128)
+def program_name(program: int) -> str:
+    """The General MIDI instrument of a program number, as music21 names it."""
+    from music21 import instrument
+
+    try:
+        name = instrument.instrumentFromMidiProgram(program).instrumentName
+    except Exception:  # noqa: BLE001 - music21 has no instrument for a few programs
+        name = ""
+    return name if name and name != "Sampler" else f"program {program}"
+
+
+def _check_header(path: Path) -> tuple[int, int]:
+    """(format, ticks per quarter note) from the header, or MidiError saying what is wrong
+    with it."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(14)
+    except OSError as exc:
+        raise MidiError("cannot be opened") from exc
+    if not head:
+        raise MidiError("empty file")
+    if head[:4] != HEADER or len(head) < 14:
+        raise MidiError("not a MIDI file")
+    division = int.from_bytes(head[12:14], "big")
+    if division & 0x8000:
+        raise MidiError("timed in SMPTE frames, not in beats (no quarter notes to place "
+                        "notes on)")
+    if division == 0:
+        raise MidiError("broken timing (0 ticks per quarter note)")
+    return int.from_bytes(head[8:10], "big"), division
+
+
+def _bar_steps(score) -> int:
+    """16ths in a bar of the first time signature (4/4 when there is none or it is absurd)."""
+    for sig in score.time_signatures:
+        if sig.numerator > 0 and sig.denominator in (1, 2, 4, 8, 16, 32):
+            return max(1, sig.numerator * 4 * STEPS_PER_QUARTER // sig.denominator)
+        break
+    return 4 * STEPS_PER_QUARTER
+
+
+def _why_no_notes(path: Path, notes: GridNotes) -> str:
+    """The plain reason a readable file has no pitched note."""
+    if any(t.notes for t in notes.tracks):
+        return "no pitched notes (drums only)"
+    started, ended = _note_events(path)
+    if started and not ended:
+        return "notes never end (note-ons without note-offs)"
+    return "no notes"
+
+
+def _note_events(path: Path) -> tuple[int, int]:
+    """(pitched note-ons, note-offs) counted event by event with music21's MIDI parser:
+    slow, so only asked when symusic found no note, to tell why."""
+    from music21 import midi
+
+    mf = midi.MidiFile()
+    try:
+        mf.readstr(path.read_bytes())
+    except Exception:  # noqa: BLE001 - symusic read it; music21 is only asked why
+        return 0, 0
+    on, off = midi.ChannelVoiceMessages.NOTE_ON, midi.ChannelVoiceMessages.NOTE_OFF
+    started = ended = 0
+    for track in mf.tracks:
+        for event in track.events:
+            if event.type == on and event.velocity and event.channel != DRUM_CHANNEL:
+                started += 1
+            elif event.type == off or (event.type == on and not event.velocity):
+                ended += 1
+    return started, ended

@@ -1,0 +1,279 @@
+"""Who plays the melody: every track of a file becomes lead, accompaniment or ignored.
+
+The rule, in the spirit of Magenta's melody extraction and the skyline algorithm:
+
+1. Drum tracks (channel 10 / is_drum) and tracks without notes take no part.
+2. A roles file saved with the corpus (`ROLES_FILE`) sets tracks to lead, accompaniment or
+   ignore first; the rule below only decides what it leaves open.
+3. The lead track: of the tracks whose name says so (LEAD_WORDS: lead, melody, soprano,
+   vocal, voice, solo, ...), else of all open tracks, the one with the highest melody score
+       monophony + (register + activity) / 2
+   where monophony is the share of its sounding 16ths with a single note, register the rank
+   of its mean pitch among the candidates (0 lowest, 1 highest) and activity its onsets over
+   the most onsets of a candidate. A melody is mostly one note at a time, high and busy; a
+   bass line is one note at a time but low, a pad is high but sparse and chordal.
+4. The lead is one line: the top line (skyline) of the lead track(s). At each onset the
+   highest note starting there joins the line and ends the line's previous note, unless a
+   higher line note is still held (by more than a 16th, so played legato still counts as a
+   new note). Notes left out (a piano's lower notes, the left hand) join the accompaniment.
+5. The accompaniment: every other open track, merged into one part, encoded the thesis's
+   way (pitch-class chords).
+
+So a 4-voice chorale exported to MIDI comes out as the bundled corpus does (soprano lead,
+alto, tenor and bass merged), a band loses its drums and keeps its melody over the rest, and
+a solo piano with both hands in one track is split into its top line and the rest.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from core.data.tracks import GridNotes, Track, sort_order
+
+LEAD, ACCOMPANIMENT, IGNORE = "lead", "accompaniment", "ignore"
+
+
+ROLES = (LEAD, ACCOMPANIMENT, IGNORE)
+
+
+ROLES_FILE = "roles.csv"
+
+
+ROLES_COLUMNS = ("file", "track", "name", "role")
+
+
+LEAD_WORDS = ("lead", "melod", "soprano", "vocal", "voice", "voz", "solo", "canto", "cantus")
+
+
+LEGATO_STEPS = 1
+
+
+Notes = tuple[np.ndarray, np.ndarray, np.ndarray]  # onset steps, end steps, MIDI pitches
+
+
+class RolesError(ValueError):
+    """A roles file that cannot be used, or roles that leave a file without a lead."""
+
+
+@dataclass(frozen=True)
+class TrackFeatures:
+    """What the rule reads of one track (and the Corpus page shows)."""
+
+    track: int
+    name: str
+    program: int
+    drums: bool
+    notes: int
+    mean_pitch: float
+    polyphony: float   # notes sounding together, on average over the 16ths it sounds
+    monophony: float   # share of its sounding 16ths with a single note
+    onsets: int
+
+
+def track_features(notes: GridNotes) -> list[TrackFeatures]:
+    """Every track's features, worked out for all tracks at once from the file's notes."""
+    count = len(notes.tracks)
+    track, start, end, pitch = notes.track, notes.start, notes.end, notes.pitch
+    sizes = np.bincount(track, minlength=count)
+    means = np.bincount(track, weights=pitch, minlength=count) / np.maximum(sizes, 1)
+    first = np.r_[True, (start[1:] != start[:-1]) | (track[1:] != track[:-1])][:len(start)]
+    onsets = np.bincount(track[first], minlength=count)
+    busy, layered, single = _sounding(track, start, end, count)
+    polyphony = layered / np.maximum(busy, 1)
+    monophony = single / np.maximum(busy, 1)
+    return [TrackFeatures(t.index, t.name, t.program, t.is_drum, int(sizes[i]),
+                          float(means[i]) if sizes[i] else float("nan"), float(polyphony[i]),
+                          float(monophony[i]), int(onsets[i]))
+            for i, t in enumerate(notes.tracks)]
+
+
+def _sounding(track: np.ndarray, start: np.ndarray, end: np.ndarray,
+              count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per track: 16ths with a note sounding, note-16ths (a chord of three counts three),
+    and 16ths with exactly one note, from a sweep over every note-on and note-off."""
+    who = np.concatenate((track, track))
+    when = np.concatenate((start, end))
+    change = np.concatenate((np.ones_like(start), -np.ones_like(end)))
+    order = sort_order(who, when)
+    who, when, level = who[order], when[order], np.cumsum(change[order])
+    span = np.diff(when, append=when[-1:]) if len(when) else when
+    span[:-1][who[1:] != who[:-1]] = 0
+    cuts = np.searchsorted(who, np.arange(count + 1))
+    played = np.flatnonzero(cuts[1:] > cuts[:-1])
+
+    def per_track(steps: np.ndarray) -> np.ndarray:
+        total = np.zeros(count)
+        if len(played):
+            total[played] = np.add.reduceat(steps, cuts[played])
+        return total
+
+    return (per_track(np.where(level > 0, span, 0)), per_track(span * level),
+            per_track(np.where(level == 1, span, 0)))
+
+
+def named_lead(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in LEAD_WORDS)
+
+
+def melody_scores(candidates: list[TrackFeatures]) -> dict[int, float]:
+    """The melody score of each candidate track (see the module's rule 3)."""
+    means = np.array([c.mean_pitch for c in candidates])
+    spread = means.max() - means.min()
+    register = (means - means.min()) / spread if spread else np.full(len(means), 0.5)
+    most = max(c.onsets for c in candidates)
+    return {c.track: c.monophony + (r + c.onsets / most) / 2
+            for c, r in zip(candidates, register)}
+
+
+def propose_roles(notes: GridNotes, overrides: Mapping[int, str] | None = None) -> dict[int, str]:
+    """Every track's role: overrides first, then the rule (drums and empty tracks ignored)."""
+    overrides = overrides or {}
+    table = {f.track: f for f in track_features(notes)}
+    roles = {i: IGNORE if f.drums or not f.notes else overrides.get(i, "")
+             for i, f in table.items()}
+    if LEAD not in roles.values():
+        open_tracks = [table[i] for i, role in roles.items() if role == ""]
+        named = [f for f in open_tracks if named_lead(f.name)]
+        candidates = named or open_tracks
+        if candidates:
+            scores = melody_scores(candidates)
+            roles[max(scores, key=lambda i: (scores[i], -i))] = LEAD
+    return {i: role or ACCOMPANIMENT for i, role in roles.items()}
+
+
+def skyline(start: np.ndarray, end: np.ndarray, pitch: np.ndarray) -> tuple[Notes, Notes]:
+    """(top line, the other notes) of a part's notes (see the module's rule 4)."""
+    order = sort_order(start, 127 - pitch)
+    start, end, pitch = start[order], end[order], pitch[order]
+    if np.all(start[1:] > start[:-1]) and np.all(start[1:] >= end[:-1]):
+        return (start, end, pitch), _no_notes()  # already one line: the usual melody track
+    line_end = end.tolist()
+    in_line = np.zeros(len(start), bool)
+    starts, pitches = start.tolist(), pitch.tolist()
+    last = -1
+    for i in np.flatnonzero(np.r_[True, start[1:] != start[:-1]]).tolist():
+        if last >= 0 and line_end[last] > starts[i]:
+            if pitches[i] < pitches[last] and line_end[last] - starts[i] > LEGATO_STEPS:
+                continue  # under a held line note: accompaniment
+            line_end[last] = starts[i]
+        in_line[i] = True
+        last = i
+    cut = np.asarray(line_end, np.int64)
+    return ((start[in_line], cut[in_line], pitch[in_line]),
+            (start[~in_line], end[~in_line], pitch[~in_line]))
+
+
+def _no_notes() -> Notes:
+    empty = np.zeros(0, np.int64)
+    return empty, empty, empty
+
+
+def _merge(parts: list[Notes]) -> Notes:
+    """Several tracks' notes as one part (in no particular order: the encoders and the
+    skyline sort for themselves)."""
+    if not parts:
+        return _no_notes()
+    start, end, pitch = (np.concatenate(column) for column in zip(*parts))
+    return start, end, pitch
+
+
+def label(track: Track) -> str:
+    return f"{track.name or 'unnamed'} (#{track.index})"
+
+
+@dataclass
+class Assignment:
+    """A file's lead line and merged accompaniment, and which tracks made each."""
+
+    lead: Notes
+    accompaniment: Notes | None
+    roles: dict[int, str]
+    lead_label: str
+    accompaniment_label: str
+
+
+def assign_roles(notes: GridNotes, overrides: Mapping[int, str] | None = None) -> Assignment:
+    """The lead line and the accompaniment of a file; RolesError when nothing can lead."""
+    roles = propose_roles(notes, overrides)
+    by_index = {t.index: t for t in notes.tracks}
+    leads = [by_index[i] for i, role in roles.items() if role == LEAD]
+    others = [by_index[i] for i, role in roles.items() if role == ACCOMPANIMENT]
+    if not leads:
+        raise RolesError("no track left for the lead (the roles file sets every pitched "
+                         "track to accompaniment or ignore)")
+    line, rest = skyline(*_merge([(t.start, t.end, t.pitch) for t in leads]))
+    split = len(rest[0]) > 0
+    accompaniment = _merge([rest] * split + [(t.start, t.end, t.pitch) for t in others])
+    lead_label = " + ".join(label(t) for t in leads) + (", top line" if split else "")
+    acc_labels = [" + ".join(label(t) for t in leads) + ", lower notes"] * split
+    acc_labels += [label(t) for t in others]
+    return Assignment(line, accompaniment if len(accompaniment[0]) else None, roles,
+                      lead_label, " + ".join(acc_labels))
+
+
+def track_table(notes: GridNotes, overrides: Mapping[int, str] | None = None) -> pd.DataFrame:
+    """One row per track: its features, the role the rule proposes, and the role it gets
+    (the same unless an override says otherwise): the table the Corpus page edits."""
+    proposed = propose_roles(notes)
+    final = propose_roles(notes, overrides) if overrides else proposed
+    rows = []
+    for f in track_features(notes):
+        rows.append({"track": f.track, "name": f.name, "program": f.program, "drums": f.drums,
+                     "notes": f.notes, "mean_pitch": round(f.mean_pitch, 1),
+                     "polyphony": round(f.polyphony, 2), "onsets": f.onsets,
+                     "proposed": proposed[f.track], "role": final[f.track]})
+    return pd.DataFrame(rows, columns=["track", "name", "program", "drums", "notes",
+                                       "mean_pitch", "polyphony", "onsets", "proposed",
+                                       "role"])
+
+
+# --- the roles file: overrides saved with the corpus ---------------------------------------
+
+Overrides = dict[str, dict[int, str]]  # file (as named in the corpus report) -> track -> role
+
+
+def load_roles(path: Path | str) -> Overrides:
+    """Overrides from a CSV with columns file, track, role (a name column is only for the
+    reader); RolesError naming the line of anything it cannot use."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise RolesError(f"{path.name}: not a readable CSV file") from exc
+    overrides: Overrides = {}
+    for line, row in enumerate(rows, start=2):
+        file, track, role = (str(row.get(k) or "").strip() for k in ("file", "track", "role"))
+        if not file or not track.isdigit() or int(track) < 1:
+            raise RolesError(f"{path.name}, line {line}: needs a file and a track number "
+                             "(1, 2, ...)")
+        if role.lower() not in ROLES:
+            raise RolesError(f"{path.name}, line {line}: role must be one of "
+                             f"{', '.join(ROLES)}, not {role[:20]!r}")
+        overrides.setdefault(file, {})[int(track)] = role.lower()
+    return overrides
+
+
+def save_roles(path: Path | str, overrides: Overrides,
+               names: Mapping[tuple[str, int], str] | None = None) -> Path:
+    """Write overrides as a readable CSV (file, track, name, role), sorted by file and track;
+    `names` gives each (file, track) its track name for the reader."""
+    path = Path(path)
+    rows = [{"file": f, "track": t, "name": (names or {}).get((f, t), ""), "role": r}
+            for f in sorted(overrides) for t, r in sorted(overrides[f].items())]
+    for row in rows:
+        if row["role"] not in ROLES:
+            raise RolesError(f"role must be one of {', '.join(ROLES)}, not {row['role']!r}")
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(ROLES_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp.replace(path)
+    return path

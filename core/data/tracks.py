@@ -1,0 +1,176 @@
+"""A file's instruments as note arrays on the 16th grid, whatever library read them.
+
+Both readers of user files (symusic for MIDI, music21 for MusicXML / ABC / kern) hand their
+notes, in quarter notes, to `to_grid`, which is where real files are cleaned, one rule each:
+
+- a file whose onsets all sit the same fraction of a 16th off the grid (a sequencer's
+  constant delay) is first moved back onto it (`grid_phase`);
+- onsets and ends are rounded to the nearest 16th (halves to even, as `encode_steps` rounds),
+  and every note keeps at least one 16th, so a staccato note is never lost;
+- triplets and swing land on the 16th grid; an onset moved by more than a 64th note (a
+  quarter of a step) is counted: the 16th grid never moves an onset by more than a 32nd, so
+  "more than a 64th" is what separates triplets and swing (a third of a step) from the
+  jitter of a played performance;
+- a note longer than MAX_NOTE_STEPS (four 4/4 bars, e.g. a stuck note whose note-off came
+  at the end of the song) is cut to that length and counted;
+- notes of one pitch that overlap in one track (a second note-on before the note-off) are
+  played one after the other: the earlier one ends where the later one starts;
+- whole bars of silence before the music are dropped, so a count-in does not become a bar
+  of rests while a pickup keeps its place in the bar.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.data.symbols import STEP
+
+STEPS_PER_QUARTER = round(1 / STEP)
+
+
+MAX_NOTE_STEPS = 16 * STEPS_PER_QUARTER
+
+
+MOVED = 0.25  # of a step: a 64th note
+
+
+PHASE_AGREEMENT = 0.9  # how closely onsets must share one offset for it to be a delay
+
+
+@dataclass
+class ReadTrack:
+    """One track as a library read it: onsets and lengths in quarter notes."""
+
+    name: str
+    program: int
+    is_drum: bool
+    onset: np.ndarray
+    length: np.ndarray
+    pitch: np.ndarray
+
+
+@dataclass
+class Track:
+    """One instrument: its notes as (onset step, end step, MIDI pitch) arrays, by onset."""
+
+    index: int
+    name: str
+    program: int
+    is_drum: bool
+    start: np.ndarray
+    end: np.ndarray
+    pitch: np.ndarray
+
+    @property
+    def notes(self) -> int:
+        return len(self.start)
+
+
+@dataclass
+class GridNotes:
+    """A file's tracks on the grid, with what putting them there changed (pitched notes).
+
+    `track`, `start`, `end` and `pitch` hold every note of the file, sorted by track, onset
+    and pitch (`track` is the position in `tracks`); each Track's arrays are views of them.
+    """
+
+    tracks: list[Track]
+    track: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    pitch: np.ndarray
+    onsets: int = 0
+    moved: int = 0
+    capped: int = 0
+
+    @property
+    def moved_share(self) -> float:
+        return self.moved / self.onsets if self.onsets else 0.0
+
+    def has_pitched_notes(self) -> bool:
+        return any(t.notes for t in self.tracks if not t.is_drum)
+
+
+def to_grid(read: list[ReadTrack], bar_steps: int = 4 * STEPS_PER_QUARTER) -> GridNotes:
+    """Every track on the 16th grid (numbered from 1 in file order), cleaned as the module
+    says; `bar_steps` is the length of the first bar, for dropping silent bars. All tracks
+    are worked on at once, as one array of notes, so a file costs a few array operations."""
+    sizes = [len(r.onset) for r in read]
+    track = np.repeat(np.arange(len(read)), sizes)
+    is_drum = np.array([r.is_drum for r in read], bool)
+    drums = is_drum[track]
+    onset = _joined([r.onset for r in read], np.float64) * STEPS_PER_QUARTER
+    exact_end = onset + _joined([r.length for r in read], np.float64) * STEPS_PER_QUARTER
+    phase = grid_phase(onset[~drums])
+    onset, exact_end = onset - phase, exact_end - phase
+    start = np.rint(onset).astype(np.int64)
+    end = np.maximum(np.rint(exact_end).astype(np.int64), start + 1)
+    too_long = end - start > MAX_NOTE_STEPS
+    end[too_long] = start[too_long] + MAX_NOTE_STEPS
+    counts = dict(onsets=int(np.count_nonzero(~drums)),
+                  moved=int(np.count_nonzero((np.abs(onset - start) > MOVED) & ~drums)),
+                  capped=int(np.count_nonzero(too_long & ~drums)))
+    notes = _one_note_per_pitch(track, start, end, _joined([r.pitch for r in read], np.int64))
+    track, start, end, pitch = _drop_silent_bars(*notes, ~is_drum, bar_steps)
+    cuts = np.searchsorted(track, np.arange(len(read) + 1))
+    tracks = [Track(i + 1, r.name.strip(), int(r.program), bool(r.is_drum),
+                    start[cuts[i]:cuts[i + 1]], end[cuts[i]:cuts[i + 1]],
+                    pitch[cuts[i]:cuts[i + 1]]) for i, r in enumerate(read)]
+    return GridNotes(tracks, track, start, end, pitch, **counts)
+
+
+def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+
+
+def grid_phase(onset: np.ndarray) -> float:
+    """The delay, in steps, that every onset (in steps) shares, when they agree on one
+    (0 otherwise): the mean of their positions within their 16ths taken round the circle."""
+    if not len(onset) or np.all(onset == np.rint(onset)):
+        return 0.0
+    angle = 2 * np.pi * onset
+    mean = complex(np.cos(angle).mean(), np.sin(angle).mean())
+    phase = np.angle(mean) / (2 * np.pi)
+    return float(phase) if abs(mean) >= PHASE_AGREEMENT and abs(phase) > MOVED else 0.0
+
+
+def _one_note_per_pitch(track: np.ndarray, start: np.ndarray, end: np.ndarray,
+                        pitch: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Overlapping notes of one pitch in one track made consecutive (the earlier ends where
+    the later starts; of two starting together the longer stays); the result is sorted by
+    track, onset and pitch."""
+    order = sort_order(track, pitch, start, end)
+    track, start, end, pitch = track[order], start[order], end[order], pitch[order]
+    same = (pitch[1:] == pitch[:-1]) & (track[1:] == track[:-1])
+    overlap = np.flatnonzero(same & (start[1:] < end[:-1]))
+    end[overlap] = start[overlap + 1]
+    keep = end > start
+    track, start, end, pitch = track[keep], start[keep], end[keep], pitch[keep]
+    order = sort_order(track, start, pitch)
+    return track[order], start[order], end[order], pitch[order]
+
+
+def sort_order(*keys: np.ndarray) -> np.ndarray:
+    """The order that sorts by the first key, then the next...: np.lexsort, done as one
+    argsort of a single int64 key when the (non-negative) keys fit in 63 bits together,
+    several times faster on the note arrays of a file."""
+    widths = [int(k.max()).bit_length() if len(k) else 0 for k in keys]
+    if sum(widths) > 63 or any(len(k) and k.min() < 0 for k in keys):
+        return np.lexsort(keys[::-1])
+    combined = np.zeros(len(keys[0]), np.int64)
+    for key, width in zip(keys, widths):
+        combined = (combined << width) | key
+    return np.argsort(combined, kind="stable")
+
+
+def _drop_silent_bars(track: np.ndarray, start: np.ndarray, end: np.ndarray, pitch: np.ndarray,
+                      pitched: np.ndarray, bar_steps: int) -> tuple[np.ndarray, ...]:
+    """The notes moved earlier by the whole bars of silence before the first note of a
+    pitched track (`pitched` per track); drum hits of a count-in go with the silence."""
+    played = start[pitched[track]] if len(start) else start
+    shift = int(played.min()) // bar_steps * bar_steps if len(played) else 0
+    if shift <= 0:
+        return track, start, end, pitch
+    keep = start >= shift
+    return track[keep], start[keep] - shift, end[keep] - shift, pitch[keep]
