@@ -3,14 +3,16 @@ reads every run in one pass and turns broken files into "broken" rows with the r
 history.csv and sample.json each have one reader."""
 from __future__ import annotations
 
+import errno
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from core.nets.config import SETTING_FIELDS, TrainConfig
-from core.runs.files import RunError, RunFileError
+from core.runs.files import RunError, RunFileError, WriteError, atomic_path, write_json
 from core.runs.history import append_history, read_history
 from core.runs.listing import SETTING_COLUMNS, list_runs, runs_table
 from core.runs.record import Run, open_run
@@ -189,3 +191,76 @@ def test_list_samples_newest_first_through_the_one_reader(tmp_path):
     assert list_samples(tmp_path / "nothing") == []
     with pytest.raises(RunFileError, match="holds no sample"):
         read_sample(samples / "20260101-2")
+
+
+# --------------------------------------------------------------------------- atomic files
+
+def test_a_failed_atomic_write_keeps_the_previous_version_and_no_temporary_file(tmp_path):
+    path = tmp_path / "status.json"
+    write_json(path, {"state": "queued"})
+    with pytest.raises(WriteError, match="could not save status.json in .*: boom"):
+        with atomic_path(path) as temp:
+            temp.write_text('{"state": "runn')  # half written when the process dies
+            raise OSError(errno.EIO, "boom")
+    assert json.loads(path.read_text()) == {"state": "queued"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["status.json"]
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
+                                     RuntimeError("h5py: No space left on device (errno 28)")])
+def test_a_full_disk_is_said_plainly_whichever_library_hit_it(tmp_path, failure):
+    with pytest.raises(WriteError) as err:
+        with atomic_path(tmp_path / "model.keras", "model.keras of run r1"):
+            raise failure
+    assert str(err.value) == "no space left on the device while saving model.keras of run r1"
+    assert err.value.full and list(tmp_path.iterdir()) == []
+
+
+def test_other_errors_inside_a_save_pass_unchanged(tmp_path):
+    with pytest.raises(KeyError):
+        with atomic_path(tmp_path / "x.json"):
+            raise KeyError("a bug, not a write")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- models, samples
+
+def test_open_run_says_a_file_is_not_a_run_folder(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(RunError, match="config.json is a file, not a run folder"):
+        open_run(tmp_path / "config.json")
+    with pytest.raises(RunError, match="there is no run folder"):
+        open_run(tmp_path / "nothing")
+
+
+def test_an_empty_best_keras_falls_back_to_model_keras_with_a_note(run_bank, tmp_path, caplog):
+    path = run_bank.copy(tmp_path, "lead_lstm")
+    (path / "best.keras").write_bytes(b"")
+    with caplog.at_level(logging.WARNING, logger="core"):
+        model = Run(path).load_model()
+    assert model is not None
+    assert "best.keras" in caplog.text and "using model.keras instead" in caplog.text
+    (path / "model.keras").write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(RunFileError, match="best.keras .* and model.keras .* cannot be loaded"):
+        Run(path).load_model()
+
+
+def test_a_sample_that_fails_to_save_leaves_nothing_listed(run_bank, tmp_path, monkeypatch):
+    from core.sampling.decoding import Decoding
+    from core.sampling.generation import generate
+
+    path = run_bank.copy(tmp_path, "lead_lstm")
+
+    def full_disk(score, folder, stem):
+        (Path(folder) / f"{stem}.mid").write_bytes(b"")  # a 0-byte MIDI, then the disk fills
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("core.outputs.rendering.render_all", full_disk)
+    with pytest.raises(WriteError, match=r"no space left on the device while saving sample "
+                                         rf".*-greedy-s0 of run {path.name}"):
+        generate({"lead": path}, 8, [Decoding()], cache_dir=run_bank.cache)
+    assert list_samples(path) == [] and list((path / "samples").iterdir()) == []
+    monkeypatch.undo()
+    sample = generate({"lead": path}, 8, [Decoding()], cache_dir=run_bank.cache, render=False)[0]
+    assert sample.folder.parent == path / "samples" and sample.folder.is_dir()
+    assert [s["sample_id"] for s in list_samples(path)] == [sample.sample_id]

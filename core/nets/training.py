@@ -16,7 +16,6 @@ from typing import Any, Callable
 import numpy as np
 
 from core.data.prepare import corpus_for
-from core.data.vocabulary import save_vocabularies
 from core.nets.config import TrainConfig
 from core.nets.models import build_model, compiled_forward
 from core.nets.windows import (
@@ -28,9 +27,11 @@ from core.nets.windows import (
     to_dataset,
     windows_per_epoch,
 )
-from core.runs.files import now_iso
+from core.runs.files import atomic_path, copy_file, now_iso
 from core.runs.history import append_history
 from core.runs.record import (
+    BEST,
+    MODEL,
     cancel_requested,
     create_run,
     library_versions,
@@ -52,9 +53,7 @@ def enqueue(config: TrainConfig, runs_root: Path | str = "runs",
                          "held_out": [p.name for p in corpus.split("validation")]},
               "vocab_sizes": {k: len(v) for k, v in vocabs.items()},
               "versions": library_versions()}
-    run_dir = create_run(Path(runs_root), config, record)
-    save_vocabularies(vocabs, run_dir / "vocab.json")
-    return run_dir
+    return create_run(Path(runs_root), config, record, vocabs)
 
 
 def next_symbol_metrics(model, windows: WindowSet, config: TrainConfig,
@@ -121,11 +120,12 @@ def _recorder(run_dir: Path, config: TrainConfig, val: WindowSet, steps_per_epoc
             row.update(seconds=round(seconds, 3),
                        elapsed=round(time.monotonic() - self.started, 3))
             append_history(run_dir, row)
-            self.model.save(run_dir / "model.keras")
+            with atomic_path(run_dir / MODEL, f"{MODEL} of run {run_dir.name}") as temp:
+                self.model.save(temp)  # a kill mid-save leaves the previous model.keras
             score = row.get("val_loss", row["loss"])
             if score < self.best:
                 self.best = score
-                self.model.save(run_dir / "best.keras")
+                copy_file(run_dir / MODEL, run_dir / BEST, f"{BEST} of run {run_dir.name}")
             done = epoch + 1
             write_status(run_dir, epoch=done, epochs=config.epochs,
                          eta_seconds=round(row["elapsed"] / done * (config.epochs - done), 1))

@@ -8,15 +8,19 @@ runs/<run_id>/
   model.keras   the latest weights; best.keras the best held-out (or training) loss
   samples/      generated pieces
 
-Every file is replaced atomically or appended line by line, so a crash or kill leaves every
+Every file is replaced atomically (written to a temporary file, flushed, renamed into place)
+or appended line by line, and a new run appears complete, so a crash or kill leaves every
 finished epoch readable and never touches another run. `Run` is the one way to read a run
 directory: pages, tables, evidence, generation and the report all read through it.
 """
 from __future__ import annotations
 
 import copy
+import errno
+import logging
 import os
 import platform
+import shutil
 import socket
 import time
 from datetime import datetime
@@ -27,9 +31,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data.vocabulary import Vocabulary, load_vocabularies
+from core.data.vocabulary import Vocabulary, load_vocabularies, save_vocabularies
 from core.nets.config import TrainConfig
-from core.runs.files import RunError, RunFileError, now_iso, read_json, write_json
+from core.runs.files import (
+    TEMP_PREFIX,
+    RunError,
+    RunFileError,
+    fsync_path,
+    now_iso,
+    read_json,
+    saving,
+    write_json,
+)
+
 from core.runs.history import read_history_columns
 from core.runs.samples import list_samples
 
@@ -37,29 +51,54 @@ CONFIG, STATUS, VOCAB = "config.json", "status.json", "vocab.json"
 MODEL, BEST = "model.keras", "best.keras"
 CANCEL_FILE = "cancel"
 
+log = logging.getLogger(__name__)  # notes (a fallback taken); the CLI prints them
+
 
 def new_run_id(config: TrainConfig) -> str:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-m{config.model}-{config.part[:4]}-{config.cell}-{config.layers}x{config.units}-s{config.seed}"
 
 
-def create_run(root: Path, config: TrainConfig, record: dict[str, Any]) -> Path:
-    """A fresh directory with config.json; never reuses an existing one."""
+def create_run(root: Path, config: TrainConfig, record: dict[str, Any],
+               vocabs: dict[str, Vocabulary]) -> Path:
+    """A fresh run directory holding config.json, vocab.json and status.json ("queued"):
+    written in a hidden folder and renamed into place complete, so neither the worker nor
+    a listing ever sees half a run, and a full disk leaves nothing behind. Never reuses an
+    existing directory."""
     root.mkdir(parents=True, exist_ok=True)
     base = new_run_id(config)
+    temp = root / f"{TEMP_PREFIX}{base}-{os.getpid()}-{time.monotonic_ns()}"
+    try:
+        with saving(f"the new run {base} in {root}"):
+            temp.mkdir()
+            write_json(temp / CONFIG, {"run_id": base, "created": now_iso(),
+                                       "config": config.to_dict(), **record})
+            save_vocabularies(vocabs, temp / VOCAB)
+            fsync_path(temp / VOCAB)
+            write_json(temp / STATUS, {"state": "queued", "queued_at": time.time(),
+                                       "updated": now_iso()})  # queued_at: the queue's order
+            return _publish_run(temp, root, base)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _publish_run(temp: Path, root: Path, base: str) -> Path:
+    """Rename a complete new run into place under the first free name base, base-1, ...
+    (a rename never replaces a run: run folders are never empty)."""
     for n in range(1000):
         run_dir = root / (base if n == 0 else f"{base}-{n}")
+        if n:
+            record = read_json(temp / CONFIG)
+            write_json(temp / CONFIG, {**record, "run_id": run_dir.name})
         try:
-            run_dir.mkdir()
-            break
-        except FileExistsError:
-            continue
-    else:
-        raise RunError(f"could not create a run directory under {root}")
-    write_json(run_dir / CONFIG, {"run_id": run_dir.name, "created": now_iso(),
-                                  "config": config.to_dict(), **record})
-    write_status(run_dir, state="queued", queued_at=time.time())  # the queue's order
-    return run_dir
+            os.rename(temp, run_dir)
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                continue
+            raise
+        fsync_path(root)
+        return run_dir
+    raise RunError(f"could not create a run directory under {root}")
 
 
 def library_versions() -> dict[str, str]:
@@ -201,7 +240,7 @@ class Run:
     def add_to_record(self, **fields: Any) -> None:
         """Merge `fields` into config.json (what training learns once it starts)."""
         self.record.update(fields)
-        write_json(self.path / CONFIG, self.record)
+        write_json(self.path / CONFIG, self.record, f"{CONFIG} of run {self.run_id}")
 
     def model_path(self, which: str = "best") -> Path:
         """best.keras (lowest held-out loss), else model.keras (the latest epoch); `which`
@@ -217,12 +256,32 @@ class Run:
         return any((self.path / name).exists() for name in (BEST, MODEL))
 
     def load_model(self, which: str = "best"):
-        """Keras' native format with safe_mode on: no pickled code is ever executed."""
+        """Keras' native format with safe_mode on: no pickled code is ever executed.
+
+        A best.keras that cannot be loaded (emptied by a crash of an earlier version, or
+        damaged) falls back to model.keras, the latest epoch, with a note in the log:
+        the run still generates rather than refusing over its second file."""
         import keras
 
         from core.nets import models  # noqa: F401  registers the custom layers
 
-        return keras.saving.load_model(self.model_path(which), safe_mode=True)
+        failed: list[str] = []
+        for name in ((BEST, MODEL) if which == "best" else (MODEL,)):
+            path = self.path / name
+            if not path.exists():
+                continue
+            try:
+                model = keras.saving.load_model(path, safe_mode=True)
+            except Exception as exc:  # keras raises many types for a damaged file
+                failed.append(f"{name} ({_first_line(exc)})")
+                continue
+            if failed:
+                log.warning("run %s: %s cannot be loaded; using %s instead", self.run_id,
+                            failed[0], name)
+            return model
+        if failed:
+            raise RunFileError(f"run {self.run_id}: {' and '.join(failed)} cannot be loaded")
+        raise RunError(f"run {self.run_id} has no saved model (no finished epoch?)")
 
     def _json(self, name: str) -> Any:
         try:
@@ -231,6 +290,12 @@ class Run:
             raise RunError(f"run {self.run_id} is missing {name}") from exc
         except (OSError, ValueError) as exc:
             raise RunFileError(f"run {self.run_id} has an unreadable {name}: {exc}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's first line, short: Keras' messages run to paragraphs."""
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:160]
 
 
 RunInfo = Run  # the name sampling and evidence code import; the same class
@@ -245,7 +310,11 @@ def _defaults() -> dict[str, Any]:
 def open_run(run_dir: Path | str) -> Run:
     """A run that can generate: its settings and vocabularies are read now, so a missing or
     broken file is a RunError here rather than halfway through."""
-    run = Run(run_dir)
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise RunError(f"{path} is a file, not a run folder: give a run's folder (runs/<run id>)"
+                       if path.exists() else f"there is no run folder {path}")
+    run = Run(path)
     run.config, run.vocabs  # noqa: B018  read (and cached) now
     return run
 
