@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +14,7 @@ import pytest
 
 from core.nets.config import SETTING_FIELDS, TrainConfig
 from core.runs.files import RunError, RunFileError, WriteError, atomic_path, write_json
-from core.runs.history import append_history, read_history
+from core.runs.history import PARTIAL_NOTE, append_history, keep_epochs, read_history
 from core.runs.listing import SETTING_COLUMNS, list_runs, runs_table
 from core.runs.record import Run, open_run
 from core.runs.samples import list_samples, read_sample
@@ -221,6 +222,71 @@ def test_other_errors_inside_a_save_pass_unchanged(tmp_path):
         with atomic_path(tmp_path / "x.json"):
             raise KeyError("a bug, not a write")
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- history rows
+
+HISTORY_TEXT = ("epoch,loss,val_loss,seconds\r\n1,2.5,2.25,1.0\r\n2,1.5,1.25,1.0\r\n"
+                "3,1.25,1.09,1.0\r\n")
+
+
+def test_a_last_row_cut_at_any_byte_is_left_out_with_a_note(tmp_path):
+    data = HISTORY_TEXT.encode()
+    last = data.rindex(b"\r\n3,") + 2
+    for cut in range(last, len(data)):  # every byte offset of the last row, its end too
+        (tmp_path / "history.csv").write_bytes(data[:cut])
+        history = read_history(tmp_path)  # "3,1.25,1.09,1.0\r" is still cut short
+        assert history["epoch"].tolist() == [1, 2], cut
+        assert history["val_loss"].min() == 1.25, cut  # never a cut "1.0" or "0"
+        assert history.attrs["note"] == ("" if cut == last else PARTIAL_NOTE), cut
+    (tmp_path / "history.csv").write_bytes(data)
+    assert read_history(tmp_path)["epoch"].tolist() == [1, 2, 3]
+    assert read_history(tmp_path).attrs["note"] == ""
+
+
+def test_a_header_cut_at_any_byte_is_no_epoch_yet(tmp_path):
+    header = HISTORY_TEXT.split("\r\n")[0]
+    for cut in range(1, len(header) + 1):
+        (tmp_path / "history.csv").write_text(header[:cut])
+        history = read_history(tmp_path)
+        assert history.empty and history.attrs["note"] == PARTIAL_NOTE, cut
+
+
+def test_the_listing_counts_only_whole_rows_and_notes_the_cut(tmp_path):
+    run = write_synthetic_run(tmp_path, 0, epochs=3)
+    text = (run / "history.csv").read_text()
+    (run / "history.csv").write_text(text[:text.rindex(",")])  # "3,...,1.0" cut before elapsed
+    row = runs_table(tmp_path).iloc[0]
+    assert row["epochs_done"] == 2 and row["state"] == "finished"
+    assert row["note"] == PARTIAL_NOTE
+
+
+def test_append_history_drops_a_cut_row_first_and_never_leaves_half_a_row(tmp_path,
+                                                                          monkeypatch):
+    (tmp_path / "history.csv").write_text("epoch,loss\n1,2.0\n2,1.")
+    append_history(tmp_path, {"epoch": 2, "loss": 1.5})
+    assert (tmp_path / "history.csv").read_bytes() == b"epoch,loss\n1,2.0\n2,1.5\r\n"
+    real_write = os.write
+
+    def half_then_full(fd, data):
+        real_write(fd, data[:3])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(WriteError, match="no space left on the device while saving "
+                                         "history.csv of"):
+        append_history(tmp_path, {"epoch": 3, "loss": 1.0})
+    monkeypatch.undo()
+    assert read_history(tmp_path)["epoch"].tolist() == [1, 2]
+    assert (tmp_path / "history.csv").read_bytes().endswith(b"2,1.5\r\n")
+
+
+def test_keep_epochs_cuts_the_history_to_a_checkpoint(tmp_path):
+    (tmp_path / "history.csv").write_bytes(HISTORY_TEXT.encode() + b"4,1.0,")
+    keep_epochs(tmp_path, 2)
+    history = read_history(tmp_path)
+    assert history["epoch"].tolist() == [1, 2] and history.attrs["note"] == ""
+    assert history["val_loss"].tolist() == [2.25, 1.25]
 
 
 # --------------------------------------------------------------------------- models, samples
