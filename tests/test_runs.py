@@ -7,6 +7,8 @@ import errno
 import json
 import logging
 import os
+import socket
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +18,17 @@ from core.nets.config import SETTING_FIELDS, TrainConfig
 from core.runs.files import RunError, RunFileError, WriteError, atomic_path, write_json
 from core.runs.history import PARTIAL_NOTE, append_history, keep_epochs, read_history
 from core.runs.listing import SETTING_COLUMNS, list_runs, runs_table
-from core.runs.record import Run, open_run
+from core.runs.record import (
+    FINAL,
+    Run,
+    change_state,
+    open_run,
+    process_identity,
+    read_status,
+    write_status,
+)
 from core.runs.samples import list_samples, read_sample
+from core.runs.worker import cancel
 from scripts.synthetic_runs import write_synthetic_run
 
 
@@ -287,6 +298,52 @@ def test_keep_epochs_cuts_the_history_to_a_checkpoint(tmp_path):
     history = read_history(tmp_path)
     assert history["epoch"].tolist() == [1, 2] and history.attrs["note"] == ""
     assert history["val_loss"].tolist() == [2.25, 1.25]
+
+
+# --------------------------------------------------------------------------- status changes
+
+def status_of(run: Path) -> dict:
+    return json.loads((run / "status.json").read_text())
+
+
+def test_state_changes_are_compare_and_set(tmp_path):
+    run = write_synthetic_run(tmp_path, 0)
+    write_json(run / "status.json", {"state": "queued"})
+    assert cancel(run) == "queued" and status_of(run)["state"] == "cancelled"
+    assert change_state(run, "running", ("queued",)) is None  # the worker came too late
+    assert status_of(run)["state"] == "cancelled"
+    with pytest.raises(ValueError, match="change_state"):
+        write_status(run, state="running")
+    write_json(run / "status.json", {"state": "queued"})
+    running = change_state(run, "running", ("queued",))
+    assert running["pid"] == os.getpid() and running["process"] == process_identity(os.getpid())
+    for final in FINAL:  # nothing leaves a final state
+        write_json(run / "status.json", {"state": final})
+        assert change_state(run, "running", ("queued",)) is None
+        assert change_state(run, "finished", ("running",)) is None
+        assert status_of(run)["state"] == final
+
+
+def test_a_running_run_whose_process_is_gone_is_rewritten_killed(tmp_path):
+    run = write_synthetic_run(tmp_path, 0)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    write_json(run / "status.json", {"state": "running", "pid": dead.pid,
+                                     "host": socket.gethostname()})
+    assert read_status(run)["state"] == "killed"
+    assert status_of(run)["state"] == "killed" and "without a final status" in \
+        status_of(run)["error"]
+
+
+def test_a_reused_pid_is_not_mistaken_for_the_trainer(tmp_path):
+    run = write_synthetic_run(tmp_path, 0)
+    write_json(run / "status.json", {"state": "running", "pid": os.getpid(),
+                                     "host": socket.gethostname(), "process": "other:1"})
+    assert read_status(run)["state"] == "killed"  # this pid runs, but another process
+    write_json(run / "status.json", {"state": "running", "pid": os.getpid(),
+                                     "host": socket.gethostname(),
+                                     "process": process_identity(os.getpid())})
+    assert read_status(run)["state"] == "running"
 
 
 # --------------------------------------------------------------------------- models, samples

@@ -1,4 +1,5 @@
-"""A tiny real training fills a complete run directory; errors and kills lose nothing."""
+"""A tiny real training fills a complete run directory; errors, kills and a full disk lose
+nothing, and a stopped run resumes to what the uninterrupted run would have been."""
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ from core.nets.training import enqueue, run_training, train
 from core.runs.history import read_history
 from core.runs.listing import list_runs
 from core.runs.record import read_status, request_cancel
+from core.runs.worker import cancel
 from tests.tiny import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,7 +28,9 @@ def cache(run_bank):
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    """Every file's bytes (the lock a status change takes is no content)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and p.name != ".lock"}
 
 
 def test_model1_run_directory_is_complete(tmp_path, cache):
@@ -123,3 +127,13 @@ def test_queue_takes_runs_in_the_order_they_were_queued(tmp_path, cache):
 
     queued = [enqueue(tiny_config(seed=s), tmp_path, cache) for s in (3, 1, 2)]
     assert queued_runs(tmp_path) == queued
+
+
+# --------------------------------------------------------------------------- the queue
+
+def test_a_run_cancelled_as_it_is_picked_up_stays_cancelled(tmp_path, cache):
+    run = enqueue(tiny_config(), tmp_path, cache)
+    cancel(run)
+    status = run_training(run, cache)  # the worker's child arrives just after the cancel
+    assert status["state"] == "cancelled" and status["error"] == "cancelled before it started"
+    assert read_history(run).empty and not (run / "model.keras").exists()

@@ -7,7 +7,9 @@ enqueues and leaves the work to the background worker (core.runs.worker), the CL
 """
 from __future__ import annotations
 
+import logging
 import math
+import os
 import time
 import traceback
 from pathlib import Path
@@ -27,17 +29,23 @@ from core.nets.windows import (
     to_dataset,
     windows_per_epoch,
 )
-from core.runs.files import atomic_path, copy_file, now_iso
-from core.runs.history import append_history
+from core.runs.faults import pause_point
+from core.runs.files import RunError, WriteError, atomic_path, copy_file, now_iso
+from core.runs.history import append_history, read_history_columns
 from core.runs.record import (
     BEST,
     MODEL,
     cancel_requested,
+    change_state,
     create_run,
     library_versions,
     open_run,
+    read_status,
     write_status,
 )
+from core.runs.worker import WORKER_VARIABLE
+
+log = logging.getLogger(__name__)
 
 
 def enqueue(config: TrainConfig, runs_root: Path | str = "runs",
@@ -100,9 +108,11 @@ def _recorder(run_dir: Path, config: TrainConfig, val: WindowSet, steps_per_epoc
             self.started = time.monotonic()
 
         def on_epoch_begin(self, epoch, logs=None):
-            self.epoch_started = time.monotonic()
+            self.epoch, self.epoch_started = epoch, time.monotonic()
 
         def on_train_batch_end(self, batch, logs=None):
+            if batch == 0:
+                pause_point("batch", self.epoch + 1)  # fault-injection tests stop here
             if batch % 20 == 0 or batch + 1 == steps_per_epoch:
                 write_status(run_dir, batch=batch + 1, batches=steps_per_epoch,
                              current_loss=float((logs or {}).get("loss", math.nan)))
@@ -135,14 +145,42 @@ def _recorder(run_dir: Path, config: TrainConfig, val: WindowSet, steps_per_epoc
     return Recorder()
 
 
+def _start(run_dir: Path) -> dict[str, Any] | None:
+    """Claim a queued run for this process (compare-and-set to "running"); None when it was
+    cancelled before it started (it stays cancelled: nothing overwrites a cancel)."""
+    fields = {"started": now_iso(), "started_at": time.time(), "error": "", "epoch": 0}
+    if os.environ.get(WORKER_VARIABLE):
+        fields["worker_pid"] = int(os.environ[WORKER_VARIABLE])
+    status = change_state(run_dir, "running", ("queued",), **fields)
+    if status is not None:
+        return status
+    state = read_status(run_dir).get("state")
+    if state == "cancelled":
+        return None
+    raise RunError(f"run {run_dir.name} is {state}, not queued")
+
+
+def _fail(run_dir: Path, exc: BaseException) -> None:
+    """Mark the run failed with one plain reason; a status that cannot be written (the
+    disk is full) is left to readers, who see the dead process as "killed"."""
+    error = str(exc) if isinstance(exc, WriteError) else f"{type(exc).__name__}: {exc}"
+    try:
+        change_state(run_dir, "failed", ("running",), error=error, finished=now_iso(),
+                     ended_at=time.time(), traceback=traceback.format_exc(limit=5))
+    except Exception as second:  # the original error is the one to report
+        log.warning("run %s: could not record the failure: %s", run_dir.name, second)
+
+
 def run_training(run_dir: Path | str, cache_dir: Path | str = "cache",
                  on_epoch: Callable[[dict], None] | None = None) -> dict[str, Any]:
     """Train a recorded run to the end, or until cancelled; any error marks it "failed"
-    with the message and is raised again. Returns the final status."""
+    with the message and is raised again. Returns the final status (a run cancelled
+    before it started is left as it is)."""
     import keras
 
     run_dir = Path(run_dir)
-    write_status(run_dir, state="running", started=now_iso(), epoch=0)
+    if _start(run_dir) is None:
+        return read_status(run_dir)
     try:
         run = open_run(run_dir)
         config = run.config
@@ -160,11 +198,12 @@ def run_training(run_dir: Path | str, cache_dir: Path | str = "cache",
                   epochs=config.epochs, verbose=0, shuffle=False,  # tf.data reshuffles
                   callbacks=[_recorder(run_dir, config, val_ws, steps, on_epoch)])
     except BaseException as exc:  # a KeyboardInterrupt too: the run must not stay "running"
-        write_status(run_dir, state="failed", error=f"{type(exc).__name__}: {exc}",
-                     traceback=traceback.format_exc(limit=5), finished=now_iso())
+        _fail(run_dir, exc)
         raise
-    state = "cancelled" if cancel_requested(run_dir) else "finished"
-    return write_status(run_dir, state=state, finished=now_iso())
+    done = len(read_history_columns(run_dir)["epoch"])
+    state = "cancelled" if done < config.epochs and cancel_requested(run_dir) else "finished"
+    return (change_state(run_dir, state, ("running",), finished=now_iso(), ended_at=time.time())
+            or read_status(run_dir))
 
 
 def train(config: TrainConfig, runs_root: Path | str = "runs", cache_dir: Path | str = "cache",

@@ -1,0 +1,178 @@
+"""Fault injection: training children and the worker killed with SIGKILL at chosen instants,
+every run file corrupted in turn, a full disk, and processes enqueueing at once.
+
+A process is stopped at a named instant by CORE_PAUSE_AT (core.runs.faults.pause_point),
+then killed: no race decides where the kill lands. After every fault the run must read
+right ("killed", "failed" with the reason, "broken" with the reason), its files must be
+whole, and a resumed run must end with the same history as the uninterrupted one.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from core.nets.training import enqueue
+from core.runs.files import write_json
+from core.runs.history import read_history
+from core.runs.record import change_state, read_status
+from core.runs.worker import work, worker_running
+from tests.tiny import tiny_config
+
+REPO = Path(__file__).resolve().parents[1]
+COMPARED = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]  # timings differ
+
+
+@pytest.fixture(scope="module")
+def cache(run_bank) -> Path:
+    return run_bank.cache
+
+
+def core_process(*args: str, pause: str | None = None, **env: str) -> subprocess.Popen:
+    """`python -m core ...` in the background, stopped at `pause` (CORE_PAUSE_AT)."""
+    extra = {"CORE_PAUSE_AT": pause} if pause else {}
+    return subprocess.Popen([sys.executable, "-m", "core", *args], cwd=REPO,
+                            env={**os.environ, **extra, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def process_state(pid: int) -> str:
+    """'T' stopped, 'S'/'R' running, 'Z' a zombie, '' gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return ""
+
+
+def wait_until(check, timeout: float = 120, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def stopped(proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Wait until `proc` stopped itself at its pause point (fails if it ended instead)."""
+    wait_until(lambda: process_state(proc.pid) == "T" or proc.poll() is not None, timeout,
+               "the pause point")
+    assert proc.poll() is None, f"the process ended (exit {proc.returncode}) before pausing"
+
+
+def kill(proc: subprocess.Popen) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def hidden_files(run: Path) -> list[str]:
+    return sorted(p.name for p in run.iterdir() if p.name.startswith(".") and p.name != ".lock")
+
+
+# --------------------------------------------------------------------------- the queue
+
+@pytest.mark.slow
+def test_a_new_worker_waits_for_a_training_its_dead_worker_left_running(tmp_path, cache):
+    runs = tmp_path / "runs"
+    orphan = enqueue(tiny_config(epochs=1), runs, cache)
+    queued = enqueue(tiny_config(epochs=1, seed=1), runs, cache)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # the orphan's worker: a pid that no longer runs
+    child = core_process("train-run", str(orphan), "--cache", str(cache), pause="batch:1",
+                         CORE_WORKER_PID=str(gone.pid))
+    stopped(child)
+    worker = core_process("worker", "--runs", str(runs), "--cache", str(cache),
+                          "--idle-exit", "0.5")
+    time.sleep(3)  # the worker would have started the queued run by now
+    assert read_status(queued)["state"] == "queued"
+    os.kill(child.pid, signal.SIGCONT)
+    assert child.wait(120) == 0
+    assert worker.wait(120) == 0
+    first, second = read_status(orphan), read_status(queued)
+    assert first["state"] == second["state"] == "finished"
+    assert first["ended_at"] <= second["started_at"]  # never two at a time
+
+
+ENQUEUE = """
+import sys, time
+from pathlib import Path
+from core.nets.training import enqueue
+from core.runs.worker import ensure_worker
+from tests.tiny import tiny_config
+runs, cache, go, seed = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
+go.with_name(f"ready-{seed}").touch()
+while not go.exists():
+    time.sleep(0.002)
+enqueue(tiny_config(epochs=1, seed=seed), runs, cache)
+ensure_worker(runs, cache)
+"""
+
+
+def enqueue_at_once(runs: Path, cache: Path, go: Path, count: int = 4) -> list[Path]:
+    """`count` processes that each enqueue a run and make sure a worker runs (as the Train
+    page does), released at the same instant once all have imported TensorFlow."""
+    procs = [subprocess.Popen([sys.executable, "-c", ENQUEUE, str(runs), str(cache), str(go),
+                               str(seed)], cwd=REPO) for seed in range(count)]
+    wait_until(lambda: len(list(go.parent.glob("ready-*"))) == count, 120, "the imports")
+    go.touch()
+    assert [p.wait(120) for p in procs] == [0] * count
+    return sorted(d for d in runs.iterdir() if not d.name.startswith("."))
+
+
+def trained_once_one_at_a_time(statuses: list[dict]) -> None:
+    """Every run finished, and no two trained at the same time."""
+    assert [s["state"] for s in statuses] == ["finished"] * len(statuses), statuses
+    spans = sorted((s["started_at"], s["ended_at"]) for s in statuses)
+    assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:])), spans
+
+
+def test_workers_started_at_once_train_each_queued_run_once(tmp_path, monkeypatch):
+    """Four workers (as four pages' Start worker at once): one trains, in queue order."""
+    from scripts.synthetic_runs import write_synthetic_run
+
+    runs = tmp_path / "runs"
+    queued = [write_synthetic_run(runs, i) for i in range(4)]
+    for i, run in enumerate(queued):
+        write_json(run / "status.json", {"state": "queued", "queued_at": float(i)})
+    trained: list[str] = []
+
+    def train_child(run_dir, cache_dir):  # a training of 0.2 s, recorded
+        if change_state(run_dir, "running", ("queued",), started_at=time.time()):
+            trained.append(run_dir.name)
+            time.sleep(0.2)
+            change_state(run_dir, "finished", ("running",), ended_at=time.time())
+
+    monkeypatch.setattr("core.runs.worker._train_child", train_child)
+    go, counts = threading.Barrier(4), []
+
+    def worker():
+        go.wait()
+        counts.append(work(runs, tmp_path, idle_exit=0.3))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(counts) == [0, 0, 0, 4] and trained == [r.name for r in queued]
+    trained_once_one_at_a_time([read_status(run) for run in queued])
+
+
+@pytest.mark.slow
+def test_runs_enqueued_while_the_worker_exits_are_not_stranded(tmp_path, cache):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    worker = core_process("worker", "--runs", str(runs), "--cache", str(cache),
+                          "--idle-exit", "0.2", pause="worker-exit:1")
+    stopped(worker)  # it decided to exit, and still holds the lock
+    assert worker_running(runs)
+    queued = enqueue_at_once(runs, cache, tmp_path / "go")  # the lock is held: no new worker
+    assert [read_status(run)["state"] for run in queued] == ["queued"] * 4
+    os.kill(worker.pid, signal.SIGCONT)
+    assert worker.wait(300) == 0  # it looked again after letting the lock go
+    trained_once_one_at_a_time([read_status(run) for run in queued])
+    assert all(read_history(run)["epoch"].tolist() == [1] for run in queued)
