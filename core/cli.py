@@ -133,7 +133,23 @@ def cmd_verdict(args) -> None:
 def cmd_train_run(args) -> None:
     from core.nets.training import run_training
 
-    run_training(args.run_dir, args.cache)
+    status = run_training(args.run_dir, args.cache, resume=args.resume)
+    if status.get("state") == "cancelled" and not status.get("finished"):
+        print(f"run {Path(args.run_dir).name} was cancelled before it started")
+
+
+def _run_dir(run: str, runs_root: Path) -> Path:
+    """A run given as its id under --runs, or as its folder."""
+    path = Path(run)
+    return path if path.is_dir() or not (runs_root / run).is_dir() else runs_root / run
+
+
+def cmd_resume(args) -> None:
+    from core.nets.training import resume_training
+
+    run_dir = _run_dir(args.run, args.runs)
+    status = resume_training(run_dir, args.cache, on_epoch=_print_epoch)
+    print(f"{run_dir}: {status.get('state')}, resumed at epoch {status.get('resumed_at', 1)}")
 
 
 def cmd_worker(args) -> None:
@@ -296,8 +312,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-run", help="train one queued run directory (used by the worker)")
     p.add_argument("run_dir", type=Path)
+    p.add_argument("--resume", action="store_true", help="continue from its last epoch")
     p.add_argument("--cache", type=Path, default=Path("cache"))
     p.set_defaults(func=cmd_train_run)
+
+    p = sub.add_parser("resume", help="continue a killed, failed or cancelled run from its "
+                                      "last complete epoch (in this process)")
+    p.add_argument("run", help="run id under --runs, or a run directory")
+    _add_paths(p)
+    p.set_defaults(func=cmd_resume)
     return parser
 
 

@@ -8,21 +8,26 @@ whole, and a resumed run must end with the same history as the uninterrupted one
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from core.nets.training import enqueue
-from core.runs.files import write_json
+from core.nets.training import enqueue, resume_training
+from core.runs.files import TEMP_PREFIX, write_json
 from core.runs.history import read_history
+from core.runs.listing import list_runs
 from core.runs.record import change_state, read_status
-from core.runs.worker import work, worker_running
+from core.runs.worker import queue_resume, work, worker_running
+from tests.apptest import click, open_page, texts
 from tests.tiny import tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,6 +37,12 @@ COMPARED = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]  # timings 
 @pytest.fixture(scope="module")
 def cache(run_bank) -> Path:
     return run_bank.cache
+
+
+@pytest.fixture(scope="module")
+def reference(run_bank) -> pd.DataFrame:
+    """The history of the uninterrupted 3-epoch run (tests/tiny.py "three_epochs")."""
+    return read_history(run_bank.path("three_epochs"))[COMPARED]
 
 
 def core_process(*args: str, pause: str | None = None, **env: str) -> subprocess.Popen:
@@ -71,6 +82,79 @@ def kill(proc: subprocess.Popen) -> None:
 
 def hidden_files(run: Path) -> list[str]:
     return sorted(p.name for p in run.iterdir() if p.name.startswith(".") and p.name != ".lock")
+
+
+# --------------------------------------------------------------------------- kill -9
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point, epochs_kept", [
+    ("batch:2", 1),   # during an epoch
+    ("model:2", 1),   # while the model checkpoint is written (cut short below)
+    ("row:2", 2),     # epoch 2's row written, model.keras not yet renamed into place
+    ("best:2", 2),    # while best.keras is written (a half temporary file below)
+    ("status:2", 2),  # between epochs, everything of epoch 2 saved
+])
+def test_a_killed_training_resumes_to_the_same_epochs_with_whole_files(
+        tmp_path, cache, reference, point, epochs_kept):
+    run = enqueue(tiny_config(epochs=3), tmp_path, cache)
+    child = core_process("train-run", str(run), "--cache", str(cache), pause=point)
+    stopped(child)
+    if point == "model:2":  # the kill lands halfway through Keras writing the file
+        pending = run / ".epoch-2.keras"
+        pending.write_bytes(pending.read_bytes()[:1000])
+    if point == "best:2":
+        (run / f"{TEMP_PREFIX}best-{child.pid}-abcdef.keras").write_bytes(b"PK\x03\x04")
+    kill(child)
+
+    assert read_status(run)["state"] == "killed"
+    assert json.loads((run / "status.json").read_text())["state"] == "killed"  # on disk
+    for name in ("model.keras", "best.keras"):
+        assert zipfile.is_zipfile(run / name), name  # the previous complete version
+    history = read_history(run)
+    assert history.attrs["note"] == "" and len(history) == epochs_kept
+    row = list_runs(tmp_path).set_index("run_id").loc[run.name]
+    assert row["state"] == "killed" and row["epochs_done"] == epochs_kept
+
+    status = resume_training(run, cache)
+    assert status["state"] == "finished" and hidden_files(run) == []
+    pd.testing.assert_frame_equal(read_history(run)[COMPARED], reference)
+    assert read_history(run).attrs["note"] == ""
+
+
+@pytest.mark.slow
+def test_a_killed_worker_takes_its_training_with_it_and_the_run_resumes(
+        tmp_path, cache, reference):
+    runs = tmp_path / "runs"
+    run = enqueue(tiny_config(epochs=3), runs, cache)
+    worker = core_process("worker", "--runs", str(runs), "--cache", str(cache),
+                          "--idle-exit", "0.5", pause="status:1")
+    wait_until(lambda: read_status(run).get("pid"), what="the training child")
+    child = read_status(run)["pid"]
+    wait_until(lambda: process_state(child) == "T", what="the child's pause point")
+    kill(worker)
+    wait_until(lambda: process_state(child) in ("", "Z"), 10, "the child to die with it")
+    assert not worker_running(runs)
+    assert read_status(run)["state"] == "killed" and len(read_history(run)) == 1
+
+    assert queue_resume(run)
+    assert work(runs, cache, idle_exit=0.5) == 1
+    assert read_status(run)["state"] == "finished"
+    pd.testing.assert_frame_equal(read_history(run)[COMPARED], reference)
+
+
+def test_the_train_page_resumes_a_killed_run(run_bank, app_env, monkeypatch):
+    runs = run_bank.folder(app_env.runs, "lead_lstm", "lead_gru")
+    killed, finished = sorted(d for d in runs.iterdir())
+    write_json(killed / "status.json", {"state": "killed", "error": "killed by a test"})
+    started = []
+    monkeypatch.setattr("core.runs.worker.ensure_worker", lambda *args: started.append(args))
+    at = open_page("train")
+    assert [b.key for b in at.button if b.key.startswith("resume_")] == \
+        [f"resume_{killed.name}"]  # a finished run has nothing to resume
+    assert f"**{killed.name}**: killed at 2/2 epochs — killed by a test" in texts(at)
+    click(at, f"resume_{killed.name}")
+    status = read_status(killed)
+    assert status["state"] == "queued" and status["resume"] and len(started) == 1
 
 
 # --------------------------------------------------------------------------- the queue

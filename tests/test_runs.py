@@ -28,7 +28,7 @@ from core.runs.record import (
     write_status,
 )
 from core.runs.samples import list_samples, read_sample
-from core.runs.worker import cancel
+from core.runs.worker import cancel, queue_resume
 from scripts.synthetic_runs import write_synthetic_run
 
 
@@ -314,10 +314,10 @@ def test_state_changes_are_compare_and_set(tmp_path):
     assert status_of(run)["state"] == "cancelled"
     with pytest.raises(ValueError, match="change_state"):
         write_status(run, state="running")
-    write_json(run / "status.json", {"state": "queued"})
+    assert queue_resume(run) and status_of(run) | {"resume": True} == status_of(run)
     running = change_state(run, "running", ("queued",))
     assert running["pid"] == os.getpid() and running["process"] == process_identity(os.getpid())
-    for final in FINAL:  # nothing leaves a final state
+    for final in FINAL:  # nothing but an explicit resume leaves a final state
         write_json(run / "status.json", {"state": final})
         assert change_state(run, "running", ("queued",)) is None
         assert change_state(run, "finished", ("running",)) is None

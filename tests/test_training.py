@@ -3,18 +3,22 @@ nothing, and a stopped run resumes to what the uninterrupted run would have been
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from core.nets.config import ConfigError
-from core.nets.training import enqueue, run_training, train
+from core.nets.training import enqueue, epoch_seed, resume_training, run_training, train
+from core.runs.files import RunError, write_json
 from core.runs.history import read_history
 from core.runs.listing import list_runs
-from core.runs.record import read_status, request_cancel
+from core.runs.record import change_state, open_run, read_status, request_cancel
 from core.runs.worker import cancel
 from tests.tiny import tiny_config
 
@@ -137,3 +141,65 @@ def test_a_run_cancelled_as_it_is_picked_up_stays_cancelled(tmp_path, cache):
     status = run_training(run, cache)  # the worker's child arrives just after the cancel
     assert status["state"] == "cancelled" and status["error"] == "cancelled before it started"
     assert read_history(run).empty and not (run / "model.keras").exists()
+
+
+
+# --------------------------------------------------------------------------- resume
+
+HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]  # not timings
+
+
+@pytest.fixture(scope="module")
+def three_epochs(run_bank):
+    """An uninterrupted 3-epoch run: what a resumed one must equal (read-only)."""
+    return run_bank.path("three_epochs")
+
+
+def stop_after(epochs: int):
+    def on_epoch(row):
+        if row["epoch"] == epochs:
+            raise KeyboardInterrupt  # Ctrl-C right after the epoch was saved
+    return on_epoch
+
+
+def test_a_resumed_run_equals_the_uninterrupted_one(tmp_path, cache, three_epochs):
+    run = enqueue(tiny_config(epochs=3), tmp_path, cache)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(run, cache, on_epoch=stop_after(2))
+    assert read_status(run)["state"] == "failed" and len(read_history(run)) == 2
+    status = resume_training(run, cache)
+    assert status["state"] == "finished" and status["resumed_at"] == 3
+    resumed, reference = read_history(run), read_history(three_epochs)
+    assert resumed["epoch"].tolist() == [1, 2, 3]  # each epoch once
+    pd.testing.assert_frame_equal(resumed[HISTORY_COLUMNS], reference[HISTORY_COLUMNS])
+    weights = [open_run(r).load_model("latest").get_weights() for r in (run, three_epochs)]
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))  # optimizer and RNG restored
+    assert [r["epoch"] for r in json.loads((run / "config.json").read_text())["resumes"]] == [3]
+    assert list_runs(tmp_path).set_index("run_id").loc[run.name, "note"] == "resumed at epoch 3"
+
+
+def test_training_a_run_that_has_epochs_is_refused_without_touching_it(tmp_path, cache):
+    run = enqueue(tiny_config(epochs=3), tmp_path, cache)
+    with pytest.raises(KeyboardInterrupt):
+        run_training(run, cache, on_epoch=stop_after(1))
+    change_state(run, "queued", ("failed",))  # e.g. queued again by hand
+    before = snapshot(run)
+    with pytest.raises(RunError, match=f"already has epochs: resume it .*resume {run.name}"):
+        run_training(run, cache)
+    assert snapshot(run) == before
+
+
+def test_resume_refuses_a_finished_or_running_run(tmp_path, cache):
+    run = train(tiny_config(epochs=1), tmp_path, cache)
+    with pytest.raises(RunError, match="finished all its epochs"):
+        resume_training(run, cache)
+    write_json(run / "status.json", {"state": "running", "pid": os.getpid(),
+                                     "host": socket.gethostname()})
+    with pytest.raises(RunError, match="is running: only a failed, killed or cancelled"):
+        resume_training(run, cache)
+
+
+def test_each_epoch_has_its_own_seed():
+    seeds = [epoch_seed(s, e) for s in (0, 1) for e in range(4)]
+    assert len(set(seeds)) == 8 and epoch_seed(0, 2) == epoch_seed(0, 2)
+    assert all(0 <= s < 2**32 for s in seeds)

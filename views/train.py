@@ -31,8 +31,8 @@ from core.nets.config import (
 )
 from core.nets.training import enqueue
 from core.runs.history import read_history
-from core.runs.record import read_status
-from core.runs.worker import cancel, ensure_worker, queued_runs, worker_running
+from core.runs.record import RESUMABLE, read_status
+from core.runs.worker import cancel, ensure_worker, queue_resume, queued_runs, worker_running
 from views import common
 
 ACTIVE = ("queued", "running")
@@ -402,6 +402,25 @@ def recent(done: pd.DataFrame, limit: int = 12) -> None:
                                                                             format="%.3f")})
     st.caption("Compare finished runs on the **Compare** page and listen to them on "
                "**Listen**.")
+    resumable(table)
+
+
+def resumable(table: pd.DataFrame) -> None:
+    """A Resume button beside each failed, killed or cancelled run: the worker continues
+    it from its last complete epoch (core.runs.worker.queue_resume)."""
+    for row in table[table["state"].isin(RESUMABLE)].itertuples(index=False):
+        run_dir = common.runs_dir() / row.run_id
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        error = f" — {row.error}" if isinstance(row.error, str) and row.error else ""
+        text.markdown(f"{STATE_ICONS.get(row.state, '')} **{row.run_id}**: {row.state} "
+                      f"at {row.epochs} epochs{error}")
+        button.button("Resume", key=f"resume_{row.run_id}", on_click=_resume, args=(run_dir,),
+                      help="Continue from its last complete epoch in the background.")
+
+
+def _resume(run_dir: Path) -> None:
+    if queue_resume(run_dir):
+        ensure_worker(common.runs_dir(), common.cache_dir())
 
 
 st.title("Train")

@@ -5,7 +5,8 @@ runs/<run_id>/
   status.json   queued / running / finished / failed / cancelled / killed (+ progress, error)
   history.csv   a row per finished epoch, appended whole and fsynced as it ends
   vocab.json    the vocabularies, symbols in order of first appearance
-  model.keras   the latest weights; best.keras the best held-out (or training) loss
+  model.keras   the latest complete epoch (weights and optimizer: a run resumes from it);
+                best.keras the best held-out (or training) loss
   samples/      generated pieces
   .lock         held while the status changes (compare-and-set, below)
 
@@ -16,7 +17,7 @@ directory: pages, tables, evidence, generation and the report all read through i
 
 The state changes only through `change_state`, under the run's lock, and only from the
 states the change allows: the finished states are final for the queue and the trainer
-(a cancel is never overwritten by "running"). A
+(a cancel is never overwritten by "running"), and only an explicit resume leaves them. A
 run "running" whose process is gone is rewritten "killed" by the first reader.
 """
 from __future__ import annotations

@@ -35,6 +35,7 @@ from typing import Iterator
 from core.runs.faults import pause_point
 from core.runs.listing import run_dirs
 from core.runs.record import (
+    RESUMABLE,
     RunError,
     change_state,
     process_alive,
@@ -76,6 +77,13 @@ def cancel(run_dir: Path) -> str | None:
     return state
 
 
+def queue_resume(run_dir: Path) -> bool:
+    """Queue a failed, killed or cancelled run to be resumed by the worker from its last
+    complete epoch; False when it is in no state to resume."""
+    return change_state(run_dir, "queued", RESUMABLE, resume=True, error="",
+                        queued_at=time.time()) is not None
+
+
 def _core_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "core", *args]
 
@@ -95,6 +103,8 @@ def _die_with_parent(parent: int) -> None:
 def _train_child(run_dir: Path, cache_dir: Path) -> None:
     """Train one run in a child process that dies with this one."""
     args = ["train-run", str(run_dir), "--cache", str(cache_dir)]
+    if read_status(run_dir).get("resume"):
+        args.append("--resume")
     parent = os.getpid()
     subprocess.run(_core_command(*args), check=False, cwd=REPO,
                    env={**os.environ, WORKER_VARIABLE: str(parent)},
