@@ -201,6 +201,10 @@ def cmd_runs(args) -> None:
     columns = [c for c in ("run_id", "state", "model", "part", "cell", "layers", "units",
                            "epochs_done", "final_loss", "best_val_loss") if c in frame]
     print(frame[columns].to_string(index=False) if len(frame) else "no runs yet")
+    for row in frame.itertuples(index=False):  # why a run is broken, failed, resumed...
+        said = "; ".join(str(t) for t in (row.error, row.note) if isinstance(t, str) and t)
+        if said:
+            print(f"{row.run_id} ({row.state}): {said}")
 
 
 def cmd_report(args) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,13 +22,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.cli import main
 from core.nets.training import enqueue, resume_training
 from core.runs.files import TEMP_PREFIX, write_json
 from core.runs.history import read_history
 from core.runs.listing import list_runs
 from core.runs.record import change_state, read_status
+from core.runs.samples import list_samples
 from core.runs.worker import queue_resume, work, worker_running
-from tests.apptest import click, open_page, texts
+from tests.apptest import click, frame_with, open_page, rerun, texts
 from tests.tiny import tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -260,3 +263,77 @@ def test_runs_enqueued_while_the_worker_exits_are_not_stranded(tmp_path, cache):
     assert worker.wait(300) == 0  # it looked again after letting the lock go
     trained_once_one_at_a_time([read_status(run) for run in queued])
     assert all(read_history(run)["epoch"].tolist() == [1] for run in queued)
+
+
+# --------------------------------------------------------------------------- broken files
+
+BREAKAGES = {  # each run file as a crash, a full disk or a hand edit can leave it
+    "status.json": b"{half a sta",
+    "config.json": b"",
+    "history.csv": b"epoch,loss\n1,\x00\xff\n",
+    "vocab.json": b"[not, json",
+    "model.keras": b"",
+    "best.keras": b"PK\x03\x04 cut",
+}
+
+
+@pytest.fixture
+def broken_runs(run_bank, tmp_path) -> tuple[Path, dict[str, str]]:
+    """The four standard runs plus one copy of lead_lstm per run file, that file broken."""
+    runs = run_bank.folder(tmp_path / "runs", "lead_lstm", "lead_gru", "accompaniment",
+                           "model2")
+    source = run_bank.path("lead_lstm")
+    broken = {}
+    for name, data in BREAKAGES.items():
+        copy = runs / f"{source.name}-broken-{name.replace('.', '-')}"
+        shutil.copytree(source, copy)
+        (copy / name).write_bytes(data)
+        broken[name] = copy.name
+    return runs, broken
+
+
+def test_every_listing_survives_every_broken_run_file(broken_runs, capsys):
+    runs, broken = broken_runs
+    table = list_runs(runs).set_index("run_id")
+    assert len(table) == 4 + len(BREAKAGES)  # nothing hidden
+    for name in ("status.json", "config.json", "history.csv"):
+        assert table.loc[broken[name], "state"] == "broken"
+        assert name in table.loc[broken[name], "error"]
+    assert main(["runs", "--runs", str(runs)]) == 0
+    out = capsys.readouterr().out
+    assert all(run_id in out for run_id in table.index)
+    assert f"{broken['status.json']} (broken): status.json is unreadable" in out
+
+
+def test_the_train_and_compare_pages_list_every_run_broken_or_not(broken_runs, app_env):
+    runs, broken = broken_runs
+    app_env.use_runs(runs)
+    every = {d.name for d in runs.iterdir()}
+    train = frame_with(open_page("train"), "run_id")  # no exception, or the test fails
+    assert set(train["run_id"]) == every
+    states = dict(zip(train["run_id"], train["state"]))
+    assert {states[broken[n]] for n in ("status.json", "config.json", "history.csv")} == \
+        {"broken"}
+    compare = open_page("compare")
+    assert "10 of 10 runs (3 broken: see the error column)" in texts(compare)
+    assert len(frame_with(compare, "state")) == len(every)
+
+
+@pytest.mark.parametrize("name, outcome", [("vocab.json", "Cannot generate: run "),
+                                           ("best.keras", "")])
+def test_the_listen_page_says_what_a_broken_run_lacks(broken_runs, app_env, name, outcome):
+    runs, broken = broken_runs
+    app_env.use_runs(runs)
+    at = open_page("listen")
+    lead = at.selectbox(key="listen_lead")
+    label = next(o for o in lead.options if broken[name].split("-", 2)[2] in o)
+    lead.set_value(label)
+    at.number_input(key="listen_steps").set_value(8)
+    rerun(at)
+    at.button(key="listen_generate").click()
+    rerun(at)
+    errors = [e.value for e in at.error]
+    if outcome:  # one message that names the run and the file
+        assert len(errors) == 1 and outcome in errors[0] and name in errors[0], errors
+    else:  # best.keras unreadable: generated from model.keras instead
+        assert errors == [] and list_samples(runs / broken[name]) != []

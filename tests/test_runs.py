@@ -346,6 +346,23 @@ def test_a_reused_pid_is_not_mistaken_for_the_trainer(tmp_path):
     assert read_status(run)["state"] == "running"
 
 
+# --------------------------------------------------------------------------- broken files
+
+def test_each_broken_run_file_is_a_listed_reason_and_hides_nothing(tmp_path):
+    breakages = {"status.json": "{half", "config.json": "[1, 2]",
+                 "history.csv": "epoch,loss\n1,\x00\n"}
+    for i, (name, text) in enumerate(breakages.items()):
+        (write_synthetic_run(tmp_path, i) / name).write_text(text)
+    (write_synthetic_run(tmp_path, 3) / "status.json").unlink()
+    write_synthetic_run(tmp_path, 4)
+    table = list_runs(tmp_path).set_index("run_id")
+    assert list(table["state"]) == ["broken"] * 4 + ["finished"]
+    reasons = ["status.json is unreadable", "config.json holds no settings",
+               "history.csv, line 2: the loss column holds", "status.json is missing"]
+    for error, reason in zip(table["error"], reasons):
+        assert reason in error
+
+
 # --------------------------------------------------------------------------- models, samples
 
 def test_open_run_says_a_file_is_not_a_run_folder(tmp_path):

@@ -30,6 +30,7 @@ from core.nets.config import (
     thesis_runs,
 )
 from core.nets.training import enqueue
+from core.runs.files import RunError
 from core.runs.history import read_history
 from core.runs.record import RESUMABLE, read_status
 from core.runs.worker import cancel, ensure_worker, queue_resume, queued_runs, worker_running
@@ -318,7 +319,10 @@ def _duration(seconds: float) -> str:
 
 
 def _last_epoch(run_dir: Path) -> str:
-    history = read_history(run_dir)
+    try:
+        history = read_history(run_dir)
+    except RunError:  # the listing shows why; progress just has no last epoch
+        return ""
     if history.empty:
         return ""
     last = history.iloc[-1]
