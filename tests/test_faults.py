@@ -337,3 +337,44 @@ def test_the_listen_page_says_what_a_broken_run_lacks(broken_runs, app_env, name
         assert len(errors) == 1 and outcome in errors[0] and name in errors[0], errors
     else:  # best.keras unreadable: generated from model.keras instead
         assert errors == [] and list_samples(runs / broken[name]) != []
+
+
+# --------------------------------------------------------------------------- full disk
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MiB tmpfs (root only; skipped where mounting is not allowed)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+                      capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path, leave: int) -> Path:
+    """Fill the disk but `leave` bytes."""
+    filler = disk / ".filler"
+    stat = os.statvfs(disk)
+    filler.write_bytes(b"\0" * max(stat.f_bavail * stat.f_frsize - leave, 0))
+    return filler
+
+
+@pytest.mark.slow
+def test_a_full_disk_fails_runs_plainly_and_the_worker_goes_on(small_disk, cache):
+    runs = small_disk / "runs"
+    queued = [enqueue(tiny_config(epochs=2, seed=s), runs, cache) for s in (0, 1)]
+    filler = fill(small_disk, 24 * 1024)  # room for a status, not for a model
+    assert work(runs, cache, idle_exit=0.5) == 2  # the worker survived both
+    for run in queued:
+        status = read_status(run)
+        assert status["state"] == "failed", status
+        assert status["error"] == ("no space left on the device while saving model.keras "
+                                   f"of run {run.name}")
+        assert hidden_files(run) == [] and not (run / "model.keras").exists()
+    filler.unlink()
+    for run in queued:
+        assert queue_resume(run)
+    assert work(runs, cache, idle_exit=0.5) == 2
+    assert [read_status(r)["state"] for r in queued] == ["finished", "finished"]

@@ -1,5 +1,6 @@
 """A tiny real training fills a complete run directory; errors, kills and a full disk lose
 nothing, and a stopped run resumes to what the uninterrupted run would have been."""
+import errno
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ import pytest
 
 from core.nets.config import ConfigError
 from core.nets.training import enqueue, epoch_seed, resume_training, run_training, train
-from core.runs.files import RunError, write_json
+from core.runs.files import RunError, WriteError, write_json
 from core.runs.history import read_history
 from core.runs.listing import list_runs
 from core.runs.record import change_state, open_run, read_status, request_cancel
@@ -203,3 +204,62 @@ def test_each_epoch_has_its_own_seed():
     seeds = [epoch_seed(s, e) for s in (0, 1) for e in range(4)]
     assert len(set(seeds)) == 8 and epoch_seed(0, 2) == epoch_seed(0, 2)
     assert all(0 <= s < 2**32 for s in seeds)
+
+
+# --------------------------------------------------------------------------- full disk
+
+def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def full_disk_at(monkeypatch, site: str) -> None:
+    """Make one write site of training fail as a full disk does: Keras' save after writing
+    part of the file; the other files when they are flushed (their data written)."""
+    import keras
+
+    if site == "model.keras":
+        def save(model, path, *args, **kwargs):
+            Path(path).write_bytes(b"PK\x03\x04")  # Keras got this far
+            no_space()
+        monkeypatch.setattr(keras.Model, "save", save)
+        return
+    real_fsync, stem = os.fsync, Path(site).stem
+
+    def fsync(fd):
+        name = Path(os.readlink(f"/proc/self/fd/{fd}")).name
+        if name == site or name.startswith(f".tmp-{stem}-"):
+            no_space()
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("site", ["model.keras", "best.keras", "history.csv", "config.json"])
+def test_a_full_disk_fails_the_run_with_one_message_and_loses_nothing(tmp_path, cache,
+                                                                      monkeypatch, site):
+    run = enqueue(tiny_config(epochs=2), tmp_path, cache)
+    with monkeypatch.context() as patch:
+        full_disk_at(patch, site)
+        with pytest.raises(WriteError) as err:
+            run_training(run, cache)
+    assert str(err.value) == f"no space left on the device while saving {site} of run {run.name}"
+    status = read_status(run)
+    assert status["state"] == "failed" and status["error"] == str(err.value)
+    assert [p.name for p in run.iterdir() if p.name.startswith(".") and p.name != ".lock"] == []
+    assert read_history(run).attrs["note"] == ""  # whole rows only
+    if site != "config.json":
+        assert resume_training(run, cache)["state"] == "finished"  # space again: it goes on
+        assert read_history(run)["epoch"].tolist() == [1, 2]
+
+
+def test_a_status_that_cannot_be_written_leaves_the_run_queued_and_whole(tmp_path, cache,
+                                                                         monkeypatch):
+    run = enqueue(tiny_config(), tmp_path, cache)
+    before = snapshot(run)
+    with monkeypatch.context() as patch:
+        full_disk_at(patch, "status.json")
+        with pytest.raises(WriteError, match="no space left on the device while saving "
+                                             f"status.json of run {run.name}"):
+            run_training(run, cache)
+    assert snapshot(run) == before and read_status(run)["state"] == "queued"
