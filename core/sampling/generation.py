@@ -27,6 +27,8 @@ from core.sampling.seeds import (
 )
 from core.sampling.window import generate_ids
 
+MAX_STEPS = 2000  # symbols per part one call generates: ~125 bars of 16ths, minutes of work
+
 def open_part_runs(runs: Mapping[str, Path | str]) -> dict[str, RunInfo]:
     """Lead first, then accompaniment; each run must have been trained on its part."""
     unknown = sorted(set(runs) - set(PARTS))
@@ -138,8 +140,8 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
     """
     if not runs:
         raise GenerationError("give a lead run, an accompaniment run, or both")
-    if steps < 1:
-        raise GenerationError(f"steps must be >= 1, got {steps}")
+    if not 1 <= steps <= MAX_STEPS:
+        raise GenerationError(f"steps must be in [1, {MAX_STEPS}], got {steps}")
     infos = {part: open_run(path) for part, path in runs.items()}
     for part, info in infos.items():
         if info.config.part != part:
