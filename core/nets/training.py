@@ -234,11 +234,13 @@ def _train(run_dir: Path, cache_dir: Path, on_epoch: Callable[[dict], None] | No
     clock = _Clock(_elapsed_before(run_dir) if done else 0.0)
     progress = _progress(run_dir, steps)
     for epoch in range(done, config.epochs):
+        clock.epoch_begins()
         logs = _fit_epoch(model, train_ws, config, epoch, progress)
         if cancel_requested(run_dir):
             break  # a cut-short epoch is not an epoch: the history keeps whole ones
+        timing = clock.epoch_ended()  # the fit alone: held-out metrics and saving excluded
         row = {"epoch": epoch + 1, **logs, **next_symbol_metrics(model, val_ws, config),
-               **clock.epoch_ended()}
+               **timing}
         best = save_epoch(run_dir, model, row, best)
         done = epoch + 1
         write_status(run_dir, epoch=done, epochs=config.epochs,
@@ -263,18 +265,20 @@ def _fit_epoch(model, windows: WindowSet, config: TrainConfig, epoch: int,
 
 
 class _Clock:
-    """Seconds of each epoch, elapsed training time across resumes, time left."""
+    """Each epoch's training seconds (its fit), the elapsed time across resumes, time left."""
 
     def __init__(self, elapsed_before: float) -> None:
         self.before = elapsed_before
-        self.session = self.epoch_started = time.monotonic()
+        self.session = self.started = time.monotonic()
         self.epochs = 0
+
+    def epoch_begins(self) -> None:
+        self.started = time.monotonic()
 
     def epoch_ended(self) -> dict[str, float]:
         now = time.monotonic()
-        seconds, self.epoch_started = now - self.epoch_started, now
         self.epochs += 1
-        return {"seconds": round(seconds, 3),
+        return {"seconds": round(now - self.started, 3),
                 "elapsed": round(self.before + now - self.session, 3)}
 
     def eta(self, epochs_left: int) -> float:
