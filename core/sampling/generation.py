@@ -29,6 +29,7 @@ from core.sampling.window import generate_ids
 
 MAX_STEPS = 2000  # symbols per part one call generates: ~125 bars of 16ths, minutes of work
 
+
 def open_part_runs(runs: Mapping[str, Path | str]) -> dict[str, RunInfo]:
     """Lead first, then accompaniment; each run must have been trained on its part."""
     unknown = sorted(set(runs) - set(PARTS))
