@@ -2,16 +2,21 @@
 
 Every training setting is a flag made from TrainConfig's fields, defaults, BOUNDS and
 CHOICES, so the CLI cannot allow what `TrainConfig.validate` refuses or lag behind it.
+A user's mistake (a bad flag, a missing file, a full disk, Ctrl-C) is one line starting
+"error:", never a traceback; `python -m core --debug ...` shows the traceback.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import dataclasses
+import logging
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -20,13 +25,46 @@ from core.data.prepare import corpus_for  # noqa: E402
 from core.nets.config import (  # noqa: E402
     BOUNDS,
     CHOICES,
+    Bounds,
     SCALES,
     ConfigError,
     TrainConfig,
     thesis_runs,
 )
+from core.outputs.destination import OutputFolderError  # noqa: E402
+from core.runs.files import RunError  # noqa: E402
+from core.sampling.decoding import GenerationError  # noqa: E402
+
+USER_ERRORS = (ConfigError, CorpusError, GenerationError, RunError, OutputFolderError)
 
 CORPUS_FIELDS = ("corpus", "chord_mode", "max_pieces", "val_fraction")  # what `prepare` reads
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a refused flag told in one line (argparse adds the whole usage)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def whole_number_in(bounds: Bounds) -> Callable[[str], int]:
+    """An argparse type: a whole number within `bounds`, refused in one line otherwise."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value not in bounds:
+            raise argparse.ArgumentTypeError(f"must be in {bounds}, got {value}")
+        return value
+    return parse
+
+
+def steps_bounds() -> Bounds:
+    """Symbols generated per part: 1 to generation's MAX_STEPS."""
+    from core.sampling.generation import MAX_STEPS
+
+    return Bounds(1, MAX_STEPS)
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
@@ -193,7 +231,23 @@ def cmd_verdict(args) -> None:
 def cmd_train_run(args) -> None:
     from core.nets.training import run_training
 
-    run_training(args.run_dir, args.cache)
+    status = run_training(args.run_dir, args.cache, resume=args.resume)
+    if status.get("state") == "cancelled" and not status.get("finished"):
+        print(f"run {Path(args.run_dir).name} was cancelled before it started")
+
+
+def _run_dir(run: str, runs_root: Path) -> Path:
+    """A run given as its id under --runs, or as its folder."""
+    path = Path(run)
+    return path if path.is_dir() or not (runs_root / run).is_dir() else runs_root / run
+
+
+def cmd_resume(args) -> None:
+    from core.nets.training import resume_training
+
+    run_dir = _run_dir(args.run, args.runs)
+    status = resume_training(run_dir, args.cache, on_epoch=_print_epoch)
+    print(f"{run_dir}: {status.get('state')}, resumed at epoch {status.get('resumed_at', 1)}")
 
 
 def cmd_worker(args) -> None:
@@ -207,9 +261,14 @@ def cmd_generate(args) -> None:
     from core.sampling.generation import generate
 
     runs = {k: v for k, v in (("lead", args.lead), ("accompaniment", args.accompaniment)) if v}
-    samples = generate(runs, args.steps, [Decoding.parse(d) for d in args.decoding or ["greedy"]],
-                       seed=args.seed, seed_piece=args.seed_piece, seed_file=args.seed_file,
-                       cache_dir=args.cache, method=args.method)
+    decodings = [Decoding.parse(d) for d in args.decoding or ["greedy"]]
+    samples = []
+    with progress_bar(f"{args.steps} steps per part", len(decodings)) as advance:
+        for decoding in decodings:  # one sample per decoding; the bar moves as each is saved
+            samples += generate(runs, args.steps, [decoding], seed=args.seed,
+                                seed_piece=args.seed_piece, seed_file=args.seed_file,
+                                cache_dir=args.cache, method=args.method)
+            advance()
     if samples and samples[0].seed_mapped:
         print(f"seed: {samples[0].seed_mapped} symbols the run never saw were mapped to the "
               "nearest it knows")
@@ -248,6 +307,10 @@ def cmd_runs(args) -> None:
     columns = [c for c in ("run_id", "state", "model", "part", "cell", "layers", "units",
                            "epochs_done", "final_loss", "best_val_loss") if c in frame]
     print(frame[columns].to_string(index=False) if len(frame) else "no runs yet")
+    for row in frame.itertuples(index=False):  # why a run is broken, failed, resumed...
+        said = "; ".join(str(t) for t in (row.error, row.note) if isinstance(t, str) and t)
+        if said:
+            print(f"{row.run_id} ({row.state}): {said}")
 
 
 def cmd_report(args) -> None:
@@ -266,8 +329,11 @@ def cmd_bench(args) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="python -m core", description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error instead of one line")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = sub.add_parser("prepare", help="read, encode, split and cache a corpus (--corpus: a "
                                        "folder of MIDI files, or the default; --max-pieces 0: all)")
@@ -311,10 +377,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="generate a piece from a lead and/or accompaniment run")
     p.add_argument("--lead", type=Path, help="lead run directory")
     p.add_argument("--accompaniment", type=Path, help="accompaniment run directory")
-    p.add_argument("--steps", type=int, default=64, help="symbols to generate per part")
+    p.add_argument("--steps", type=whole_number_in(steps_bounds()), default=64,
+                   help=f"symbols to generate per part, in {steps_bounds()} "
+                        "(16th notes for Model 1)")
     p.add_argument("--decoding", action="append",
                    help="greedy | temperature:T | top_k:K | top_p:P | beam:W (repeatable)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=whole_number_in(BOUNDS["seed"]), default=0,
+                   help=f"in {BOUNDS['seed']}")
     p.add_argument("--seed-piece", help="corpus piece to seed from (default: first held-out)")
     p.add_argument("--seed-file", type=Path, help="a MIDI/MusicXML file to seed from")
     p.add_argument("--method", default="auto", choices=["auto", "window", "stateful"],
@@ -331,8 +400,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decoding", action="append",
                    help="greedy | temperature:T | top_k:K | top_p:P | beam:W (repeatable)")
     p.add_argument("--pieces", type=int, default=8, help="generated pieces per decoding")
-    p.add_argument("--steps", type=int, default=64, help="symbols to generate per part")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=whole_number_in(steps_bounds()), default=64,
+                   help=f"symbols to generate per part, in {steps_bounds()}")
+    p.add_argument("--seed", type=whole_number_in(BOUNDS["seed"]), default=0,
+                   help=f"in {BOUNDS['seed']}")
     p.add_argument("--cache", type=Path, default=Path("cache"))
     p.set_defaults(func=cmd_evaluate)
 
@@ -366,19 +437,64 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-run", help="train one queued run directory (used by the worker)")
     p.add_argument("run_dir", type=Path)
+    p.add_argument("--resume", action="store_true", help="continue from its last epoch")
     p.add_argument("--cache", type=Path, default=Path("cache"))
     p.set_defaults(func=cmd_train_run)
+
+    p = sub.add_parser("resume", help="continue a killed, failed or cancelled run from its "
+                                      "last complete epoch (in this process)")
+    p.add_argument("run", help="run id under --runs, or a run directory")
+    _add_paths(p)
+    p.set_defaults(func=cmd_resume)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from core.runs.record import RunError
-    from core.sampling.decoding import GenerationError
+@contextmanager
+def progress_bar(what: str, total: int) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr (rich) with the elapsed time, drawn only on a terminal;
+    yields `advance`."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, \
+        TextColumn, TimeElapsedColumn
 
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(what, total=total)
+        yield lambda: progress.advance(task)
+
+
+def user_message(exc: BaseException) -> str:
+    """One line for an error the user can act on: the project's own messages as they are,
+    a file system error as the path and the reason (a full disk said plainly)."""
+    from core.runs.files import disk_full
+
+    if isinstance(exc, OSError) and not isinstance(exc, USER_ERRORS):
+        reason = "no space left on the device" if disk_full(exc) else \
+            (exc.strerror or str(exc)).lower()
+        return f"{reason}: {exc.filename}" if exc.filename else reason
+    return str(exc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; a user's error is one line on stderr and exit status 2 (130 for
+    Ctrl-C), the traceback only with --debug."""
+    args = build_parser().parse_args(argv)
+    notes = logging.StreamHandler(sys.stderr)  # a fallback core took, as "note: ..."
+    notes.setFormatter(logging.Formatter("note: %(message)s"))
+    logging.getLogger("core").addHandler(notes)
     try:
         args.func(args)
-    except (ConfigError, CorpusError, GenerationError, RunError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except (*USER_ERRORS, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"error: {user_message(exc)}", file=sys.stderr)
         return 2
+    finally:
+        logging.getLogger("core").removeHandler(notes)
     return 0

@@ -15,7 +15,13 @@ from core.cli import main
 from core.evidence.evaluation import evaluate, evaluation_folder
 from core.evidence.verdict import verdict_table
 from core.outputs.figures import series_colours
-from core.outputs.report import PDF_FILE, build_report, find_chromium, split_shared
+from core.outputs.report import (
+    PDF_FILE,
+    REPORT_FILE,
+    build_report,
+    find_chromium,
+    split_shared,
+)
 from core.runs.listing import runs_table
 from core.runs.record import RunError
 from core.runs.files import read_json, write_json
@@ -145,7 +151,8 @@ def test_pdf_is_printed_with_chromium(report):
 
 
 def test_missing_chromium_skips_only_the_pdf(runs, tmp_path, monkeypatch):
-    (tmp_path / PDF_FILE).write_bytes(b"%PDF- of an earlier build")
+    for name, data in ((REPORT_FILE, b"<html>an earlier build"), (PDF_FILE, b"%PDF- of it")):
+        (tmp_path / name).write_bytes(data)
     monkeypatch.setattr(shutil, "which", lambda name: None)
     paths = build_report([runs["gru"][0]], tmp_path, pdf=True)
     assert "chromium" in paths["pdf_skipped"] and paths["html"].is_file()

@@ -3,18 +3,32 @@ reads every run in one pass and turns broken files into "broken" rows with the r
 history.csv and sample.json each have one reader."""
 from __future__ import annotations
 
+import errno
 import json
+import logging
+import os
+import socket
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from core.nets.config import SETTING_FIELDS, TrainConfig
-from core.runs.files import RunError, RunFileError
-from core.runs.history import append_history, read_history
+from core.runs.files import RunError, RunFileError, WriteError, atomic_path, write_json
+from core.runs.history import PARTIAL_NOTE, append_history, keep_epochs, read_history
 from core.runs.listing import SETTING_COLUMNS, list_runs, runs_table
-from core.runs.record import Run, open_run
+from core.runs.record import (
+    FINAL,
+    Run,
+    change_state,
+    open_run,
+    process_identity,
+    read_status,
+    write_status,
+)
 from core.runs.samples import list_samples, read_sample
+from core.runs.worker import cancel, queue_resume
 from scripts.synthetic_runs import write_synthetic_run
 
 
@@ -189,3 +203,204 @@ def test_list_samples_newest_first_through_the_one_reader(tmp_path):
     assert list_samples(tmp_path / "nothing") == []
     with pytest.raises(RunFileError, match="holds no sample"):
         read_sample(samples / "20260101-2")
+
+
+# --------------------------------------------------------------------------- atomic files
+
+def test_a_failed_atomic_write_keeps_the_previous_version_and_no_temporary_file(tmp_path):
+    path = tmp_path / "status.json"
+    write_json(path, {"state": "queued"})
+    with pytest.raises(WriteError, match="could not save status.json in .*: boom"):
+        with atomic_path(path) as temp:
+            temp.write_text('{"state": "runn')  # half written when the process dies
+            raise OSError(errno.EIO, "boom")
+    assert json.loads(path.read_text()) == {"state": "queued"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["status.json"]
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
+                                     RuntimeError("h5py: No space left on device (errno 28)")])
+def test_a_full_disk_is_said_plainly_whichever_library_hit_it(tmp_path, failure):
+    with pytest.raises(WriteError) as err:
+        with atomic_path(tmp_path / "model.keras", "model.keras of run r1"):
+            raise failure
+    assert str(err.value) == "no space left on the device while saving model.keras of run r1"
+    assert err.value.full and list(tmp_path.iterdir()) == []
+
+
+def test_other_errors_inside_a_save_pass_unchanged(tmp_path):
+    with pytest.raises(KeyError):
+        with atomic_path(tmp_path / "x.json"):
+            raise KeyError("a bug, not a write")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- history rows
+
+HISTORY_TEXT = ("epoch,loss,val_loss,seconds\r\n1,2.5,2.25,1.0\r\n2,1.5,1.25,1.0\r\n"
+                "3,1.25,1.09,1.0\r\n")
+
+
+def test_a_last_row_cut_at_any_byte_is_left_out_with_a_note(tmp_path):
+    data = HISTORY_TEXT.encode()
+    last = data.rindex(b"\r\n3,") + 2
+    for cut in range(last, len(data)):  # every byte offset of the last row, its end too
+        (tmp_path / "history.csv").write_bytes(data[:cut])
+        history = read_history(tmp_path)  # "3,1.25,1.09,1.0\r" is still cut short
+        assert history["epoch"].tolist() == [1, 2], cut
+        assert history["val_loss"].min() == 1.25, cut  # never a cut "1.0" or "0"
+        assert history.attrs["note"] == ("" if cut == last else PARTIAL_NOTE), cut
+    (tmp_path / "history.csv").write_bytes(data)
+    assert read_history(tmp_path)["epoch"].tolist() == [1, 2, 3]
+    assert read_history(tmp_path).attrs["note"] == ""
+
+
+def test_a_header_cut_at_any_byte_is_no_epoch_yet(tmp_path):
+    header = HISTORY_TEXT.split("\r\n")[0]
+    for cut in range(1, len(header) + 1):
+        (tmp_path / "history.csv").write_text(header[:cut])
+        history = read_history(tmp_path)
+        assert history.empty and history.attrs["note"] == PARTIAL_NOTE, cut
+
+
+def test_the_listing_counts_only_whole_rows_and_notes_the_cut(tmp_path):
+    run = write_synthetic_run(tmp_path, 0, epochs=3)
+    text = (run / "history.csv").read_text()
+    (run / "history.csv").write_text(text[:text.rindex(",")])  # "3,...,1.0" cut before elapsed
+    row = runs_table(tmp_path).iloc[0]
+    assert row["epochs_done"] == 2 and row["state"] == "finished"
+    assert row["note"] == PARTIAL_NOTE
+
+
+def test_append_history_drops_a_cut_row_first_and_never_leaves_half_a_row(tmp_path,
+                                                                          monkeypatch):
+    (tmp_path / "history.csv").write_text("epoch,loss\n1,2.0\n2,1.")
+    append_history(tmp_path, {"epoch": 2, "loss": 1.5})
+    assert (tmp_path / "history.csv").read_bytes() == b"epoch,loss\n1,2.0\n2,1.5\r\n"
+    real_write = os.write
+
+    def half_then_full(fd, data):
+        real_write(fd, data[:3])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(WriteError, match="no space left on the device while saving "
+                                         "history.csv of"):
+        append_history(tmp_path, {"epoch": 3, "loss": 1.0})
+    monkeypatch.undo()
+    assert read_history(tmp_path)["epoch"].tolist() == [1, 2]
+    assert (tmp_path / "history.csv").read_bytes().endswith(b"2,1.5\r\n")
+
+
+def test_keep_epochs_cuts_the_history_to_a_checkpoint(tmp_path):
+    (tmp_path / "history.csv").write_bytes(HISTORY_TEXT.encode() + b"4,1.0,")
+    keep_epochs(tmp_path, 2)
+    history = read_history(tmp_path)
+    assert history["epoch"].tolist() == [1, 2] and history.attrs["note"] == ""
+    assert history["val_loss"].tolist() == [2.25, 1.25]
+
+
+# --------------------------------------------------------------------------- status changes
+
+def status_of(run: Path) -> dict:
+    return json.loads((run / "status.json").read_text())
+
+
+def test_state_changes_are_compare_and_set(tmp_path):
+    run = write_synthetic_run(tmp_path, 0)
+    write_json(run / "status.json", {"state": "queued"})
+    assert cancel(run) == "queued" and status_of(run)["state"] == "cancelled"
+    assert change_state(run, "running", ("queued",)) is None  # the worker came too late
+    assert status_of(run)["state"] == "cancelled"
+    with pytest.raises(ValueError, match="change_state"):
+        write_status(run, state="running")
+    assert queue_resume(run) and status_of(run) | {"resume": True} == status_of(run)
+    running = change_state(run, "running", ("queued",))
+    assert running["pid"] == os.getpid() and running["process"] == process_identity(os.getpid())
+    for final in FINAL:  # nothing but an explicit resume leaves a final state
+        write_json(run / "status.json", {"state": final})
+        assert change_state(run, "running", ("queued",)) is None
+        assert change_state(run, "finished", ("running",)) is None
+        assert status_of(run)["state"] == final
+
+
+def test_a_running_run_whose_process_is_gone_is_rewritten_killed(tmp_path):
+    run = write_synthetic_run(tmp_path, 0)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    write_json(run / "status.json", {"state": "running", "pid": dead.pid,
+                                     "host": socket.gethostname()})
+    assert read_status(run)["state"] == "killed"
+    assert status_of(run)["state"] == "killed" and "without a final status" in \
+        status_of(run)["error"]
+
+
+def test_a_reused_pid_is_not_mistaken_for_the_trainer(tmp_path):
+    run = write_synthetic_run(tmp_path, 0)
+    write_json(run / "status.json", {"state": "running", "pid": os.getpid(),
+                                     "host": socket.gethostname(), "process": "other:1"})
+    assert read_status(run)["state"] == "killed"  # this pid runs, but another process
+    write_json(run / "status.json", {"state": "running", "pid": os.getpid(),
+                                     "host": socket.gethostname(),
+                                     "process": process_identity(os.getpid())})
+    assert read_status(run)["state"] == "running"
+
+
+# --------------------------------------------------------------------------- broken files
+
+def test_each_broken_run_file_is_a_listed_reason_and_hides_nothing(tmp_path):
+    breakages = {"status.json": "{half", "config.json": "[1, 2]",
+                 "history.csv": "epoch,loss\n1,\x00\n"}
+    for i, (name, text) in enumerate(breakages.items()):
+        (write_synthetic_run(tmp_path, i) / name).write_text(text)
+    (write_synthetic_run(tmp_path, 3) / "status.json").unlink()
+    write_synthetic_run(tmp_path, 4)
+    table = list_runs(tmp_path).set_index("run_id")
+    assert list(table["state"]) == ["broken"] * 4 + ["finished"]
+    reasons = ["status.json is unreadable", "config.json holds no settings",
+               "history.csv, line 2: the loss column holds", "status.json is missing"]
+    for error, reason in zip(table["error"], reasons):
+        assert reason in error
+
+
+# --------------------------------------------------------------------------- models, samples
+
+def test_open_run_says_a_file_is_not_a_run_folder(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(RunError, match="config.json is a file, not a run folder"):
+        open_run(tmp_path / "config.json")
+    with pytest.raises(RunError, match="there is no run folder"):
+        open_run(tmp_path / "nothing")
+
+
+def test_an_empty_best_keras_falls_back_to_model_keras_with_a_note(run_bank, tmp_path, caplog):
+    path = run_bank.copy(tmp_path, "lead_lstm")
+    (path / "best.keras").write_bytes(b"")
+    with caplog.at_level(logging.WARNING, logger="core"):
+        model = Run(path).load_model()
+    assert model is not None
+    assert "best.keras" in caplog.text and "using model.keras instead" in caplog.text
+    (path / "model.keras").write_bytes(b"PK\x03\x04 not a zip")
+    with pytest.raises(RunFileError, match="best.keras .* and model.keras .* cannot be loaded"):
+        Run(path).load_model()
+
+
+def test_a_sample_that_fails_to_save_leaves_nothing_listed(run_bank, tmp_path, monkeypatch):
+    from core.sampling.decoding import Decoding
+    from core.sampling.generation import generate
+
+    path = run_bank.copy(tmp_path, "lead_lstm")
+
+    def full_disk(score, folder, stem):
+        (Path(folder) / f"{stem}.mid").write_bytes(b"")  # a 0-byte MIDI, then the disk fills
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("core.outputs.rendering.render_all", full_disk)
+    with pytest.raises(WriteError, match=r"no space left on the device while saving sample "
+                                         rf".*-greedy-s0 of run {path.name}"):
+        generate({"lead": path}, 8, [Decoding()], cache_dir=run_bank.cache)
+    assert list_samples(path) == [] and list((path / "samples").iterdir()) == []
+    monkeypatch.undo()
+    sample = generate({"lead": path}, 8, [Decoding()], cache_dir=run_bank.cache, render=False)[0]
+    assert sample.folder.parent == path / "samples" and sample.folder.is_dir()
+    assert [s["sample_id"] for s in list_samples(path)] == [sample.sample_id]

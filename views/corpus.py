@@ -11,7 +11,6 @@ import streamlit as st
 
 from core.data.corpus import DEFAULT_CORPUS, SUFFIXES, CorpusError
 from core.data.notes import concat_notes, symbol_notes
-from core.data.timeline import PartSymbols
 from core.data.statistics import (
     corpus_counts,
     duration_histogram,
@@ -20,6 +19,7 @@ from core.data.statistics import (
     symbol_frequencies,
 )
 from core.data.symbols import CHORD_MODES
+from core.data.timeline import PartSymbols
 from core.nets.config import BOUNDS, TrainConfig
 from core.outputs.figures import PART_COLOURS, count_figure, piano_roll
 from views import common

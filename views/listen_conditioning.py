@@ -13,11 +13,15 @@ import pandas as pd
 import streamlit as st
 
 from core.data.corpus import CorpusError
-from core.evidence.conditioning import DEFAULT_CONDITIONING_DECODING, conditioning_comparison
+from core.evidence.conditioning import (
+    DEFAULT_CONDITIONING_DECODING,
+    conditioning_comparison,
+)
 from core.evidence.evaluation import evaluation_folder, write_evaluation
 from core.runs.files import now_iso
 from core.runs.record import RunError
 from core.sampling.decoding import Decoding, GenerationError
+from core.sampling.generation import MAX_STEPS
 from views.common import cache_dir, runs_dir
 from views.listen_decodings import chosen_method, pretty
 from views.listen_evaluation import show_evaluation
@@ -67,7 +71,7 @@ def conditioning_section(usable: pd.DataFrame, chosen: dict[str, str],
     decoding = c1.selectbox("Decoding", options, index=default, format_func=pretty,
                             key="listen_cond_decoding", help="one of the decodings above")
     n_pieces = c2.number_input("Pieces", 1, 256, 8, key="listen_cond_pieces")
-    steps = c3.number_input("Steps", 1, 2000, 64, key="listen_cond_steps")
+    steps = c3.number_input("Steps", 1, MAX_STEPS, 64, key="listen_cond_steps")
     if c4.button("Compare the two pairs", type="primary", key="listen_condition",
                  width="stretch"):
         try:

@@ -23,6 +23,7 @@ from core.outputs.figures import overlap_figure
 from core.runs.files import file_stamp
 from core.runs.record import RunError
 from core.sampling.decoding import Decoding, GenerationError
+from core.sampling.generation import MAX_STEPS
 from views.common import METRIC_TITLES, cache_dir, runs_dir
 from views.listen_decodings import chosen_method
 
@@ -173,7 +174,7 @@ def evaluation_section(chosen: dict[str, str], labels: dict[str, str],
                "Uses the runs, decodings, random seed and generation method chosen above.")
     c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
     n_pieces = c1.number_input("Pieces per decoding", 1, 256, 8, key="listen_eval_pieces")
-    steps = c2.number_input("Steps per piece", 1, 2000, 64, key="listen_eval_steps")
+    steps = c2.number_input("Steps per piece", 1, MAX_STEPS, 64, key="listen_eval_steps")
     first = next(iter(chosen.values()), None)
     ready = bool(chosen) and bool(decodings) and not errors
     if c3.button("Evaluate", type="primary", disabled=not ready, key="listen_evaluate"):

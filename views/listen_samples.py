@@ -23,11 +23,10 @@ from core.nets.config import OBJECTIVES
 from core.outputs.figures import piano_roll
 from core.outputs.score import RenderError
 from core.runs.files import RunFileError, file_stamp
-
 from core.runs.record import RunError, open_run
 from core.runs.samples import list_samples, read_sample, sample_file, sample_pages
 from core.sampling.decoding import Decoding, GenerationError
-from core.sampling.generation import generate
+from core.sampling.generation import MAX_STEPS, generate
 from views.common import METRIC_TITLES, cache_dir, runs_dir, uploads_dir
 from views.listen_decodings import method_form, methods_used, pretty
 
@@ -101,7 +100,7 @@ def side_by_side(runs: pd.DataFrame, chosen: dict[str, str], labels: dict[str, s
     first = next(iter(chosen.values()), None)
     s1, s2, s3 = st.columns([1.2, 2, 1])
     source, seed_piece, upload = seed_choice(first, s1, s2)
-    steps = s3.number_input("Length (steps)", 1, 2000, 64, key="listen_steps",
+    steps = s3.number_input("Length (steps)", 1, MAX_STEPS, 64, key="listen_steps",
                             help="symbols to generate per part: 16th notes for Model 1, "
                                  "events for Model 2")
     objectives = {p: _objective(runs, r) for p, r in chosen.items()}

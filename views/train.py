@@ -11,7 +11,14 @@ import streamlit as st
 
 from core.nets.config import TrainConfig
 from views import common
-from views.train_form import NOTICE_KEY, fair_panel, plan_fair, presets, submit, train_form
+from views.train_form import (
+    NOTICE_KEY,
+    fair_panel,
+    plan_fair,
+    presets,
+    submit,
+    train_form,
+)
 from views.train_queue import live
 
 

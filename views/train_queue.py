@@ -11,8 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from core.runs import worker
+from core.runs.files import RunError
 from core.runs.history import read_history
-from core.runs.record import cancel_requested, read_status
+from core.runs.record import RESUMABLE, cancel_requested, read_status
 from views import common
 
 ACTIVE = ("queued", "running")
@@ -53,7 +54,10 @@ def _duration(seconds: float) -> str:
 
 
 def _last_epoch(run_dir: Path) -> str:
-    history = read_history(run_dir)
+    try:
+        history = read_history(run_dir)
+    except RunError:  # the listing shows why; progress just has no last epoch
+        return ""
     if history.empty:
         return ""
     last = history.iloc[-1]
@@ -136,3 +140,22 @@ def recent(done: pd.DataFrame, limit: int = 12) -> None:
                                                                             format="%.3f")})
     st.caption("Compare finished runs on the **Compare** page and listen to them on "
                "**Listen**.")
+    resumable(table)
+
+
+def resumable(table: pd.DataFrame) -> None:
+    """A Resume button beside each failed, killed or cancelled run: the worker continues
+    it from its last complete epoch (core.runs.worker.queue_resume)."""
+    for row in table[table["state"].isin(RESUMABLE)].itertuples(index=False):
+        run_dir = common.runs_dir() / row.run_id
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        error = f" — {row.error}" if isinstance(row.error, str) and row.error else ""
+        text.markdown(f"{STATE_ICONS.get(row.state, '')} **{row.run_id}**: {row.state} "
+                      f"at {row.epochs} epochs{error}")
+        button.button("Resume", key=f"resume_{row.run_id}", on_click=_resume, args=(run_dir,),
+                      help="Continue from its last complete epoch in the background.")
+
+
+def _resume(run_dir: Path) -> None:
+    if worker.queue_resume(run_dir):
+        worker.ensure_worker(common.runs_dir(), common.cache_dir())

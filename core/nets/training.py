@@ -1,13 +1,21 @@
 """Training one run: corpus -> windows -> model -> a run directory filled epoch by epoch.
 
 `enqueue` checks a configuration against its corpus and records it (state "queued");
-`run_training` trains a recorded run; `train` does both in this process. The dashboard
-enqueues and leaves the work to the background worker (core.runs.worker), the CLI calls
-`train`. `corpus_for` (core.data.prepare) turns a configuration into its corpus.
+`run_training` trains a recorded run; `resume_training` continues a killed, failed or
+cancelled one from its last complete epoch; `train` enqueues and trains in this process.
+The dashboard enqueues and leaves the work to the background worker (core.runs.worker), the
+CLI calls `train` and `resume`. `corpus_for` (core.data.prepare) turns a configuration into
+its corpus.
+
+Each epoch is one `fit` over a shuffle seeded by (seed, epoch), with every random generator
+(Python, NumPy, TensorFlow, the dropout layers') reseeded by (seed, epoch) too: a run resumed
+at epoch k trains epochs k+1... exactly as the uninterrupted run would have.
 """
 from __future__ import annotations
 
+import logging
 import math
+import os
 import time
 import traceback
 from pathlib import Path
@@ -16,7 +24,6 @@ from typing import Any, Callable
 import numpy as np
 
 from core.data.prepare import corpus_for
-from core.data.vocabulary import save_vocabularies
 from core.nets.config import TrainConfig
 from core.nets.models import build_model, compiled_forward
 from core.nets.windows import (
@@ -28,15 +35,24 @@ from core.nets.windows import (
     to_dataset,
     windows_per_epoch,
 )
-from core.runs.files import now_iso
-from core.runs.history import append_history
+from core.runs.checkpoint import restore, save_epoch
+from core.runs.faults import pause_point
+from core.runs.files import RunError, WriteError, now_iso
+from core.runs.history import read_history_columns
 from core.runs.record import (
+    CANCEL_FILE,
+    RESUMABLE,
     cancel_requested,
+    change_state,
     create_run,
     library_versions,
     open_run,
+    read_status,
     write_status,
 )
+from core.runs.worker import WORKER_VARIABLE
+
+log = logging.getLogger(__name__)
 
 
 def enqueue(config: TrainConfig, runs_root: Path | str = "runs",
@@ -52,9 +68,7 @@ def enqueue(config: TrainConfig, runs_root: Path | str = "runs",
                          "held_out": [p.name for p in corpus.split("validation")]},
               "vocab_sizes": {k: len(v) for k, v in vocabs.items()},
               "versions": library_versions()}
-    run_dir = create_run(Path(runs_root), config, record)
-    save_vocabularies(vocabs, run_dir / "vocab.json")
-    return run_dir
+    return create_run(Path(runs_root), config, record, vocabs)
 
 
 def next_symbol_metrics(model, windows: WindowSet, config: TrainConfig,
@@ -88,83 +102,193 @@ def next_symbol_metrics(model, windows: WindowSet, config: TrainConfig,
     return metrics
 
 
-def _recorder(run_dir: Path, config: TrainConfig, val: WindowSet, steps_per_epoch: int,
-              on_epoch: Callable[[dict], None] | None):
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of one epoch's shuffle and dropout: a function of (seed, epoch) only, so an
+    epoch draws the same randomness whether or not the run was interrupted before it."""
+    return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
+
+
+def reseed(model, seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow, and restart every dropout layer's generator from
+    `seed`: Keras saves those generators' state with the weights but does not load it."""
     import keras
 
-    class Recorder(keras.callbacks.Callback):
-        """Writes history.csv, status.json and checkpoints as each epoch ends, and stops
-        when the dashboard asks to cancel."""
+    keras.utils.set_random_seed(seed)
+    generators = [v for v in model.non_trainable_variables
+                  if v.path.endswith("seed_generator_state")]
+    for i, state in enumerate(generators):
+        state.assign(np.array([(seed + i) % 2**31, 0]).astype(state.dtype))
 
-        def on_train_begin(self, logs=None):
-            self.best = math.inf
-            self.started = time.monotonic()
+
+def _progress(run_dir: Path, steps_per_epoch: int):
+    import keras
+
+    class Progress(keras.callbacks.Callback):
+        """Writes the batch progress to status.json and stops at a cancel request."""
 
         def on_epoch_begin(self, epoch, logs=None):
-            self.epoch_started = time.monotonic()
+            self.epoch = epoch
 
         def on_train_batch_end(self, batch, logs=None):
+            if batch == 0:
+                pause_point("batch", self.epoch + 1)
             if batch % 20 == 0 or batch + 1 == steps_per_epoch:
                 write_status(run_dir, batch=batch + 1, batches=steps_per_epoch,
                              current_loss=float((logs or {}).get("loss", math.nan)))
             if cancel_requested(run_dir):  # a stat() per batch: cancel stops within one
                 self.model.stop_training = True
 
-        def on_epoch_end(self, epoch, logs=None):
-            if cancel_requested(run_dir):
-                return  # a cut-short epoch is not an epoch: the history keeps whole ones
-            seconds = time.monotonic() - self.epoch_started
-            row: dict[str, Any] = {"epoch": epoch + 1}
-            row.update({k: float(v) for k, v in (logs or {}).items()
-                        if k == "loss" or k.endswith(("_loss", "accuracy"))})
-            row.update(next_symbol_metrics(self.model, val, config))
-            row.update(seconds=round(seconds, 3),
-                       elapsed=round(time.monotonic() - self.started, 3))
-            append_history(run_dir, row)
-            self.model.save(run_dir / "model.keras")
-            score = row.get("val_loss", row["loss"])
-            if score < self.best:
-                self.best = score
-                self.model.save(run_dir / "best.keras")
-            done = epoch + 1
-            write_status(run_dir, epoch=done, epochs=config.epochs,
-                         eta_seconds=round(row["elapsed"] / done * (config.epochs - done), 1))
-            if on_epoch:
-                on_epoch(row)
+    return Progress()
 
-    return Recorder()
+
+def _start(run_dir: Path, resume: bool) -> dict[str, Any] | None:
+    """Claim the run for this process (compare-and-set to "running"); None when it was
+    cancelled before it started. Training a run that already has epochs is refused unless
+    resuming: a second start would repeat its epochs."""
+    run_id = run_dir.name
+    if not resume and len(read_history_columns(run_dir)["epoch"]):
+        raise RunError(f"run {run_id} already has epochs: resume it (python -m core resume "
+                       f"{run_id}) rather than train it again")
+    allowed = ("queued", *RESUMABLE) if resume else ("queued",)
+    if resume:
+        (run_dir / CANCEL_FILE).unlink(missing_ok=True)  # an explicit resume overrides it
+    fields = {"started": now_iso(), "started_at": time.time(), "error": "", "batch": 0,
+              "resume": False}
+    if os.environ.get(WORKER_VARIABLE):
+        fields["worker_pid"] = int(os.environ[WORKER_VARIABLE])
+    status = change_state(run_dir, "running", allowed, **fields)
+    if status is not None:
+        return status
+    state = read_status(run_dir).get("state")
+    if state == "cancelled" and not resume:
+        return None
+    if state == "finished":
+        raise RunError(f"run {run_id} has finished all its epochs: nothing to resume")
+    raise RunError(f"run {run_id} is {state}" + (", not queued" if not resume else
+                                                 ": only a failed, killed or cancelled run "
+                                                 "can be resumed"))
+
+
+def _fail(run_dir: Path, exc: BaseException) -> None:
+    """Mark the run failed with one plain reason; a status that cannot be written (the
+    disk is full) is left to readers, who see the dead process as "killed"."""
+    error = str(exc) if isinstance(exc, WriteError) else f"{type(exc).__name__}: {exc}"
+    try:
+        change_state(run_dir, "failed", ("running",), error=error, finished=now_iso(),
+                     ended_at=time.time(), traceback=traceback.format_exc(limit=5))
+    except Exception as second:  # the original error is the one to report
+        log.warning("run %s: could not record the failure: %s", run_dir.name, second)
 
 
 def run_training(run_dir: Path | str, cache_dir: Path | str = "cache",
-                 on_epoch: Callable[[dict], None] | None = None) -> dict[str, Any]:
-    """Train a recorded run to the end, or until cancelled; any error marks it "failed"
-    with the message and is raised again. Returns the final status."""
+                 on_epoch: Callable[[dict], None] | None = None,
+                 resume: bool = False) -> dict[str, Any]:
+    """Train a recorded run to the end, or until cancelled; `resume` continues from its
+    last complete epoch. Any error marks it "failed" with the message and is raised again.
+    Returns the final status (a run cancelled before it started is left as it is)."""
+    run_dir = Path(run_dir)
+    status = _start(run_dir, resume)
+    if status is None:
+        return read_status(run_dir)
+    try:
+        config, done = _train(run_dir, Path(cache_dir), on_epoch, resume)
+    except BaseException as exc:  # a KeyboardInterrupt too: the run must not stay "running"
+        _fail(run_dir, exc)
+        raise
+    state = "cancelled" if done < config.epochs and cancel_requested(run_dir) else "finished"
+    return (change_state(run_dir, state, ("running",), finished=now_iso(), ended_at=time.time())
+            or read_status(run_dir))
+
+
+def resume_training(run_dir: Path | str, cache_dir: Path | str = "cache",
+                    on_epoch: Callable[[dict], None] | None = None) -> dict[str, Any]:
+    """Continue a killed, failed or cancelled run from its last complete epoch: its weights
+    and optimizer state (model.keras), epoch counter (history.csv) and random streams
+    (seeded by epoch), so history.csv ends up with each epoch once. Returns the final status."""
+    return run_training(run_dir, cache_dir, on_epoch, resume=True)
+
+
+def _train(run_dir: Path, cache_dir: Path, on_epoch: Callable[[dict], None] | None,
+           resume: bool) -> tuple[TrainConfig, int]:
+    """The epochs still to do, each committed as it ends; returns (config, epochs done)."""
     import keras
 
-    run_dir = Path(run_dir)
-    write_status(run_dir, state="running", started=now_iso(), epoch=0)
-    try:
-        run = open_run(run_dir)
-        config = run.config
-        keras.utils.set_random_seed(config.seed)
-        corpus = corpus_for(config, cache_dir)
-        check_windows(corpus, config)
-        train_ws = build_windows(corpus, config, run.vocabs, "train")
-        val_ws = build_windows(corpus, config, run.vocabs, "validation")
+    run = open_run(run_dir)
+    config = run.config
+    keras.utils.set_random_seed(config.seed)  # the initial weights
+    corpus = corpus_for(config, cache_dir)
+    check_windows(corpus, config)
+    train_ws = build_windows(corpus, config, run.vocabs, "train")
+    val_ws = build_windows(corpus, config, run.vocabs, "validation")
+    per_epoch = windows_per_epoch(train_ws, config.objective)
+    steps = math.ceil(per_epoch / config.batch_size)
+    done, model, best = restore(run_dir, steps) if resume else (0, None, math.inf)
+    if model is None:
         model = build_model(config, {k: len(v) for k, v in run.vocabs.items()})
-        per_epoch = windows_per_epoch(train_ws, config.objective)
         run.add_to_record(parameters=int(model.count_params()), train_windows=per_epoch,
                           held_out_windows=len(val_ws), targets=target_names(config))
-        steps = math.ceil(per_epoch / config.batch_size)
-        model.fit(to_dataset(train_ws, config, config.objective, shuffle=True, seed=config.seed),
-                  epochs=config.epochs, verbose=0, shuffle=False,  # tf.data reshuffles
-                  callbacks=[_recorder(run_dir, config, val_ws, steps, on_epoch)])
-    except BaseException as exc:  # a KeyboardInterrupt too: the run must not stay "running"
-        write_status(run_dir, state="failed", error=f"{type(exc).__name__}: {exc}",
-                     traceback=traceback.format_exc(limit=5), finished=now_iso())
-        raise
-    state = "cancelled" if cancel_requested(run_dir) else "finished"
-    return write_status(run_dir, state=state, finished=now_iso())
+    if done:
+        run.add_to_record(resumes=[*run.record.get("resumes", []),
+                                   {"epoch": done + 1, "at": now_iso()}])
+        write_status(run_dir, resumed_at=done + 1, epoch=done)
+    clock = _Clock(_elapsed_before(run_dir) if done else 0.0)
+    progress = _progress(run_dir, steps)
+    for epoch in range(done, config.epochs):
+        clock.epoch_begins()
+        logs = _fit_epoch(model, train_ws, config, epoch, progress)
+        if cancel_requested(run_dir):
+            break  # a cut-short epoch is not an epoch: the history keeps whole ones
+        timing = clock.epoch_ended()  # the fit alone: held-out metrics and saving excluded
+        row = {"epoch": epoch + 1, **logs, **next_symbol_metrics(model, val_ws, config),
+               **timing}
+        best = save_epoch(run_dir, model, row, best)
+        done = epoch + 1
+        write_status(run_dir, epoch=done, epochs=config.epochs,
+                     eta_seconds=clock.eta(config.epochs - done))
+        pause_point("status", done)
+        if on_epoch:
+            on_epoch(row)
+    return config, done
+
+
+def _fit_epoch(model, windows: WindowSet, config: TrainConfig, epoch: int,
+               progress) -> dict[str, float]:
+    """One epoch over a shuffle seeded by (seed, epoch), with every generator reseeded so;
+    returns its training losses and accuracies."""
+    seed = epoch_seed(config.seed, epoch)
+    reseed(model, seed)
+    fit = model.fit(to_dataset(windows, config, config.objective, shuffle=True, seed=seed),
+                    initial_epoch=epoch, epochs=epoch + 1, verbose=0, shuffle=False,
+                    callbacks=[progress])
+    return {k: float(v[-1]) for k, v in fit.history.items()
+            if k == "loss" or k.endswith(("_loss", "accuracy"))}
+
+
+class _Clock:
+    """Each epoch's training seconds (its fit), the elapsed time across resumes, time left."""
+
+    def __init__(self, elapsed_before: float) -> None:
+        self.before = elapsed_before
+        self.session = self.started = time.monotonic()
+        self.epochs = 0
+
+    def epoch_begins(self) -> None:
+        self.started = time.monotonic()
+
+    def epoch_ended(self) -> dict[str, float]:
+        now = time.monotonic()
+        self.epochs += 1
+        return {"seconds": round(now - self.started, 3),
+                "elapsed": round(self.before + now - self.session, 3)}
+
+    def eta(self, epochs_left: int) -> float:
+        return round((time.monotonic() - self.session) / self.epochs * epochs_left, 1)
+
+
+def _elapsed_before(run_dir: Path) -> float:
+    """The training seconds of the epochs a resumed run already has."""
+    elapsed = read_history_columns(run_dir).get("elapsed")
+    return float(elapsed[-1]) if elapsed is not None and len(elapsed) else 0.0
 
 
 def train(config: TrainConfig, runs_root: Path | str = "runs", cache_dir: Path | str = "cache",

@@ -40,8 +40,9 @@ from core.evidence.metrics import NOTE_METRICS, SYMBOL_METRICS
 from core.evidence.tables import TABLE_METRICS, summary_table
 from core.evidence.verdict import verdict_table
 from core.nets.config import TrainConfig
+from core.outputs.destination import output_folder
 from core.outputs.figures import curve_figure, series_colours
-from core.runs.files import RunFileError, read_json
+from core.runs.files import RunFileError, read_json, write_bytes
 from core.runs.history import read_history
 from core.runs.listing import run_labels, runs_table
 from core.runs.record import RunError
@@ -549,6 +550,13 @@ def zip_report(folder: Path | str) -> bytes:
     return buffer.getvalue()
 
 
+def report_folder(out_dir: Path | str) -> Path:
+    """Where a report may be written: a new or empty folder, or an earlier report's (only
+    report.html, report.pdf and report_files/ in it), so the report.pdf deleted before
+    printing is always one it wrote. Anything else is an OutputFolderError."""
+    return output_folder(out_dir, (REPORT_FILE, PDF_FILE, FILES_DIR), marker=REPORT_FILE)
+
+
 def build_report(runs: Sequence[Path | str], out_dir: Path | str, title: str = DEFAULT_TITLE,
                  pdf: bool = True, samples_per_run: int = 2,
                  sample_ids: Sequence[str] | None = None,
@@ -563,8 +571,7 @@ def build_report(runs: Sequence[Path | str], out_dir: Path | str, title: str = D
     import plotly
 
     run_dirs = resolve_runs(runs, runs_root)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = report_folder(out_dir)
     table = selected_table(run_dirs)
     labels = run_labels(table)
     samples = pick_samples(run_dirs, samples_per_run, sample_ids)
@@ -582,7 +589,7 @@ def build_report(runs: Sequence[Path | str], out_dir: Path | str, title: str = D
             f"self-contained: plotly.js inline (plotly {plotly.__version__}), sample files in "
             f"{FILES_DIR}/.")
     html_path = out_dir / REPORT_FILE
-    html_path.write_text(_page(title, sections, meta), encoding="utf-8")
+    write_bytes(html_path, _page(title, sections, meta).encode(), f"{REPORT_FILE} in {out_dir}")
     result: dict[str, Path | str] = {"html": html_path}
     if samples:
         result["files"] = out_dir / FILES_DIR

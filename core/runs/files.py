@@ -1,14 +1,25 @@
-"""Small file helpers every run file goes through: write-then-rename JSON (readers never see
-half a file), UTC timestamps, modification stamps used as cache keys, and the two errors a
-run's files can raise.
+"""Small file helpers every run file goes through: atomic writes (a temporary file in the same
+folder, flushed and fsynced, then renamed into place, so a crash at any instant leaves the
+previous complete version and never half a file), UTC timestamps, modification stamps used
+as cache keys, and the errors a run's files can raise.
+
+A write that fails removes its temporary file and raises `WriteError`; a full disk reads
+"no space left on the device while saving <what>", whichever library hit it.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
+import secrets
+import shutil
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+TEMP_PREFIX = ".tmp-"  # hidden, so no listing ever shows a file being written
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class RunError(RuntimeError):
@@ -19,6 +30,15 @@ class RunFileError(RunError, ValueError):
     """One of a run's files exists but cannot be read (a history.csv that is not a history, a
     sample.json that is not JSON). Also a ValueError: what is wrong is the file's content, so
     a caller that catches bad values keeps catching it."""
+
+
+class WriteError(RunError):
+    """A file could not be saved (the disk is full, the folder read-only, ...); the message
+    names the file and the reason, `full` says whether the disk was full."""
+
+    def __init__(self, message: str, full: bool = False) -> None:
+        super().__init__(message)
+        self.full = full
 
 
 def file_stamp(run_dir: Path | str, name: str = "history.csv") -> int:
@@ -34,11 +54,109 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write-then-rename so readers (the dashboard) never see half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
+def disk_full(exc: BaseException) -> bool:
+    """Whether `exc` (or an exception it was raised from) says the disk is full: Keras, h5py
+    and zipfile wrap the OSError in their own types, some keeping only its text."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if (getattr(seen, "full", False) or getattr(seen, "errno", None) in DISK_FULL
+                or "No space left" in str(seen)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def write_error(exc: BaseException, what: str) -> WriteError:
+    """The one message for a failed save of `what` ("model.keras of run X")."""
+    if disk_full(exc):
+        return WriteError(f"no space left on the device while saving {what}", full=True)
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return WriteError(f"could not save {what}: {reason}")
+
+
+@contextmanager
+def saving(what: str) -> Iterator[None]:
+    """Turn a failed write inside (an OSError, or any error that a full disk caused) into
+    one WriteError naming `what`; other errors pass unchanged."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except Exception as exc:
+        if isinstance(exc, OSError) or disk_full(exc):
+            raise write_error(exc, what) from exc
+        raise
+
+
+def describe(path: Path) -> str:
+    """How a saved file is named in messages when the caller gives no better name."""
+    return f"{path.name} in {path.parent}"
+
+
+def temp_path(path: Path) -> Path:
+    """A fresh hidden name beside `path` with the same suffix (Keras wants '.keras')."""
+    return path.with_name(f"{TEMP_PREFIX}{path.stem}-{os.getpid()}-{secrets.token_hex(3)}"
+                          f"{path.suffix}")
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's (or a folder's) contents to the disk: a rename is only durable once
+    the data it points at and the folder entry are."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def commit(temp: Path, path: Path) -> None:
+    """Make a complete temporary file `path`: fsync it, rename it over `path` (atomic on
+    POSIX), fsync the folder."""
+    fsync_path(temp)
+    os.replace(temp, path)
+    fsync_path(path.parent)
+
+
+@contextmanager
+def atomic_path(path: Path, what: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside `path` to write to; on success it becomes `path`
+    atomically, on any failure it is removed and `path` keeps its previous version.
+    Failures are raised as WriteError naming `what` (default: the file and its folder)."""
+    path = Path(path)
+    temp = temp_path(path)
+    try:
+        with saving(what or describe(path)):
+            yield temp
+            commit(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def write_bytes(path: Path, data: bytes, what: str | None = None) -> None:
+    """Atomically replace `path` with `data`."""
+    with atomic_path(path, what) as temp:
+        temp.write_bytes(data)
+
+
+def write_json(path: Path, data: Any, what: str | None = None) -> None:
+    """Atomically replace `path` with `data` as JSON: readers (the dashboard) never see
+    half a file, and a crash leaves the previous version."""
+    write_bytes(path, json.dumps(data, indent=2, default=str).encode(), what)
+
+
+def copy_file(source: Path, path: Path, what: str | None = None) -> None:
+    """Atomically replace `path` with a copy of `source`."""
+    with atomic_path(path, what) as temp:
+        shutil.copyfile(source, temp)
+
+
+def remove_temp_files(folder: Path) -> None:
+    """Delete what writes killed halfway left behind in `folder` (never a finished file)."""
+    for temp in Path(folder).glob(f"{TEMP_PREFIX}*"):
+        if temp.is_dir():
+            shutil.rmtree(temp, ignore_errors=True)
+        else:
+            temp.unlink(missing_ok=True)
 
 
 def read_json(path: Path) -> Any:

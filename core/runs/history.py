@@ -1,46 +1,114 @@
 """history.csv: one row per finished epoch (training and held-out loss and accuracy, the
-epoch's seconds and the elapsed time), appended and fsynced as each epoch ends, and the one
-reader every page, table and report uses.
+epoch's seconds and the elapsed time), appended whole and fsynced as each epoch ends, and
+the one reader every page, table and report uses.
+
+A row is complete when its line ends: the reader ignores a last line a crash cut short
+(with a note), so a half-written "2,...,1.09,0" never counts as an epoch with loss 0.
 """
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
 
-from core.runs.files import RunFileError
+from core.runs.files import RunFileError, atomic_path, saving
 
 HISTORY = "history.csv"
+PARTIAL_NOTE = "the last line of history.csv was cut short (a crash while it was written) " \
+               "and is ignored"
+
+
+class HistoryColumns(dict):
+    """{column: values} of history.csv, with `note` saying what the reader left out."""
+
+    note: str = ""
 
 
 def append_history(run_dir: Path, row: dict[str, Any]) -> None:
-    """One line per epoch, flushed to disk before the next epoch starts."""
+    """Append one epoch's row whole: one write of the complete line, flushed and fsynced
+    before the next epoch starts. A failed write (a full disk) is cut off again, so the
+    file never keeps half a row; a line an earlier crash cut short is dropped first."""
     path = run_dir / HISTORY
-    new = not path.exists()
-    with path.open("a", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-        fh.flush()
-        os.fsync(fh.fileno())
+    with saving(f"{HISTORY} of run {run_dir.name}"):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            size = _whole_lines_size(fd)
+            header = _header(path) if size else list(row)
+            text = _csv_lines(([] if size else [header]) + [[row.get(k, "") for k in header]])
+            try:
+                os.write(fd, text.encode())
+                os.fsync(fd)
+            except BaseException:
+                os.ftruncate(fd, size)
+                raise
+        finally:
+            os.close(fd)
+
+
+def _whole_lines_size(fd: int) -> int:
+    """The file's size after cutting off a last line that has no end (a crash's leftover)."""
+    size = os.fstat(fd).st_size
+    if not size or os.pread(fd, 1, size - 1) == b"\n":
+        return size
+    data = os.pread(fd, size, 0)
+    size = data.rfind(b"\n") + 1
+    os.ftruncate(fd, size)
+    return size
+
+
+def _header(path: Path) -> list[str]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return next(csv.reader(fh))
+
+
+def _csv_lines(rows: Iterable[list[Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
+def keep_epochs(run_dir: Path, epochs: int) -> None:
+    """Rewrite history.csv (atomically) with its first `epochs` whole rows only: a resumed
+    run starts from its last checkpoint, so each epoch is in the file once."""
+    path = run_dir / HISTORY
+    columns = read_history_columns(run_dir)
+    if not path.exists():
+        return
+    header = list(columns)
+    rows = [[_cell(columns[c][i]) for c in header] for i in range(len(columns["epoch"]))
+            if columns["epoch"][i] <= epochs]
+    with atomic_path(path, f"{HISTORY} of run {run_dir.name}") as temp:
+        temp.write_text(_csv_lines([header, *rows]), encoding="utf-8")
+
+
+def _cell(value: float) -> Any:
+    """A value as the file had it: whole numbers of the epoch column stay whole, NaN blank."""
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return "" if math.isnan(value) else repr(float(value))
 
 
 def read_history(run_dir: Path | str) -> pd.DataFrame:
     """A run's history.csv as a table (see `read_history_columns`); empty when no epoch
-    has finished. Raises RunFileError for a file that is not a history."""
-    return pd.DataFrame(read_history_columns(run_dir), copy=False)
+    has finished; `attrs["note"]` says what was left out. Raises RunFileError for a file
+    that is not a history."""
+    columns = read_history_columns(run_dir)
+    frame = pd.DataFrame(columns, copy=False)
+    frame.attrs["note"] = columns.note
+    return frame
 
 
-def read_history_columns(run_dir: Path | str) -> dict[str, np.ndarray]:
+def read_history_columns(run_dir: Path | str) -> HistoryColumns:
     """The one parser of history.csv: {column: values}, rows in epoch order, every value a
     number (a blank one NaN, `epoch` whole numbers as integers); no rows when no epoch has
-    finished.
+    finished. A last line without its end (a crash cut it, header or row) is left out and
+    `note` says so.
 
     Raises RunFileError for a file that is not a history (no `epoch` column, text where a
     number belongs, more values than columns), so a caller can mark the run broken and
@@ -49,9 +117,12 @@ def read_history_columns(run_dir: Path | str) -> dict[str, np.ndarray]:
     reading (read_history builds one for callers that want it).
     """
     path = Path(run_dir) / HISTORY
+    note = ""
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            header, rows = _parse(path, fh)
+        text = path.read_bytes().decode("utf-8")
+        if text and not text.endswith("\n"):
+            text, note = text[:text.rfind("\n") + 1], PARTIAL_NOTE
+        header, rows = _parse(path, csv.reader(io.StringIO(text, newline="")))
     except FileNotFoundError:
         header, rows = None, []
     except UnicodeDecodeError as exc:
@@ -63,15 +134,15 @@ def read_history_columns(run_dir: Path | str) -> dict[str, np.ndarray]:
     header = header or ["epoch"]
     values = np.asarray(rows, dtype=float).reshape(len(rows), len(header))
     values = values[np.argsort(values[:, header.index("epoch")], kind="stable")]  # NaN last
-    columns = {name: values[:, i] for i, name in enumerate(header)}
+    columns = HistoryColumns((name, values[:, i]) for i, name in enumerate(header))
     if np.isfinite(columns["epoch"]).all() and (columns["epoch"] % 1 == 0).all():
         columns["epoch"] = columns["epoch"].astype(np.int64)
+    columns.note = note
     return columns
 
 
-def _parse(path: Path, fh: TextIO) -> tuple[list[str] | None, list[list[float]]]:
+def _parse(path: Path, reader) -> tuple[list[str] | None, list[list[float]]]:
     """(column names, rows of numbers), short rows padded with NaN; (None, []) when empty."""
-    reader = csv.reader(fh)
     header = next((row for row in reader if row), None)
     if header is None:
         return None, []

@@ -67,19 +67,29 @@ def run_dirs(root: Path | str) -> list[Path]:
 
 def run_row(run: Run) -> dict[str, Any]:
     """One run as a table row: state, every TrainConfig field, parameters, and the final
-    and best metrics of its history. A run whose config.json or history.csv cannot be read
-    is a row in state "broken" that says why, never an exception."""
+    and best metrics of its history, and a note (where it resumed, a cut-short last history
+    line left out). A run whose status.json, config.json or history.csv cannot be read is a
+    row in state "broken" that says why, never an exception."""
     status = run.status
     row: dict[str, Any] = {"run_id": run.run_id, "state": status.get("state"),
-                           "error": status.get("error", "")}
+                           "error": status.get("error") or "", "note": ""}
     try:
         settings = run.settings
         row.update(settings, extra=json.dumps(settings["extra"] or {}, sort_keys=True),
                    params=run.record.get("parameters"), created=run.record.get("created"))
         row.update(_history_summary(run.history_columns))
+        row["note"] = _note(run)
     except RunError as exc:
         row.update(state="broken", error=str(exc))
     return row
+
+
+def _note(run: Run) -> str:
+    """What a reader should know beyond the state: where the run was resumed, and a last
+    history line a crash cut short (left out)."""
+    notes = [f"resumed at epoch {r['epoch']}" for r in run.record.get("resumes") or []
+             if isinstance(r, dict) and "epoch" in r]
+    return "; ".join(filter(None, [", ".join(notes), run.history_columns.note]))
 
 
 def _history_summary(history: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -105,7 +115,7 @@ def runs_table(root: Path | str = "runs") -> pd.DataFrame:
     in a field the short list leaves out (dropout rate, max pieces, ...) stay apart."""
     rows = [run_row(Run(d)) for d in run_dirs(root)]
     if not rows:
-        return pd.DataFrame(columns=["run_id", "state", *SETTING_COLUMNS])
+        return pd.DataFrame(columns=["run_id", "state", "error", "note", *SETTING_COLUMNS])
     return pd.DataFrame(rows)
 
 

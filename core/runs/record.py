@@ -2,40 +2,68 @@
 
 runs/<run_id>/
   config.json   every setting, corpus id/hash, held-out pieces, seed, library versions
-  status.json   queued / running / finished / failed / cancelled (+ progress, error)
-  history.csv   a row per finished epoch, appended and flushed as it ends
+  status.json   queued / running / finished / failed / cancelled / killed (+ progress, error)
+  history.csv   a row per finished epoch, appended whole and fsynced as it ends
   vocab.json    the vocabularies, symbols in order of first appearance
-  model.keras   the latest weights; best.keras the best held-out (or training) loss
+  model.keras   the latest complete epoch (weights and optimizer: a run resumes from it);
+                best.keras the best held-out (or training) loss
   samples/      generated pieces
+  .lock         held while the status changes (compare-and-set, below)
 
-Every file is replaced atomically or appended line by line, so a crash or kill leaves every
+Every file is replaced atomically (written to a temporary file, flushed, renamed into place)
+or appended whole, and a new run appears complete, so a crash or kill leaves every
 finished epoch readable and never touches another run. `Run` is the one way to read a run
 directory: pages, tables, evidence, generation and the report all read through it.
+
+The state changes only through `change_state`, under the run's lock, and only from the
+states the change allows: the finished states are final for the queue and the trainer
+(a cancel is never overwritten by "running"), and only an explicit resume leaves them. A
+run "running" whose process is gone is rewritten "killed" by the first reader.
 """
 from __future__ import annotations
 
 import copy
+import errno
+import fcntl
+import logging
 import os
 import platform
+import shutil
 import socket
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
 
-from core.data.vocabulary import Vocabulary, load_vocabularies
+from core.data.vocabulary import Vocabulary, load_vocabularies, save_vocabularies
 from core.nets.config import TrainConfig
-from core.runs.files import RunError, RunFileError, now_iso, read_json, write_json
+from core.runs.files import (
+    TEMP_PREFIX,
+    RunError,
+    RunFileError,
+    fsync_path,
+    now_iso,
+    read_json,
+    saving,
+    write_json,
+)
 from core.runs.history import read_history_columns
 from core.runs.samples import list_samples
 
 CONFIG, STATUS, VOCAB = "config.json", "status.json", "vocab.json"
 MODEL, BEST = "model.keras", "best.keras"
 CANCEL_FILE = "cancel"
+LOCK_FILE = ".lock"
+FINAL = ("finished", "failed", "cancelled", "killed")  # the trainer and queue stop here
+RESUMABLE = ("failed", "killed", "cancelled")          # what `resume` may continue
+KILLED = "the training process ended without a final status (killed, or out of memory)"
+
+log = logging.getLogger(__name__)  # notes (a fallback taken); the CLI prints them
 
 
 def new_run_id(config: TrainConfig) -> str:
@@ -43,23 +71,46 @@ def new_run_id(config: TrainConfig) -> str:
     return f"{stamp}-m{config.model}-{config.part[:4]}-{config.cell}-{config.layers}x{config.units}-s{config.seed}"
 
 
-def create_run(root: Path, config: TrainConfig, record: dict[str, Any]) -> Path:
-    """A fresh directory with config.json; never reuses an existing one."""
+def create_run(root: Path, config: TrainConfig, record: dict[str, Any],
+               vocabs: dict[str, Vocabulary]) -> Path:
+    """A fresh run directory holding config.json, vocab.json and status.json ("queued"):
+    written in a hidden folder and renamed into place complete, so neither the worker nor
+    a listing ever sees half a run, and a full disk leaves nothing behind. Never reuses an
+    existing directory."""
     root.mkdir(parents=True, exist_ok=True)
     base = new_run_id(config)
+    temp = root / f"{TEMP_PREFIX}{base}-{os.getpid()}-{time.monotonic_ns()}"
+    try:
+        with saving(f"the new run {base} in {root}"):
+            temp.mkdir()
+            write_json(temp / CONFIG, {"run_id": base, "created": now_iso(),
+                                       "config": config.to_dict(), **record})
+            save_vocabularies(vocabs, temp / VOCAB)
+            fsync_path(temp / VOCAB)
+            write_json(temp / STATUS, {"state": "queued", "queued_at": time.time(),
+                                       "updated": now_iso()})  # queued_at: the queue's order
+            return _publish_run(temp, root, base)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _publish_run(temp: Path, root: Path, base: str) -> Path:
+    """Rename a complete new run into place under the first free name base, base-1, ...
+    (a rename never replaces a run: run folders are never empty)."""
     for n in range(1000):
         run_dir = root / (base if n == 0 else f"{base}-{n}")
+        if n:
+            record = read_json(temp / CONFIG)
+            write_json(temp / CONFIG, {**record, "run_id": run_dir.name})
         try:
-            run_dir.mkdir()
-            break
-        except FileExistsError:
-            continue
-    else:
-        raise RunError(f"could not create a run directory under {root}")
-    write_json(run_dir / CONFIG, {"run_id": run_dir.name, "created": now_iso(),
-                                  "config": config.to_dict(), **record})
-    write_status(run_dir, state="queued", queued_at=time.time())  # the queue's order
-    return run_dir
+            os.rename(temp, run_dir)
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                continue
+            raise
+        fsync_path(root)
+        return run_dir
+    raise RunError(f"could not create a run directory under {root}")
 
 
 def library_versions() -> dict[str, str]:
@@ -72,18 +123,38 @@ def library_versions() -> dict[str, str]:
             "numpy": numpy.__version__, "pandas": pd.__version__}
 
 
-def write_status(run_dir: Path, **fields: Any) -> dict[str, Any]:
-    """Merge `fields` into status.json (state changes keep the progress fields)."""
-    path = run_dir / STATUS
-    status = read_json(path) if path.exists() else {}
-    status.update(fields, updated=now_iso())
-    if fields.get("state") == "running":
-        status.update(pid=os.getpid(), host=socket.gethostname())
-    write_json(path, status)
-    return status
+@contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """Hold the run's lock: a status change reads, decides and writes, and the worker, its
+    training child and a page's Cancel must not interleave those steps."""
+    fd = os.open(Path(run_dir) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
-def _process_alive(pid: int) -> bool:
+def process_identity(pid: int) -> str | None:
+    """'<boot id>:<start time>' of a live process on this host, None when it is gone or a
+    zombie (or without /proc): a pid alone may be reused by an unrelated process."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    if fields[0] in ("Z", "X"):  # dead, not yet reaped by its parent
+        return None
+    return f"{boot}:{fields[19]}"  # field 22 of stat, its start time
+
+
+def process_alive(pid: int, identity: str | None = None) -> bool:
+    """Whether `pid` still runs (as the process recorded as `identity`, when given)."""
+    if pid <= 0:
+        return False
+    if Path("/proc/self/stat").exists():
+        found = process_identity(pid)
+        return found is not None and identity in (None, found)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -93,9 +164,15 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def read_status(run_dir: Path) -> dict[str, Any]:
-    """status.json, with a run whose process died while running reported as "killed", and
-    one whose status.json is missing or unreadable as "broken" (with the reason)."""
+def trainer_alive(status: dict[str, Any]) -> bool:
+    """Whether the process a "running" status names still runs (on another host: assumed)."""
+    if status.get("host") != socket.gethostname():
+        return True
+    return process_alive(int(status.get("pid") or 0), status.get("process"))
+
+
+def _load_status(run_dir: Path) -> dict[str, Any]:
+    """status.json as written; a missing or unreadable one reads "broken" with the reason."""
     path = run_dir / STATUS
     if not path.exists():
         return {"state": "broken", "error": f"{STATUS} is missing"}
@@ -105,10 +182,62 @@ def read_status(run_dir: Path) -> dict[str, Any]:
         return {"state": "broken", "error": f"{STATUS} is unreadable: {exc}"}
     if not isinstance(status, dict):
         return {"state": "broken", "error": f"{STATUS} holds no status"}
-    if (status.get("state") == "running" and status.get("host") == socket.gethostname()
-            and not _process_alive(int(status.get("pid", 0)))):
-        status.update(state="killed", error="the training process ended without a final status")
     return status
+
+
+def _current_status(run_dir: Path) -> dict[str, Any]:
+    """The status with the run's lock held: a "running" one whose process is gone is
+    rewritten "killed" on disk (best effort: a full disk still reads "killed")."""
+    status = _load_status(run_dir)
+    if status.get("state") == "running" and not trainer_alive(status):
+        status.update(state="killed", error=KILLED, finished=now_iso(), updated=now_iso())
+        try:
+            write_json(run_dir / STATUS, status, f"{STATUS} of run {run_dir.name}")
+        except RunError as exc:
+            log.warning("run %s: %s", run_dir.name, exc)
+    return status
+
+
+def read_status(run_dir: Path) -> dict[str, Any]:
+    """status.json; a run whose process died while running is "killed" (and rewritten so
+    on disk), one whose status.json is missing or unreadable "broken" (with the reason)."""
+    status = _load_status(run_dir)
+    if status.get("state") != "running" or trainer_alive(status):
+        return status
+    try:
+        with run_lock(run_dir):
+            return _current_status(run_dir)
+    except OSError:  # a read-only folder: report, do not repair
+        return {**status, "state": "killed", "error": KILLED}
+
+
+def change_state(run_dir: Path, state: str, allowed: tuple[str, ...],
+                 **fields: Any) -> dict[str, Any] | None:
+    """Compare-and-set: move the run to `state` (merging `fields`) only if its current
+    state is one of `allowed`; the new status, or None when it was not (nothing written).
+    "running" records this process (pid, host, identity) as the trainer."""
+    with run_lock(run_dir):
+        status = _current_status(run_dir)
+        if status.get("state") not in allowed:
+            return None
+        status.update(fields, state=state, updated=now_iso())
+        if state == "running":
+            status.update(pid=os.getpid(), host=socket.gethostname(),
+                          process=process_identity(os.getpid()))
+        write_json(run_dir / STATUS, status, f"{STATUS} of run {run_dir.name}")
+        return status
+
+
+def write_status(run_dir: Path, **fields: Any) -> dict[str, Any]:
+    """Merge progress fields (epoch, batch, loss, ...) into status.json, never the state:
+    that changes only through `change_state`."""
+    if "state" in fields:
+        raise ValueError("the state changes through change_state, not write_status")
+    with run_lock(run_dir):
+        status = _load_status(run_dir)
+        status.update(fields, updated=now_iso())
+        write_json(run_dir / STATUS, status, f"{STATUS} of run {run_dir.name}")
+        return status
 
 
 def request_cancel(run_dir: Path) -> None:
@@ -201,7 +330,7 @@ class Run:
     def add_to_record(self, **fields: Any) -> None:
         """Merge `fields` into config.json (what training learns once it starts)."""
         self.record.update(fields)
-        write_json(self.path / CONFIG, self.record)
+        write_json(self.path / CONFIG, self.record, f"{CONFIG} of run {self.run_id}")
 
     def model_path(self, which: str = "best") -> Path:
         """best.keras (lowest held-out loss), else model.keras (the latest epoch); `which`
@@ -217,12 +346,32 @@ class Run:
         return any((self.path / name).exists() for name in (BEST, MODEL))
 
     def load_model(self, which: str = "best"):
-        """Keras' native format with safe_mode on: no pickled code is ever executed."""
+        """Keras' native format with safe_mode on: no pickled code is ever executed.
+
+        A best.keras that cannot be loaded (emptied by a crash of an earlier version, or
+        damaged) falls back to model.keras, the latest epoch, with a note in the log:
+        the run still generates rather than refusing over its second file."""
         import keras
 
         from core.nets import models  # noqa: F401  registers the custom layers
 
-        return keras.saving.load_model(self.model_path(which), safe_mode=True)
+        failed: list[str] = []
+        for name in ((BEST, MODEL) if which == "best" else (MODEL,)):
+            path = self.path / name
+            if not path.exists():
+                continue
+            try:
+                model = keras.saving.load_model(path, safe_mode=True)
+            except Exception as exc:  # keras raises many types for a damaged file
+                failed.append(f"{name} ({_first_line(exc)})")
+                continue
+            if failed:
+                log.warning("run %s: %s cannot be loaded; using %s instead", self.run_id,
+                            failed[0], name)
+            return model
+        if failed:
+            raise RunFileError(f"run {self.run_id}: {' and '.join(failed)} cannot be loaded")
+        raise RunError(f"run {self.run_id} has no saved model (no finished epoch?)")
 
     def _json(self, name: str) -> Any:
         try:
@@ -231,6 +380,12 @@ class Run:
             raise RunError(f"run {self.run_id} is missing {name}") from exc
         except (OSError, ValueError) as exc:
             raise RunFileError(f"run {self.run_id} has an unreadable {name}: {exc}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception's first line, short: Keras' messages run to paragraphs."""
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:160]
 
 
 RunInfo = Run  # the name sampling and evidence code import; the same class
@@ -245,13 +400,16 @@ def _defaults() -> dict[str, Any]:
 def open_run(run_dir: Path | str) -> Run:
     """A run that can generate: its settings and vocabularies are read now, so a missing or
     broken file is a RunError here rather than halfway through."""
-    run = Run(run_dir)
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise RunError(f"{path} is a file, not a run folder: give a run's folder (runs/<run id>)"
+                       if path.exists() else f"there is no run folder {path}")
+    run = Run(path)
     run.config, run.vocabs  # noqa: B018  read (and cached) now
     return run
 
 
-def wait_for(run_dir: Path, states: tuple[str, ...] = ("finished", "failed", "cancelled",
-                                                      "killed"), timeout: float = 600) -> dict:
+def wait_for(run_dir: Path, states: tuple[str, ...] = FINAL, timeout: float = 600) -> dict:
     """Block until a run reaches one of `states` (used by the CLI and tests)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -5,9 +5,14 @@ piece.wav, piece.svg and piece_notes.csv.
 Generation writes it (`save_sample`); pages, evidence and the report read it only through
 `list_samples` (a run's samples), `read_sample` (one folder) and `sample_file` (the path of
 one of its files, None when it was not written).
+
+A sample is written in a hidden folder (samples/.tmp-<id>) and renamed to samples/<id> once
+every file and sample.json are on the disk: a crash or a full disk never leaves a listed
+sample with a 0-byte MIDI or a truncated WAV.
 """
 from __future__ import annotations
 
+import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +20,15 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from core.data.encoding import decode_part
 from core.data.timeline import quarter_length, trim
-from core.runs.files import RunFileError, now_iso, read_json, write_json
+from core.runs.files import (
+    TEMP_PREFIX,
+    RunFileError,
+    fsync_path,
+    now_iso,
+    read_json,
+    saving,
+    write_json,
+)
 from core.sampling.decoding import Decoding
 
 if TYPE_CHECKING:
@@ -41,7 +54,7 @@ def list_samples(run_dir: Path | str) -> list[dict[str, Any]]:
     is left out, never fatal."""
     folder = Path(run_dir) / SAMPLES
     found = []
-    for path in sorted(folder.glob(f"*/{SAMPLE}"), reverse=True) if folder.is_dir() else []:
+    for path in sorted(folder.glob(f"[!.]*/{SAMPLE}"), reverse=True) if folder.is_dir() else []:
         try:
             found.append(read_sample(path.parent))
         except RunFileError:
@@ -87,23 +100,37 @@ def save_sample(infos: Mapping[str, Run], symbols: Mapping[str, dict[str, list[s
                      for p, s in symbols.items()}
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     sample_id = f"{stamp}-{decoding.label}-s{seed}"
-    folder = first.path / SAMPLES / sample_id
-    folder.mkdir(parents=True)
+    final = first.path / SAMPLES / sample_id
+    folder = final.with_name(f"{TEMP_PREFIX}{sample_id}")
     sample = Sample(sample_id, folder, decoding, symbols, seed_quarters,
                     generation_seconds=timing["seconds"])
-    render_error = ""
-    if render:
-        render_error = _render(infos, symbols, sample)
-    write_json(folder / SAMPLE, {
-        "sample_id": sample_id, "created": now_iso(), "seed": seed, "seed_source": source,
-        "steps": steps, "decoding": asdict(decoding),
-        "runs": {p: i.run_id for p, i in infos.items()},
-        "chord_modes": {p: i.config.chord_mode for p, i in infos.items()},
-        "models": {p: i.config.model for p, i in infos.items()},
-        "seed_quarters": seed_quarters, "symbols": symbols, "files": sample.files,
-        "generation_seconds": timing["seconds"], "methods": timing["methods"],
-        "render_error": render_error})
+    try:
+        with saving(f"sample {sample_id} of run {first.run_id}"):
+            folder.mkdir(parents=True)
+            render_error = _render(infos, symbols, sample) if render else ""
+            write_json(folder / SAMPLE, {
+                "sample_id": sample_id, "created": now_iso(), "seed": seed,
+                "seed_source": source, "steps": steps, "decoding": asdict(decoding),
+                "runs": {p: i.run_id for p, i in infos.items()},
+                "chord_modes": {p: i.config.chord_mode for p, i in infos.items()},
+                "models": {p: i.config.model for p, i in infos.items()},
+                "seed_quarters": seed_quarters, "symbols": symbols, "files": sample.files,
+                "generation_seconds": timing["seconds"], "methods": timing["methods"],
+                "render_error": render_error})
+            _publish(folder, final)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    sample.folder = final
     return sample
+
+
+def _publish(folder: Path, final: Path) -> None:
+    """Flush every file of a finished sample folder, then rename it into the listing."""
+    for path in folder.iterdir():
+        fsync_path(path)
+    folder.rename(final)
+    fsync_path(final.parent)
 
 
 def _render(infos: Mapping[str, Run], symbols: Mapping[str, dict[str, list[str]]],

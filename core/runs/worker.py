@@ -6,70 +6,199 @@ survives restarts and needs no server. One worker at a time holds `runs/.worker.
 run trains in a child process (`python -m core train-run`) so a crash in one run cannot take
 the worker down with it. (This module was core/queue.py, a name that hid the standard
 library's `queue`.)
+
+What it guarantees:
+- nothing queued is stranded: a worker gives up its lock, then looks at the queue once more
+  and takes the lock back if anything is there, so an enqueue that saw the lock held (and
+  so started no worker) is always picked up;
+- never two trainings at once: the child dies with the worker (PR_SET_PDEATHSIG), and a
+  new worker first waits for any training a dead worker left running;
+- no cancel is lost: state changes are compare-and-set (core.runs.record.change_state), so a
+  run cancelled just as the worker takes it stays cancelled;
+- the worker survives its runs: a child that fails (a full disk too) marks its run failed,
+  and the worker goes on with the next.
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
+import logging
+import os
+import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
+from core.runs.faults import pause_point
 from core.runs.listing import run_dirs
-from core.runs.record import read_status, request_cancel, write_status
+from core.runs.record import (
+    RESUMABLE,
+    RunError,
+    change_state,
+    process_alive,
+    read_status,
+    request_cancel,
+    trainer_alive,
+)
 
 LOCK = ".worker.lock"
 LOG = ".worker.log"
 REPO = Path(__file__).resolve().parents[2]  # where `python -m core` finds the package
+LOCK_PATIENCE = 1.0  # seconds a worker waits for the lock: a probe holds it for microseconds
+PR_SET_PDEATHSIG = 1
+WORKER_VARIABLE = "CORE_WORKER_PID"  # tells a training child which worker started it
+
+log = logging.getLogger(__name__)
 
 
-def queued_runs(runs_root: Path) -> list[Path]:
+def queued_runs(runs_root: Path, skip: frozenset[tuple[str, float]] = frozenset()) -> list[Path]:
     """Queued run directories in the order they were queued (a run whose status cannot be
-    read reads as "broken", never as queued)."""
+    read reads as "broken", never as queued), leaving out the (run id, queued_at) in `skip`."""
     found = []
     for run_dir in run_dirs(runs_root):
         status = read_status(run_dir)
-        if status.get("state") == "queued":
-            found.append((status.get("queued_at", 0.0), run_dir.name, run_dir))
+        key = (run_dir.name, status.get("queued_at", 0.0))
+        if status.get("state") == "queued" and key not in skip:
+            found.append((key[1], run_dir.name, run_dir))
     return [d for _, _, d in sorted(found)]
 
 
-def cancel(run_dir: Path) -> None:
-    """A queued run is cancelled at once; a running one stops after its current batch."""
-    if read_status(run_dir).get("state") == "queued":
-        write_status(run_dir, state="cancelled", error="cancelled before it started")
-    else:
+def cancel(run_dir: Path) -> str | None:
+    """A queued run is cancelled at once (it will never start); a running one is asked to
+    stop after its current batch and ends "cancelled". Returns the state it was in."""
+    if change_state(run_dir, "cancelled", ("queued",), error="cancelled before it started"):
+        return "queued"
+    state = read_status(run_dir).get("state")
+    if state == "running":
         request_cancel(run_dir)
+    return state
+
+
+def queue_resume(run_dir: Path) -> bool:
+    """Queue a failed, killed or cancelled run to be resumed by the worker from its last
+    complete epoch; False when it is in no state to resume."""
+    return change_state(run_dir, "queued", RESUMABLE, resume=True, error="",
+                        queued_at=time.time()) is not None
 
 
 def _core_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "core", *args]
 
 
+def _die_with_parent(parent: int) -> None:
+    """In the child before it runs: be killed when the worker dies, so a killed worker
+    never leaves a training running without the lock (Linux; elsewhere the next worker
+    waits for such a training instead)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the worker died before the line above
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _train_child(run_dir: Path, cache_dir: Path) -> None:
+    """Train one run in a child process that dies with this one."""
+    args = ["train-run", str(run_dir), "--cache", str(cache_dir)]
+    if read_status(run_dir).get("resume"):
+        args.append("--resume")
+    parent = os.getpid()
+    subprocess.run(_core_command(*args), check=False, cwd=REPO,
+                   env={**os.environ, WORKER_VARIABLE: str(parent)},
+                   preexec_fn=lambda: _die_with_parent(parent))
+
+
+def _settle(run_dir: Path, queued_at: float, stuck: set[tuple[str, float]]) -> None:
+    """After the child: a run it never started is marked failed; one that cannot even be
+    marked (a full disk) goes into `stuck`, so this worker does not take it again and
+    again (it stays queued for a later worker, once there is room)."""
+    try:
+        change_state(run_dir, "failed", ("queued",),
+                     error=f"the training process could not start it (see runs/{LOG})")
+    except RunError as exc:
+        log.warning("run %s: %s", run_dir.name, exc)
+    status = read_status(run_dir)
+    if status.get("state") == "queued" and status.get("queued_at") == queued_at:
+        stuck.add((run_dir.name, queued_at))
+
+
+def wait_for_orphans(runs_root: Path, poll: float = 0.5) -> None:
+    """Before training anything: wait until no run is being trained by a child whose
+    worker is gone (the worker was killed where a child cannot die with it)."""
+    while True:
+        orphans = [d for d in run_dirs(runs_root) if _orphaned(read_status(d))]
+        if not orphans:
+            return
+        log.warning("waiting for %s, left training by a worker that is gone", orphans[0].name)
+        time.sleep(poll)
+
+
+def _orphaned(status: dict) -> bool:
+    """A training that runs although the worker that started it is gone."""
+    return (status.get("state") == "running" and bool(status.get("worker_pid"))
+            and trainer_alive(status) and not process_alive(int(status["worker_pid"])))
+
+
+@contextmanager
+def _worker_lock(runs_root: Path, patience: float = LOCK_PATIENCE) -> Iterator[bool]:
+    """Hold the worker lock (True) or learn that another worker does (False)."""
+    with open(runs_root / LOCK, "w") as lock:  # closing it releases the lock
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
+            except BlockingIOError:
+                held = False
+            if held or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        yield held
+
+
+def _drain(runs_root: Path, cache_dir: Path, idle_exit: float,
+           stuck: set[tuple[str, float]]) -> int:
+    """Train queued runs until none has been waiting for `idle_exit` seconds; returns how
+    many it started."""
+    started, idle_since = 0, time.monotonic()
+    wait_for_orphans(runs_root)
+    while time.monotonic() - idle_since < idle_exit:
+        pending = queued_runs(runs_root, frozenset(stuck))
+        if not pending:
+            time.sleep(0.2)
+            continue
+        run_dir = pending[0]
+        queued_at = read_status(run_dir).get("queued_at", 0.0)
+        try:
+            _train_child(run_dir, cache_dir)
+            _settle(run_dir, queued_at, stuck)
+        except Exception as exc:  # the worker outlives any one run
+            log.warning("run %s: %s", run_dir.name, exc)
+        started += 1
+        idle_since = time.monotonic()
+    return started
+
+
 def work(runs_root: Path, cache_dir: Path, idle_exit: float = 5.0) -> int:
     """Train queued runs until the queue has been empty for `idle_exit` seconds.
-    Returns how many runs it started; 0 at once if another worker holds the lock."""
+    Returns how many runs it started; 0 at once if another worker holds the lock.
+
+    The exit is atomic with respect to enqueueing: after letting the lock go it looks at
+    the queue once more, and takes the lock back if something was queued meanwhile."""
     runs_root.mkdir(parents=True, exist_ok=True)
-    with open(runs_root / LOCK, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return 0
-        started, idle_since = 0, time.monotonic()
-        while time.monotonic() - idle_since < idle_exit:
-            pending = queued_runs(runs_root)
-            if not pending:
-                time.sleep(0.5)
-                continue
-            run_dir = pending[0]
-            subprocess.run(_core_command("train-run", str(run_dir), "--cache", str(cache_dir)),
-                           check=False, cwd=REPO)
-            if read_status(run_dir).get("state") in ("queued", "running"):
-                write_status(run_dir, state="failed",
-                             error="the training process exited without a final status")
-            started += 1
-            idle_since = time.monotonic()
-        return started
+    started, stuck, exits = 0, set(), 0
+    while True:
+        with _worker_lock(runs_root) as held:
+            if not held:
+                return started
+            started += _drain(runs_root, cache_dir, idle_exit, stuck)
+            exits += 1
+            pause_point("worker-exit", exits)  # tests enqueue here, the lock still held
+        if not queued_runs(runs_root, frozenset(stuck)):
+            return started
 
 
 def worker_running(runs_root: Path) -> bool:
@@ -92,8 +221,8 @@ def ensure_worker(runs_root: Path, cache_dir: Path) -> None:
     if worker_running(runs_root):
         return
     runs_root.mkdir(parents=True, exist_ok=True)
-    with open(runs_root / LOG, "ab") as log:  # the child keeps its own copy of the handle
+    with open(runs_root / LOG, "ab") as log_file:  # the child keeps its own copy
         subprocess.Popen(_core_command("worker", "--runs", str(runs_root.resolve()),
                                        "--cache", str(Path(cache_dir).resolve())),
-                         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                          start_new_session=True, cwd=REPO)

@@ -34,6 +34,9 @@ METHODS = ("auto", "window", "stateful")
 SeedPiece = Mapping[str, PartData | None]  # a seed piece's parts by name (None: it lacks one)
 
 
+MAX_STEPS = 2000  # symbols per part one call generates: ~125 bars of 16ths, minutes of work
+
+
 def open_part_runs(runs: Mapping[str, Path | str]) -> dict[str, RunInfo]:
     """Lead first, then accompaniment; each run must have been trained on its part."""
     unknown = sorted(set(runs) - set(PARTS))
@@ -137,8 +140,8 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
     `runs` maps "lead" and/or "accompaniment" to run directories. Seed symbols a run never
     saw are mapped to the nearest it knows; each sample's `seed_mapped` says how many.
     """
-    if steps < 1:
-        raise GenerationError(f"steps must be >= 1, got {steps}")
+    if not 1 <= steps <= MAX_STEPS:
+        raise GenerationError(f"steps must be in [1, {MAX_STEPS}], got {steps}")
     infos = open_part_runs(runs)
     first = next(iter(infos.values()))
     if seed_file:

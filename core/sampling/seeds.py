@@ -53,6 +53,11 @@ def seed_from_corpus(run: RunInfo, piece_name: str | None = None, cache_dir: Pat
 
     corpus = corpus_for(run.config, cache_dir)
     held = corpus.split("validation") or corpus.pieces
+    if piece_name and piece_name not in {p.name for p in corpus.pieces}:
+        names = [p.name for p in held]
+        raise GenerationError(f"no piece {piece_name!r} in corpus {corpus.corpus_id}; its "
+                              f"held-out pieces are {', '.join(names[:8])}"
+                              + (f" and {len(names) - 8} more" if len(names) > 8 else ""))
     piece = corpus.piece(piece_name) if piece_name else held[0]
     return {"lead": piece.lead, "accompaniment": piece.accompaniment}, f"piece:{piece.name}"
 
