@@ -39,7 +39,7 @@ def generate_ids(model, config, seed: dict[str, np.ndarray], steps: int, decodin
             windows["lead"] = lead[:, t + 1:t + 1 + n]
         probs = _predict(model, config, windows)
         for name in history:
-            history[name] = np.concatenate([history[name], choose(probs[name], decoding, rng)[:, None]],
+            history[name] = np.concatenate([history[name], choose(probs[name], decoding.for_stream(name), rng)[:, None]],
                                            axis=1)
     return {k: v[:, n:] for k, v in history.items()}
 
