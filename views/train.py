@@ -1,8 +1,8 @@
 """Train page: queue runs (one form with every Table 1 setting, k seeds of a setting, the fair
 LSTM vs GRU comparison, or the thesis's four runs) and watch them train in the background.
 
-The form, the fair plan and the presets are views/train_form.py; the live queue and the
-recent runs are views/train_queue.py. Runs train one at a time in a detached worker process,
+The form, the fair plan and the presets are views/train_form.py; the live queue, the recent
+runs and deleting runs are views/train_queue.py. Runs train one at a time in a detached worker process,
 so a page reload or closing the browser never stops a run.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import streamlit as st
 from core.nets.config import TrainConfig
 from views import common
 from views.train_form import NOTICE_KEY, fair_panel, plan_fair, presets, submit, train_form
-from views.train_queue import live
+from views.train_queue import live, manage_runs
 
 
 def corpus_line() -> None:
@@ -46,6 +46,7 @@ def main() -> None:
     fair_panel()
     presets()
     live()
+    manage_runs()
 
 
 main()
