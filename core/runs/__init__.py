@@ -11,4 +11,6 @@ history  history.csv: one row per finished epoch, appended as it ends; its one r
 listing  every run as one table row (runs_table, list_runs), filters, labels for legends
 samples  generated samples saved under a run: save, list, read, the path of each file
 worker   the background worker that trains queued runs one at a time
+deletion deleting a run (cancelled first), a sample or an upload, never outside its folder
+estimates the queue's remaining time, from finished runs of the same shape
 """
