@@ -89,6 +89,13 @@ def listen(page, out: Path) -> None:
     page.get_by_text("Music metrics of the generated continuation").scroll_into_view_if_needed()
     page.wait_for_timeout(1000)
     page.screenshot(path=str(out))
+    side_by_side = page.get_by_text("side by side (scores shrunk to their column)")
+    if side_by_side.count():  # the layout choice, where the checkout has one
+        side_by_side.click()
+        _settle(page)
+        page.get_by_text("Music metrics of the generated continuation").scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(out.with_name(f"{out.stem}-columns{out.suffix}")))
     page.set_viewport_size({"width": WIDTH, "height": 900})
 
 
