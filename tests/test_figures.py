@@ -133,6 +133,7 @@ def test_piano_roll_draws_each_part_and_where_its_seed_ends():
     assert [row[0] for row in lead.customdata] == ["C5", "D5"]
     assert [s.x0 for s in fig.layout.shapes] == [2.0]          # one line: both seeds end at 2
     assert list(fig.layout.xaxis.range) == [0, 4.0]            # start to the last note's end
+    assert list(piano_roll(notes).layout.xaxis.range) == [0, 4.0]   # no seed line either
     assert fig.layout.legend.y < 0
     assert pitch_name(61) == "C#4" and pitch_name(70) == "B-4"
 

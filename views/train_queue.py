@@ -172,10 +172,9 @@ def recent(done: pd.DataFrame, limit: int = 12) -> None:
                                        table["epochs"])]
     columns = ["run_id", "state", "label", "model", "part", "cell", "layers", "units",
                "epochs", "final_loss", "error"]
-    st.dataframe(table[[c for c in columns if c in table.columns]], hide_index=True,
-                 width="stretch",
-                 column_config={"final_loss": st.column_config.NumberColumn("final loss",
-                                                                            format="%.3f")})
+    shown = table[[c for c in columns if c in table.columns]].rename(
+        columns={"final_loss": "final loss"})
+    st.dataframe(common.readable(shown), hide_index=True, width="stretch")
     st.caption("Compare finished runs on the **Compare** page and listen to them on "
                "**Listen**.")
 

@@ -284,7 +284,7 @@ def piano_roll(notes: pd.DataFrame, seed_quarters: Mapping[str, float] | None = 
     fig.update_layout(barmode="overlay", bargap=0, xaxis_title="quarter notes",
                       yaxis_title="MIDI pitch")
     if len(notes):  # from the start to the last note's end: a narrow column autoranges wide
-        fig.update_xaxes(range=[0, max(float(notes["end"].max()), *ends)])
+        fig.update_xaxes(range=[0, max([float(notes["end"].max()), *ends])])
     return legend_below(fig, plot_px, 1, horizontal=True, top_px=24)
 
 
