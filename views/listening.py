@@ -37,14 +37,13 @@ from views.common import (
     show_no_runs,
     usable_runs,
 )
+from views.listen_decodings import STRATEGY_TITLES
 
 LISTENER = "listening_listener"      # session_state: who is answering now
 NAME_BOX = "listening_name_box"      # the name field (cleared for the next listener)
 LAST = "listening_last"              # the last answer's message, shown after its rerun
 PREPARED = "listening_prepared"      # what the last Prepare made, shown after its rerun
 NONE = "none"
-STRATEGY_TITLES = {"greedy": "greedy", "temperature": "temperature sampling",
-                   "top_k": "top-k sampling", "top_p": "top-p sampling", "beam": "beam search"}
 
 
 def take_test() -> None:

@@ -2,8 +2,8 @@
 LSTM vs GRU comparison, or the thesis's four runs) and watch them train in the background.
 
 The form, the fair plan and the presets are views/train_form.py; the live queue, the recent
-runs and deleting runs are views/train_queue.py. Runs train one at a time in a detached worker process,
-so a page reload or closing the browser never stops a run.
+runs and deleting runs are views/train_queue.py. Runs train one at a time in a detached worker
+process, so a page reload or closing the browser never stops a run.
 """
 from __future__ import annotations
 

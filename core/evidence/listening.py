@@ -5,12 +5,12 @@ A *pair* is two short clips of one held-out piece: its first window (the seed) f
 the real music, and the same seed followed by what a run generated. Both are cut to the same
 length and rendered by the same pipeline (symbols -> one piano score at one tempo -> MIDI ->
 FluidSynth -> peak-normalised WAV, padded to the same duration), the real one through the
-run's own encoding too, so nothing but the notes tells them apart. Pairs live under the runs folder, in
-`.listening/pairs/<id>/` (a hidden folder: it is not a run); each listener hears them in an
-order and with an A/B placement of their own, drawn at random but reproducible from their
-name, and every answer is appended to `.listening/answers.csv` with the settings of its
-pair. The share of right answers is tested against guessing (50%) with the exact binomial
-test, per run and decoding.
+run's own encoding too, so nothing but the notes tells them apart. Pairs live under the runs
+folder, in `.listening/pairs/<id>/` (a hidden folder: it is not a run); each listener hears
+them in an order and with an A/B placement of their own, drawn at random but reproducible
+from their name, and every answer is appended to `.listening/answers.csv` with the settings
+of its pair. The share of right answers is tested against guessing (50%) with the exact
+binomial test, per run and decoding.
 """
 from __future__ import annotations
 

@@ -39,8 +39,8 @@ def generate_ids(model, config, seed: dict[str, np.ndarray], steps: int, decodin
             windows["lead"] = lead[:, t + 1:t + 1 + n]
         probs = _predict(model, config, windows)
         for name in history:
-            history[name] = np.concatenate([history[name], choose(probs[name], decoding.for_stream(name), rng)[:, None]],
-                                           axis=1)
+            chosen = choose(probs[name], decoding.for_stream(name), rng)
+            history[name] = np.concatenate([history[name], chosen[:, None]], axis=1)
     return {k: v[:, n:] for k, v in history.items()}
 
 
