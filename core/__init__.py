@@ -9,6 +9,7 @@ The packages follow the flow of data, one way:
     runs/      the on-disk record every stage reads and writes (runs/<id>/...), the worker
     evidence/  runs and samples -> curves, tables, metrics, evaluation, the LSTM vs GRU verdict
 
-`cli` is `python -m core`; `bench` prints the speed and memory figures. No module here imports
+`cli` is `python -m core`; `bench` prints the speed and memory figures; `glossary` holds the
+lab's terms in plain words for every page and the report. No module here imports
 Streamlit, so everything runs from the CLI, tests and notebooks.
 """

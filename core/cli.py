@@ -25,8 +25,8 @@ from core.data.prepare import corpus_for  # noqa: E402
 from core.nets.config import (  # noqa: E402
     BOUNDS,
     CHOICES,
-    Bounds,
     SCALES,
+    Bounds,
     ConfigError,
     TrainConfig,
     thesis_runs,
@@ -153,8 +153,13 @@ def _save_roles(roles: Path, corpus: str) -> Path:
 def _progress_bar():
     """A progress bar on stderr (files done, kept, skipped), fed by prepare's callback."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
-        TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     columns = (TextColumn("reading files"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[kept]} kept, {task.fields[skipped]} skipped"),
@@ -454,8 +459,14 @@ def progress_bar(what: str, total: int) -> Iterator[Callable[[], None]]:
     """A progress bar on stderr (rich) with the elapsed time, drawn only on a terminal;
     yields `advance`."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, \
-        TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                MofNCompleteColumn(), TimeElapsedColumn())

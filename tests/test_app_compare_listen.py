@@ -9,16 +9,36 @@ import threading
 
 import pandas as pd
 import pytest
+from core.evidence.baselines import run_baseline
 from core.outputs.figures import series_colours
 from core.runs.samples import list_samples
 from scripts.synthetic_runs import write_synthetic_run
-from tests.apptest import chart, charts, click, downloads, open_page, rerun, texts, values
+from tests.apptest import (
+    chart,
+    charts,
+    click,
+    downloads,
+    frame_with,
+    open_page,
+    rerun,
+    texts,
+    values,
+)
 
 # --------------------------------------------------------------------------- Compare
 
 def held_out(figure: dict, name: str) -> list[dict]:
-    """The held-out (dashed) curves of the runs whose legend name contains `name`."""
-    return [t for t in figure["data"] if name in t["name"] and t["line"]["dash"] == "dash"]
+    """The held-out curves (the right-hand panel) of the runs whose legend name contains
+    `name`."""
+    return [t for t in figure["data"] if name in t["name"] and t.get("xaxis") == "x2"]
+
+
+def test_compare_opens_on_an_explicit_selection(app_env, trained_runs):
+    app_env.use_runs(trained_runs.runs)
+    at = open_page("compare")
+    assert not [c for c in charts(at) if "compare_loss_chart" in c]   # nothing drawn unasked
+    assert "Tick the runs to compare" in texts(at, "info")
+    assert at.multiselect(key="compare_selected").value == []
 
 
 def test_compare_table_and_curves_from_history(app_env, trained_runs):
@@ -32,18 +52,27 @@ def test_compare_table_and_curves_from_history(app_env, trained_runs):
 
     at.session_state["compare_selected"] = [p.name for p in trained_runs.all]
     rerun(at)
-    loss = chart(at, "compare_loss_chart")
-    # every run has a training (solid) and a held-out (dashed) loss curve
-    assert len(loss["data"]) == 2 * 4
-    assert {t["line"]["dash"] for t in loss["data"]} == {"solid", "dash"}
-    # LSTM and GRU side by side: two facets
-    assert {"xaxis", "xaxis2"} <= set(loss["layout"])
+    # lead and accompaniment runs (and Model 1 and 2) are never in one chart
+    assert [s.value for s in at.subheader][:3] == ["Model 1 · lead · 2 run(s)",
+                                                   "Model 1 · accompaniment · 1 run(s)",
+                                                   "Model 2 · lead · 1 run(s)"]
+    loss = chart(at, "compare_loss_chart_m1_lead")
+    assert {t["legendgroup"] for t in loss["data"]} == {trained_runs.lead_lstm.name,
+                                                        trained_runs.lead_gru.name}
+    accompaniment = chart(at, "compare_loss_chart_m1_accompaniment")
+    assert {t["legendgroup"] for t in accompaniment["data"]} == {trained_runs.accompaniment.name}
+    # every run has a training and a held-out curve, side by side; LSTM solid, GRU dashed
+    assert len(loss["data"]) == 2 * 2
+    assert {t.get("xaxis") for t in loss["data"]} == {"x", "x2"}
+    dashes = {t["legendgroup"]: t["line"]["dash"] for t in loss["data"]}
+    assert dashes == {trained_runs.lead_lstm.name: "solid", trained_runs.lead_gru.name: "dash"}
+    assert loss["layout"]["yaxis"]["title"]["text"] == "cross-entropy loss (nats)"
     # one legend entry and one colour per run, the colours the report gives the same runs
     entries = [t for t in loss["data"] if t.get("showlegend", True)]
-    assert len(entries) == 4
+    assert len(entries) == 2
     colours = series_colours(p.name for p in trained_runs.all)
-    assert {t["legendgroup"]: t["line"]["color"] for t in loss["data"]} == colours
-    assert len(set(colours.values())) == 4
+    shown = {t["legendgroup"]: t["line"]["color"] for t in loss["data"]}
+    assert shown == {k: colours[k] for k in shown}
     # the legend sits under the plot, not over it
     assert loss["layout"]["legend"]["y"] < 0
     # the curve is history.csv itself
@@ -52,27 +81,51 @@ def test_compare_table_and_curves_from_history(app_env, trained_runs):
     assert len(gru) == 1
     assert values(gru[0]["y"]) == pytest.approx(history["val_loss"].tolist())
     assert values(gru[0]["x"]) == history["epoch"].tolist()
-    assert chart(at, "compare_acc_chart")
+    # the baseline of the runs' data: a labelled line in the held-out panel, and a column
+    baseline = run_baseline(trained_runs.lead_lstm, trained_runs.cache).metrics()
+    accuracy = chart(at, "compare_acc_chart_m1_lead")
+    (line,) = accuracy["layout"]["shapes"]
+    assert line["y0"] == pytest.approx(baseline["accuracy"]) and line["xref"] == "x2 domain"
+    assert any("always “_”" in a["text"] for a in accuracy["layout"]["annotations"])
+    assert accuracy["layout"]["xaxis"]["dtick"] == 1                  # whole epochs
     pitch = chart(at, "compare_pitch_chart")
     history2 = pd.read_csv(trained_runs.model2 / "history.csv")
-    train_pitch = [t for t in pitch["data"] if t["line"]["dash"] == "solid"][0]
+    train_pitch = [t for t in pitch["data"] if t.get("xaxis") == "x"][0]
     assert values(train_pitch["y"]) == pytest.approx(history2["pitch_accuracy"].tolist())
     assert chart(at, "compare_duration_chart")
     assert chart(at, "compare_parallel_chart")
     summaries = [d.value for d in at.dataframe if "held-out loss" in d.value.columns
                  and "epochs" in d.value.columns]
-    assert len(summaries) == 2  # Table 2 (model 1) and Table 3 (model 2)
-    assert {"pitch acc", "held-out duration acc"} <= set(summaries[1].columns)
+    assert len(summaries) == 3  # Table 2 of the lead and the accompaniment, Table 3
+    assert {"pitch acc", "held-out duration acc", "baseline pitch acc"} <= \
+        set(summaries[2].columns)
+    lead = summaries[0].set_index("run")
+    assert lead["baseline accuracy"].tolist() == [f"{baseline['accuracy']:.3f}"] * 2
+    for summary in summaries:    # a missing value is a dash, never "None" or "nan"
+        assert not summary.isin([None, "None", "nan"]).any().any()
 
     at.radio(key="compare_x").set_value("wall time")
     at.radio(key="compare_smooth_method").set_value("EMA")
     rerun(at)
-    gru = held_out(chart(at, "compare_loss_chart"), "lead-gru")
+    gru = held_out(chart(at, "compare_loss_chart_m1_lead"), "lead-gru")
     assert values(gru[0]["x"]) == pytest.approx(history["elapsed"].tolist())
 
     at.multiselect(key="compare_filter_cell").set_value(["gru"])
     at.run()
     assert at.dataframe[0].value["cell"].tolist() == ["gru"]
+
+
+def test_verdict_covers_the_selected_runs_unless_asked_for_all(app_env, run_bank, tmp_path):
+    ids = [run_bank.path(f"{cell}_seed_{i}").name for cell in ("lstm", "gru") for i in range(2)]
+    app_env.use_runs(run_bank.folder(tmp_path / "runs", *(f"{c}_seed_{i}" for c in ("lstm", "gru")
+                                                            for i in range(2))))
+    at = open_page("compare", compare_selected=ids[:2])       # two LSTM seeds only
+    assert "No LSTM/GRU pair to judge among the selected runs" in texts(at, "info")
+    assert "Over the 2 selected run(s)." in texts(at, "caption")
+    at.toggle(key="compare_verdict_all").set_value(True)
+    rerun(at)
+    assert "Over every run in the runs folder." in texts(at, "caption")
+    assert frame_with(at, "verdict")["lstm_n"].tolist() == [2]
 
 
 def test_compare_broken_runs_show_as_broken(app_env, runs_copy, trained_runs):
@@ -92,7 +145,7 @@ def test_compare_broken_runs_show_as_broken(app_env, runs_copy, trained_runs):
                                             trained_runs.lead_lstm.name]
     rerun(at)
     assert "history unreadable" in texts(at)
-    assert chart(at, "compare_loss_chart")  # the readable run is still drawn
+    assert chart(at, "compare_loss_chart_m1_lead")  # the readable run is still drawn
 
 
 def test_compare_and_listen_with_only_a_broken_run(app_env, tmp_path):
@@ -137,7 +190,10 @@ def test_compare_with_200_runs_renders(app_env, tmp_path, trained_runs):
     app_env.use_runs(runs)
     at = rerun(open_page("compare"))
     assert len(at.dataframe[0].value) == 200
-    assert chart(at, "compare_loss_chart")  # the newest runs are plotted by default
+    at.session_state["compare_selected"] = sorted(p.name for p in runs.iterdir())[-12:]
+    rerun(at)
+    loss = chart(at, "compare_loss_chart_m1_lead")
+    assert len({t["legendgroup"] for t in loss["data"]}) == 12
 
 
 # --------------------------------------------------------------------------- Listen

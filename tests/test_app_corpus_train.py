@@ -14,9 +14,9 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.nets.training import enqueue
-from core.runs.record import read_status, wait_for
-from tests.apptest import TIMEOUT, open_page, texts
-from tests.fixtures import HIGH, midi_bytes
+from core.runs.record import read_status, wait_for, write_status
+from tests.apptest import TIMEOUT, click, open_page, rerun, texts
+from tests.fixtures import HIGH, melody, midi_bytes, write_score
 from tests.tiny import tiny_config
 
 SUBMIT = "FormSubmitter:train_form-Queue this run"
@@ -26,9 +26,13 @@ def run_dirs(root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir()) if root.exists() else []
 
 
-def test_app_opens_on_corpus_page_without_any_run(app_env):
+def test_app_opens_on_the_start_page_which_leads_to_the_corpus(app_env, tmp_path):
+    app_env.use_cache(tmp_path / "no-corpus-yet")
     at = open_page("app")
-    assert not at.exception
+    assert [t.value for t in at.title] == ["LSTM vs GRU music lab"]
+    assert "Next step: Corpus" in texts(at, "markdown")
+    assert "Glossary" in [e.label for e in at.sidebar.expander]
+    click(at, "home_next")                  # st.switch_page to the Corpus page
     assert [t.value for t in at.title] == ["Corpus"]
     assert "Prepare" in texts(at, "info")   # nothing is parsed until asked
 
@@ -129,6 +133,10 @@ def test_cancel_button_cancels_a_queued_run(app_env):
     config = tiny_config(dropout_layers=0, epochs=1)
     run_dir = enqueue(config, app_env.runs, app_env.cache)    # no worker: it stays queued
     at = open_page("train", corpus_max_pieces=6)
+    assert "no worker" not in texts(at, "warning")            # a worker may be starting
+    assert "Starting the background worker" in texts(at, "caption")
+    write_status(run_dir, queued_at=time.time() - 60)          # a minute on, none came
+    at = open_page("train", corpus_max_pieces=6)
     assert "no worker" in texts(at, "warning")
     at.button(key=f"cancel_{run_dir.name}").click().run()
     assert not at.exception
@@ -181,3 +189,101 @@ st.session_state["config"] = TrainConfig(**common.corpus_settings()).validate()
     at.session_state["corpus_chord_mode"] = "voicing"
     config = at.run().session_state["config"]
     assert (config.corpus, config.max_pieces, config.chord_mode) == ("some/folder", 6, "voicing")
+
+
+# --------------------------------------------------------------------------- defense-ready
+
+def lead_only_upload(uploads: Path) -> Path:
+    """An uploaded corpus of three one-instrument pieces: nothing to accompany."""
+    folder = uploads / "20260101-000000-solo"
+    for i in range(3):
+        write_score(folder / f"solo{i}.mid", [("Piano", melody(HIGH * 6, 0.5))])
+    return folder
+
+
+def test_a_corpus_without_accompaniment_says_so_on_both_pages(app_env):
+    folder = lead_only_upload(app_env.uploads)
+    at = open_page("corpus", corpus_source=str(folder), corpus_source_kind="previous")
+    click(at, "corpus_prepare")
+    assert "No piece of this corpus has an accompaniment" in texts(at, "info")
+    at = open_page("train", corpus_source=str(folder))
+    at.selectbox(key="tf_part").set_value("accompaniment")
+    at.number_input(key="tf_window").set_value(8)
+    at.button(key=SUBMIT).click().run()
+    errors = " ".join(e.value for e in at.error)
+    assert "this corpus has no accompaniment parts" in errors and "**part**" in errors
+    assert "longest" not in errors                    # not a window length complaint
+    assert run_dirs(app_env.runs) == []
+
+
+def test_settings_survive_an_upload(app_env):
+    at = open_page("corpus")
+    at.number_input(key="corpus_max_pieces_w").set_value(7)
+    rerun(at)
+    at.radio(key="corpus_source_kind").set_value("upload")
+    rerun(at)
+    assert at.number_input(key="corpus_max_pieces_w").value == 7   # drawn above the uploader
+    folder = lead_only_upload(app_env.uploads)
+    at.session_state["corpus_pending_folder"] = str(folder)        # what Save upload leaves
+    at.session_state["corpus_source"] = str(folder)
+    rerun(at)
+    assert at.radio(key="corpus_source_kind").value == "previous"
+    assert at.number_input(key="corpus_max_pieces_w").value == 7
+    assert at.button(key="corpus_prepare").label.endswith("(7 pieces)")
+    assert at.session_state["corpus_max_pieces"] == 7
+
+
+def test_an_upload_is_deleted_after_a_confirmation(app_env):
+    folder = lead_only_upload(app_env.uploads)
+    keep = app_env.uploads / "20250101-000000-keep"
+    keep.mkdir()
+    at = open_page("corpus", corpus_source=str(folder), corpus_source_kind="previous")
+    assert at.button(key="corpus_delete").disabled
+    at.checkbox(key="corpus_delete_sure").check()
+    rerun(at)
+    click(at, "corpus_delete")
+    assert not folder.exists() and keep.is_dir() and app_env.uploads.is_dir()
+    assert at.session_state["corpus_source"] != str(folder)
+    assert at.selectbox(key="corpus_folder_pick").value == str(keep)
+
+
+def test_queue_shows_its_time_left_and_cancel_all_stops_everything(app_env, run_bank,
+                                                                   tmp_path):
+    runs = app_env.use_runs(run_bank.folder(tmp_path / "runs", "lead_lstm"))
+    queued = [enqueue(tiny_config(seed=s), runs, app_env.cache) for s in (1, 2)]
+    at = open_page("train", corpus_max_pieces=6)
+    summary = texts(at, "markdown")
+    assert "2 run(s) queued or training · about" in summary
+    assert "left for the whole queue" in summary           # the finished run's pace
+    click(at, "cancel_all")
+    assert [read_status(q)["state"] for q in queued] == ["cancelled", "cancelled"]
+    assert read_status(runs / run_bank.path("lead_lstm").name)["state"] == "finished"
+
+
+def test_runs_are_deleted_after_a_confirmation_queued_ones_cancelled_first(app_env):
+    keep = enqueue(tiny_config(seed=1), app_env.runs, app_env.cache)
+    gone = enqueue(tiny_config(seed=2), app_env.runs, app_env.cache)
+    at = open_page("train", corpus_max_pieces=6)
+    at.multiselect(key="delete_runs").set_value([gone.name])
+    rerun(at)
+    assert "cancelled first" in texts(at, "caption")
+    assert at.button(key="delete_runs_button").disabled
+    at.checkbox(key="delete_runs_sure").check()
+    rerun(at)
+    click(at, "delete_runs_button")
+    assert not gone.exists() and keep.is_dir()
+    assert "Deleted 1 run(s)." in texts(at, "success")
+
+
+def test_every_page_has_the_glossary_and_the_start_page_leads_on(app_env, trained_runs):
+    app_env.use_runs(trained_runs.runs)
+    at = open_page("app")
+    assert "Next step: Compare" in texts(at, "markdown")     # runs, but no sample yet
+    for page in ("corpus", "train", "compare", "listen", "listening"):
+        at.switch_page(f"views/{page}.py")
+        rerun(at)
+        (glossary,) = [e for e in at.sidebar.expander if e.label == "Glossary"]
+        body = texts(glossary, "markdown")
+        for term in ("hold _", "rest r", "pitch-class chord", "held-out pieces",
+                     "cross-entropy loss (nats)", "baseline", "top-p (nucleus)"):
+            assert f"**{term}**" in body

@@ -16,12 +16,13 @@ import numpy as np
 import pytest
 
 from core.data.prepare import corpus_for
+from core.evidence.evaluation import list_evaluations
 from core.evidence.experiments import matched_gru_units
 from core.outputs.figures import series_colours
 from core.runs.files import read_json
 from core.runs.history import read_history
 from core.runs.record import read_status
-from tests.apptest import chart, click, open_page, texts, values
+from tests.apptest import chart, click, open_page, rerun, texts, values
 from tests.tiny import tiny_config
 
 SUBMIT = "FormSubmitter:train_form-Queue this run"
@@ -108,7 +109,8 @@ def test_compare_groups_seeds_into_mean_and_band_and_gives_a_verdict(seed_runs, 
     assert len(bands) == len(means) == 4             # 2 settings x (train, held-out)
     assert all("2 seeds" in t["name"] for t in means)
     lstm = [d for d in ids if "lstm" in d]
-    held = [t for t in means if t["name"].startswith("LSTM") and t["line"]["dash"] == "dash"]
+    held = [t for t in means if t["name"].startswith("LSTM") and t.get("xaxis") == "x2"]
+    assert {t["line"]["dash"] for t in means if t["name"].startswith("LSTM")} == {"solid"}
     expected = np.mean([read_history(runs / d)["val_loss"] for d in lstm], axis=0)
     assert values(held[0]["y"]) == pytest.approx(expected.tolist())
 
@@ -131,7 +133,7 @@ def test_compare_says_how_to_get_a_verdict_with_one_seed(seed_runs, tmp_path, ap
         if run.is_dir() and read_json(run / "config.json")["config"]["seed"] == 0:
             shutil.copytree(run, runs / run.name)
     app_env.use_runs(runs)
-    at = open_page("compare")
+    at = open_page("compare", compare_selected=sorted(p.name for p in runs.iterdir()))
     verdict = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
     assert list(verdict["verdict"]) == ["too few seeds"]
     assert "Fair LSTM vs GRU" in texts(at, "info")
@@ -142,7 +144,10 @@ def test_defense_report_button_offers_a_zip(seed_runs, app_env):
     ids = sorted(p.name for p in seed_runs.iterdir() if p.is_dir())
     at = open_page("compare", compare_selected=ids[:2])
     at.checkbox(key="compare_report_pdf").uncheck()
+    evaluate_first = at.checkbox(key="compare_report_evaluate")
+    assert evaluate_first.value and "the 2 selected run(s)" in evaluate_first.label
     click(at, "compare_report_build")
+    assert all(list_evaluations(seed_runs / r) for r in ids[:2])   # started from the page
     (download,) = at.get("download_button")
     assert download.proto.label.startswith("Download report-") and ".zip" in \
         download.proto.label
@@ -153,6 +158,9 @@ def test_defense_report_button_offers_a_zip(seed_runs, app_env):
     assert f"{folder.name}/report.html" in archive.namelist()
     html = archive.read(f"{folder.name}/report.html").decode()
     assert all(run_id in html for run_id in ids[:2])
+    assert "overlapping area" in html and "No selected run has an evaluation" not in html
+    rerun(at)
+    assert "Every selected run has an evaluation" in texts(at, "caption")
     # built inside Streamlit, whose plotly template has no colours: still the palette's
     colours = set(re.findall(r'"line":\{"color":"(#[0-9a-fA-F]{6})"', html))
     assert set(series_colours(ids[:2]).values()) <= colours

@@ -15,7 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from core.evidence.conditioning import describe_conditioning
 from core.evidence.evaluation import list_evaluations
-from tests.apptest import downloads, frame_with, open_page, rerun, texts
+from core.runs.listing import list_runs, run_labels
+from core.runs.samples import list_samples
+from tests.apptest import click, downloads, frame_with, open_page, rerun, texts
 from tests.tiny import STANDARD
 
 
@@ -66,6 +68,68 @@ def test_three_decodings_side_by_side_with_temperature_twice(runs, trained_runs)
     assert len(list((runs / trained_runs.lead_lstm.name / "samples").iterdir())) == 3
     assert "Last generation took" in texts(at, "caption")
     assert "method auto (lead: window, accompaniment: window)" in texts(at, "caption")
+
+
+def test_five_decodings_stay_readable_with_downloads_named_in_full(runs, trained_runs):
+    at = open_page("listen")
+    pick(at, trained_runs.lead_lstm.name, trained_runs.accompaniment.name,
+         ["greedy", "temperature", "top_k", "top_p", "beam"])
+    at.number_input(key="listen_steps").set_value(16)
+    rerun(at)
+    click(at, "listen_generate")
+    assert not at.error, [e.value for e in at.error]
+    assert at.radio(key="listen_layout").value == "rows"   # 5 samples: a row each
+    scores = [m.value for m in at.markdown if "score-frame" in m.value]
+    assert len(scores) == 5
+    assert all('viewBox="0 0 ' in score for score in scores)  # shrinks, never cut to a bar
+    assert downloads(at) == ["MIDI", "MusicXML", "WAV"] * 5
+    metrics = frame_with(at, "decoding")
+    assert len(metrics) == 5 and not metrics.isin([None, "None", "nan"]).any().any()
+    at.radio(key="listen_layout").set_value("columns")
+    rerun(at)
+    assert len([m for m in at.markdown if "score-frame" in m.value]) == 5
+    assert downloads(at) == ["MIDI", "MusicXML", "WAV"] * 5
+
+
+def test_temperature_reaches_zero_greedy_and_model_2_has_two(runs, trained_runs):
+    at = open_page("listen")
+    pick(at, trained_runs.lead_lstm.name, strategies=["temperature"])
+    rerun(at)
+    slider = at.slider(key="listen_temperature")
+    assert slider.min == 0.0
+    assert not [s for s in at.slider if s.key == "listen_duration_temperature"]  # Model 1
+    slider.set_value(0.0)
+    rerun(at)
+    assert "temperature t=0 (greedy)" in texts(at, "caption")
+    pick(at, trained_runs.model2.name, strategies=["temperature"])
+    rerun(at)
+    at.slider(key="listen_temperature").set_value(0.5)
+    at.slider(key="listen_duration_temperature").set_value(1.2)
+    at.number_input(key="listen_steps").set_value(8)
+    rerun(at)
+    assert "temperature t=0.5 duration t=1.2" in texts(at, "caption")
+    click(at, "listen_generate")
+    assert not at.error, [e.value for e in at.error]
+    (sample,) = list_samples(runs / trained_runs.model2.name)
+    assert sample["decoding"]["duration_temperature"] == 1.2
+
+
+def test_earlier_samples_are_deleted_after_a_confirmation(runs, trained_runs):
+    at = open_page("listen")
+    pick(at, trained_runs.lead_lstm.name)
+    at.number_input(key="listen_steps").set_value(8)
+    rerun(at)
+    click(at, "listen_generate")
+    (sample,) = list_samples(runs / trained_runs.lead_lstm.name)
+    at.multiselect(key="listen_earlier").set_value([sample["folder"]])
+    rerun(at)
+    assert at.button(key="listen_delete").disabled          # not before the confirmation
+    at.checkbox(key="listen_delete_sure").check()
+    rerun(at)
+    click(at, "listen_delete")
+    assert list_samples(runs / trained_runs.lead_lstm.name) == []
+    assert not Path(sample["folder"]).exists() and (runs / trained_runs.lead_lstm.name).is_dir()
+    assert not at.get("audio")                               # no longer shown either
 
 
 def test_a_bad_extra_decoding_is_named_and_blocks_generating(runs, trained_runs):
@@ -141,9 +205,17 @@ def test_conditioned_vs_unconditioned_accompaniment(runs, trained_runs, evidence
                                                     app_env):
     at = open_page("listen")
     assert at.button(key="listen_condition")
-    at.selectbox(key="listen_cond_lead").set_value(trained_runs.lead_lstm.name)
-    at.selectbox(key="listen_cond_plain").set_value(trained_runs.accompaniment.name)
-    at.selectbox(key="listen_cond_conditioned").set_value(evidence_runs.conditioned)
+    # the tab follows the lead chosen at the top of the page
+    labels = run_labels(list_runs(runs))
+    for lead in (trained_runs.lead_gru.name, trained_runs.lead_lstm.name):
+        pick(at, lead, trained_runs.accompaniment.name)
+        rerun(at)
+        assert f"Lead run (both pairs, chosen above): **{labels[lead]}**" in \
+            texts(at, "markdown")
+    accompaniment = trained_runs.accompaniment.name     # its pickers start from the page's
+    assert at.selectbox(key=f"listen_cond_plain_{accompaniment}").value == accompaniment
+    at.selectbox(key=f"listen_cond_conditioned_{accompaniment}").set_value(
+        evidence_runs.conditioned)
     at.number_input(key="listen_cond_pieces").set_value(2)
     at.number_input(key="listen_cond_steps").set_value(16)
     rerun(at)
@@ -153,11 +225,12 @@ def test_conditioned_vs_unconditioned_accompaniment(runs, trained_runs, evidence
     table = frame_with(at, "pair")
     assert table["pair"].tolist() == ["unconditioned", "conditioned"]
     assert {"consonance mean", "consonance std", "best held-out loss"} <= set(table.columns)
+    assert not table.isin([None, "None", "nan"]).any().any()      # dashes, never "None"
     saved = pd.read_csv(list_evaluations(runs / trained_runs.lead_lstm.name)[0] /
                         "conditioning.csv")
     assert saved["accompaniment_run"].tolist() == [trained_runs.accompaniment.name,
                                                    evidence_runs.conditioned]
-    assert table["best held-out loss"].tolist() == pytest.approx(saved["best_val_loss"].tolist())
+    assert table["best held-out loss"].tolist() == [f"{v:.3f}" for v in saved["best_val_loss"]]
     assert describe_conditioning(saved) in texts(at, "markdown")
     assert "conditioning.csv" in downloads(at)
 

@@ -2,16 +2,19 @@
 driven by Playwright.
 
 One test, on the tiny runs of the `trained_runs` fixture (a private copy, since generating
-writes samples into the runs): on Compare it picks the lead LSTM and the lead GRU run in
-"Runs to plot" and checks that the curves chart shows both in its legend (and no other run);
-on Listen it picks the lead LSTM and the accompaniment run, presses Generate and checks that
-the <audio> players appear and that their WAVs download from the server.
+writes samples into the runs), walks the way a newcomer at a defense does: the Start page
+(what is ready, the path) and its button to Compare; on Compare it picks the lead LSTM and the
+lead GRU run in "Runs to plot" and checks that the curves chart shows both in its legend (and
+no other run); on Listen it picks the lead LSTM and the accompaniment run, asks for all five
+decodings, presses Generate and checks that every score is whole inside its frame, that the
+downloads read MIDI / MusicXML / WAV in full and that the WAVs download from the server; on
+the listening test it prepares a pair and answers it under a listener's name.
 
-Screenshots go to test-artifacts/ (ignored by git): browser-compare.png and
-browser-listen.png on success, browser-failure.png plus the server's log (browser-server.log)
-when anything fails. Uses /usr/bin/chromium (scripts/setup.sh --tests installs it); Playwright's
-own browsers are never downloaded. About 40 s on 2 cores, most of it the trained_runs fixture
-and the first generation (TensorFlow import).
+Screenshots go to test-artifacts/ (ignored by git): browser-start.png, browser-compare.png,
+browser-listen.png and browser-listening.png on success, browser-failure.png plus the
+server's log (browser-server.log) when anything fails. Uses /usr/bin/chromium
+(scripts/setup.sh --tests installs it); Playwright's own browsers are never downloaded. About a
+minute on 2 cores, most of it the trained_runs fixture and generating (TensorFlow import).
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from core.evidence.listening import read_answers
 from core.runs.listing import list_runs, run_labels
 from tests.apptest import REPO
 
@@ -39,7 +43,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync"]
 HEALTH_TIMEOUT = 60        # seconds for the server to answer /_stcore/health
 PAGE_TIMEOUT = 30_000      # ms: a page's first render, a chart after a selection
-GENERATE_TIMEOUT = 120_000  # ms: Generate (TensorFlow import, two decodings, FluidSynth)
+GENERATE_TIMEOUT = 180_000  # ms: Generate (TensorFlow import, five decodings, FluidSynth)
+STRATEGIES = ("top-k sampling", "top-p (nucleus) sampling", "beam search")  # besides the two
+DOWNLOAD_LABELS = ["MIDI", "MusicXML", "WAV"]
 
 
 def _free_port() -> int:
@@ -123,7 +129,8 @@ def _save_failure(page, log_path: Path) -> None:
 
 def _open(page, title: str) -> None:
     """Click a page's link in the sidebar navigation."""
-    page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+    page.get_by_test_id("stSidebarNavLink").and_(
+        page.get_by_role("link", name=title, exact=True)).click()
 
 
 def _settle(page) -> None:
@@ -135,23 +142,32 @@ def _settle(page) -> None:
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=PAGE_TIMEOUT)
 
 
-def _compare(page, base: str, plotted: list[str], others: list[str]) -> None:
+def _start(page, base: str) -> None:
+    """The first page: what the lab is, what is ready, and its way on to Compare."""
     from playwright.sync_api import expect
 
     # Open the main page and navigate the way a user does (a cold server answers a deep
     # link such as /compare with a "Page not found" dialog before st.navigation has run).
     page.goto(base)
-    expect(page.get_by_test_id("stSidebarNavLink").first).to_be_visible(timeout=PAGE_TIMEOUT)
-    _open(page, "Compare")
+    expect(page.get_by_role("heading", name="LSTM vs GRU music lab")).to_be_visible(
+        timeout=PAGE_TIMEOUT)
+    _settle(page)
+    expect(page.get_by_text("Next step: Compare.")).to_be_visible()
+    expect(page.get_by_text("4 run(s) finished")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "browser-start.png"))
+    page.get_by_role("button", name="Open Compare").click()
+
+
+def _compare(page, plotted: list[str], others: list[str]) -> None:
+    from playwright.sync_api import expect
+
     expect(page.get_by_role("heading", name="Compare runs")).to_be_visible(timeout=PAGE_TIMEOUT)
     picker = page.get_by_test_id("stMultiSelect").filter(has_text="Runs to plot")
     expect(picker).to_be_visible()
     _settle(page)
-    # The page plots the newest runs by default: clear them, then choose exactly two.
-    clear = picker.get_by_role("button", name="Clear all")
-    if clear.count():
-        clear.click()
-        _settle(page)
+    # No curve is drawn until runs are chosen.
+    expect(page.get_by_text("Tick the runs to compare in the table above")).to_be_visible()
     box = picker.get_by_role("combobox")
     for label in plotted:
         box.click()
@@ -194,7 +210,15 @@ def _listen(page, lead: str, accompaniment: str) -> None:
     expect(page.get_by_role("heading", name="Listen")).to_be_visible(timeout=PAGE_TIMEOUT)
     _choose(page, "Lead run", lead)
     _choose(page, "Accompaniment run", accompaniment)
-    generate = page.get_by_role("button", name="Generate")
+    box = page.get_by_test_id("stMultiSelect").filter(has_text="Decodings to compare") \
+        .get_by_role("combobox")
+    for title in STRATEGIES:
+        box.click()
+        page.get_by_role("option", name=title).click()
+        _settle(page)
+    box.press("Escape")
+    expect(page.get_by_text("Comparing 5 decoding(s)")).to_be_visible()
+    generate = page.get_by_role("button", name="Generate", exact=True)
     expect(generate).to_be_enabled(timeout=PAGE_TIMEOUT)
     generate.click()
 
@@ -203,6 +227,10 @@ def _listen(page, lead: str, accompaniment: str) -> None:
     # The page reports a failed generation with st.error: stop waiting as soon as one shows.
     expect(audio.first.or_(error.first)).to_be_attached(timeout=GENERATE_TIMEOUT)
     assert not error.count(), f"Generate failed: {error.first.inner_text()}"
+    expect(audio).to_have_count(5, timeout=PAGE_TIMEOUT)
+    _settle(page)
+    _scores_are_whole(page)
+    _downloads_read_in_full(page)
     sources = [a.evaluate("element => element.currentSrc || element.src")
                for a in audio.all()]
     assert sources and all(sources), f"an <audio> element has no src: {sources}"
@@ -212,11 +240,67 @@ def _listen(page, lead: str, accompaniment: str) -> None:
         body = response.body()
         assert len(body) > 10_000, f"{src} is only {len(body)} bytes"
         assert body[:4] == b"RIFF" and body[8:12] == b"WAVE", f"{src} is not a WAV file"
-    audio.first.scroll_into_view_if_needed()
+    page.locator(".score-frame").first.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "browser-listen.png"))
 
 
-def test_compare_curves_and_listen_audio_in_chromium(server, trained_runs):
+def _scores_are_whole(page) -> None:
+    """Five engraved scores, each drawn inside its frame's width (shrunk, not cut to its
+    first bar) and tall enough to read."""
+    frames = page.locator(".score-frame")
+    assert frames.count() == 5
+    for i in range(5):
+        sizes = frames.nth(i).evaluate(
+            "frame => { const svg = frame.querySelector('svg').getBoundingClientRect();"
+            " return [svg.width, svg.height, frame.clientWidth, frame.scrollWidth]; }")
+        width, height, frame_width, scroll_width = sizes
+        assert width <= frame_width + 1 and scroll_width <= frame_width + 1, sizes
+        assert height > 60 and width > 200, sizes
+
+
+def _downloads_read_in_full(page) -> None:
+    """Every download button says MIDI / MusicXML / WAV, and its label is not cut off."""
+    buttons = page.get_by_test_id("stDownloadButton").locator("button")
+    labels = [b.inner_text().strip() for b in buttons.all()]
+    assert [label.split()[-1] for label in labels] == DOWNLOAD_LABELS * 5, labels
+    for button in buttons.all():
+        cut = button.evaluate("b => [...b.querySelectorAll('p, span, div')].some("
+                              "e => e.scrollWidth > e.clientWidth + 1)")
+        assert not cut, f"the label of {button.inner_text()!r} is cut off"
+
+
+def _listening(page, runs, lead: str) -> None:
+    """Prepare one pair, answer it under a listener's name: the answer is saved."""
+    from playwright.sync_api import expect
+
+    _open(page, "Listening test")
+    expect(page.get_by_role("heading", name="Blind listening test")).to_be_visible(
+        timeout=PAGE_TIMEOUT)
+    page.get_by_role("tab", name="Prepare pairs").click()
+    _choose(page, "Lead run", lead)
+    steps = page.get_by_role("spinbutton", name="Steps generated after the opening")
+    steps.fill("16")
+    steps.press("Enter")
+    _settle(page)
+    page.get_by_role("button", name="Prepare pairs").click()
+    expect(page.get_by_text("Prepared 1 pair(s)")).to_be_visible(timeout=GENERATE_TIMEOUT)
+    page.get_by_role("tab", name="Take the test").click()
+    name = page.get_by_role("textbox", name="Your name")
+    name.fill("Committee member")
+    name.press("Enter")
+    _settle(page)
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator("audio")).to_have_count(2, timeout=PAGE_TIMEOUT)
+    page.screenshot(path=str(ARTIFACTS / "browser-listening.png"))
+    page.get_by_role("button", name="A is the real one").click()
+    expect(page.get_by_text("you have answered every pair")).to_be_visible(
+        timeout=PAGE_TIMEOUT)
+    answers = read_answers(runs)
+    assert answers[["listener", "answer"]].values.tolist() == [["Committee member", "A"]]
+
+
+def test_start_compare_listen_and_the_listening_test_in_chromium(server, trained_runs,
+                                                                 runs_copy):
     from playwright.sync_api import sync_playwright
 
     base, log_path = server
@@ -232,8 +316,10 @@ def test_compare_curves_and_listen_audio_in_chromium(server, trained_runs):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(PAGE_TIMEOUT)
             try:
-                _compare(page, base, plotted, others)
+                _start(page, base)
+                _compare(page, plotted, others)
                 _listen(page, name[trained_runs.lead_lstm], name[trained_runs.accompaniment])
+                _listening(page, runs_copy, name[trained_runs.lead_lstm])
             except BaseException:
                 _save_failure(page, log_path)
                 raise

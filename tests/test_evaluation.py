@@ -103,8 +103,12 @@ def test_model2_lead_with_beam_search_and_conditioned_accompaniment(runs):
 
 def test_evaluate_writes_tables_that_read_back(runs, tmp_path):
     folder = evaluation_folder(tmp_path)
+    steps = []
     generated, comparison = evaluate(pair(runs), [GREEDY, WARM], n_pieces=2, steps=16,
-                                     cache_dir=runs["cache"], out_dir=folder)
+                                     cache_dir=runs["cache"], out_dir=folder,
+                                     progress=lambda *step: steps.append(step))
+    assert [s[:2] for s in steps] == [(0, 2), (1, 2), (2, 2)]     # a step per decoding
+    assert "temperature t=1" in steps[1][2]
     saved = read_evaluation(folder)
     assert list_evaluations(tmp_path) == [folder]
     pd.testing.assert_frame_equal(saved["generated"], generated, check_dtype=False)

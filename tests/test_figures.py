@@ -1,5 +1,6 @@
 """core.outputs.figures, the one home of every chart: colours (distinct, never grey, the same
-for the same runs), legends outside the plot, LSTM and GRU told apart, the piano roll."""
+for the same runs), legends outside the plot, LSTM and GRU told apart by line style and
+marker, the baseline as a labelled line, whole-number axes, the piano roll."""
 from __future__ import annotations
 
 import colorsys
@@ -8,12 +9,15 @@ import pandas as pd
 import pytest
 
 from core.outputs.figures import (
+    CELL_DASH,
     CELL_MARKERS,
     PALETTE,
     PART_COLOURS,
     band_figure,
     curve_figure,
+    axis_title,
     overlap_figure,
+    parallel_figure,
     piano_roll,
     pitch_name,
     series_colours,
@@ -46,25 +50,54 @@ def test_a_run_keeps_its_colour_whatever_order_the_runs_come_in():
     assert len(set(series_colours(ids).values())) == 12
 
 
-def test_curves_one_legend_entry_per_run_dashed_held_out_cells_side_by_side():
+def test_curves_one_legend_entry_per_run_splits_side_by_side_cells_by_line_style():
     runs = {f"r{i}": ("lstm" if i < 5 else "gru") for i in range(10)}
     fig = curve_figure(long_curves(runs), "loss").to_plotly_json()
     traces = fig["data"]
     assert len(traces) == 20                                   # a train and held-out each
     shown = [t for t in traces if t.get("showlegend", True)]
     assert sorted(t["legendgroup"] for t in shown) == sorted(runs)
-    assert {t["line"]["dash"] for t in traces} == {"solid", "dash"}
     colours = {t["legendgroup"]: t["line"]["color"] for t in traces}
     assert colours == series_colours(runs) and len(set(colours.values())) == 10
-    for trace in traces:   # LSTM in the first panel with circles, GRU in the second, diamonds
+    for trace in traces:   # training left, held-out right; LSTM solid circles, GRU dashed diamonds
         cell = runs[trace["legendgroup"]]
-        assert trace["xaxis"] == ("x" if cell == "lstm" else "x2")
+        assert trace["line"]["dash"] == CELL_DASH[cell]
         assert trace["marker"]["symbol"] == CELL_MARKERS[cell]
+    assert CELL_DASH["lstm"] != CELL_DASH["gru"]
+    held = [t for t in traces if ", held-out" in t["hovertemplate"]]
+    assert {t["xaxis"] for t in held} == {"x2"} and len(held) == 10
     layout = fig["layout"]
-    assert [a["text"] for a in layout["annotations"]] == ["LSTM", "GRU"]
+    assert [a["text"] for a in layout["annotations"]] == ["training windows", "held-out pieces"]
     assert layout["legend"]["y"] < 0                     # under the axes, not over them
+    assert "LSTM solid" in layout["legend"]["title"]["text"]
+    assert layout["xaxis"]["tickformat"] == "d" and layout["xaxis"]["dtick"] == 1
     fewer = curve_figure(long_curves({"r0": "lstm"}), "loss").layout
     assert layout["height"] > fewer.height               # room for every entry
+
+
+def test_baselines_are_labelled_lines_in_the_held_out_panel_not_traces():
+    data = long_curves({"a": "lstm", "b": "gru"})
+    fig = curve_figure(data, axis_title("accuracy"),
+                       baselines=[('always "_" <b>: 0.767', 0.767)])
+    assert len(fig.data) == 4                             # the runs' curves only
+    line, = fig.layout.shapes
+    assert line.y0 == line.y1 == 0.767 and line.line.dash == "dot"
+    assert line.xref == "x2 domain"                       # the held-out panel
+    label = [a.text for a in fig.layout.annotations if "0.767" in a.text]
+    assert label == ['always "_" &lt;b&gt;: 0.767']      # escaped: plotly reads markup
+    assert fig.layout.yaxis.title.text == "accuracy (share of next symbols right)"
+    assert axis_title("loss") == "cross-entropy loss (nats)"
+
+
+def test_parallel_axes_of_whole_numbers_tick_whole_numbers():
+    frame = pd.DataFrame({"units": [16, 19, 16], "layers": [1, 2, 3],
+                          "learning_rate": [0.002, 0.001, 0.002], "cell": [0, 1, 1],
+                          "best loss": [1.0, 0.8, 0.9]})
+    dims = parallel_figure(frame, ["units", "layers", "learning_rate"]).data[0].dimensions
+    assert list(dims[1].tickvals) == [1, 2, 3] and list(dims[1].ticktext) == ["1", "2", "3"]
+    assert list(dims[0].ticktext) == ["16", "19"]
+    assert dims[2].tickvals is None                        # a rate keeps plotly's ticks
+    assert dims[-1].label == "best loss (nats)"
 
 
 def test_curves_take_given_colours_and_wall_time():
@@ -99,6 +132,8 @@ def test_piano_roll_draws_each_part_and_where_its_seed_ends():
     assert lead.marker.color == PART_COLOURS["lead"]
     assert [row[0] for row in lead.customdata] == ["C5", "D5"]
     assert [s.x0 for s in fig.layout.shapes] == [2.0]          # one line: both seeds end at 2
+    assert list(fig.layout.xaxis.range) == [0, 4.0]            # start to the last note's end
+    assert list(piano_roll(notes).layout.xaxis.range) == [0, 4.0]   # no seed line either
     assert fig.layout.legend.y < 0
     assert pitch_name(61) == "C#4" and pitch_name(70) == "B-4"
 

@@ -6,8 +6,10 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
+from scipy.io import wavfile
 
 from core.nets.windows import input_name
+from core.outputs.audio import PEAK_DBFS, peak_dbfs
 from core.runs.record import RunError, open_run
 from core.runs.samples import list_samples
 from core.sampling.decoding import Decoding, GenerationError, choose, reshape
@@ -43,8 +45,34 @@ def test_decoding_parse_and_validation():
     assert Decoding.parse("beam:3").beam_width == 3
     with pytest.raises(GenerationError):
         Decoding.parse("nucleus")
+    assert Decoding.parse("temperature:0").temperature == 0     # greedy, not an error
     with pytest.raises(GenerationError):
-        Decoding.parse("temperature:0")
+        Decoding.parse("temperature:-0.1")
+    with pytest.raises(GenerationError, match="duration temperature"):
+        Decoding("temperature", duration_temperature=-1.0).validate()
+
+
+def test_temperature_zero_is_greedy_for_every_sampling_strategy():
+    probs = np.array([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3]])
+    for strategy in ("temperature", "top_k", "top_p"):
+        cold = Decoding(strategy, temperature=0.0)
+        rng = np.random.default_rng(1)
+        assert all(choose(probs, cold, rng).tolist() == [1, 0] for _ in range(30))
+        assert reshape(probs, cold).tolist() == [[0, 1, 0], [1, 0, 0]]
+        assert cold.title.endswith("t=0 (greedy)")
+
+
+def test_model_2_streams_can_sample_at_their_own_temperatures():
+    both = Decoding("temperature", temperature=0.0, duration_temperature=1.5)
+    assert both.for_stream("pitch") is both and both.for_stream("steps") is both
+    assert both.for_stream("duration").temperature == 1.5
+    assert both.label == "temperature-t0-dt1.5"
+    assert both.title == "temperature t=0 duration t=1.5"
+    assert Decoding.from_dict(asdict(both)) == both
+    probs = np.array([[0.4, 0.35, 0.25]] * 200)
+    rng = np.random.default_rng(0)
+    assert set(choose(probs, both.for_stream("pitch"), rng)) == {0}
+    assert set(choose(probs, both.for_stream("duration"), rng)) == {0, 1, 2}
 
 
 def test_decoding_label_and_title():
@@ -88,9 +116,19 @@ def test_same_seed_same_music_and_files_written(runs):
         assert (rendered.folder / rendered.files[kind]).stat().st_size > 0, kind
     with wave.open(str(rendered.folder / rendered.files["wav"])) as wav:
         assert wav.getnframes() > 0
+    _, samples = wavfile.read(rendered.folder / rendered.files["wav"])
+    assert peak_dbfs(samples) == pytest.approx(PEAK_DBFS, abs=0.05)   # loud enough for a room
     saved = json.loads((rendered.folder / "sample.json").read_text())
     assert saved["runs"] == {"lead": runs["lead"].name, "accompaniment": runs["accompaniment"].name}
     assert any(s["sample_id"] == rendered.sample_id for s in list_samples(runs["lead"]))
+
+
+def test_temperature_zero_generates_what_greedy_generates(runs):
+    pair = {"lead": runs["lead"], "accompaniment": runs["accompaniment"]}
+    cold, greedy = generate(pair, 16, [Decoding("temperature", temperature=0.0),
+                                       Decoding("greedy")], seed=3, cache_dir=runs["cache"],
+                            render=False)
+    assert cold.symbols == greedy.symbols
 
 
 def test_a_sample_is_a_batch_of_one_and_batches_keep_each_piece(runs):

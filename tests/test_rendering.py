@@ -1,6 +1,7 @@
 """Rendering: the score and every file made from it, checked by reading the files back."""
 from __future__ import annotations
 
+import re
 import shutil
 import wave
 from fractions import Fraction
@@ -13,8 +14,15 @@ from music21 import chord, converter, meter, note, stream, tempo
 
 from core.data.notes import note_table
 from core.outputs import audio
-from core.outputs.audio import find_soundfont, render_wav
-from core.outputs.engraving import render_svg
+from core.outputs.audio import (
+    PEAK_DBFS,
+    find_soundfont,
+    match_lengths,
+    normalise_peak,
+    peak_dbfs,
+    render_wav,
+)
+from core.outputs.engraving import render_svg, scalable_svg
 from core.outputs.rendering import render_all
 from core.outputs.score import RenderError, combine_parts, write_midi, write_musicxml
 
@@ -134,6 +142,16 @@ def test_render_svg_one_page_for_a_short_score(score, tmp_path):
     pages = render_svg(xml, tmp_path / "piece.svg")
     assert pages == [tmp_path / "piece.svg"]
     assert "<svg" in pages[0].read_text()
+    head = pages[0].read_text().split(">", 1)[0]    # shrinks to a column: it has a viewBox
+    width, height = (float(v) for v in re.findall(r'(?:width|height)="([\d.]+)px"', head))
+    assert f'viewBox="0 0 {width:g} {height:g}"' in head
+
+
+def test_scalable_svg_adds_a_viewbox_once():
+    page = '<svg width="840px" height="346px" version="1.1"><g/></svg>'
+    scaled = scalable_svg(page)
+    assert scaled.startswith('<svg width="840px" height="346px" viewBox="0 0 840 346"')
+    assert scalable_svg(scaled) == scaled
 
 
 def test_render_svg_several_pages_for_a_long_score_and_no_stale_pages(score, tmp_path):
@@ -250,6 +268,41 @@ def test_wav_is_audible_and_as_long_as_the_score(rendered):
     audible = np.flatnonzero(loudness > loudness.max() * 0.01) / rate
     assert audible[0] < 0.1  # the piece starts at once
     assert score_seconds - 0.5 <= audible[-1] <= score_seconds + 1.5  # ... and ends on time
+    assert 20 * np.log10(loudness.max() / 32767) == pytest.approx(PEAK_DBFS, abs=0.05)
+
+
+def _write_wav(path: Path, samples: np.ndarray, rate: int = 22050) -> Path:
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(samples.shape[1])
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(samples.astype("<i2").tobytes())
+    return path
+
+
+def test_normalise_peak_brings_a_quiet_wav_to_minus_1_dbfs_and_keeps_silence(tmp_path):
+    quiet = (np.sin(np.linspace(0, 200, 4000)) * 2000).astype(np.int16)[:, None].repeat(2, 1)
+    path = _write_wav(tmp_path / "quiet.wav", quiet)
+    before, after = normalise_peak(path)
+    assert before == pytest.approx(20 * np.log10(2000 / 32767), abs=0.01)   # about -24 dBFS
+    assert after == pytest.approx(-1.0, abs=0.01)
+    with wave.open(str(path)) as wav:
+        assert wav.getframerate() == 22050 and wav.getsampwidth() == 2
+        data = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").reshape(-1, 2)
+    assert np.corrcoef(data[:, 0], quiet[:, 0])[0, 1] > 0.9999            # only louder
+    silent = _write_wav(tmp_path / "silent.wav", np.zeros((100, 2), np.int16))
+    assert normalise_peak(silent) == (-np.inf, -np.inf)
+    assert peak_dbfs(np.zeros(3, np.int16)) == -np.inf
+
+
+def test_match_lengths_pads_the_shorter_wav_with_silence(tmp_path):
+    short = _write_wav(tmp_path / "a.wav", np.full((100, 2), 500, np.int16))
+    long = _write_wav(tmp_path / "b.wav", np.full((160, 2), 500, np.int16))
+    assert match_lengths(short, long) == 160
+    with wave.open(str(short)) as wav:
+        assert wav.getnframes() == 160
+        tail = np.frombuffer(wav.readframes(160), "<i2")[-120:]
+    assert not tail.any()
 
 
 def test_model_2_durations_engrave_and_keep_their_timing(tmp_path):

@@ -1,5 +1,7 @@
 """The defense report on real tiny runs: LSTM and GRU with two seeds each, a rendered sample
-and an evaluation, then report.html read back as text (and report.pdf where chromium is)."""
+and an evaluation, then report.html read back as text (and report.pdf where chromium is):
+every run's colour distinct and never grey, LSTM and GRU told apart by line style, the
+baselines in Tables 2/3 and on the curves, the glossary, progress while it is written."""
 import html
 import json
 import re
@@ -12,9 +14,11 @@ from plotly.offline import get_plotlyjs
 
 from core.assets import REPORT_STYLE, read_asset
 from core.cli import main
+from core.evidence.baselines import run_baseline
 from core.evidence.evaluation import evaluate, evaluation_folder
 from core.evidence.verdict import verdict_table
-from core.outputs.figures import series_colours
+from core.glossary import GLOSSARY
+from core.outputs.figures import CELL_DASH, series_colours
 from core.outputs.report import (
     PDF_FILE,
     REPORT_FILE,
@@ -57,10 +61,13 @@ def runs(run_bank, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def report(runs, tmp_path_factory):
+def report(runs, run_bank, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    paths = build_report([r.name for r in runs["all"]], out, runs_root=runs["root"])
-    return {"out": out, "paths": paths, "html": paths["html"].read_text(encoding="utf-8")}
+    steps = []
+    paths = build_report([r.name for r in runs["all"]], out, runs_root=runs["root"],
+                         cache_dir=run_bank.cache, progress=lambda *step: steps.append(step))
+    return {"out": out, "paths": paths, "html": paths["html"].read_text(encoding="utf-8"),
+            "steps": steps}
 
 
 def section(page: str, anchor: str) -> str:
@@ -78,13 +85,17 @@ def test_report_names_every_run_and_its_settings(runs, report):
     assert "held-out pieces" in settings and "tensorflow" in settings
 
 
-def test_table_2_holds_the_final_epoch_of_each_history(runs, report):
+def test_table_2_holds_the_final_epoch_of_each_history_and_its_baseline(runs, report,
+                                                                       run_bank):
     table = section(report["html"], "tables")
     assert "Table 2" in table and "Table 3" not in table
     for run_dir in runs["all"]:
         final = pd.read_csv(run_dir / "history.csv").iloc[-1]
         for column in ("loss", "accuracy", "val_loss", "val_accuracy"):
             assert f">{final[column]:.3f}<" in table
+    assert "<th>baseline loss</th>" in table and "<th>baseline accuracy</th>" in table
+    baseline = run_baseline(runs["lstm"][0], run_bank.cache).metrics()
+    assert f">{baseline['accuracy']:.3f}<" in table and f">{baseline['loss']:.3f}<" in table
 
 
 def test_curves_embed_plotly_once_and_nothing_is_fetched(report):
@@ -114,6 +125,33 @@ def test_curves_give_each_run_its_own_colour_never_grey(runs, report):
         rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
         assert max(rgb) - min(rgb) > 60, f"{colour} is grey"
     assert sum(t.get("showlegend", True) for t in traces) == 2 * 4  # one entry per run
+
+
+def test_lstm_and_gru_are_told_apart_by_line_style_and_the_baseline_is_drawn(runs, report):
+    traces = plotted_traces(section(report["html"], "curves"))
+    lstm = {r.name for r in runs["lstm"]}
+    for trace in traces:
+        cell = "lstm" if trace["legendgroup"] in lstm else "gru"
+        assert trace["line"]["dash"] == CELL_DASH[cell]
+    assert {t["line"]["dash"] for t in traces} == {CELL_DASH["lstm"], CELL_DASH["gru"]}
+    curves = section(report["html"], "curves")
+    assert "unigram entropy" in curves and "cross-entropy loss (nats)" in curves
+    for text in ("always “_”", "LSTM solid"):       # inside plotly's JSON: \u-escaped
+        assert json.dumps(text)[1:-1] in curves
+
+
+def test_progress_is_told_from_the_baselines_to_the_pdf(report):
+    steps = report["steps"]
+    assert steps[0][0] == 0 and steps[-1][0] == steps[-1][1]          # from 0 to all
+    assert [s[0] for s in steps] == sorted(s[0] for s in steps)
+    assert any("curves" in s[2] for s in steps) and any("PDF" in s[2] for s in steps)
+
+
+def test_the_glossary_closes_the_report_and_nothing_sends_to_the_command_line(report):
+    glossary = section(report["html"], "glossary")
+    for term, _ in GLOSSARY:
+        assert html.escape(term, quote=True) in glossary
+    assert "python -m core" not in report["html"]
 
 
 def test_styles_come_from_assets_inline(report):
@@ -150,18 +188,19 @@ def test_pdf_is_printed_with_chromium(report):
     assert report["paths"]["pdf"].read_bytes()[:5] == b"%PDF-"
 
 
-def test_missing_chromium_skips_only_the_pdf(runs, tmp_path, monkeypatch):
+def test_missing_chromium_skips_only_the_pdf(runs, run_bank, tmp_path, monkeypatch):
     for name, data in ((REPORT_FILE, b"<html>an earlier build"), (PDF_FILE, b"%PDF- of it")):
         (tmp_path / name).write_bytes(data)
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    paths = build_report([runs["gru"][0]], tmp_path, pdf=True)
+    paths = build_report([runs["gru"][0]], tmp_path, pdf=True, cache_dir=run_bank.cache)
     assert "chromium" in paths["pdf_skipped"] and paths["html"].is_file()
     assert not (tmp_path / PDF_FILE).exists() and "files" not in paths  # GRU has no sample
 
 
-def test_chosen_samples_and_unknown_runs(runs, tmp_path):
+def test_chosen_samples_and_unknown_runs(runs, run_bank, tmp_path):
     sample_id = list_samples(runs["lstm"][0])[0]["sample_id"]
-    paths = build_report(runs["all"], tmp_path, pdf=False, sample_ids=[sample_id])
+    paths = build_report(runs["all"], tmp_path, pdf=False, sample_ids=[sample_id],
+                         cache_dir=run_bank.cache)
     assert paths["pdf_skipped"] == "not asked for"
     assert sample_id in paths["html"].read_text()
     with pytest.raises(RunError, match="no sample"):
@@ -177,7 +216,8 @@ def test_split_shared_keeps_what_differs_apart():
     assert shared == {"x": 1, "z": {"k": 1}}
 
 
-def test_cli_report_prints_the_paths(runs, tmp_path, capsys):
+def test_cli_report_prints_the_paths(runs, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the CLI's default corpus cache (for baselines): ./cache
     out = tmp_path / "cli"
     assert main(["report", "--runs", str(runs["root"]), "--run", runs["lstm"][1].name,
                  "--run", str(runs["gru"][1]), "--out", str(out), "--no-pdf"]) == 0

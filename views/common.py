@@ -1,4 +1,5 @@
-"""Shared UI helpers for every page: where the files are, cached loaders, the corpus choice.
+"""Shared UI helpers for every page: where the files are, cached loaders, the corpus choice,
+the glossary in the sidebar, and tables without "None" in them.
 
 Pages import from here so that every page reads the same folders (overridable with the
 environment variables MUSIC_RUNS_DIR / MUSIC_CACHE_DIR / MUSIC_UPLOADS_DIR / MUSIC_REPORTS_DIR,
@@ -9,25 +10,34 @@ rerun yet refresh as soon as a background training run writes a new epoch.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.data.cache import cached_corpora
 from core.data.corpus import DEFAULT_CORPUS, Corpus
 from core.data.prepare import prepare_corpus
 from core.data.uploads import UploadError, new_upload_folder, save_upload
+from core.evidence.baselines import Baseline, BaselineError, run_baseline, run_baselines
+from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
-from core.runs.listing import list_runs
+from core.runs.files import file_stamp
+from core.runs.listing import list_runs, run_labels, runs_table
+from core.runs.record import Run
 
 CORPUS_KEY = "corpus_source"            # session_state: DEFAULT_CORPUS or an upload folder
 MAX_PIECES_KEY = "corpus_max_pieces"    # session_state: 0 = every piece
 CHORD_MODE_KEY = "corpus_chord_mode"    # session_state: "pitch_class" (thesis) or "voicing"
 NO_RUNS_MESSAGE = ("No runs yet: train one on the **Train** page, or queue the small thesis "
                    "preset there (four runs that finish in minutes).")
+MISSING = "–"                            # a value a table cannot show (never "None")
+USABLE_STATES = ("finished", "running", "cancelled", "killed")  # runs that may have weights
 # Files whose changes mean a run's row in the runs table changed.
 _RUN_FILES = ("status.json", "history.csv", "config.json", "cancel")
 # How the pages title core.evidence's music metrics in tables and charts.
@@ -103,6 +113,44 @@ def load_runs_table(root: Path | None = None) -> pd.DataFrame:
     return _runs_table(str(root.resolve()), runs_signature(root))
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _settings_table(root: str, signature: tuple) -> pd.DataFrame:
+    """core.runs.listing.runs_table (list_runs plus every TrainConfig field), cached until a
+    run's files change; `signature` is runs_signature."""
+    return runs_table(root)
+
+
+def settings_table() -> pd.DataFrame:
+    """Every run with all its settings (seed groups, the verdict, baselines, estimates)."""
+    root = runs_dir()
+    return _settings_table(str(root.resolve()), runs_signature(root))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _baseline(run_dir: str, stamp: int, cache: str) -> Baseline | str:
+    """core.evidence.baselines.run_baseline of one run (or why there is none), cached on its
+    config.json's modification time."""
+    try:
+        return run_baseline(run_dir, cache)
+    except BaselineError as exc:
+        return str(exc)
+
+
+def _cached_baseline(run_dir: Path, cache: Path | str) -> Baseline:
+    found = _baseline(str(run_dir), file_stamp(run_dir, "config.json"), str(cache))
+    if isinstance(found, str):
+        raise BaselineError(found)
+    return found
+
+
+def load_baselines(run_ids: Iterable[str]) -> dict[str, Baseline | str]:
+    """{run_id: its data's trivial baseline, or why none} (core.evidence.baselines), each
+    data measured once and cached."""
+    ids = list(run_ids)
+    return run_baselines([runs_dir() / r for r in ids], settings_table(), cache_dir(),
+                         measure=_cached_baseline)
+
+
 def selected_corpus() -> str:
     """The corpus chosen on the Corpus page (DEFAULT_CORPUS or an upload folder path)."""
     return st.session_state.get(CORPUS_KEY, DEFAULT_CORPUS)
@@ -170,6 +218,31 @@ def load_corpus(source: str | None = None, max_pieces: int | None = None,
                    str(cache_dir()), _folder_signature(source))
 
 
+def is_conditioned(value) -> bool:
+    """A runs table's `conditioned` cell: True, or 1 when a missing value made it a float."""
+    return value is True or (isinstance(value, (int, float, np.bool_)) and value == 1)
+
+
+def usable_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs with saved weights (at least one finished epoch), newest first: those Listen
+    and the listening test can generate from."""
+    root = runs_dir()
+    ok = runs["state"].isin(USABLE_STATES) & runs["run_id"].map(lambda r: Run(root / r).has_model)
+    return runs[ok].sort_values("run_id", ascending=False)
+
+
+def run_names(runs: pd.DataFrame) -> dict[str, str]:
+    """run_labels plus what the run id does not say: conditioning, sequence objective."""
+    labels = run_labels(runs)
+    for _, row in runs.iterrows():
+        notes = [text for text, on in
+                 (("conditioned on the lead", is_conditioned(row.get("conditioned"))),
+                  ("sequence objective", row.get("objective") == "sequence")) if on]
+        if notes:
+            labels[row["run_id"]] = f"{labels[row['run_id']]} · {', '.join(notes)}"
+    return labels
+
+
 def show_no_runs(runs: pd.DataFrame | None = None) -> bool:
     """Show NO_RUNS_MESSAGE when there are no runs; returns True when it did."""
     runs = load_runs_table() if runs is None else runs
@@ -212,3 +285,24 @@ def save_uploaded_files(files: Iterable[tuple[str, bytes]], label: str) -> Uploa
             pass
         result.folder = None
     return result
+
+
+def glossary() -> None:
+    """core.glossary's terms in a sidebar expander: every page shows it (app.py)."""
+    with st.sidebar.expander("Glossary", icon=":material/menu_book:"):
+        st.markdown("\n".join(f"- **{term}**: {text}" for term, text in GLOSSARY))
+
+
+def readable(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """A result table as text for st.dataframe, which shows a missing number as "None":
+    floats rounded to `digits`, and a dash wherever a value is missing."""
+    def cell(value: Any) -> Any:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return MISSING
+        return f"{value:.{digits}f}" if isinstance(value, float) else value
+    return frame.astype(object).map(cell)
+
+
+def prepared_corpora() -> int:
+    """How many corpora have been prepared and cached (any settings)."""
+    return len(cached_corpora(cache_dir()))

@@ -17,17 +17,13 @@ from views.compare_evidence import parallel_view, report_view, verdict_view
 from views.compare_runs import SELECTED, runs_picker
 
 REFRESH_SECONDS = 3
-DEFAULT_PLOTTED = 4
 
 
 def plotted_runs(runs: pd.DataFrame, labels: dict[str, str]) -> list[str]:
-    """The "Runs to plot" picker, starting at the newest runs that finished an epoch."""
+    """The "Runs to plot" picker: empty until runs are ticked in the table or chosen here,
+    so what is drawn is always what the user picked."""
     known = runs["run_id"].tolist()
-    plottable = runs[runs.get("epochs_done", pd.Series(0, index=runs.index)).fillna(0) > 0]
-    if SELECTED not in st.session_state:
-        newest = plottable.sort_values("run_id")["run_id"].tolist()[-DEFAULT_PLOTTED:]
-        st.session_state[SELECTED] = newest
-    st.session_state[SELECTED] = [r for r in st.session_state[SELECTED] if r in known]
+    st.session_state[SELECTED] = [r for r in st.session_state.get(SELECTED, []) if r in known]
     return st.multiselect("Runs to plot", known, key=SELECTED,
                           format_func=lambda r: labels.get(r, r),
                           placeholder="tick rows in the table above, or choose runs")
@@ -42,15 +38,17 @@ def main() -> None:
     filtered = runs_picker(runs, labels)
     selected = plotted_runs(runs, labels)
     if not selected:
-        st.info("Select runs (tick rows in the table, or choose them here) to draw their "
-                "curves.")
+        st.info("Tick the runs to compare in the table above (or choose them here): their "
+                "curves, Tables 2 and 3, the verdict and the report follow your selection. "
+                "Lead and accompaniment runs are drawn apart, as their numbers measure "
+                "different music.", icon=":material/check_box:")
     elif runs[runs["run_id"].isin(selected)]["state"].isin(LIVE_STATES).any():
         st.caption(f"A selected run is training: its curves refresh every "
                    f"{REFRESH_SECONDS} s.")
         st.fragment(run_every=REFRESH_SECONDS)(curves)(selected, runs, labels, True)
     else:
         curves(selected, runs, labels, False)
-    verdict_view()
+    verdict_view(selected)
     report_view(selected)
     parallel_view(filtered)
 

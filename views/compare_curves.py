@@ -1,7 +1,10 @@
 """Compare page, curves section: loss and accuracy per epoch (or wall time) of the plotted
-runs, optionally smoothed or with seeds grouped into a mean and its band, and Tables 2 and 3
-of those runs.
+runs, optionally smoothed or with seeds grouped into a mean and its band, each chart with the
+trivial baseline of the runs' data (core.evidence.baselines), and Tables 2 and 3 of those
+runs with the baseline as a column.
 
+Runs are drawn in groups of one model and one part: a lead's and an accompaniment's loss
+measure different music, and Model 2's loss adds two heads, so they never share a chart.
 Histories are read once per file change (cached on modification times), so the section stays
 fast with hundreds of runs and still follows a run while it trains. Figures are
 core.outputs.figures', coloured per run as the defense report colours the same runs.
@@ -14,19 +17,30 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.evidence.baselines import baseline_columns, baseline_lines
 from core.evidence.curves import histories_long, smooth
 from core.evidence.grouping import curve_bands, group_bands, seed_groups
 from core.evidence.tables import summary_table
-from core.outputs.figures import band_figure, curve_figure, series_colours
+from core.outputs.figures import axis_title, band_figure, curve_figure, series_colours
 from core.runs.files import RunFileError, file_stamp
 from core.runs.history import read_history
-from views.common import load_runs_table, runs_dir
-from views.compare_runs import settings_table
+from views.common import (
+    load_baselines,
+    load_runs_table,
+    readable,
+    runs_dir,
+    settings_table,
+)
 
 LIVE_STATES = ("running", "queued")
 GROUP_SEEDS = "compare_group_seeds"  # toggle: one mean curve + band per seed group
 SPREAD_LABELS = {"minmax": "min–max", "std": "±1 std"}
-SPLIT_NOTE = "Solid: training windows; dashed: held-out pieces. "
+SPLIT_NOTE = ("Left: training windows; right: held-out pieces. LSTM solid lines, GRU dashed; "
+              "the dotted line is the baseline of the runs' data (always predicting the most "
+              "frequent symbol; for the loss, the symbols' unigram entropy). ")
+Baselines = dict  # run_id -> core.evidence.baselines.Baseline, or why there is none
+TABLE_TITLES = {1: "Table 2 (Model 1): loss / accuracy",
+                2: "Table 3 (Model 2): loss / pitch accuracy / duration accuracy"}
 
 
 # --------------------------------------------------------------------------- cached reads
@@ -75,32 +89,51 @@ def _cached_bands(dirs: tuple[Path, ...]) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _curve_chart(data: pd.DataFrame, x: str, x_title: str, y_title: str,
-                 colours: dict[str, str]) -> go.Figure:
-    return curve_figure(data, y_title, x, x_title, colours)
+                 colours: dict[str, str], lines: tuple) -> go.Figure:
+    return curve_figure(data, y_title, x, x_title, colours, lines)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _band_chart(data: pd.DataFrame, y_title: str, spread: str) -> go.Figure:
-    return band_figure(data, y_title, SPREAD_LABELS[spread])
+def _band_chart(data: pd.DataFrame, y_title: str, spread: str, lines: tuple) -> go.Figure:
+    return band_figure(data, y_title, SPREAD_LABELS[spread], baselines=lines)
 
 
 # --------------------------------------------------------------------------- curves
 
-def _metric_charts(long: pd.DataFrame) -> list[tuple[str, str, str]]:
+def _metric_charts(long: pd.DataFrame, model: int) -> list[tuple[str, str, str]]:
     """(metric, title, chart key) of each metric present: loss, accuracy, Model 2 heads."""
     charts = []
     if (long["metric"] == "loss").any():
-        both = " (Model 2: pitch + duration heads)" if "model" in long and \
-            (long.loc[long["metric"] == "loss", "model"] == 2).any() else ""
-        charts.append(("loss", f"**Loss**{both}", "compare_loss_chart"))
+        both = " (the pitch and duration heads' sum)" if model == 2 else ""
+        charts.append(("loss", f"**Cross-entropy loss**{both}, in nats: lower is better",
+                       "compare_loss_chart"))
     if (long["metric"] == "accuracy").any():
-        charts.append(("accuracy", "**Accuracy** (Model 1: next 16th-note symbol)",
-                       "compare_acc_chart"))
+        charts.append(("accuracy", "**Accuracy**: share of next 16th-note symbols "
+                                   "predicted right", "compare_acc_chart"))
     for head in ("pitch", "duration"):
         if (long["metric"] == f"{head}_accuracy").any():
-            charts.append((f"{head}_accuracy", f"**Model 2 {head} accuracy** (the {head} "
+            charts.append((f"{head}_accuracy", f"**{head.capitalize()} accuracy**: share of "
+                                               f"next {head} symbols predicted right (the {head} "
                                                "head)", f"compare_{head}_chart"))
     return charts
+
+
+def data_groups(runs: pd.DataFrame, run_ids: list[str]) -> list[tuple[int, str, list[str]]]:
+    """(model, part, run ids) of the runs, Model 1 first and the lead first: each group is
+    drawn on its own, so lead and accompaniment numbers never share a chart. A run whose
+    model cannot be read (a broken config.json) is in no group: the table says why."""
+    rows = runs[runs["run_id"].isin(run_ids)]
+    model = pd.to_numeric(rows.get("model"), errors="coerce").fillna(0).astype(int)
+    part = rows.get("part", pd.Series("?", index=rows.index)).fillna("?").astype(str)
+    groups = []
+    for (m, p), ids in rows.groupby([model, part], sort=False)["run_id"]:
+        if int(m) in TABLE_TITLES:
+            groups.append((int(m), p, [r for r in run_ids if r in set(ids)]))
+    return sorted(groups, key=lambda g: (g[0], g[1] != "lead", g[1]))
+
+
+def group_title(model: int, part: str, count: int) -> str:
+    return f"Model {model} · {part} · {count} run(s)"
 
 
 def _controls() -> tuple[bool, str, str, tuple[str, float] | None]:
@@ -153,29 +186,45 @@ def curves(selected: list[str], runs: pd.DataFrame, labels: dict[str, str],
     grouped, spread, x_axis, smoothing = _controls()
     smoothed = ("Smoothed curves; hover shows the smoothed value." if smoothing
                 else "As measured after each epoch.")
-    if grouped:
-        seed_curves(list(histories), spread, smoothing, smoothed)
-    else:
-        run_curves(long, labels, series_colours(selected), x_axis, smoothing, smoothed)
-    summary(histories, runs, labels)
+    baselines = load_baselines(list(histories))
+    colours = series_colours(selected)
+    groups = data_groups(runs, [r for r, h in histories.items() if len(h)])
+    for model, part, ids in groups:
+        if len(groups) > 1:
+            st.subheader(group_title(model, part, len(ids)))
+        suffix = f"_m{model}_{part}"
+        if grouped:
+            seed_curves(ids, model, spread, smoothing, smoothed, baselines, suffix)
+        else:
+            run_curves(long[long["run_id"].isin(ids)], model, labels, colours, x_axis,
+                       smoothing, smoothed, baselines, suffix)
+    summary(histories, runs, labels, groups, baselines)
 
 
-def run_curves(long: pd.DataFrame, labels: dict[str, str], colours: dict[str, str],
-               x_axis: str, smoothing: tuple[str, float] | None, smoothed: str) -> None:
-    """One curve per run and split in each metric's chart."""
+def _lines(baselines: Baselines, run_ids, metric: str) -> tuple:
+    return tuple(baseline_lines(baselines, run_ids, metric))
+
+
+def run_curves(long: pd.DataFrame, model: int, labels: dict[str, str],
+               colours: dict[str, str], x_axis: str, smoothing: tuple[str, float] | None,
+               smoothed: str, baselines: Baselines, suffix: str) -> None:
+    """One curve per run and split in each metric's chart, with the data's baseline."""
     if smoothing:
         long = smooth(long, *smoothing)
-    long["run"] = long["run_id"].map(labels).fillna(long["run_id"])
+    long = long.assign(run=long["run_id"].map(labels).fillna(long["run_id"]))
     x, x_title = ("epoch", "epoch") if x_axis == "epoch" else ("elapsed", "wall time (s)")
     st.caption(SPLIT_NOTE + smoothed)
-    for metric, title, key in _metric_charts(long):
+    for metric, title, key in _metric_charts(long, model):
         st.markdown(title)
-        st.plotly_chart(_curve_chart(long[long["metric"] == metric], x, x_title,
-                                     metric.replace("_", " "), colours), key=key)
+        data = long[long["metric"] == metric]
+        st.plotly_chart(_curve_chart(data, x, x_title, axis_title(metric), colours,
+                                     _lines(baselines, data["run_id"].unique(), metric)),
+                        key=key + suffix)
 
 
-def seed_curves(run_ids: list[str], spread: str, smoothing: tuple[str, float] | None,
-                smoothed: str) -> None:
+def seed_curves(run_ids: list[str], model: int, spread: str,
+                smoothing: tuple[str, float] | None, smoothed: str, baselines: Baselines,
+                suffix: str) -> None:
     """The selected runs' curves with runs of one setting drawn as a mean and its band."""
     groups = seed_groups(settings_table(), run_ids)
     bands = group_bands(groups, runs_dir(), spread, smoothing, bands_of=_cached_bands)
@@ -187,36 +236,41 @@ def seed_curves(run_ids: list[str], spread: str, smoothing: tuple[str, float] | 
                f"seeds: line = mean across seeds, band = {SPREAD_LABELS[spread]}. "
                + SPLIT_NOTE + smoothed
                + " Where a seed stopped early the band covers fewer runs (see the hover).")
-    for metric, title, key in _metric_charts(bands):
+    for metric, title, key in _metric_charts(bands, model):
         st.markdown(title)
-        st.plotly_chart(_band_chart(bands[bands["metric"] == metric],
-                                    metric.replace("_", " "), spread), key=key)
+        st.plotly_chart(_band_chart(bands[bands["metric"] == metric], axis_title(metric),
+                                    spread, _lines(baselines, run_ids, metric)),
+                        key=key + suffix)
 
 
 # --------------------------------------------------------------------------- Tables 2, 3
 
-def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame,
-            labels: dict[str, str]) -> None:
-    """The thesis's Tables 2 and 3 of the selected runs, at their final or best epoch."""
+def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame, labels: dict[str, str],
+            groups: list[tuple[int, str, list[str]]], baselines: Baselines) -> None:
+    """The thesis's Tables 2 and 3 of the selected runs, at their final or best epoch, one
+    table per model and part, with each run's baseline beside its held-out columns."""
     st.subheader("Tables 2 and 3, for the selected runs")
     at = st.radio("Row of each run", ["final", "best"], horizontal=True, key="compare_at",
                   format_func={"final": "final epoch (as the thesis reports)",
                                "best": "epoch of lowest held-out loss"}.get)
-    for model, title in ((1, "Model 1 (Table 2): loss / accuracy"),
-                         (2, "Model 2 (Table 3): loss / pitch accuracy / duration accuracy")):
-        table = summary_table(histories, runs, model=model, at=at)
+    for model, part, ids in groups:
+        table = summary_table({r: histories[r] for r in ids}, runs, model=model, at=at)
         if table.empty:
             continue
+        base = baseline_columns(baselines, table["run_id"], model)
         table.insert(0, "run", table["run_id"].map(labels))
         table = table.drop(columns=["run_id"] + (["label"] if not table["label"].fillna("")
                                                  .astype(str).str.strip().any() else []))
         metrics = [c for c in table.columns if "loss" in c or "acc" in c]
-        table = table[["run", *metrics, *[c for c in table.columns
-                                          if c != "run" and c not in metrics]]]
-        st.markdown(f"**{title}**")
-        numbers = {c: st.column_config.NumberColumn(c, format="%.3f") for c in metrics}
-        st.dataframe(table, hide_index=True, column_config=numbers, width="stretch",
-                     key=f"compare_summary_{model}")
+        table = pd.concat([table[["run", *metrics]], base.set_index(table.index),
+                           table[[c for c in table.columns if c != "run" and c not in metrics]]],
+                          axis=1)
+        st.markdown(f"**{TABLE_TITLES[model]}**, {part}")
+        st.dataframe(readable(table), hide_index=True, width="stretch",
+                     key=f"compare_summary_{model}_{part}")
     st.caption("The thesis reports training windows only; held-out columns are measured on "
                "whole pieces never trained on (a high training accuracy with a poor held-out "
-               "one is memorisation).")
+               "one is memorisation). Baseline columns: what always predicting the most "
+               "frequent symbol (accuracy) or the symbols' frequencies (loss, the unigram "
+               "entropy in nats) scores on the same held-out windows; a run at its baseline "
+               "learnt nothing from the music before each symbol. –: not measured.")

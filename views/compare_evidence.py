@@ -1,6 +1,7 @@
-"""Compare page, evidence sections: the LSTM vs GRU verdict over the whole runs folder, the
-defense report of the plotted runs, and the filtered runs' hyperparameters against their
-best loss.
+"""Compare page, evidence sections: the LSTM vs GRU verdict over the selected runs (or the
+whole runs folder when asked), the defense report of the plotted runs (evaluating those that
+have no evaluation yet, with progress), and the filtered runs' hyperparameters against their
+best loss, one model and part at a time.
 """
 from __future__ import annotations
 
@@ -10,26 +11,39 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.data.corpus import CorpusError
 from core.evidence.curves import HELD_OUT
+from core.evidence.evaluation import evaluate, evaluation_folder, list_evaluations
 from core.evidence.tables import HYPERPARAMETERS, hyperparameter_frame
 from core.evidence.verdict import TOO_FEW, verdict_table
 from core.outputs.figures import parallel_figure, split_constant
 from core.outputs.report import build_report, zip_report
 from core.runs.record import RunError
-from views.common import reports_dir, runs_dir, runs_signature
-from views.compare_runs import settings_table
+from core.sampling.decoding import Decoding, GenerationError
+from views.common import (
+    cache_dir,
+    reports_dir,
+    runs_dir,
+    runs_signature,
+    settings_table,
+)
 
 REPORT_KEY = "compare_report"        # the last defense report built: folder, zip, PDF
+VERDICT_ALL = "compare_verdict_all"  # toggle: judge every run in the folder
+# What "Evaluate" runs for a report: the thesis's two decodings on a few held-out pieces.
+REPORT_DECODINGS = (Decoding("greedy"), Decoding("temperature", temperature=0.65))
+REPORT_PIECES, REPORT_STEPS = 8, 64
 VERDICT_SHOWN = ["comparison", "verdict", "model", "part", "layers", "lstm_units", "gru_units",
                  "lstm_params", "gru_params", "lstm_n", "gru_n", "lstm_mean", "gru_mean",
                  "difference", "ci_low", "ci_high", "p_value"]
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _verdict(root: str, signature: tuple) -> pd.DataFrame:
-    """core.evidence.verdict.verdict_table of the whole runs folder, cached on its
-    signature."""
-    return verdict_table(settings_table())
+def _verdict(root: str, signature: tuple, run_ids: tuple[str, ...] | None) -> pd.DataFrame:
+    """core.evidence.verdict.verdict_table of the given runs (None: the whole runs folder),
+    cached on the folder's signature."""
+    table = settings_table()
+    return verdict_table(table if run_ids is None else table[table["run_id"].isin(run_ids)])
 
 
 # --------------------------------------------------------------------------- verdict
@@ -40,18 +54,28 @@ def _verdict_where(row: pd.Series, varying: list[str]) -> str:
     return ", ".join(where)
 
 
-def verdict_view() -> None:
-    """LSTM vs GRU per setting over the whole runs folder (core.evidence.verdict.verdict_table)."""
+def verdict_view(selected: list[str]) -> None:
+    """LSTM vs GRU per setting over the selected runs, or over the whole runs folder when
+    the user asks (core.evidence.verdict.verdict_table)."""
     st.subheader("Verdict: LSTM vs GRU")
+    everything = st.toggle("Judge every run in the folder, not only the selected ones",
+                           key=VERDICT_ALL)
     root = runs_dir()
-    table = _verdict(str(root.resolve()), runs_signature(root))
+    table = _verdict(str(root.resolve()), runs_signature(root),
+                     None if everything else tuple(sorted(selected)))
+    scope = "every run in the runs folder" if everything else \
+        f"the {len(selected)} selected run(s)"
+    st.caption(f"Over {scope}.")
     how = ("Queue them with **Fair LSTM vs GRU** on the **Train** page (it queues the LSTM, "
            "the GRU at equal units and the GRU at equal parameters, 3 seeds each), or give "
-           "**Seeds (k)** ≥ 2 to one setting there.")
+           "**Seeds (k)** ≥ 2 to one setting there"
+           + ("" if everything else "; then select them above") + ".")
     if table.empty:
-        st.info("No LSTM/GRU pair to judge yet: a verdict needs finished LSTM and GRU runs of "
-                "an otherwise identical setting, at equal units or equal parameters, with at "
-                "least 2 seeds each. " + how, icon=":material/balance:")
+        st.info(("No LSTM/GRU pair to judge" + ("" if everything else " among the selected "
+                                                  "runs") + ": a verdict needs finished LSTM "
+                 "and GRU runs of an otherwise identical setting, at equal units or equal "
+                 "parameters, with at least 2 seeds each. ") + how,
+                icon=":material/balance:")
         return
     st.caption(
         "Every GRU setting is set against the LSTM setting that is otherwise identical, in "
@@ -96,33 +120,84 @@ def verdict_view() -> None:
 
 # --------------------------------------------------------------------------- report
 
+def _unevaluated(selected: list[str]) -> list[str]:
+    """The selected runs with weights but no evaluation folder yet."""
+    root = runs_dir()
+    return [r for r in selected if not list_evaluations(root / r)
+            and any((root / r / name).is_file() for name in ("best.keras", "model.keras"))]
+
+
+def evaluate_runs(run_ids: list[str], table: pd.DataFrame) -> list[str]:
+    """core.evidence.evaluation.evaluate of each run on its own part with REPORT_DECODINGS,
+    with a progress bar; returns one message per run that could not be evaluated."""
+    parts = table.set_index("run_id")["part"].to_dict()
+    bar = st.progress(0.0, text="Evaluating…")
+    failed = []
+    for i, run_id in enumerate(run_ids):
+        def tell(done: int, total: int, what: str, i: int = i) -> None:
+            bar.progress((i + done / max(total, 1)) / len(run_ids),
+                         text=f"Evaluating run {i + 1} of {len(run_ids)}: {what}")
+        run = runs_dir() / run_id
+        try:
+            evaluate({parts.get(run_id, "lead"): run}, list(REPORT_DECODINGS), REPORT_PIECES,
+                     REPORT_STEPS, 0, cache_dir(), out_dir=evaluation_folder(run),
+                     progress=tell)
+        except (GenerationError, RunError, CorpusError, ValueError) as exc:
+            failed.append(f"{run_id}: {exc}")
+    bar.empty()
+    return failed
+
+
+def _build(selected: list[str], pdf: bool) -> None:
+    """Build the report with a progress bar; remember it for the download button."""
+    out = reports_dir() / f"report-{datetime.now():%Y%m%d-%H%M%S}"
+    bar = st.progress(0.0, text="Writing the report…")
+    try:
+        result = build_report(selected, out, pdf=pdf, runs_root=runs_dir(),
+                              cache_dir=cache_dir(),
+                              progress=lambda done, total, what: bar.progress(
+                                  done / total, text=f"Report: {what}…"))
+        data = zip_report(out)
+    except (RunError, OSError) as exc:
+        st.session_state.pop(REPORT_KEY, None)
+        st.error(f"No report: {exc}")
+        return
+    finally:
+        bar.empty()
+    st.session_state[REPORT_KEY] = {
+        "folder": str(out), "zip": data, "runs": list(selected),
+        "pdf": str(result["pdf"]) if "pdf" in result else None,
+        "pdf_skipped": result.get("pdf_skipped")}
+
+
 def report_view(selected: list[str]) -> None:
-    """Build core.report.build_report of the selected runs and offer it as a zip."""
+    """Build core.report.build_report of the selected runs (evaluating first those without
+    an evaluation, when asked) and offer it as a zip."""
     st.subheader("Defense report")
     st.caption("One folder that opens anywhere, offline: each run's settings, Tables 2 and 3 "
-               "from the histories, the curves, the verdict, music metrics and samples "
-               f"(report.html, and report.pdf when Chromium can print it), under "
-               f"`{reports_dir()}`.")
+               "from the histories with their baselines, the curves, the verdict, music "
+               "metrics, samples and a glossary (report.html, and report.pdf when Chromium "
+               f"can print it), under `{reports_dir()}`.")
+    missing = _unevaluated(selected)
     left, right = st.columns([1, 2], vertical_alignment="center")
     pdf = right.checkbox("Also print a PDF (headless Chromium, a few seconds)", value=True,
                          key="compare_report_pdf")
+    names = " and ".join(d.title for d in REPORT_DECODINGS)
+    evaluate_first = bool(missing) and right.checkbox(
+        f"Evaluate the {len(missing)} selected run(s) that have no evaluation yet first "
+        f"({names}, {REPORT_PIECES} held-out pieces of {REPORT_STEPS} steps each; seconds "
+        "to a minute per run)", value=True, key="compare_report_evaluate",
+        help="The report's music-metrics section compares generated pieces with the real "
+             "held-out ones; Listen > Corpus-level evaluation offers more choices.")
+    if selected and not missing:
+        right.caption("Every selected run has an evaluation for the report's music metrics.")
     if left.button(f"Build the report of the {len(selected)} plotted run(s)",
                    key="compare_report_build", type="primary", disabled=not selected,
                    width="stretch"):
-        out = reports_dir() / f"report-{datetime.now():%Y%m%d-%H%M%S}"
-        try:
-            with st.spinner(f"Writing the report of {len(selected)} run(s)"
-                            + (" and printing its PDF…" if pdf else "…")):
-                result = build_report(selected, out, pdf=pdf, runs_root=runs_dir())
-                data = zip_report(out)
-        except (RunError, OSError) as exc:
-            st.session_state.pop(REPORT_KEY, None)
-            st.error(f"No report: {exc}")
-        else:
-            st.session_state[REPORT_KEY] = {
-                "folder": str(out), "zip": data, "runs": list(selected),
-                "pdf": str(result["pdf"]) if "pdf" in result else None,
-                "pdf_skipped": result.get("pdf_skipped")}
+        if evaluate_first and missing:
+            for message in evaluate_runs(missing, settings_table()):
+                st.warning(f"Not evaluated: {message}")
+        _build(selected, pdf)
     report = st.session_state.get(REPORT_KEY)
     if not report:
         if not selected:
@@ -148,13 +223,23 @@ def parallel_view(runs: pd.DataFrame) -> None:
     if frame.empty:
         st.info("No run in the table has finished an epoch yet.")
         return
+    parts = runs.set_index("run_id")["part"] if "part" in runs else pd.Series(dtype=str)
+    frame = frame.assign(part=frame["run_id"].map(parts).fillna("?"))
+    left, right = st.columns(2)
     models = sorted(frame["model"].dropna().unique().astype(int).tolist())
     if len(models) > 1:
-        model = st.radio("Model", models, horizontal=True, key="compare_parallel_model",
-                         help="Model 2's loss adds two heads: the models are not comparable")
+        model = left.radio("Model", models, horizontal=True, key="compare_parallel_model",
+                           help="Model 2's loss adds two heads: the models are not comparable")
         frame = frame[frame["model"] == model]
+    shown_parts = sorted(frame["part"].unique(), key=lambda p: (p != "lead", p))
+    if len(shown_parts) > 1:
+        part = right.radio("Part", shown_parts, horizontal=True, key="compare_parallel_part",
+                           help="A lead's and an accompaniment's loss measure different "
+                                "music: one colour scale would mix them")
+        frame = frame[frame["part"] == part]
     varying, constant = split_constant(frame, HYPERPARAMETERS)
-    fig = parallel_figure(frame, varying)
+    fig = parallel_figure(frame, varying, "best held-out loss (nats)"
+                          if (frame["loss_split"] == HELD_OUT).all() else "best loss (nats)")
     st.plotly_chart(fig, key="compare_parallel_chart", theme=None)
     held = (frame["loss_split"] == HELD_OUT).all()
     st.caption(f"{len(frame)} runs of the table (filters apply). Best loss is the lowest "

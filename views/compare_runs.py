@@ -1,5 +1,5 @@
 """Compare page, first section: the runs table with its filters and sort, whose ticked rows
-become the plotted runs; and the cached full settings table the later sections share.
+become the plotted runs.
 """
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.evidence.curves import HELD_OUT, TRAIN, split_metric
-from core.runs.listing import filter_runs, runs_table
-from views.common import runs_dir, runs_signature
+from core.runs.listing import filter_runs
 
 SELECTED = "compare_selected"        # session_state: run ids whose curves are drawn
 TABLE = "compare_table"              # the runs table's selection state
@@ -17,19 +16,6 @@ SETTINGS_SHOWN = ["run", "state", "model", "part", "cell", "layers", "units", "d
                   "window", "batch_size", "learning_rate", "epochs", "epochs_done", "params"]
 FILTERS = [("model", "Model"), ("part", "Part"), ("cell", "Cell"), ("state", "State")]
 METRIC_ORDER = {"loss": 0, "accuracy": 1, "pitch": 2, "duration": 3}
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _settings_table(root: str, signature: tuple) -> pd.DataFrame:
-    """core.runs.listing.runs_table (list_runs plus every TrainConfig field), cached until a
-    run's files change; `signature` is views.common.runs_signature."""
-    return runs_table(root)
-
-
-def settings_table() -> pd.DataFrame:
-    """Every run with all its settings, for seed groups and the verdict."""
-    root = runs_dir()
-    return _settings_table(str(root.resolve()), runs_signature(root))
 
 
 def _metric_title(column: str) -> str:

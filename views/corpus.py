@@ -1,7 +1,9 @@
 """Corpus page: choose the music to train on, prepare it, and look at what the models will see.
 
 The choice (source, max pieces, chord mode) is stored in st.session_state by views.common and
-is exactly what the Train page puts in TrainConfig's corpus, max_pieces and chord_mode.
+is exactly what the Train page puts in TrainConfig's corpus, max_pieces and chord_mode. The
+settings are drawn whatever the source, so uploading never resets them; a previous upload
+can be deleted (with a confirmation).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from core.data.symbols import CHORD_MODES
 from core.data.timeline import PartSymbols
 from core.nets.config import BOUNDS, TrainConfig
 from core.outputs.figures import PART_COLOURS, count_figure, piano_roll
+from core.runs.deletion import DeletionError, delete_upload
 from views import common
 
 SOURCE_DEFAULT, SOURCE_UPLOAD, SOURCE_PREVIOUS = "default", "upload", "previous"
@@ -51,20 +54,24 @@ def _prepared_store() -> set:
     return set()
 
 
-def choose_source() -> None:
-    """Radio + uploader / folder picker; writes the choice to common.CORPUS_KEY."""
+def source_kind() -> str:
+    """The Source radio (a fresh upload shows as the selected previous upload)."""
     pending = st.session_state.pop("corpus_pending_folder", None)
-    if pending:  # a fresh upload: show it as the selected previous upload
+    if pending:
         st.session_state["corpus_source_kind"] = SOURCE_PREVIOUS
         st.session_state["corpus_folder_pick"] = pending
+    if "corpus_source_kind" not in st.session_state:
+        st.session_state["corpus_source_kind"] = (
+            SOURCE_DEFAULT if common.selected_corpus() == DEFAULT_CORPUS else SOURCE_PREVIOUS)
+    return st.radio("Source", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get,
+                    key="corpus_source_kind", horizontal=True)
+
+
+def choose_source(kind: str) -> None:
+    """The uploader or the folder picker of the chosen source; writes the choice to
+    common.CORPUS_KEY."""
     current = common.selected_corpus()
     folders = common.upload_folders()
-    if "corpus_source_kind" not in st.session_state:
-        st.session_state["corpus_source_kind"] = (SOURCE_DEFAULT if current == DEFAULT_CORPUS
-                                                  else SOURCE_PREVIOUS)
-    kind = st.radio("Source", list(SOURCE_LABELS), format_func=SOURCE_LABELS.get,
-                    key="corpus_source_kind", horizontal=True)
-    show_upload_result()
     if kind == SOURCE_DEFAULT:
         st.session_state[common.CORPUS_KEY] = DEFAULT_CORPUS
     elif kind == SOURCE_UPLOAD:
@@ -81,6 +88,28 @@ def choose_source() -> None:
         pick = st.selectbox("Uploaded folder", names, key="corpus_folder_pick",
                             format_func=lambda p: common.corpus_label(p))
         st.session_state[common.CORPUS_KEY] = pick
+        delete_form(Path(pick))
+
+
+def delete_form(folder: Path) -> None:
+    """Delete the picked upload for good, after a confirmation."""
+    with st.expander(f"Delete {folder.name}", icon=":material/delete:"):
+        sure = st.checkbox(f"Yes, delete the uploaded corpus {folder.name} and its files for "
+                           "good (runs trained on it keep their records and weights)",
+                           key="corpus_delete_sure")
+        if st.button("Delete this upload", key="corpus_delete", disabled=not sure,
+                     icon=":material/delete:"):
+            try:
+                delete_upload(folder, common.uploads_dir())
+            except DeletionError as exc:
+                st.error(f"Not deleted: {exc}")
+                return
+            st.session_state[common.CORPUS_KEY] = DEFAULT_CORPUS
+            for key in ("corpus_folder_pick", "corpus_delete_sure"):
+                st.session_state.pop(key, None)
+            if not common.upload_folders():
+                st.session_state["corpus_source_kind"] = SOURCE_DEFAULT
+            st.rerun()
 
 
 def upload_form() -> None:
@@ -151,6 +180,9 @@ def piece_notes(piece, chord_mode: str):
 def show_corpus(corpus, chord_mode: str) -> None:
     counts = corpus_counts(corpus)
     report = report_table(corpus)
+    if "accompaniment" not in set(counts["part"]):
+        st.info("No piece of this corpus has an accompaniment (one instrument each): lead "
+                "runs can train on it, accompaniment runs cannot.", icon=":material/info:")
     skipped = int((report["status"] == "skipped").sum())
     lead = counts.set_index("part").loc["lead"]
     cols = st.columns(5)
@@ -239,8 +271,10 @@ def main() -> None:
     st.write("Choose the music the models learn from. The thesis used 62 boogie-woogie blues "
              "songs (not public); the offline default is the Bach chorales that ship with "
              "music21, soprano as the lead and the lower voices as the accompaniment.")
-    choose_source()
+    kind = source_kind()
+    show_upload_result()
     max_pieces, chord_mode = settings_row()
+    choose_source(kind)
     source = common.selected_corpus()
     corpus = prepared_corpus(source, max_pieces, chord_mode)
     if corpus is None:

@@ -12,35 +12,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.runs.listing import run_labels
-from core.runs.record import Run
-from views.common import load_runs_table, runs_dir, show_no_runs
-from views.listen_conditioning import conditioning_section, is_conditioned
+from views.common import (
+    is_conditioned,
+    load_runs_table,
+    run_names,
+    show_no_runs,
+    usable_runs,
+)
+from views.listen_conditioning import conditioning_section
 from views.listen_decodings import decodings_form
 from views.listen_evaluation import evaluation_section
 from views.listen_samples import side_by_side
 
 NONE = "none"
-USABLE_STATES = ("finished", "running", "cancelled", "killed")
-
-
-def usable_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Runs with saved weights (at least one finished epoch), newest first."""
-    root = runs_dir()
-    ok = runs["state"].isin(USABLE_STATES) & runs["run_id"].map(lambda r: Run(root / r).has_model)
-    return runs[ok].sort_values("run_id", ascending=False)
-
-
-def run_names(runs: pd.DataFrame) -> dict[str, str]:
-    """run_labels plus what the run id does not say: conditioning, sequence objective."""
-    labels = run_labels(runs)
-    for _, row in runs.iterrows():
-        notes = [text for text, on in
-                 (("conditioned on the lead", is_conditioned(row.get("conditioned"))),
-                  ("sequence objective", row.get("objective") == "sequence")) if on]
-        if notes:
-            labels[row["run_id"]] = f"{labels[row['run_id']]} · {', '.join(notes)}"
-    return labels
 
 
 def run_pickers(usable: pd.DataFrame, labels: dict[str, str]) -> dict[str, str]:
@@ -73,7 +57,9 @@ def main() -> None:
         return
     labels = run_names(runs)
     chosen = run_pickers(usable, labels)
-    decodings, errors, seed = decodings_form()
+    models = usable.set_index("run_id")["model"]
+    decodings, errors, seed = decodings_form(
+        model2=any(pd.to_numeric(models.get(r), errors="coerce") == 2 for r in chosen.values()))
     has_conditioned = ("conditioned" in usable and usable[usable["part"] == "accompaniment"]
                        ["conditioned"].map(is_conditioned).any())
     titles = ["Side by side", "Corpus-level evaluation"]

@@ -1,14 +1,15 @@
 """Listen page, conditioned vs unconditioned accompaniment: the same lead played with an
 accompaniment trained on its own (the thesis) and with one trained conditioned on the lead,
 both generating from the same held-out seeds (core.evidence.conditioning); the result is
-saved as an evaluation folder of the lead run and shown like one.
+saved as an evaluation folder of the lead run and shown like one. The lead is the one chosen
+at the top of the page, and the accompaniment pickers start from the accompaniment chosen
+there, so the tab always follows the page's choice.
 """
 from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -22,22 +23,19 @@ from core.runs.files import now_iso
 from core.runs.record import RunError
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import MAX_STEPS
-from views.common import cache_dir, runs_dir
+from views.common import cache_dir, is_conditioned, runs_dir
 from views.listen_decodings import chosen_method, pretty
 from views.listen_evaluation import show_evaluation
 
 CONDITIONING = "listen_conditioning"  # session_state: the conditioning comparison shown
 
 
-def is_conditioned(value) -> bool:
-    """A runs table's `conditioned` cell: True, or 1 when a missing value made it a float."""
-    return value is True or (isinstance(value, (int, float, np.bool_)) and value == 1)
-
-
 def _pick(column, title: str, options: list[str], preferred: str | None, key: str,
           labels: dict[str, str]) -> str:
+    """A run picker that starts at `preferred`, and starts again when it changes (the key
+    carries it: a kept widget state would ignore the page's new choice)."""
     index = options.index(preferred) if preferred in options else 0
-    return column.selectbox(title, options, index=index, key=key,
+    return column.selectbox(title, options, index=index, key=f"{key}_{preferred}",
                             format_func=lambda r: labels.get(r, r))
 
 
@@ -58,9 +56,12 @@ def conditioning_section(usable: pd.DataFrame, chosen: dict[str, str],
     if missing:
         st.info(f"To compare, train {' and '.join(missing)} on the **Train** page too.")
         return
-    c1, c2, c3 = st.columns(3)
-    lead = _pick(c1, "Lead run (both pairs)", leads, chosen.get("lead"),
-                 "listen_cond_lead", labels)
+    lead = chosen.get("lead")
+    if lead is None:
+        st.info("Choose the lead run both pairs play in **Lead run** at the top of the page.")
+        return
+    st.markdown(f"Lead run (both pairs, chosen above): **{labels.get(lead, lead)}**")
+    c2, c3 = st.columns(2)
     unconditioned = _pick(c2, "Unconditioned accompaniment", plain,
                           chosen.get("accompaniment"), "listen_cond_plain", labels)
     accompaniment = _pick(c3, "Conditioned accompaniment", conditioned,

@@ -1,5 +1,6 @@
 """Listen page, the choices every section shares: the decodings to compare (any strategy,
-any number of times with other parameters), the random seed, and the generation method.
+any number of times with other parameters; temperature 0 is greedy, and Model 2's duration
+stream may have a temperature of its own), the random seed, and the generation method.
 """
 from __future__ import annotations
 
@@ -40,11 +41,22 @@ def parse_specs(text: str) -> tuple[list[Decoding], list[str]]:
     return decodings, errors
 
 
-def _strategy_settings(strategies: list[str]) -> tuple[list[Decoding], int]:
-    """The parameter widgets of the ticked strategies: (their decodings, random seed)."""
+def _strategy_settings(strategies: list[str], model2: bool) -> tuple[list[Decoding], int]:
+    """The parameter widgets of the ticked strategies: (their decodings, random seed).
+    With a Model 2 run chosen, the duration stream gets a temperature slider of its own."""
     c1, c2, c3, c4, c5 = st.columns(5)
-    temperature = c1.slider("Temperature", 0.05, 2.0, 0.65, 0.05, key="listen_temperature",
-                            help="for temperature, top-k and top-p sampling (thesis: 0.65)")
+    sampling = any(s in strategies for s in ("temperature", "top_k", "top_p"))
+    temperature = c1.slider("Temperature" + (" (pitch)" if model2 else ""), 0.0, 2.0, 0.65,
+                            0.05, key="listen_temperature", disabled=not sampling,
+                            help="for temperature, top-k and top-p sampling (thesis: 0.65); "
+                                 "0 is greedy: always the most likely symbol")
+    duration = None
+    if model2:
+        duration = c1.slider("Temperature (duration, Model 2)", 0.0, 2.0, float(temperature),
+                             0.05, key="listen_duration_temperature", disabled=not sampling,
+                             help="Model 2 samples its duration stream at this temperature, "
+                                  "its pitch stream at the one above (Model 1 runs use the "
+                                  "one above)")
     top_k = c2.number_input("top-k: k", 1, 256, 8, key="listen_top_k",
                             disabled="top_k" not in strategies)
     top_p = c3.slider("top-p: p", 0.05, 1.0, 0.9, 0.05, key="listen_top_p",
@@ -53,13 +65,16 @@ def _strategy_settings(strategies: list[str]) -> tuple[list[Decoding], int]:
                            disabled="beam" not in strategies)
     seed = c5.number_input("Random seed", 0, 2**31 - 1, 0, key="listen_seed",
                            help="the same seed and settings give the same music")
+    own = None if duration is None or duration == temperature else float(duration)
     return [Decoding(s, temperature=float(temperature), top_k=int(top_k), top_p=float(top_p),
-                     beam_width=int(beam)) for s in strategies], int(seed)
+                     beam_width=int(beam),
+                     duration_temperature=own if Decoding(s).samples else None)
+            for s in strategies], int(seed)
 
 
-def decodings_form() -> tuple[list[Decoding], list[str], int]:
+def decodings_form(model2: bool = False) -> tuple[list[Decoding], list[str], int]:
     """The decodings every section of the page uses, the extra specs it could not read, and
-    the random seed."""
+    the random seed; `model2` when a chosen run is Model 2 (its duration temperature)."""
     c1, c2 = st.columns([1.3, 1])
     strategies = c1.multiselect("Decodings to compare", list(STRATEGIES),
                                 default=["greedy", "temperature"], key="listen_strategies",
@@ -69,7 +84,7 @@ def decodings_form() -> tuple[list[Decoding], list[str], int]:
                           help="Add any strategy again with another parameter: temperature:T, "
                                "top_k:K, top_p:P, beam:W, greedy. top-k and top-p typed here "
                                "sample at temperature 1.")
-    chosen, seed = _strategy_settings(strategies)
+    chosen, seed = _strategy_settings(strategies, model2)
     typed, errors = parse_specs(extra)
     decodings, repeated = [], []
     for decoding in chosen + typed:

@@ -24,7 +24,7 @@ from core.runs.files import file_stamp
 from core.runs.record import RunError
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import MAX_STEPS
-from views.common import METRIC_TITLES, cache_dir, runs_dir
+from views.common import METRIC_TITLES, cache_dir, readable, runs_dir
 from views.listen_decodings import chosen_method
 
 EVALUATION = "listen_evaluation"      # session_state: the evaluation folder shown
@@ -104,16 +104,16 @@ def _comparison(comparison: pd.DataFrame, settings: dict, names: dict[str, str])
                "distribution, 0 = none in common. –: not measurable in any piece (e.g. no "
                "notes generated).")
     table = comparison_table(comparison, names)
-    config = {c: (st.column_config.ProgressColumn(
-                      "overlap", min_value=0.0, max_value=1.0, format="%.2f", width=100,
-                      help=f"{c[:-len(' overlap')]}: overlapping area with the held-out "
-                           "pieces (1 = the same distribution)")
-                  if c.endswith(" overlap") else
-                  st.column_config.TextColumn(c, width=130, help="mean ± std over pieces"))
+    config = {c: st.column_config.TextColumn(
+                  c, width=100 if c.endswith(" overlap") else 130,
+                  help=(f"{c[:-len(' overlap')]}: overlapping area with the held-out pieces "
+                        "(1 = the same distribution)") if c.endswith(" overlap")
+                  else "mean ± std over pieces")
               for c in table.columns[1:]}
     config["metric"] = st.column_config.TextColumn("metric", width=190, pinned=True)
-    st.dataframe(table, hide_index=True, width="stretch", key="listen_eval_table",
-                 column_config=config, height=36 * (len(table) + 1) + 4)
+    st.dataframe(readable(table, 2), hide_index=True, width="stretch",
+                 key="listen_eval_table", column_config=config,
+                 height=36 * (len(table) + 1) + 4)
     st.plotly_chart(overlap_figure(comparison, names, METRIC_TITLES), key="listen_eval_chart")
 
 
@@ -151,9 +151,7 @@ def show_conditioning(table: pd.DataFrame, labels: dict[str, str], names: dict[s
         "consonance std": table["consonance_std"],
         "best held-out loss": table["best_val_loss"],
         "pieces": table["pieces"]})
-    st.dataframe(shown, hide_index=True, width="stretch", key=key, column_config={
-        c: st.column_config.NumberColumn(format="%.3f")
-        for c in ("consonance mean", "consonance std", "best held-out loss")})
+    st.dataframe(readable(shown), hide_index=True, width="stretch", key=key)
     try:
         st.markdown(describe_conditioning(table))
     except ValueError as exc:
@@ -179,17 +177,21 @@ def evaluation_section(chosen: dict[str, str], labels: dict[str, str],
     ready = bool(chosen) and bool(decodings) and not errors
     if c3.button("Evaluate", type="primary", disabled=not ready, key="listen_evaluate"):
         folder = evaluation_folder(runs_dir() / first)
+        bar = st.progress(0.0, text="Loading the runs…")
         try:
-            with st.spinner(f"Generating {int(n_pieces)} pieces × {len(decodings)} "
-                            f"decoding(s) of {int(steps)} steps and measuring them..."):
-                evaluate({p: runs_dir() / r for p, r in chosen.items()}, decodings,
-                         int(n_pieces), int(steps), int(seed), cache_dir(), out_dir=folder,
-                         method=chosen_method())
+            evaluate({p: runs_dir() / r for p, r in chosen.items()}, decodings,
+                     int(n_pieces), int(steps), int(seed), cache_dir(), out_dir=folder,
+                     method=chosen_method(),
+                     progress=lambda done, total, what: bar.progress(
+                         done / total, text=f"Decoding {min(done + 1, total)} of {total}: "
+                                            f"{what}…"))
             st.session_state[EVALUATION] = str(folder)
         except (GenerationError, RunError, CorpusError, ValueError) as exc:
             st.error(f"Cannot evaluate: {exc}")
         except Exception as exc:  # noqa: BLE001
             st.error(f"Evaluation failed ({type(exc).__name__}): {exc}")
+        finally:
+            bar.empty()
     folders = list_evaluations(runs_dir() / first) if first else []
     if folders:
         with st.expander(f"Earlier evaluations of {labels.get(first, first)} "

@@ -1,7 +1,8 @@
 """Listen page, side-by-side section: choose a seed (a held-out piece, the bundled demo MIDI
-or the user's file) and a length, generate with every decoding, and show each sample in its
-own column: engraved score, piano roll, audio, downloads, and a few metrics per decoding.
-Earlier samples of the chosen runs are reopened from their folders.
+or the user's file) and a length, generate with every decoding, and show each sample (in a
+row of its own, or side by side in columns): engraved score scaled to its space, piano roll,
+audio, downloads named in full, and a few metrics per decoding. Earlier samples of the
+chosen runs are reopened from their folders, or deleted.
 
 core.sampling.generation.generate writes every file of a sample under the run; this section
 only reads them back through core.runs.samples and core.evidence.measure.
@@ -20,14 +21,16 @@ from core.assets import DEMO_SEED, asset_path
 from core.data.uploads import UploadError, save_upload
 from core.evidence.measure import generated_quarters, sample_metrics, sample_notes
 from core.nets.config import OBJECTIVES
+from core.outputs.engraving import scalable_svg
 from core.outputs.figures import piano_roll
 from core.outputs.score import RenderError
+from core.runs.deletion import DeletionError, delete_sample
 from core.runs.files import RunFileError, file_stamp
 from core.runs.record import RunError, open_run
 from core.runs.samples import list_samples, read_sample, sample_file, sample_pages
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import MAX_STEPS, generate
-from views.common import METRIC_TITLES, cache_dir, runs_dir, uploads_dir
+from views.common import METRIC_TITLES, cache_dir, readable, runs_dir, uploads_dir
 from views.listen_decodings import method_form, methods_used, pretty
 
 SHOWN = "listen_shown"          # session_state: sample folders shown side by side
@@ -35,6 +38,10 @@ TIMINGS = "listen_timings"      # session_state: one row per Generate press (met
 SEED_SUFFIXES = ["mid", "midi", "xml", "musicxml", "mxl"]
 HELD_OUT, DEMO, FILE = "held-out piece", "demo MIDI file", "your MIDI file"
 MAX_COLUMNS = 5
+LAYOUT = "listen_layout"        # session_state: "rows" or "columns"
+LAYOUTS = {"rows": "one sample per row (readable scores)",
+           "columns": "side by side (scores shrunk to their column)"}
+COLUMNS_UP_TO = 2               # samples shown side by side unless the user says otherwise
 DOWNLOADS = (("midi", "MIDI", "audio/midi"),
              ("musicxml", "MusicXML", "application/vnd.recordare.musicxml+xml"),
              ("wav", "WAV", "audio/wav"))
@@ -171,7 +178,7 @@ def show_timings() -> None:
 
 
 def earlier(chosen: dict[str, str]) -> None:
-    """Reopen earlier samples of the chosen runs side by side."""
+    """Reopen earlier samples of the chosen runs side by side, or delete them."""
     samples = []
     for run_id in dict.fromkeys(chosen.values()):
         samples.extend(list_samples(runs_dir() / run_id))
@@ -186,17 +193,37 @@ def earlier(chosen: dict[str, str]) -> None:
 
     with st.expander(f"Earlier samples of these runs ({len(samples)})"):
         picked = st.multiselect("Samples", list(by_folder), key="listen_earlier",
-                                format_func=describe, max_selections=MAX_COLUMNS)
-        if st.button("Open side by side", disabled=not picked, key="listen_open"):
+                                format_func=describe)
+        left, middle, right = st.columns([1, 1.6, 1], vertical_alignment="center")
+        if left.button("Open", disabled=not picked, key="listen_open"):
             st.session_state[SHOWN] = list(picked)
+        sure = middle.checkbox(f"Yes, delete the {len(picked)} picked sample(s) for good",
+                               key="listen_delete_sure", disabled=not picked)
+        if right.button("Delete", disabled=not (picked and sure), key="listen_delete",
+                        icon=":material/delete:"):
+            delete_samples(picked)
+
+
+def delete_samples(folders: list[str]) -> None:
+    """core.runs.deletion.delete_sample of each folder; the page forgets them."""
+    for folder in folders:
+        try:
+            delete_sample(folder, runs_dir())
+        except DeletionError as exc:
+            st.error(f"Not deleted: {exc}")
+    st.session_state[SHOWN] = [f for f in st.session_state.get(SHOWN, []) if Path(f).exists()]
+    for key in ("listen_earlier", "listen_delete_sure"):
+        st.session_state.pop(key, None)
+    st.rerun()
 
 
 # --------------------------------------------------------------------------- showing
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _score_markup(pages: tuple[str, ...], stamp: int) -> str:
-    """Every engraved page of a sample, inline, in one scrolling white frame (app.css)."""
-    svgs = [re.sub(r"^<\?xml[^>]*>\s*", "", Path(p).read_text(encoding="utf-8"))
+    """Every engraved page of a sample, inline, in one scrolling white frame whose pages
+    shrink to its width (app.css)."""
+    svgs = [scalable_svg(re.sub(r"^<\?xml[^>]*>\s*", "", Path(p).read_text(encoding="utf-8")))
             for p in pages]
     return f"<div class='score-frame'>{''.join(svgs)}</div>"
 
@@ -213,13 +240,14 @@ def metrics_table(samples: list[dict]) -> None:
         row = {"decoding": Decoding.from_dict(sample.get('decoding')).title}
         try:
             stamp = file_stamp(sample["folder"], "sample.json")
-            row.update({METRIC_TITLES[k]: "–" if v != v else f"{v:.2f}"
-                        for k, v in _metrics(sample["folder"], stamp).items()})
+            row.update({METRIC_TITLES[k]: v for k, v in
+                        _metrics(sample["folder"], stamp).items()})
         except (RunFileError, OSError, ValueError) as exc:
             row["note"] = f"metrics unavailable: {exc}"
         rows.append(row)
     st.markdown("**Music metrics of the generated continuation** (seed left out)")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="listen_metrics")
+    st.dataframe(readable(pd.DataFrame(rows), 2), hide_index=True, width="stretch",
+                 key="listen_metrics")
     st.caption("Scale consistency near 1: stays in one key. Loop share: part of the lead's "
                "symbols inside an exact repeat of 8 or more (greedy decoding tends to 1). "
                "Consonance: lead onsets consonant with the sounding accompaniment. "
@@ -227,7 +255,8 @@ def metrics_table(samples: list[dict]) -> None:
 
 
 def show_samples(folders: list[str]) -> None:
-    """The metrics table, then the samples in columns, at most MAX_COLUMNS a row."""
+    """The metrics table, then the samples: a row each, or side by side (at most
+    MAX_COLUMNS a row), as the layout radio says."""
     samples = []
     for folder in folders:
         try:
@@ -237,10 +266,20 @@ def show_samples(folders: list[str]) -> None:
     if not samples:
         return
     metrics_table(samples)
+    if LAYOUT not in st.session_state:
+        st.session_state[LAYOUT] = "columns" if len(samples) <= COLUMNS_UP_TO else "rows"
+    layout = st.radio("Layout", list(LAYOUTS), format_func=LAYOUTS.get, horizontal=True,
+                      key=LAYOUT)
+    if layout == "rows":
+        for index, sample in enumerate(samples):
+            with st.container(border=True):
+                score, rest = st.columns([3, 2])
+                show_sample(score, rest, sample, index)
+        return
     for start in range(0, len(samples), MAX_COLUMNS):
         chunk = samples[start:start + MAX_COLUMNS]
         for offset, (column, sample) in enumerate(zip(st.columns(len(chunk)), chunk)):
-            show_sample(column, sample, start + offset)
+            show_sample(column, column, sample, start + offset)
 
 
 def _roll(column, sample: dict, index: int) -> None:
@@ -258,31 +297,35 @@ def _roll(column, sample: dict, index: int) -> None:
         column.warning(f"No piano roll: {exc}")
 
 
-def show_sample(column, sample: dict, index: int) -> None:
-    """One sample's column: what made it, score, piano roll, audio and downloads."""
+def show_sample(head, side, sample: dict, index: int) -> None:
+    """One sample: what made it and its score in `head`; piano roll, audio and downloads in
+    `side` (the same column when side by side). Each download names its file type in full,
+    on a line of its own when the column is narrow."""
     folder = Path(sample["folder"])
-    column.subheader(Decoding.from_dict(sample.get('decoding')).title)
+    head.subheader(Decoding.from_dict(sample.get('decoding')).title)
     runs = ", ".join(f"{p}: {r}" for p, r in (sample.get("runs") or {}).items())
-    column.caption(f"{sample.get('seed_source', '?')} · {sample.get('steps')} steps · "
-                   f"seed {sample.get('seed')} · {sample.get('created', '')}  \n{runs}")
+    head.caption(f"{sample.get('seed_source', '?')} · {sample.get('steps')} steps · "
+                 f"seed {sample.get('seed')} · {sample.get('created', '')}  \n{runs}")
     pages = sample_pages(sample)
     if pages:
-        column.markdown(_score_markup(tuple(map(str, pages)), file_stamp(folder, "sample.json")),
-                        unsafe_allow_html=True)
+        head.markdown(_score_markup(tuple(map(str, pages)), file_stamp(folder, "sample.json")),
+                      unsafe_allow_html=True)
     else:
-        column.warning("No engraved score was written for this sample.")
-    _roll(column, sample, index)
+        head.warning("No engraved score was written for this sample.")
+    _roll(side, sample, index)
     wav = sample_file(sample, "wav")
     if wav is not None:
-        column.audio(wav.read_bytes(), format="audio/wav")
+        side.audio(wav.read_bytes(), format="audio/wav")
     else:
-        column.warning("No audio: the WAV was not rendered (is FluidSynth installed?).")
-    for button, (kind, label, mime) in zip(column.columns(len(DOWNLOADS)), DOWNLOADS):
+        side.warning("No audio: the WAV was not rendered (is FluidSynth installed?).")
+    wide = head is not side
+    for place, (kind, label, mime) in zip(side.columns(len(DOWNLOADS)) if wide
+                                          else [side] * len(DOWNLOADS), DOWNLOADS):
         path = sample_file(sample, kind)
         if path is None:
-            button.caption(f"no {label} file")
+            place.caption(f"no {label} file")
         else:
-            button.download_button(label, path.read_bytes(), file_name=f"{folder.name}"
-                                   f"{path.suffix}", mime=mime, key=f"listen_dl_{kind}_{index}",
-                                   width="stretch")
-    column.caption(f"`{folder}`")
+            place.download_button(label, path.read_bytes(), file_name=f"{folder.name}"
+                                  f"{path.suffix}", mime=mime, key=f"listen_dl_{kind}_{index}",
+                                  width="stretch", icon=":material/download:")
+    side.caption(f"`{folder}`")

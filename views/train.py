@@ -1,9 +1,9 @@
 """Train page: queue runs (one form with every Table 1 setting, k seeds of a setting, the fair
 LSTM vs GRU comparison, or the thesis's four runs) and watch them train in the background.
 
-The form, the fair plan and the presets are views/train_form.py; the live queue and the
-recent runs are views/train_queue.py. Runs train one at a time in a detached worker process,
-so a page reload or closing the browser never stops a run.
+The form, the fair plan and the presets are views/train_form.py; the live queue, the recent
+runs and deleting runs are views/train_queue.py. Runs train one at a time in a detached worker
+process, so a page reload or closing the browser never stops a run.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from views.train_form import (
     submit,
     train_form,
 )
-from views.train_queue import live
+from views.train_queue import live, manage_runs
 
 
 def corpus_line() -> None:
@@ -53,6 +53,7 @@ def main() -> None:
     fair_panel()
     presets()
     live()
+    manage_runs()
 
 
 main()

@@ -1,22 +1,31 @@
-"""Train page, the queue: queued and running runs with their progress and a Cancel button,
-refreshed every 2 seconds, then the latest runs that ended. Everything shown is read from the
+"""Train page, the queue: queued and running runs with their progress, a Cancel button each,
+the whole queue's estimated time and a Cancel all, refreshed every 2 seconds; then the latest
+runs that ended, and deleting runs (with a confirmation). Everything shown is read from the
 runs' own files (status.json, history.csv) through core.runs.
 """
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from core.runs import worker
+from core.runs.deletion import DeletionError, delete_run
+from core.runs.estimates import queue_estimate
 from core.runs.files import RunError
 from core.runs.history import read_history
+from core.runs.listing import run_labels
 from core.runs.record import RESUMABLE, cancel_requested, read_status
 from views import common
 
 ACTIVE = ("queued", "running")
+# A worker takes a few seconds to start (Python, then its lock): no "no worker" warning
+# for runs queued this recently.
+WORKER_GRACE_S = 20.0
+DELETE_NOTICE = "train_delete_notice"  # what the last Delete did, shown after its rerun
 # Material icons: they render without an emoji font (a dataframe cell cannot show them,
 # so the recent-runs table says the state in words only).
 STATE_ICONS = {"queued": ":material/schedule:", "running": ":material/play_circle:",
@@ -77,18 +86,15 @@ def live() -> None:
                 icon=":material/model_training:")
         return
     active = runs[runs["state"].isin(ACTIVE)]
-    queued = int((runs["state"] == "queued").sum())
-    if queued and not worker.worker_running(common.runs_dir()):
-        left, right = st.columns([4, 1], vertical_alignment="center")
-        left.warning(f"{queued} run(s) queued but no worker is training them (the app was "
-                     "restarted?).")
-        right.button("Start worker", key="start_worker", on_click=worker.ensure_worker,
-                     args=(common.runs_dir(), common.cache_dir()))
+    statuses = {r: read_status(common.runs_dir() / r) for r in active["run_id"]}
+    _worker_warning(statuses)
     if active.empty:
         st.write("Nothing queued or running.")
+    else:
+        _queue_summary(statuses)
     for row in _queue_order(active).itertuples(index=False):
         run_dir = common.runs_dir() / row.run_id
-        status = read_status(run_dir)
+        status = statuses[row.run_id]
         state = status.get("state", row.state)
         with st.container(border=True):
             head, button = st.columns([5, 1], vertical_alignment="center")
@@ -113,6 +119,42 @@ def live() -> None:
     recent(runs[~runs["state"].isin(ACTIVE)])
 
 
+def _worker_warning(statuses: dict[str, dict]) -> None:
+    """Say so, with a button, when runs wait and no worker trains them; not while the
+    worker started for runs queued a moment ago is still starting."""
+    queued = [s for s in statuses.values() if s.get("state") == "queued"]
+    if not queued or worker.worker_running(common.runs_dir()):
+        return
+    newest = max(float(s.get("queued_at") or 0) for s in queued)
+    if time.time() - newest < WORKER_GRACE_S:
+        st.caption("Starting the background worker…")
+        return
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.warning(f"{len(queued)} run(s) queued but no worker is training them (the app was "
+                 "restarted?).")
+    right.button("Start worker", key="start_worker", on_click=worker.ensure_worker,
+                 args=(common.runs_dir(), common.cache_dir()))
+
+
+def _queue_summary(statuses: dict[str, dict]) -> None:
+    """How many runs wait, about how long the whole queue takes, and Cancel all."""
+    estimate = queue_estimate(common.settings_table(), statuses)
+    text = f"{len(statuses)} run(s) queued or training"
+    if estimate.known:
+        text += (f" · about **{_duration(estimate.seconds)}** left for "
+                 + ("the whole queue" if not estimate.unknown else
+                    f"{estimate.known} of them ({estimate.unknown} never trained before: "
+                    "no estimate yet)"))
+    else:
+        text += " · no time estimate yet (no run of these settings has finished an epoch)"
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    left.markdown(text)
+    right.button("Cancel all", key="cancel_all", icon=":material/cancel:",
+                 on_click=worker.cancel_all, args=(common.runs_dir(),), width="stretch",
+                 help="Cancel every queued run and stop the one training (after its batch); "
+                      "finished epochs are kept.")
+
+
 def _queue_order(active: pd.DataFrame) -> pd.DataFrame:
     """Running runs first, then queued ones in the order the worker will take them."""
     order = {"running": -1}
@@ -134,10 +176,9 @@ def recent(done: pd.DataFrame, limit: int = 12) -> None:
                                        table["epochs"])]
     columns = ["run_id", "state", "label", "model", "part", "cell", "layers", "units",
                "epochs", "final_loss", "error"]
-    st.dataframe(table[[c for c in columns if c in table.columns]], hide_index=True,
-                 width="stretch",
-                 column_config={"final_loss": st.column_config.NumberColumn("final loss",
-                                                                            format="%.3f")})
+    shown = table[[c for c in columns if c in table.columns]].rename(
+        columns={"final_loss": "final loss"})
+    st.dataframe(common.readable(shown), hide_index=True, width="stretch")
     st.caption("Compare finished runs on the **Compare** page and listen to them on "
                "**Listen**.")
     resumable(table)
@@ -159,3 +200,42 @@ def resumable(table: pd.DataFrame) -> None:
 def _resume(run_dir: Path) -> None:
     if worker.queue_resume(run_dir):
         worker.ensure_worker(common.runs_dir(), common.cache_dir())
+
+
+def manage_runs() -> None:
+    """Delete runs for good, after a confirmation; a queued or training run is cancelled
+    first (core.runs.deletion)."""
+    runs = common.load_runs_table()
+    if runs.empty:
+        return
+    labels = run_labels(runs)
+    with st.expander("Delete runs", icon=":material/delete:"):
+        picked = st.multiselect("Runs to delete", runs["run_id"].tolist(), key="delete_runs",
+                                format_func=lambda r: labels.get(r, r),
+                                placeholder="choose runs")
+        busy = runs[runs["run_id"].isin(picked) & runs["state"].isin(ACTIVE)]
+        if len(busy):
+            st.caption(f"{len(busy)} of them are queued or training: they are cancelled "
+                       "first (a training run stops after its current batch).")
+        sure = st.checkbox(f"Yes, delete the {len(picked)} run(s) with their models, samples "
+                           "and evaluations for good", key="delete_runs_sure",
+                           disabled=not picked)
+        if st.button("Delete", key="delete_runs_button", type="primary",
+                     disabled=not (picked and sure), icon=":material/delete:"):
+            with st.spinner("Deleting (cancelling first where a run is training)…"):
+                errors = []
+                for run_id in picked:
+                    try:
+                        delete_run(common.runs_dir() / run_id, common.runs_dir())
+                    except DeletionError as exc:
+                        errors.append(str(exc))
+            st.session_state[DELETE_NOTICE] = errors or f"Deleted {len(picked)} run(s)."
+            for key in ("delete_runs", "delete_runs_sure"):
+                st.session_state.pop(key, None)
+            st.rerun()
+        notice = st.session_state.pop(DELETE_NOTICE, None)
+        if isinstance(notice, str):
+            st.success(notice)
+        elif notice:
+            for error in notice:
+                st.error(error)

@@ -43,6 +43,12 @@ def cache_path(cache_dir: Path | str, corpus_id: str, key: str) -> Path:
     return Path(cache_dir) / f"{corpus_id}-{key[:16]}{SUFFIX}"
 
 
+def cached_corpora(cache_dir: Path | str) -> list[Path]:
+    """Every prepared corpus in a cache folder (any corpus, any settings)."""
+    folder = Path(cache_dir)
+    return sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
+
+
 def report_path(path: Path) -> Path:
     return path.with_suffix(".report.csv")
 

@@ -12,4 +12,7 @@ experiments    seeds and parameter-matched (fair) LSTM vs GRU settings
 grouping       runs grouped by setting, seed bands
 statistics     Welch's interval and test, the exact binomial test (scipy.stats)
 verdict        LSTM vs GRU per setting, in words
+baselines      what a run's own held-out data scores when nothing is learnt (most frequent
+               symbol, unigram entropy), beside its curves and Tables 2/3
+listening      the blind listening test: real vs generated clip pairs, answers, binomial test
 """

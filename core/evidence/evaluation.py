@@ -15,7 +15,7 @@ import json
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -31,6 +31,8 @@ from core.runs.record import RunInfo, open_run
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import generate_parts, load_model, open_part_runs
 from core.sampling.seeds import seed_pieces
+
+Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what comes next)
 
 def _source(source: Corpus | RunInfo | Path | str,
             cache_dir: Path | str) -> tuple[Corpus, TrainConfig]:
@@ -80,9 +82,11 @@ def reference_metrics(source: Corpus | RunInfo | Path | str, split: str = "valid
 def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decoding],
                       n_pieces: int = 8, steps: int = 64, seed: int = 0,
                       cache_dir: Path | str = "cache",
-                      index: NgramIndex | None = None, method: str = "auto") -> pd.DataFrame:
+                      index: NgramIndex | None = None, method: str = "auto",
+                      progress: Progress | None = None) -> pd.DataFrame:
     """One row per generated piece: `n_pieces` per decoding, seeded from the held-out
-    pieces in turn, each measured on its generated continuation only.
+    pieces in turn, each measured on its generated continuation only. `progress` hears
+    (decodings done, decodings in all, the next one's title) before each decoding.
 
     The measured span runs from the end of the longest seed window to the end of the
     shorter part, so every note in it was generated. Each model is loaded once and all
@@ -107,13 +111,18 @@ def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decodi
     models = {part: load_model(info) for part, info in infos.items()}
     run_ids = {f"{part}_run": infos[part].run_id if part in infos else "" for part in PARTS}
     rows = []
-    for decoding in decodings:
+    for done, decoding in enumerate(decodings):
+        if progress:
+            progress(done, len(decodings), f"generating {n_pieces} pieces with "
+                                           f"{decoding.title}")
         generated = generate_parts(infos, models, seeds, steps, decoding, seed, method)
         for i, (piece, parts) in enumerate(zip(pieces, generated)):
             start = max(p.time_at(infos[name].config.window) for name, p in parts.items())
             end = min(p.time_at(len(p.main)) for p in parts.values())
             rows.append({"decoding": decoding.label, "piece_index": i, "seed_piece": piece.name,
                          "seed": seed, **run_ids, **measure(parts, start, end, index)})
+    if progress:
+        progress(len(decodings), len(decodings), "measuring the held-out pieces")
     return pd.DataFrame(rows)
 
 
@@ -134,9 +143,10 @@ def evaluation_folder(run_dir: Path | str) -> Path:
 
 def evaluate(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], n_pieces: int = 8,
              steps: int = 64, seed: int = 0, cache_dir: Path | str = "cache",
-             out_dir: Path | str | None = None,
-             method: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Generated metrics and their comparison with the real held-out pieces, per decoding.
+             out_dir: Path | str | None = None, method: str = "auto",
+             progress: Progress | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Generated metrics and their comparison with the real held-out pieces, per decoding
+    (`progress`: see generated_metrics).
 
     The reference is each held-out piece's real continuation after the seed window, as long
     as a generated one (see reference_metrics). With `out_dir` (e.g. evaluation_folder of
@@ -150,7 +160,7 @@ def evaluate(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], n_pi
     corpus = corpus_for(info.config, cache_dir)
     index = training_index(corpus, symbol_part, target_names(info.config)[0])
     generated = generated_metrics(runs, decodings, n_pieces, steps, seed, cache_dir, index,
-                                  method)
+                                  method, progress)
     reference = reference_metrics(info, parts=tuple(infos), skip=info.config.window,
                                   steps=steps, cache_dir=cache_dir, index=index)
     comparison = compare(generated, reference)

@@ -11,6 +11,7 @@ from typing import Callable
 from core.data.corpus import Corpus
 from core.nets.config import BOUNDS, ConfigError, TrainConfig
 
+
 def seed_configs(config: TrainConfig, k: int = 3) -> list[TrainConfig]:
     """The same setting with seeds config.seed .. config.seed + k - 1, labelled by seed."""
     if k < 1:

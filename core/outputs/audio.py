@@ -1,5 +1,6 @@
 """Audio: MIDI to WAV with FluidSynth's file renderer and a General MIDI sound font; nothing
-is synthesised by hand.
+is synthesised by hand. Every WAV is then peak-normalised to PEAK_DBFS, since FluidSynth's
+default gain leaves a piano piece far too quiet to play to a room.
 """
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 from midi2audio import FluidSynth
 
 from core.outputs.score import RenderError
@@ -17,6 +19,7 @@ SOUNDFONT_CANDIDATES = (
     Path("/usr/share/sounds/sf2/default-GM.sf2"),
 )
 INSTALL_HINT = "install them with `apt-get install fluidsynth fluid-soundfont-gm`"
+PEAK_DBFS = -1.0  # a normalised WAV's loudest sample, in dB below full scale
 
 
 def find_soundfont() -> Path:
@@ -66,4 +69,47 @@ def render_wav(midi_path: Path | str, wav_path: Path | str, sample_rate: int = 2
     FluidSynth(str(font), sample_rate).midi_to_audio(str(midi_path), str(wav_path))
     if not wav_path.is_file() or wav_path.stat().st_size <= 44:  # 44 bytes: a bare header
         raise RenderError(f"fluidsynth wrote no audio for {midi_path} (sound font {font})")
+    normalise_peak(wav_path)
     return wav_path
+
+
+def peak_dbfs(samples: np.ndarray) -> float:
+    """The loudest sample in dB relative to full scale (-inf for silence); integer PCM is
+    read against its type's largest value, float PCM against 1."""
+    full = np.iinfo(samples.dtype).max if samples.dtype.kind == "i" else 1.0
+    peak = float(np.abs(samples.astype(np.float64)).max(initial=0.0)) / full
+    return 20 * np.log10(peak) if peak > 0 else -np.inf
+
+
+def normalise_peak(wav_path: Path | str, target_dbfs: float = PEAK_DBFS) -> tuple[float, float]:
+    """Scale a WAV so its loudest sample sits at `target_dbfs`, in place, keeping its sample
+    rate and sample type; silence stays silent. Returns the peak before and after (dBFS)."""
+    from scipy.io import wavfile
+
+    rate, samples = wavfile.read(wav_path)
+    before = peak_dbfs(samples)
+    if not np.isfinite(before):
+        return before, before
+    gain = 10 ** ((target_dbfs - before) / 20)
+    scaled = samples.astype(np.float64) * gain
+    if samples.dtype.kind == "i":
+        info = np.iinfo(samples.dtype)
+        scaled = np.clip(np.rint(scaled), info.min, info.max)
+    scaled = scaled.astype(samples.dtype)
+    wavfile.write(wav_path, rate, scaled)
+    return before, peak_dbfs(scaled)
+
+
+def match_lengths(*wav_paths: Path | str) -> int:
+    """Pad each WAV with silence to the longest one's length, in place, so files played
+    side by side cannot be told apart by their duration; returns that length in samples.
+    The WAVs must share sample rate and type (FluidSynth renders them alike)."""
+    from scipy.io import wavfile
+
+    read = [wavfile.read(p) for p in wav_paths]
+    longest = max(len(samples) for _, samples in read)
+    for path, (rate, samples) in zip(wav_paths, read):
+        if len(samples) < longest:
+            pad = [(0, longest - len(samples))] + [(0, 0)] * (samples.ndim - 1)
+            wavfile.write(path, rate, np.pad(samples, pad))
+    return longest

@@ -1,4 +1,4 @@
-"""Engraving: MusicXML to SVG pages with Verovio."""
+"""Engraving: MusicXML to SVG pages with Verovio, each page scalable to any width."""
 from __future__ import annotations
 
 import re
@@ -10,6 +10,21 @@ import verovio
 from core.outputs.score import RenderError
 
 verovio.enableLog(verovio.LOG_OFF)  # its warnings about MusicXML details would flood the log
+
+
+_ROOT_SIZE = re.compile(r'<svg\b([^>]*?)\swidth="([\d.]+)px"\s+height="([\d.]+)px"')
+
+
+def scalable_svg(svg: str) -> str:
+    """An SVG page whose outer element has a viewBox, so CSS (or an <img>) can shrink it to
+    a column and keep its proportions; Verovio gives the outer element a size only. Pages
+    that already have one are returned as they are."""
+    start = svg.find("<svg")
+    if start < 0 or "viewBox" in svg[start:svg.find(">", start)]:
+        return svg
+    return _ROOT_SIZE.sub(lambda m: f'<svg{m.group(1)} width="{m.group(2)}px" '
+                                    f'height="{m.group(3)}px" '
+                                    f'viewBox="0 0 {m.group(2)} {m.group(3)}"', svg, count=1)
 
 
 def _page_path(first: Path, page: int) -> Path:
@@ -57,7 +72,7 @@ def render_svg(musicxml_path: Path | str, svg_path: Path | str,
     paths = []
     for page in range(1, count + 1):
         path = _page_path(svg_path, page)
-        path.write_text(toolkit.renderToSVG(page), encoding="utf-8")
+        path.write_text(scalable_svg(toolkit.renderToSVG(page)), encoding="utf-8")
         paths.append(path)
     _remove_stale_pages(svg_path, count)
     return paths

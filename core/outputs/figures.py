@@ -4,14 +4,15 @@ One home, so a run has the same colour on the Compare page and in the report, LS
 are told apart the same way everywhere, and every legend sits outside the plot area, where
 nine or more runs stay readable and never cover an axis:
 
-curve_figure     training curves of runs: a colour per run, training solid and held-out
-                 dashed, LSTM | GRU side by side sharing the y axis, LSTM circles and
-                 GRU diamonds as markers
+curve_figure     training curves of runs: a colour per run, training windows | held-out
+                 pieces side by side sharing the y axis, LSTM solid lines with circles and
+                 GRU dashed lines with diamonds, the trivial baseline as a labelled line
 band_figure      the same for seed groups: each group's mean curve inside its spread band
 piano_roll       notes as bars at their pitch (lead red, accompaniment blue), where each
                  part's seed ends marked
 count_figure     counts per category (symbol frequencies, note durations)
-parallel_figure  hyperparameters against best loss, as parallel coordinates
+parallel_figure  hyperparameters against best loss, as parallel coordinates (whole-number
+                 settings with whole-number ticks)
 overlap_figure   an evaluation: overlapping area with the held-out pieces per metric and
                  decoding
 
@@ -22,6 +23,7 @@ in the report, whatever order they were picked in.
 """
 from __future__ import annotations
 
+import html
 from typing import Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
@@ -37,9 +39,12 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#e7ba52", "#6b6ecf", "#b5cf6b", "#ce6dbd")
 PART_COLOURS = {"lead": "#d62728", "accompaniment": "#1f77b4"}
 OTHER_PART_COLOUR = "#8c564b"
+BASELINE_COLOUR = "#444444"  # the baseline line: not a run's colour
 CELL_ORDER = ("lstm", "gru", "?")
 CELL_MARKERS = {"lstm": "circle", "gru": "diamond", "?": "square"}
-SPLIT_DASH = {TRAIN: "solid", HELD_OUT: "dash"}
+CELL_DASH = {"lstm": "solid", "gru": "dash", "?": "dot"}
+SPLIT_TITLES = {TRAIN: "training windows", HELD_OUT: "held-out pieces"}
+LEGEND_TITLE = "line: LSTM solid ●, GRU dashed ◆"
 BAND_OPACITY = {TRAIN: 0.16, HELD_OUT: 0.10}
 MARKERS_UP_TO = 30          # points per curve: more and markers would hide the line
 CURVE_PLOT_PX = 300         # height of a curve chart's plotting area
@@ -47,6 +52,20 @@ LEGEND_ROW_PX = 21          # one legend entry
 AXIS_BELOW_PX = 58          # tick labels and the x axis title under a plot
 TITLE_PX = 40               # subplot titles above a plot
 PITCH_CLASSES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
+
+
+# What each history metric's number is, as an axis title.
+METRIC_AXES = {"loss": "cross-entropy loss (nats)",
+               "accuracy": "accuracy (share of next symbols right)",
+               "pitch_loss": "pitch cross-entropy (nats)",
+               "duration_loss": "duration cross-entropy (nats)",
+               "pitch_accuracy": "pitch accuracy (share of next pitches right)",
+               "duration_accuracy": "duration accuracy (share of next durations right)"}
+
+
+def axis_title(metric: str) -> str:
+    """'cross-entropy loss (nats)' for 'loss': what the number on a curve's y axis is."""
+    return METRIC_AXES.get(metric, metric.replace("_", " "))
 
 
 def series_colours(names: Iterable[str]) -> dict[str, str]:
@@ -63,28 +82,25 @@ def rgba(colour: str, alpha: float) -> str:
 
 
 def legend_below(fig: go.Figure, plot_px: int, rows: int, horizontal: bool = False,
-                 top_px: int = TITLE_PX) -> go.Figure:
+                 top_px: int = TITLE_PX, title: str = "") -> go.Figure:
     """Put the legend under the x axis title and make the figure tall enough for it.
 
     Vertical (one entry per line) unless `horizontal`: long run labels then never run into
-    each other, and the plotting area keeps `plot_px` however many entries there are.
+    each other, and the plotting area keeps `plot_px` however many entries there are. A
+    `title` takes a line of its own above the entries.
     """
-    legend_px = rows * LEGEND_ROW_PX + 8
+    legend_px = (rows + bool(title)) * LEGEND_ROW_PX + 8
     fig.update_layout(
         height=top_px + plot_px + AXIS_BELOW_PX + legend_px,
         margin=dict(l=10, r=10, t=top_px, b=AXIS_BELOW_PX + legend_px),
         legend=dict(orientation="h" if horizontal else "v", x=0, xanchor="left",
-                    y=-AXIS_BELOW_PX / plot_px, yanchor="top", title_text=""),
+                    y=-AXIS_BELOW_PX / plot_px, yanchor="top",
+                    title=dict(text=title, side="top")),
         hovermode="closest")
     return fig
 
 
 # --------------------------------------------------------------------------- curves
-
-def _cells(data: pd.DataFrame) -> list[str]:
-    present = set(data["cell"])
-    return [c for c in CELL_ORDER if c in present]
-
 
 def _with_cells(data: pd.DataFrame) -> pd.DataFrame:
     """`cell` in lower case, '?' where a run's setting could not be read."""
@@ -93,10 +109,17 @@ def _with_cells(data: pd.DataFrame) -> pd.DataFrame:
                        .where(lambda c: c.isin(CELL_ORDER), "?"))
 
 
-def _cell_grid(cells: Sequence[str]) -> go.Figure:
-    """One panel per cell, side by side, sharing the y axis."""
-    return make_subplots(rows=1, cols=max(len(cells), 1), shared_yaxes=True,
-                         horizontal_spacing=0.04, subplot_titles=[c.upper() for c in cells])
+def _splits(data: pd.DataFrame) -> list[str]:
+    present = set(data["split"])
+    return [s for s in SPLITS if s in present]
+
+
+def _split_grid(splits: Sequence[str]) -> go.Figure:
+    """One panel per split (training windows | held-out pieces), sharing the y axis: a
+    run's two curves side by side in its one colour, and the runs of a split together."""
+    return make_subplots(rows=1, cols=max(len(splits), 1), shared_yaxes=True,
+                         horizontal_spacing=0.04,
+                         subplot_titles=[SPLIT_TITLES.get(s, s) for s in splits])
 
 
 def _series_order(data: pd.DataFrame, key: str, name: str) -> list[str]:
@@ -109,20 +132,22 @@ def _series_order(data: pd.DataFrame, key: str, name: str) -> list[str]:
 
 def _curves(data: pd.DataFrame, key: str, name: str, x: str) -> Iterator[tuple]:
     """(series key, legend name, cell, panel, opens its legend entry, split, rows in x
-    order) of every curve: a series (`key`) has one curve per split, in its cell's panel."""
-    cells = _cells(data)
+    order) of every curve: a series (`key`) has one curve per split, each in its split's
+    panel."""
+    splits = _splits(data)
     for series in _series_order(data, key, name):
         rows = data[data[key] == series]
         cell = rows["cell"].iloc[0]
-        for i, split in enumerate(s for s in SPLITS if s in set(rows["split"])):
-            yield (series, str(rows[name].iloc[0]), cell, cells.index(cell) + 1, i == 0, split,
-                   rows[rows["split"] == split].sort_values(x))
+        for i, split in enumerate(s for s in splits if s in set(rows["split"])):
+            yield (series, str(rows[name].iloc[0]), cell, splits.index(split) + 1, i == 0,
+                   split, rows[rows["split"] == split].sort_values(x))
 
 
-def _style(colour: str, split: str, cell: str, markers: bool) -> dict:
-    """A curve's look: its series' colour, dashed when held out, its cell's marker."""
+def _style(colour: str, cell: str, markers: bool) -> dict:
+    """A curve's look: its series' colour; its cell's line style and marker (LSTM solid
+    with circles, GRU dashed with diamonds), so the cells differ even in grey print."""
     return dict(mode="lines+markers" if markers else "lines",
-                line=dict(color=colour, dash=SPLIT_DASH.get(split, "solid")),
+                line=dict(color=colour, dash=CELL_DASH[cell]),
                 marker=dict(symbol=CELL_MARKERS[cell], size=6))
 
 
@@ -131,39 +156,63 @@ def _few_points(data: pd.DataFrame, key: str) -> bool:
 
 
 def _axes(fig: go.Figure, data: pd.DataFrame, x: str, x_title: str, y_title: str) -> None:
-    whole = dict(dtick=1) if x == "epoch" and len(data) and data["epoch"].max() <= 20 else {}
+    """Axis titles; an epoch axis shows whole epochs only."""
+    whole = {}
+    if x == "epoch":
+        whole = dict(tickformat="d")
+        if len(data) and data["epoch"].max() <= 20:
+            whole["dtick"] = 1
     fig.update_xaxes(title_text=x_title, **whole)
     fig.update_yaxes(title_text=y_title, row=1, col=1)
 
 
+def _baselines(fig: go.Figure, splits: Sequence[str],
+               baselines: Sequence[tuple[str, float]]) -> None:
+    """Each baseline as a dotted line across the held-out panel (where it was measured),
+    labelled on the line (escaped: plotly reads <b>, <br> ... in text as markup)."""
+    column = splits.index(HELD_OUT) + 1 if HELD_OUT in splits else len(splits)
+    for i, (label, value) in enumerate(baselines):
+        fig.add_hline(y=value, line=dict(color=BASELINE_COLOUR, dash="dot", width=1.5),
+                      annotation=dict(text=html.escape(label, quote=False), font_size=11,
+                                      font_color=BASELINE_COLOUR),
+                      annotation_position="top left" if i % 2 == 0 else "bottom left",
+                      row=1, col=column)
+
+
 def curve_figure(long: pd.DataFrame, y_title: str, x: str = "epoch", x_title: str = "epoch",
-                 colours: Mapping[str, str] | None = None) -> go.Figure:
+                 colours: Mapping[str, str] | None = None,
+                 baselines: Sequence[tuple[str, float]] = ()) -> go.Figure:
     """Curves of one metric for several runs.
 
     `long`: core.evidence.curves rows (run_id, epoch, elapsed, split, value) of one metric,
     with the legend name in `run` and the run's `cell`. A colour per run (`colours` by run
-    id, default series_colours); training solid, held-out dashed, as one legend entry per
-    run; LSTM and GRU in side-by-side panels sharing the y axis.
+    id, default series_colours) and one legend entry per run; training windows and held-out
+    pieces in side-by-side panels sharing the y axis; LSTM solid, GRU dashed. `baselines`
+    ((label, value), e.g. core.evidence.baselines.baseline_lines) are drawn as labelled
+    dotted lines in the held-out panel.
     """
     data = _with_cells(long)
     if "run" not in data:
         data = data.assign(run=data["run_id"])
     colours = colours or series_colours(data["run_id"])
-    fig, markers = _cell_grid(_cells(data)), _few_points(data, "run_id")
+    splits = _splits(data)
+    fig, markers = _split_grid(splits), _few_points(data, "run_id")
     for run_id, name, cell, column, first, split, curve in _curves(data, "run_id", "run", x):
         fig.add_trace(go.Scatter(
             x=curve[x], y=curve["value"], name=name, legendgroup=run_id, showlegend=first,
-            **_style(colours[run_id], split, cell, markers),
+            **_style(colours[run_id], cell, markers),
             customdata=curve[["epoch", "elapsed"]].to_numpy(),
-            hovertemplate=(f"<b>%{{fullData.name}}</b> ({split})<br>epoch %{{customdata[0]}}"
-                           " · %{customdata[1]:.1f} s<br>" + y_title
+            hovertemplate=(f"<b>%{{fullData.name}}</b><br>{cell.upper()}, {split}<br>epoch "
+                           "%{customdata[0]} · %{customdata[1]:.1f} s<br>" + y_title
                            + " %{y:.4f}<extra></extra>")), row=1, col=column)
     _axes(fig, data, x, x_title, y_title)
-    return legend_below(fig, CURVE_PLOT_PX, data["run_id"].nunique())
+    _baselines(fig, splits, baselines)
+    return legend_below(fig, CURVE_PLOT_PX, data["run_id"].nunique(), title=LEGEND_TITLE)
 
 
 def band_figure(bands: pd.DataFrame, y_title: str, spread_label: str,
-                colours: Mapping[str, str] | None = None) -> go.Figure:
+                colours: Mapping[str, str] | None = None,
+                baselines: Sequence[tuple[str, float]] = ()) -> go.Figure:
     """One mean curve per seed group inside its spread band, drawn like curve_figure.
 
     `bands`: core.evidence.grouping.group_bands rows of one metric (group, cell, split,
@@ -171,7 +220,8 @@ def band_figure(bands: pd.DataFrame, y_title: str, spread_label: str,
     """
     data = _with_cells(bands)
     colours = colours or series_colours(data["group"])
-    fig, markers = _cell_grid(_cells(data)), _few_points(data, "group")
+    splits = _splits(data)
+    fig, markers = _split_grid(splits), _few_points(data, "group")
     for group, _, cell, column, first, split, curve in _curves(data, "group", "group", "epoch"):
         x = curve["epoch"].tolist()
         fig.add_trace(go.Scatter(
@@ -181,14 +231,15 @@ def band_figure(bands: pd.DataFrame, y_title: str, spread_label: str,
             legendgroup=group, name=f"{group} band ({split})"), row=1, col=column)
         fig.add_trace(go.Scatter(
             x=x, y=curve["mean"], name=group, legendgroup=group, showlegend=first,
-            **_style(colours[group], split, cell, markers),
+            **_style(colours[group], cell, markers),
             customdata=curve[["low", "high", "seeds"]].to_numpy(),
-            hovertemplate=(f"<b>%{{fullData.name}}</b> ({split})<br>epoch %{{x}}<br>"
-                           f"mean %{{y:.4f}}<br>{spread_label} "
+            hovertemplate=(f"<b>%{{fullData.name}}</b><br>{cell.upper()}, {split}<br>"
+                           f"epoch %{{x}}<br>mean %{{y:.4f}}<br>{spread_label} "
                            "%{customdata[0]:.4f} – %{customdata[1]:.4f}<br>"
                            "%{customdata[2]} run(s)<extra></extra>")), row=1, col=column)
     _axes(fig, data, "epoch", "epoch", y_title)
-    return legend_below(fig, CURVE_PLOT_PX, data["group"].nunique())
+    _baselines(fig, splits, baselines)
+    return legend_below(fig, CURVE_PLOT_PX, data["group"].nunique(), title=LEGEND_TITLE)
 
 
 # --------------------------------------------------------------------------- piano roll
@@ -232,6 +283,8 @@ def piano_roll(notes: pd.DataFrame, seed_quarters: Mapping[str, float] | None = 
                       annotation_position="top left", annotation_font_size=10)
     fig.update_layout(barmode="overlay", bargap=0, xaxis_title="quarter notes",
                       yaxis_title="MIDI pitch")
+    if len(notes):  # from the start to the last note's end: a narrow column autoranges wide
+        fig.update_xaxes(range=[0, max([float(notes["end"].max()), *ends])])
     return legend_below(fig, plot_px, 1, horizontal=True, top_px=24)
 
 
@@ -265,18 +318,38 @@ def split_constant(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[list[st
     return varying, constant
 
 
-def parallel_figure(frame: pd.DataFrame, columns: Sequence[str]) -> go.Figure:
+WHOLE_TICKS_UP_TO = 12  # distinct values of a whole-number axis that each get a tick
+
+
+def _dimension(frame: pd.DataFrame, column: str) -> dict:
+    """One parallel axis; a setting with whole-number values (units, layers, ...) is
+    ticked at its own values, never at 1.5 layers."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    dimension = dict(label=column.replace("_", " "), values=values)
+    seen = values.dropna()
+    if len(seen) and (seen == seen.round()).all():
+        distinct = sorted(seen.unique())
+        if len(distinct) <= WHOLE_TICKS_UP_TO:
+            dimension.update(tickvals=distinct, ticktext=[f"{v:.0f}" for v in distinct])
+        else:
+            dimension.update(tickformat="d")
+    return dimension
+
+
+def parallel_figure(frame: pd.DataFrame, columns: Sequence[str],
+                    loss_title: str = "best loss (nats)") -> go.Figure:
     """Parallel coordinates: an axis per setting in `columns`, then the cell (LSTM / GRU)
     and the best loss, each run a line coloured by its best loss (core.evidence.tables.
-    hyperparameter_frame rows)."""
-    dims = [dict(label=c.replace("_", " "), values=frame[c]) for c in columns]
+    hyperparameter_frame rows). The colour scale spans these runs only: draw the runs of
+    one model and part per figure, so it never mixes losses of different data."""
+    dims = [_dimension(frame, c) for c in columns]
     dims.append(dict(label="cell", values=frame["cell"], tickvals=[0, 1],
                      ticktext=["LSTM", "GRU"], range=[-0.1, 1.1]))
-    dims.append(dict(label="best loss", values=frame["best loss"]))
+    dims.append(dict(label=loss_title, values=frame["best loss"]))
     fig = go.Figure(go.Parcoords(
         line=dict(color=frame["best loss"], colorscale="Viridis_r",
                   cmin=frame["best loss"].min(), cmax=frame["best loss"].max(),
-                  showscale=True, colorbar=dict(title="best loss")),
+                  showscale=True, colorbar=dict(title=loss_title)),
         dimensions=dims))
     fig.update_layout(height=380, margin=dict(l=60, r=40, t=50, b=20))
     return fig

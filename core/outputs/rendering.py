@@ -12,6 +12,7 @@ from core.outputs.audio import render_wav
 from core.outputs.engraving import render_svg
 from core.outputs.score import write_midi, write_musicxml
 
+
 def render_all(score: stream.Score, folder: Path | str, stem: str) -> dict[str, Path]:
     """Every output of one piece in one folder, the WAV last.
 

@@ -8,7 +8,7 @@ report.html with plotly.js and the stylesheet inline once (the page's template a
 assets/report.html and assets/report.css) and every sample file copied beside it under
 report_files/, every link relative, so the folder still works zipped, moved or on a machine
 with no network; and report.pdf printed from it where Debian's chromium is installed. The
-curves are core.outputs.figures', coloured as on the Compare page.
+curves are core.outputs.figures', coloured as on the Compare page, LSTM solid and GRU dashed.
 
 Run labels, piece and file names are typed by users, so every string is HTML-escaped here,
 including the ones handed to plotly (its text is a small HTML dialect of its own).
@@ -25,23 +25,30 @@ import tempfile
 import zipfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
 from string import Template
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
 
 from core.assets import REPORT_STYLE, REPORT_TEMPLATE, read_asset
+from core.evidence.baselines import (
+    Baseline,
+    baseline_columns,
+    baseline_lines,
+    run_baselines,
+)
 from core.evidence.curves import load_histories_long
 from core.evidence.evaluation import list_evaluations, read_evaluation
 from core.evidence.measure import sample_metrics
 from core.evidence.metrics import NOTE_METRICS, SYMBOL_METRICS
 from core.evidence.tables import TABLE_METRICS, summary_table
 from core.evidence.verdict import verdict_table
+from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
 from core.outputs.destination import output_folder
-from core.outputs.figures import curve_figure, series_colours
+from core.outputs.figures import axis_title, curve_figure, series_colours
 from core.runs.files import RunFileError, read_json, write_bytes
 from core.runs.history import read_history
 from core.runs.listing import run_labels, runs_table
@@ -61,6 +68,8 @@ SAMPLE_KINDS = ("svg", "wav", "midi", "musicxml")
 SAMPLE_METRIC_NAMES = NOTE_METRICS + SYMBOL_METRICS
 MISSING = "–"
 Formatter = Callable[[Any], str]
+Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what comes next)
+Baselines = Mapping[str, Baseline | str]  # run_id -> baseline, or why none
 
 
 def esc(value: Any) -> str:
@@ -236,10 +245,11 @@ def _corpus_row(record: Mapping[str, Any]) -> dict[str, Any]:
             "vocabulary sizes": record.get("vocab_sizes")}
 
 
-def results_tables(run_dirs: Sequence[Path], table: pd.DataFrame,
-                   labels: Mapping[str, str]) -> dict[int, pd.DataFrame]:
+def results_tables(run_dirs: Sequence[Path], table: pd.DataFrame, labels: Mapping[str, str],
+                   baselines: Baselines | None = None) -> dict[int, pd.DataFrame]:
     """The thesis's Table 2 (Model 1) and Table 3 (Model 2) for the selected runs, final
-    epoch, training and held-out, from each history.csv (core.evidence.tables.summary_table).
+    epoch, training and held-out, from each history.csv (core.evidence.tables.summary_table),
+    then the trivial baselines of each run's held-out windows (core.evidence.baselines).
     Only models with at least one run appear."""
     histories = {}
     for run_dir in run_dirs:
@@ -253,12 +263,14 @@ def results_tables(run_dirs: Sequence[Path], table: pd.DataFrame,
         if summary.empty:
             continue
         metrics = [c for c in summary.columns if c in _metric_titles(model)]
+        base = baseline_columns(baselines or {}, summary["run_id"], model)
         tables[model] = pd.DataFrame({
             "run": summary["run_id"].map(labels),
             "cell": summary["cell"].str.upper(),
             "layers x units": [f"{layers} x {units}" for layers, units
                                in zip(summary["layers"], summary["units"])],
             **{m: summary[m] for m in metrics},
+            **{c: base[c].to_numpy() for c in base.columns},
             "epochs": summary["epochs"]})
     return tables
 
@@ -277,20 +289,26 @@ def tables_section(tables: Mapping[int, pd.DataFrame]) -> str:
     parts = []
     for model, frame in tables.items():
         number, what = names[model]
-        formats = {c: fixed(3) for c in _metric_titles(model)}
+        formats = {c: fixed(3) for c in [*_metric_titles(model),
+                                         *[c for c in frame if c.startswith("baseline")]]}
         parts.append(f"<h3>{esc(number)}. {esc(what)}</h3>"
                      + html_table(frame, formats, f"table{model + 1}"))
     return "".join(parts) + _note(
         "Final epoch of each run, as the thesis reports. The thesis measured training "
         "windows only; held-out columns are windows of whole pieces never trained on "
-        "(a high training accuracy with a low held-out one is memorisation).")
+        "(a high training accuracy with a low held-out one is memorisation). Baseline "
+        "columns: what always predicting the most frequent symbol (accuracy) or the "
+        "symbols' own frequencies (loss: the unigram entropy, in nats) scores on the same "
+        "held-out windows; a run at its baseline has learnt nothing from the context.")
 
 
-def curve_figures(run_dirs: Sequence[Path], table: pd.DataFrame,
-                  labels: Mapping[str, str]) -> list[tuple[str, Any]]:
-    """(title, plotly figure) per model and metric of Tables 2/3, drawn by
+def curve_figures(run_dirs: Sequence[Path], table: pd.DataFrame, labels: Mapping[str, str],
+                  baselines: Baselines | None = None) -> list[tuple[str, Any]]:
+    """(title, plotly figure) per model, part and metric of Tables 2/3, drawn by
     core.outputs.figures.curve_figure: a colour per run (the Compare page's colours for the
-    same runs), training solid and held-out dashed, LSTM and GRU side by side."""
+    same runs), training windows and held-out pieces side by side, LSTM solid and GRU
+    dashed, each data's baseline a labelled line. Lead and accompaniment runs never share
+    a chart: their numbers measure different music."""
     long, _ = load_histories_long(run_dirs, table)
     if long.empty:
         return []
@@ -299,13 +317,20 @@ def curve_figures(run_dirs: Sequence[Path], table: pd.DataFrame,
     long["model"] = pd.to_numeric(long["model"], errors="coerce")
     colours = series_colours(d.name for d in run_dirs)
     figures = []
+    parts = list(dict.fromkeys(long["part"].dropna())) if "part" in long else [None]
     for model in sorted(TABLE_METRICS):
-        for metric, title in TABLE_METRICS[model]:
-            data = long[(long["model"] == model) & (long["metric"] == metric)]
-            if len(data):
-                figure = curve_figure(data, title, colours=colours)
+        for part in parts:
+            runs = long[(long["model"] == model) & ((long["part"] == part) if part else True)]
+            for metric, title in TABLE_METRICS[model]:
+                data = runs[runs["metric"] == metric]
+                if not len(data):
+                    continue
+                lines = baseline_lines(baselines or {}, data["run_id"].unique(), metric)
+                figure = curve_figure(data, axis_title(metric), colours=colours,
+                                      baselines=lines)
                 figure.update_layout(template=FIGURE_TEMPLATE)
-                figures.append((f"Model {model}: {title} per epoch", figure))
+                where = f", {part}" if part and len(parts) > 1 else ""
+                figures.append((f"Model {model}{where}: {title} per epoch", figure))
     return figures
 
 
@@ -316,8 +341,11 @@ def curves_section(figures: Sequence[tuple[str, Any]]) -> str:
              + fig.to_html(full_html=False, include_plotlyjs=False, default_width="100%",
                            config={"displaylogo": False, "responsive": True})
              + "</div>" for title, fig in figures]
-    return "".join(parts) + _note("Solid: training windows; dashed: held-out pieces. "
-                                  "As measured after each epoch, not smoothed.")
+    return "".join(parts) + _note(
+        "Left: training windows; right: held-out pieces. Each run keeps its colour; LSTM "
+        "runs are solid lines with circles, GRU runs dashed lines with diamonds. The dotted "
+        "line is the baseline of the runs' data (see Tables 2 and 3). As measured after each "
+        "epoch, not smoothed.")
 
 
 def verdict_section(table: pd.DataFrame) -> str:
@@ -383,7 +411,9 @@ def evaluation_section(run_dirs: Sequence[Path], labels: Mapping[str, str]) -> s
             + "".join(_readable_table(evaluation[name]) for name in ("comparison", "conditioning")
                       if name in evaluation))
     if not parts:
-        return _note("No selected run has an evaluation yet (python -m core evaluate).")
+        return _note("No selected run has an evaluation yet: tick \"Evaluate the runs that "
+                     "have none\" before building the report on the Compare page, or press "
+                     "Evaluate under Listen > Corpus-level evaluation.")
     return "".join(parts)
 
 
@@ -491,6 +521,12 @@ def samples_section(samples: Sequence[Mapping[str, Any]], out_dir: Path,
                    for n, s in enumerate(samples, 1))
 
 
+def glossary_section() -> str:
+    """core.glossary's terms as a definition list."""
+    items = "".join(f"<dt>{esc(term)}</dt><dd>{esc(text)}</dd>" for term, text in GLOSSARY)
+    return f'<dl class="glossary">{items}</dl>'
+
+
 def find_chromium() -> str | None:
     for candidate in CHROMIUM_CANDIDATES:
         found = shutil.which(candidate)
@@ -560,9 +596,12 @@ def report_folder(out_dir: Path | str) -> Path:
 def build_report(runs: Sequence[Path | str], out_dir: Path | str, title: str = DEFAULT_TITLE,
                  pdf: bool = True, samples_per_run: int = 2,
                  sample_ids: Sequence[str] | None = None,
-                 runs_root: Path | str = "runs") -> dict[str, Path | str]:
+                 runs_root: Path | str = "runs", cache_dir: Path | str = "cache",
+                 progress: Progress | None = None) -> dict[str, Path | str]:
     """Write report.html (and report.pdf) for the given runs (ids under `runs_root`, or run
     directories) into `out_dir`, with their sample files copied under out_dir/report_files.
+    `cache_dir` is the corpus cache the baselines read the runs' corpora from; `progress`
+    hears (steps done, steps in all, what comes next) as the report is written.
 
     Returns {"html": path, "files": the copied sample files' folder (when there are
     samples), and "pdf": path or "pdf_skipped": why not (not asked for, chromium missing or
@@ -572,19 +611,32 @@ def build_report(runs: Sequence[Path | str], out_dir: Path | str, title: str = D
 
     run_dirs = resolve_runs(runs, runs_root)
     out_dir = report_folder(out_dir)
+    steps = [("runs", "1. Runs"), ("settings", "2. Settings"), ("tables", "3. Tables 2 and 3"),
+             ("curves", "4. Curves"), ("verdict", "5. Verdict: LSTM vs GRU"),
+             ("metrics", "6. Music metrics"), ("samples", "7. Samples"),
+             ("glossary", "8. Glossary")]
+    total = len(steps) + 2 + bool(pdf)  # the baselines first, writing the page, the PDF
+    tell = progress or (lambda done, all_, what: None)
+    tell(0, total, "measuring each run's baseline")
     table = selected_table(run_dirs)
     labels = run_labels(table)
+    baselines = run_baselines(run_dirs, table, cache_dir)
     samples = pick_samples(run_dirs, samples_per_run, sample_ids)
-    sections = [
-        ("runs", "1. Runs", runs_section(table, labels)),
-        ("settings", "2. Settings", settings_section(run_dirs, labels)),
-        ("tables", "3. Tables 2 and 3", tables_section(results_tables(run_dirs, table,
-                                                                      labels))),
-        ("curves", "4. Curves", curves_section(curve_figures(run_dirs, table, labels))),
-        ("verdict", "5. Verdict: LSTM vs GRU", verdict_section(table)),
-        ("metrics", "6. Music metrics", metrics_section(run_dirs, labels, samples)),
-        ("samples", "7. Samples", samples_section(samples, out_dir, labels)),
-    ]
+    writers = {
+        "runs": lambda: runs_section(table, labels),
+        "settings": lambda: settings_section(run_dirs, labels),
+        "tables": lambda: tables_section(results_tables(run_dirs, table, labels, baselines)),
+        "curves": lambda: curves_section(curve_figures(run_dirs, table, labels, baselines)),
+        "verdict": lambda: verdict_section(table),
+        "metrics": lambda: metrics_section(run_dirs, labels, samples),
+        "samples": lambda: samples_section(samples, out_dir, labels),
+        "glossary": glossary_section,
+    }
+    sections = []
+    for done, (anchor, heading) in enumerate(steps, 1):
+        tell(done, total, f"writing {heading.split('. ', 1)[1].lower()}")
+        sections.append((anchor, heading, writers[anchor]()))
+    tell(len(steps) + 1, total, "saving report.html")
     meta = (f"Made {datetime.now().strftime('%Y-%m-%d %H:%M')} from {len(run_dirs)} run(s); "
             f"self-contained: plotly.js inline (plotly {plotly.__version__}), sample files in "
             f"{FILES_DIR}/.")
@@ -595,7 +647,10 @@ def build_report(runs: Sequence[Path | str], out_dir: Path | str, title: str = D
         result["files"] = out_dir / FILES_DIR
     pdf_path = out_dir / PDF_FILE
     pdf_path.unlink(missing_ok=True)
+    if pdf:
+        tell(total - 1, total, "printing the PDF with Chromium")
     reason = print_pdf(html_path, pdf_path) if pdf else "not asked for"
+    tell(total, total, "done")
     if reason is None:
         result["pdf"] = pdf_path
     else:

@@ -19,4 +19,6 @@ samples     generated samples saved under a run (a hidden folder renamed when co
 worker      the background worker that trains queued runs one at a time, and the queue's
             operations (cancel, queue_resume)
 faults      pause points the fault-injection tests stop a process at
+deletion    deleting a run (cancelled first), a sample or an upload, never outside its folder
+estimates   the queue's remaining time, from finished runs of the same shape
 """

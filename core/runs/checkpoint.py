@@ -32,6 +32,7 @@ from core.runs.files import (
 from core.runs.history import append_history, keep_epochs, read_history_columns
 from core.runs.record import BEST, MODEL, Run
 
+
 def score(row: dict[str, Any]) -> float:
     """What "best" means: the held-out loss, or the training loss without held-out pieces."""
     value = row.get("val_loss", row.get("loss", math.nan))

@@ -226,3 +226,15 @@ def ensure_worker(runs_root: Path, cache_dir: Path) -> None:
                                        "--cache", str(Path(cache_dir).resolve())),
                          stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                          start_new_session=True, cwd=REPO)
+
+
+def cancel_all(runs_root: Path) -> int:
+    """Cancel every queued run, then ask the running one to stop (see `cancel`): in that
+    order, so the worker cannot start a queued run as the running one ends. Returns how
+    many runs were cancelled."""
+    states = {d: read_status(d).get("state") for d in run_dirs(runs_root)}
+    active = [d for d, s in states.items() if s == "queued"] + \
+        [d for d, s in states.items() if s == "running"]
+    for run_dir in active:
+        cancel(run_dir)
+    return len(active)

@@ -1,9 +1,14 @@
 """Decoding strategies: greedy (argmax), temperature (p = softmax(log p / t)), top-k, top-p
 (nucleus) and beam search (appendix C of the thesis). `choose` picks one symbol per row.
+
+Temperature 0 is greedy decoding, the limit of softmax(log p / t) as t falls to 0: every
+sampling strategy at t = 0 picks the most likely symbol. Model 2 samples two streams; its
+duration stream may have a temperature of its own (`duration_temperature`), since a wild
+rhythm and wild pitches are different faults.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, Mapping
 
 import numpy as np
@@ -26,10 +31,13 @@ class Decoding:
     top_k: int = 8
     top_p: float = 0.9
     beam_width: int = 4
+    duration_temperature: float | None = None  # Model 2's duration stream; None: temperature
 
     def validate(self) -> "Decoding":
         checks = [(self.strategy in STRATEGIES, f"strategy must be one of {STRATEGIES}"),
-                  (self.temperature > 0, "temperature must be > 0"),
+                  (self.temperature >= 0, "temperature must be >= 0 (0 is greedy)"),
+                  (self.duration_temperature is None or self.duration_temperature >= 0,
+                   "the duration temperature must be >= 0 (0 is greedy)"),
                   (self.top_k >= 1, "top_k must be >= 1"),
                   (0 < self.top_p <= 1, "top_p must be in (0, 1]"),
                   (self.beam_width >= 1, "beam_width must be >= 1")]
@@ -38,11 +46,26 @@ class Decoding:
                 raise GenerationError(f"{message} (got {self})")
         return self
 
+    @property
+    def samples(self) -> bool:
+        """Whether the strategy draws at random (temperature, top-k, top-p)."""
+        return self.strategy not in ("greedy", "beam")
+
+    def for_stream(self, stream: str) -> "Decoding":
+        """The decoding of one stream: Model 2's duration stream at its own temperature."""
+        if stream == "duration" and self.duration_temperature is not None:
+            return replace(self, temperature=self.duration_temperature,
+                           duration_temperature=None)
+        return self
+
     def _parameters(self) -> list[tuple[str, str, str]]:
         """(short name, long name, value) of each parameter the strategy uses, in order."""
         t = ("t", "t", f"{self.temperature:g}")
-        return {"greedy": [], "temperature": [t], "top_k": [("k", "k", f"{self.top_k}"), t],
-                "top_p": [("p", "p", f"{self.top_p:g}"), t],
+        sampled = [t] if self.duration_temperature is None else \
+            [t, ("dt", "duration t", f"{self.duration_temperature:g}")]
+        return {"greedy": [], "temperature": sampled,
+                "top_k": [("k", "k", f"{self.top_k}"), *sampled],
+                "top_p": [("p", "p", f"{self.top_p:g}"), *sampled],
                 "beam": [("w", "width", f"{self.beam_width}")]}[self.strategy]
 
     @property
@@ -52,8 +75,11 @@ class Decoding:
 
     @property
     def title(self) -> str:
-        """Name for people, in pages and the report: 'temperature t=0.65'."""
-        return self.strategy + "".join(f" {name}={v}" for _, name, v in self._parameters())
+        """Name for people, in pages and the report: 'temperature t=0.65', and
+        'temperature t=0 (greedy)' where sampling at temperature 0 is greedy decoding."""
+        title = self.strategy + "".join(f" {name}={v}" for _, name, v in self._parameters())
+        cold = self.samples and self.temperature == 0 and not self.duration_temperature
+        return f"{title} (greedy)" if cold else title
 
     @classmethod
     def from_dict(cls, saved: Mapping[str, Any] | None) -> "Decoding":
@@ -78,7 +104,10 @@ class Decoding:
 
 
 def reshape(probs: np.ndarray, decoding: Decoding) -> np.ndarray:
-    """The distribution a sampling strategy draws from (rows sum to 1)."""
+    """The distribution a sampling strategy draws from (rows sum to 1); at temperature 0,
+    all of it on the most likely symbol."""
+    if decoding.temperature == 0:
+        return np.eye(probs.shape[-1])[probs.argmax(axis=-1)]
     logits = np.log(np.clip(probs, 1e-12, 1.0)) / decoding.temperature
     if decoding.strategy == "top_k":
         kth = np.sort(logits, axis=-1)[..., -min(decoding.top_k, logits.shape[-1]), None]
@@ -97,8 +126,9 @@ def reshape(probs: np.ndarray, decoding: Decoding) -> np.ndarray:
 
 
 def choose(probs: np.ndarray, decoding: Decoding, rng: np.random.Generator) -> np.ndarray:
-    """One symbol id per row of `probs` (batch, vocab)."""
-    if decoding.strategy in ("greedy", "beam"):
+    """One symbol id per row of `probs` (batch, vocab); the most likely one for greedy
+    decoding, beam search's single steps and sampling at temperature 0."""
+    if not decoding.samples or decoding.temperature == 0:
         return probs.argmax(axis=-1)
     p = reshape(probs, decoding)
     cumulative = np.cumsum(p, axis=-1)

@@ -20,6 +20,7 @@ from core.nets.windows import target_names
 from core.runs.record import RunInfo
 from core.sampling.decoding import GenerationError
 
+
 def _fits(piece: Piece, infos: Mapping[str, RunInfo]) -> bool:
     """Whether a piece can seed every run: each part present and at least a window long
     (a conditioned accompaniment with no lead run follows the piece's own lead)."""

@@ -12,6 +12,7 @@ import numpy as np
 from core.nets.config import TrainConfig
 from core.sampling.decoding import Decoding, choose
 
+
 class Stepper:
     """A trained model advanced one time step: models' own wiring (`embed`, the recurrent
     cells, `heads`) run on the model's layers for one symbol per sample."""
@@ -93,7 +94,7 @@ def generate_stateful(model, config: TrainConfig, seed: dict[str, np.ndarray], s
     probs, states = stepper.prime(primer, states)
     out: dict[str, list[np.ndarray]] = {k: [] for k in seed}
     for t in range(steps):
-        chosen = {k: choose(np.asarray(p, dtype=np.float64), decoding, rng)
+        chosen = {k: choose(np.asarray(p, dtype=np.float64), decoding.for_stream(k), rng)
                   for k, p in probs.items()}
         for k, ids in chosen.items():
             out[k].append(ids)

@@ -8,6 +8,7 @@ import numpy as np
 from core.nets.windows import input_name
 from core.sampling.decoding import Decoding, choose
 
+
 def _predict(model, config, windows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Next-symbol distributions for a batch of windows (last position for sequence models)."""
     from core.nets.models import by_stream, compiled_forward  # Keras loads on first use
@@ -39,8 +40,8 @@ def generate_ids(model, config, seed: dict[str, np.ndarray], steps: int, decodin
             windows["lead"] = lead[:, t + 1:t + 1 + n]
         probs = _predict(model, config, windows)
         for name in history:
-            history[name] = np.concatenate([history[name], choose(probs[name], decoding, rng)[:, None]],
-                                           axis=1)
+            chosen = choose(probs[name], decoding.for_stream(name), rng)
+            history[name] = np.concatenate([history[name], chosen[:, None]], axis=1)
     return {k: v[:, n:] for k, v in history.items()}
 
 

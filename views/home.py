@@ -1,0 +1,121 @@
+"""Start: what the lab is, its path in one glance (Corpus -> Train -> Compare -> Listen, and
+the blind listening test), what is ready on this machine, and a button to the next step.
+
+Everything shown is counted from the folders the other pages write (the corpus cache, runs,
+samples, listening pairs), so the page tells a newcomer where they stand at any time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from core.evidence.listening import list_pairs, read_answers
+from core.runs.samples import list_samples
+from views.common import load_runs_table, prepared_corpora, runs_dir
+
+ACTIVE = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stop on the path: its page, what it does, and where this machine stands."""
+
+    title: str
+    page: str
+    icon: str
+    does: str
+    ready: bool
+    state: str
+
+
+def _samples(runs: pd.DataFrame) -> int:
+    finished = runs[runs["state"].isin(("finished", "cancelled"))]["run_id"]
+    return sum(len(list_samples(runs_dir() / r)) for r in finished)
+
+
+def steps() -> list[Step]:
+    """The path's steps with what is ready now."""
+    runs = load_runs_table()
+    corpora = prepared_corpora()
+    finished = int((runs["state"] == "finished").sum()) if len(runs) else 0
+    active = int(runs["state"].isin(ACTIVE).sum()) if len(runs) else 0
+    samples = _samples(runs) if len(runs) else 0
+    pairs, answers = len(list_pairs(runs_dir())), len(read_answers(runs_dir()))
+    training = f", {active} queued or training" if active else ""
+    return [
+        Step("Corpus", "views/corpus.py", ":material/library_music:",
+             "Choose the music (Bach chorales, or your MIDI files) and prepare it.",
+             corpora > 0, f"{corpora} corpus setting(s) prepared" if corpora
+             else "no corpus prepared yet"),
+        Step("Train", "views/train.py", ":material/model_training:",
+             "Train LSTM and GRU networks; the thesis's four runs are one button.",
+             finished > 0, f"{finished} run(s) finished{training}" if finished or active
+             else "no run yet"),
+        Step("Compare", "views/compare.py", ":material/monitoring:",
+             "Curves against the baseline, Tables 2 and 3, the verdict, the report.",
+             finished >= 2, "ready" if finished >= 2 else "needs 2 finished runs"),
+        Step("Listen", "views/listen.py", ":material/headphones:",
+             "Generate with five decodings; see the score, hear it, measure it.",
+             samples > 0, f"{samples} sample(s) generated" if samples
+             else "no sample yet" if finished else "needs a finished run"),
+        Step("Listening test", "views/listening.py", ":material/hearing:",
+             "Real or generated? A blind test the committee can take.",
+             answers > 0, f"{pairs} pair(s), {answers} answer(s)" if pairs
+             else "no pairs prepared yet"),
+    ]
+
+
+def next_step(path: list[Step]) -> tuple[Step, str]:
+    """The first step not ready yet (Compare and Listen count as one once runs exist),
+    and why it is next."""
+    corpus, train, compare, listen, test = path
+    if not corpus.ready:
+        return corpus, "Start by preparing a corpus: a few chorales take seconds."
+    if not train.ready:
+        return train, ("Runs are training: watch them on the Train page." if "training"
+                       in train.state else "Train a first run, or the thesis's four at once.")
+    if not compare.ready:
+        return train, "Train a second run (the other cell) to compare LSTM with GRU."
+    if not listen.ready:
+        return compare, "Compare the finished runs, then generate music on Listen."
+    if not test.ready:
+        return test, "Everything is ready: try the blind listening test."
+    return compare, "Everything is ready: compare, listen, or build the defense report."
+
+
+def main() -> None:
+    st.title("LSTM vs GRU music lab")
+    st.markdown(
+        "This lab reproduces a master's thesis on **polyphonic music generation with "
+        "recurrent networks**: two networks (Model 1 reads music one 16th note at a time, "
+        "Model 2 as pitch + duration events), each built with **LSTM** or **GRU** cells, "
+        "learn a lead melody and its accompaniment from Bach chorales or your own MIDI "
+        "files, and generate new music. Its question: *is the LSTM really better than the "
+        "GRU?* Every number comes from runs trained here, offline, on this computer. Words "
+        "you may not know are in the **Glossary** in the sidebar.")
+    path = steps()
+    step, why = next_step(path)
+    with st.container(border=True):
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.markdown(f"**Next step: {step.title}.** {why}")
+        if right.button(f"Go to {step.title}", type="primary", icon=step.icon,
+                        key="home_next", width="stretch"):
+            st.switch_page(step.page)
+    st.subheader("The path")
+    for column, item, number in zip(st.columns(len(path)), path, range(1, len(path) + 1)):
+        with column.container(border=True, height="stretch"):
+            st.markdown(f"**{number}. {item.title}**")
+            st.caption(item.does)
+            mark = ":material/check_circle:" if item.ready else ":material/radio_button_unchecked:"
+            st.markdown(f"{mark} {item.state}")
+            if st.button(f"Open {item.title}", key=f"home_open_{number}", width="stretch"):
+                st.switch_page(item.page)
+    st.caption("At a defense: prepare the corpus and queue the thesis's runs (small) before "
+               "the talk; show Compare (curves against the baseline, the verdict, the report), "
+               "Listen (five decodings side by side), then pass the laptop round for the "
+               "listening test.")
+
+
+main()
