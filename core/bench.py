@@ -257,23 +257,27 @@ def _plain_read(paths: list[Path]) -> int:
 
 
 def _project_read(paths: list[Path]) -> None:
-    from core.data.pieces import read_piece
+    """What prepare does with each file: read it, pick its roles, encode both parts in both
+    models as symbol ids (`read_encoded`) and add them to the cache's table."""
+    from core.data.cache import CorpusWriter
+    from core.data.pieces import read_encoded
 
+    writer = CorpusWriter()
     for path in paths:
-        read_piece(path, path.name)
+        parts, _ = read_encoded(path, path.name)
+        if parts is not None:
+            writer.add(path.name, str(path), parts)
 
 
 def _music21_read(paths: list[Path]) -> None:
     """The same files through music21 (its MIDI parser), then the same roles and encoding."""
-    from core.data.pieces import encode_part
+    from core.data.encoding import encode_parts
     from core.data.roles import assign_roles
     from core.data.scores import score_tracks
 
     for path in paths:
         roles = assign_roles(score_tracks(str(path)))
-        encode_part(roles.lead, "pitch_class")
-        if roles.accompaniment is not None:
-            encode_part(roles.accompaniment, "pitch_class")
+        encode_parts([part for part in (roles.lead, roles.accompaniment) if part is not None])
 
 
 def _best_seconds(run, paths: list[Path], repeats: int) -> float:
@@ -415,14 +419,17 @@ def bench_cache_formats(corpus: Corpus, root: Path) -> list[Figure]:
     """The prepared corpus saved and loaded as the .npz cache and as version 1's JSON: time
     in this process, memory of a fresh process that loads it."""
     from core.data.cache import CorpusWriter, load_corpus
+    from core.data.corpus import PARTS
+    from core.data.encoding import EncodedPart
 
     npz, as_json = root / "formats.npz", root / "formats.json"
 
     def save_npz() -> None:
         writer = CorpusWriter()
         for piece in corpus.pieces:
-            writer.add(piece.name, piece.source, {"lead": _plain(piece.lead),
-                                                  "accompaniment": _plain(piece.accompaniment)})
+            writer.add(piece.name, piece.source,
+                       {part: EncodedPart.of_streams(_plain(piece.part(part)))
+                        if piece.part(part) else None for part in PARTS})
         writer.save(npz, corpus.corpus_id, corpus.key, corpus.settings,
                     {p.name: p.split for p in corpus.pieces}, corpus.report)
 

@@ -3,7 +3,7 @@ Model 1 and Model 2 encodings, the held-out split and the per-file report.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 LEAD = "lead"
@@ -28,6 +28,9 @@ class PartData:
 
     def stream(self, name: str) -> list[str]:
         return getattr(self, name)
+
+
+STREAMS = tuple(f.name for f in fields(PartData))
 
 
 @dataclass
