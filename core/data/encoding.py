@@ -139,14 +139,14 @@ def encode_parts(parts: Sequence[Notes], chord_mode: str = "pitch_class") -> lis
     MIDI file of 20,000 notes encodes in about a millisecond. In the shared table id 0 is
     the hold; then come the pitch sets, then the durations.
     """
-    origin = np.cumsum([0, *(int(np.max(end, initial=0)) for _, end, _ in parts)])
+    origin = np.cumsum([0, *(int(end.max()) if len(end) else 0 for _, end, _ in parts)])
     shifted = [(np.add(start, at), np.add(end, at), pitch)
                for (start, end, pitch), at in zip(parts, origin.tolist())]
     start, end, pitch = (np.concatenate(column).astype(np.int64, copy=False)
                          for column in zip(*shifted))
     bounds, index, first, last = _slices(start, end, origin)
     names, sets = _slice_symbols(first, last, pitch, len(bounds) - 1, chord_mode)
-    durations, lengths = _duration_symbols(np.diff(bounds))
+    durations, lengths = _duration_symbols(bounds[1:] - bounds[:-1])
     pitch_ids = (sets + 1).astype(np.int32)
     steps = np.zeros(int(origin[-1]), np.int32)
     steps[bounds[:-1]] = pitch_ids
@@ -163,8 +163,8 @@ def _slices(start: np.ndarray, end: np.ndarray, origin: np.ndarray) -> tuple[np.
     counted up."""
     marks = np.zeros(int(origin[-1]) + 1, bool)
     marks[origin] = marks[start] = marks[end] = True
-    index = np.cumsum(marks) - 1
-    return np.flatnonzero(marks), index, index[start], index[end]
+    index = marks.cumsum() - 1
+    return marks.nonzero()[0], index, index[start], index[end]
 
 
 def _slice_symbols(first: np.ndarray, last: np.ndarray, pitch: np.ndarray, slices: int,
@@ -177,8 +177,8 @@ def _slice_symbols(first: np.ndarray, last: np.ndarray, pitch: np.ndarray, slice
     cover = last - first
     where, pitches = first, pitch
     if int(cover.sum()) > len(cover):  # notes that span several slices
-        offsets = np.repeat(first - (np.cumsum(cover) - cover), cover)
-        where, pitches = np.arange(len(offsets)) + offsets, np.repeat(pitch, cover)
+        offsets = (first - (cover.cumsum() - cover)).repeat(cover)
+        where, pitches = np.arange(len(offsets)) + offsets, pitch.repeat(cover)
     low = int(pitch.min())
     above = pitches - low
     count = 1 + int(above.max() >= 64)
@@ -212,7 +212,7 @@ def _distinct(words: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
     for word in ranked[1:]:
         new[1:] |= word[1:] != word[:-1]
     ids = np.empty(len(order), np.int64)
-    ids[order] = np.cumsum(new) - 1
+    ids[order] = new.cumsum() - 1
     return ids, [word[new] for word in ranked]
 
 
@@ -225,9 +225,9 @@ def _set_symbol(bits: int, chord_mode: str) -> str:
 def _duration_symbols(lengths: np.ndarray) -> tuple[list[str], np.ndarray]:
     """(the symbol of each distinct slice length, the length id of each slice)."""
     present = np.bincount(lengths) > 0
-    distinct = np.flatnonzero(present)
+    distinct = present.nonzero()[0]
     return ([_steps_duration(n) for n in distinct.tolist()],
-            (np.cumsum(present) - 1)[lengths])
+            (present.cumsum() - 1)[lengths])
 
 
 @lru_cache(maxsize=4096)

@@ -35,7 +35,6 @@ class MidiError(ValueError):
 
 def read_midi(path: Path | str) -> GridNotes:
     """Every track of a MIDI file on the 16th grid (drum tracks included, marked)."""
-    path = Path(path)
     data = _read_bytes(path)
     file_format, ticks_per_quarter = _check_header(data)
     try:
@@ -71,9 +70,10 @@ def program_name(program: int) -> str:
     return name if name and name != "Sampler" else f"program {program}"
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path | str) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as fh:
+            return fh.read()
     except OSError as exc:
         raise MidiError("cannot be opened") from exc
 

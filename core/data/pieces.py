@@ -30,7 +30,7 @@ UNEXPECTED = "could not be read (an unexpected problem inside the file)"
 
 def read_tracks(path: Path | str) -> GridNotes:
     """A user's file as grid tracks: MIDI through symusic, other scores through music21."""
-    if Path(path).suffix.lower() in MIDI_SUFFIXES:
+    if str(path).lower().endswith(MIDI_SUFFIXES):
         return read_midi(path)
     return score_tracks(str(path))
 

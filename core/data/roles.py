@@ -26,6 +26,7 @@ a solo piano with both hands in one track is split into its top line and the res
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -82,7 +83,7 @@ def track_features(notes: GridNotes, tracks: list[Track] | None = None) -> list[
         tracks, track, start, end, pitch = (notes.tracks, notes.track, notes.start, notes.end,
                                             notes.pitch)
     else:
-        track = np.repeat(np.arange(len(tracks)), [t.notes for t in tracks])
+        track = np.arange(len(tracks)).repeat([t.notes for t in tracks])
         start, end, pitch = (np.concatenate([getattr(t, k) for t in tracks])
                              for k in ("start", "end", "pitch"))
     count = len(tracks)
@@ -130,9 +131,11 @@ def _latest_before(end: np.ndarray) -> np.ndarray:
     return latest
 
 
+_LEAD_NAME = re.compile("|".join(LEAD_WORDS))
+
+
 def named_lead(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in LEAD_WORDS)
+    return _LEAD_NAME.search(name.lower()) is not None
 
 
 def melody_scores(candidates: list[TrackFeatures]) -> dict[int, float]:
@@ -179,7 +182,7 @@ def skyline(start: np.ndarray, end: np.ndarray, pitch: np.ndarray) -> tuple[Note
     in_line = np.zeros(len(start), bool)
     starts, pitches = start.tolist(), pitch.tolist()
     last = -1
-    for i in np.flatnonzero(np.r_[True, start[1:] != start[:-1]]).tolist():
+    for i in np.concatenate(([True], start[1:] != start[:-1])).nonzero()[0].tolist():
         if last >= 0 and line_end[last] > starts[i]:
             if pitches[i] < pitches[last] and line_end[last] - starts[i] > LEGATO_STEPS:
                 continue  # under a held line note: accompaniment
@@ -193,7 +196,7 @@ def skyline(start: np.ndarray, end: np.ndarray, pitch: np.ndarray) -> tuple[Note
 
 def _one_line(start: np.ndarray, end: np.ndarray) -> bool:
     """Whether notes, in this order, follow one another without overlapping."""
-    return bool(np.all(start[1:] > start[:-1]) and np.all(start[1:] >= end[:-1]))
+    return bool((start[1:] > start[:-1]).all() and (start[1:] >= end[:-1]).all())
 
 
 def _no_notes() -> Notes:

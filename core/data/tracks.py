@@ -101,9 +101,9 @@ def to_grid(read: list[ReadTrack], bar_steps: int = 4 * STEPS_PER_QUARTER,
     MIDI file's ticks per quarter). All tracks are worked on at once, as one array of notes,
     so a file costs a few array operations."""
     sizes = [len(r.onset) for r in read]
-    track = np.repeat(np.arange(len(read)), sizes)
+    track = np.arange(len(read)).repeat(sizes)
     is_drum = np.array([r.is_drum for r in read], bool)
-    pitched = np.repeat(~is_drum, sizes)
+    pitched = (~is_drum).repeat(sizes)
     onset = _joined([r.onset for r in read], np.float64) / per_quarter * STEPS_PER_QUARTER
     exact_end = onset + _joined([r.length for r in read], np.float64) / per_quarter * STEPS_PER_QUARTER
     start, moved = np.rint(onset), 0
@@ -141,7 +141,7 @@ def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
 def grid_phase(onset: np.ndarray) -> float:
     """The delay, in steps, that every onset (in steps) shares, when they agree on one
     (0 otherwise): the mean of their positions within their 16ths taken round the circle."""
-    if not len(onset) or np.all(onset == np.rint(onset)):
+    if not len(onset) or (onset == np.rint(onset)).all():
         return 0.0
     angle = 2 * np.pi * onset
     mean = complex(np.cos(angle).mean(), np.sin(angle).mean())
@@ -163,7 +163,7 @@ def _one_note_per_pitch(track: np.ndarray, start: np.ndarray, length: np.ndarray
         return track, start, start + length, pitch
     low, span = int(pitch.min()), int(pitch.max()) - int(pitch.min()) + 1
     above = pitch - low
-    order = sort_order(track, start, above, length)
+    order = _time_order(track, start, above, length, span)
     track, start, pitch, above = track[order], start[order], pitch[order], above[order]
     end = start + length[order]
     voice = track * span + above
@@ -176,6 +176,19 @@ def _one_note_per_pitch(track: np.ndarray, start: np.ndarray, length: np.ndarray
     end[earlier[overlap]] = start[later[overlap]]
     keep = end > start
     return track[keep], start[keep], end[keep], pitch[keep]
+
+
+def _time_order(track: np.ndarray, start: np.ndarray, above: np.ndarray, length: np.ndarray,
+                span: int) -> np.ndarray:
+    """The order by track, onset, pitch and length: one stable argsort of the four packed
+    into one int64 (their ranges are known: `track` ascends, `above` < span, 0 < length <=
+    MAX_NOTE_STEPS), as `sort_order` does with any keys."""
+    bits = [int(track[-1]).bit_length(), int(start.max()).bit_length(),
+            (span - 1).bit_length(), MAX_NOTE_STEPS.bit_length()]
+    if sum(bits) > 63:
+        return np.lexsort((length, above, start, track))
+    key = (((track << bits[1] | start) << bits[2] | above) << bits[3]) | length
+    return np.argsort(key, kind="stable")
 
 
 def sort_order(*keys: np.ndarray) -> np.ndarray:
