@@ -21,6 +21,7 @@ notes, in quarter notes, to `to_grid`, which is where real files are cleaned, on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -99,15 +100,36 @@ def to_grid(read: list[ReadTrack], bar_steps: int = 4 * STEPS_PER_QUARTER,
     says; `bar_steps` is the length of the first bar, for dropping silent bars, and
     `per_quarter` how many units of the tracks' onsets and lengths make a quarter note (a
     MIDI file's ticks per quarter). All tracks are worked on at once, as one array of notes,
-    so a file costs a few array operations."""
+    so a file costs a few dozen array operations, whatever its number of notes."""
     sizes = [len(r.onset) for r in read]
-    track = np.arange(len(read)).repeat(sizes)
     is_drum = np.array([r.is_drum for r in read], bool)
     pitched = (~is_drum).repeat(sizes)
+    start, length, counts = _rounded(read, per_quarter, pitched)
+    track, start, end, pitch = _one_note_per_pitch(np.arange(len(read)).repeat(sizes), start,
+                                                   length, _joined([r.pitch for r in read]))
+    cuts = np.searchsorted(track, np.arange(len(read) + 1))
+    shift = _silent_bars(start, cuts, ~is_drum, bar_steps)
+    if shift:
+        keep = start >= shift
+        track, start, end, pitch = track[keep], start[keep] - shift, end[keep] - shift, pitch[keep]
+        cuts = np.searchsorted(track, np.arange(len(read) + 1))
+    at = cuts.tolist()
+    tracks = [Track(i + 1, r.name.strip(), int(r.program), bool(r.is_drum),
+                    start[at[i]:at[i + 1]], end[at[i]:at[i + 1]], pitch[at[i]:at[i + 1]])
+              for i, r in enumerate(read)]
+    return GridNotes(tracks, track, start, end, pitch, **counts)
+
+
+def _rounded(read: list[ReadTrack], per_quarter: int,
+             pitched: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """(onsets, lengths) of all notes in whole steps, moved back by a shared delay, rounded
+    and capped as the module says, with the counts of pitched onsets, of those moved by more
+    than a 64th and of capped notes. Files on the grid skip the delay and the moved count."""
     onset = _joined([r.onset for r in read], np.float64) / per_quarter * STEPS_PER_QUARTER
-    exact_end = onset + _joined([r.length for r in read], np.float64) / per_quarter * STEPS_PER_QUARTER
+    exact_end = onset + (_joined([r.length for r in read], np.float64) / per_quarter
+                         * STEPS_PER_QUARTER)
     start, moved = np.rint(onset), 0
-    if np.count_nonzero((start != onset) & pitched):  # else no phase and nothing moved
+    if np.count_nonzero((start != onset) & pitched):
         phase = grid_phase(onset[pitched])
         if phase:
             onset, exact_end = onset - phase, exact_end - phase
@@ -115,26 +137,13 @@ def to_grid(read: list[ReadTrack], bar_steps: int = 4 * STEPS_PER_QUARTER,
         moved = int(np.count_nonzero((np.abs(onset - start) > MOVED) & pitched))
     start = start.astype(np.int64)
     length = np.rint(exact_end).astype(np.int64) - start
-    too_long = length > MAX_NOTE_STEPS
-    counts = dict(onsets=int(np.count_nonzero(pitched)), moved=moved,
-                  capped=int(np.count_nonzero(too_long & pitched)))
+    capped = int(np.count_nonzero((length > MAX_NOTE_STEPS) & pitched))
     np.maximum(np.minimum(length, MAX_NOTE_STEPS, out=length), 1, out=length)
-    track, start, end, pitch = _one_note_per_pitch(track, start, length,
-                                                   _joined([r.pitch for r in read], np.int64))
-    cuts = np.searchsorted(track, np.arange(len(read) + 1))
-    shift = _silent_bars(start, cuts, ~is_drum, bar_steps)
-    if shift:
-        keep = start >= shift
-        track, start, end, pitch = track[keep], start[keep] - shift, end[keep] - shift, pitch[keep]
-        cuts = np.searchsorted(track, np.arange(len(read) + 1))
-    cuts = cuts.tolist()
-    tracks = [Track(i + 1, r.name.strip(), int(r.program), bool(r.is_drum),
-                    start[cuts[i]:cuts[i + 1]], end[cuts[i]:cuts[i + 1]],
-                    pitch[cuts[i]:cuts[i + 1]]) for i, r in enumerate(read)]
-    return GridNotes(tracks, track, start, end, pitch, **counts)
+    return start, length, dict(onsets=int(np.count_nonzero(pitched)), moved=moved,
+                               capped=capped)
 
 
-def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
+def _joined(arrays: list[np.ndarray], dtype=np.int64) -> np.ndarray:
     return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
 
 
@@ -163,7 +172,8 @@ def _one_note_per_pitch(track: np.ndarray, start: np.ndarray, length: np.ndarray
         return track, start, start + length, pitch
     low, span = int(pitch.min()), int(pitch.max()) - int(pitch.min()) + 1
     above = pitch - low
-    order = _time_order(track, start, above, length, span)
+    order = sort_order(track, start, above, length,  # onsets and lengths are >= 0
+                       tops=(int(track[-1]), int(start.max()), span - 1, MAX_NOTE_STEPS))
     track, start, pitch, above = track[order], start[order], pitch[order], above[order]
     end = start + length[order]
     voice = track * span + above
@@ -178,26 +188,17 @@ def _one_note_per_pitch(track: np.ndarray, start: np.ndarray, length: np.ndarray
     return track[keep], start[keep], end[keep], pitch[keep]
 
 
-def _time_order(track: np.ndarray, start: np.ndarray, above: np.ndarray, length: np.ndarray,
-                span: int) -> np.ndarray:
-    """The order by track, onset, pitch and length: one stable argsort of the four packed
-    into one int64 (their ranges are known: `track` ascends, `above` < span, 0 < length <=
-    MAX_NOTE_STEPS), as `sort_order` does with any keys."""
-    bits = [int(track[-1]).bit_length(), int(start.max()).bit_length(),
-            (span - 1).bit_length(), MAX_NOTE_STEPS.bit_length()]
-    if sum(bits) > 63:
-        return np.lexsort((length, above, start, track))
-    key = (((track << bits[1] | start) << bits[2] | above) << bits[3]) | length
-    return np.argsort(key, kind="stable")
-
-
-def sort_order(*keys: np.ndarray) -> np.ndarray:
-    """The order that sorts by the first key, then the next...: np.lexsort, done as one
-    argsort of a single int64 key when the (non-negative) keys fit in 63 bits together,
-    several times faster on the note arrays of a file."""
-    if not len(keys[0]) or min(int(k.min()) for k in keys) < 0:
-        return np.lexsort(keys[::-1])
-    widths = [int(k.max()).bit_length() for k in keys]
+def sort_order(*keys: np.ndarray, tops: Sequence[int] | None = None) -> np.ndarray:
+    """The order that sorts by the first key, then the next...: one stable argsort of the
+    keys packed into one int64 when they are non-negative and fit in 63 bits together
+    (several times faster than np.lexsort on the note arrays of a file), else np.lexsort.
+    `tops` are the keys' largest values where the caller knows them (and that none is
+    negative), which spares looking for them."""
+    if tops is None:
+        if not len(keys[0]) or min(int(k.min()) for k in keys) < 0:
+            return np.lexsort(keys[::-1])
+        tops = [int(k.max()) for k in keys]
+    widths = [int(top).bit_length() for top in tops]
     if sum(widths) > 63:
         return np.lexsort(keys[::-1])
     combined = keys[0].astype(np.int64)
