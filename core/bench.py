@@ -424,8 +424,7 @@ def bench_cache_formats(corpus: Corpus, root: Path) -> list[Figure]:
     """The prepared corpus saved and loaded as the .npz cache and as version 1's JSON: time
     in this process, memory of a fresh process that loads it."""
     from core.data.cache import CorpusWriter, load_corpus
-    from core.data.corpus import PARTS
-    from core.data.encoding import EncodedPart
+    from core.data.corpus import PARTS, EncodedPart
 
     npz, as_json = root / "formats.npz", root / "formats.json"
 

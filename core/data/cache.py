@@ -23,8 +23,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from core.data.corpus import PARTS, STREAMS, Corpus, FileReport, PartData, Piece
-from core.data.encoding import EncodedPart
+from core.data.corpus import PARTS, STREAMS, Corpus, EncodedPart, FileReport, PartData, Piece
 
 SUFFIX = ".npz"
 

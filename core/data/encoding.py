@@ -8,7 +8,6 @@ or as note arrays on the 16th grid (`encode_parts`: MIDI files, read without mus
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Mapping, Sequence
@@ -16,7 +15,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from music21 import common, note, stream
 
-from core.data.corpus import STREAMS
+from core.data.corpus import EncodedPart
 from core.data.symbols import (
     HOLD,
     REST,
@@ -28,6 +27,7 @@ from core.data.symbols import (
     pitch_symbol,
     symbol_element,
 )
+from core.data.tracks import Notes
 
 
 def _events(part: stream.Stream) -> list[tuple[Fraction, Fraction, note.GeneralNote]]:
@@ -99,34 +99,6 @@ def encode_events(part: stream.Stream,
     return pitches, durations
 
 
-Notes = tuple[np.ndarray, np.ndarray, np.ndarray]  # onset steps, end steps, MIDI pitches
-
-
-@dataclass
-class EncodedPart:
-    """A part's Model 1 and Model 2 streams as ids into a table of symbols (shared by the
-    parts encoded together): how `encode_parts` makes them, symbols made once per distinct
-    chord and length rather than once per step, and how the cache stores them. `streams`
-    gives them as lists of symbols."""
-
-    symbols: list[str]
-    steps: np.ndarray
-    pitch: np.ndarray
-    duration: np.ndarray
-
-    def streams(self) -> dict[str, list[str]]:
-        table = np.array(self.symbols, object)
-        return {name: table[getattr(self, name)].tolist() for name in STREAMS}
-
-    @classmethod
-    def of_streams(cls, streams: Mapping[str, Sequence[str]]) -> EncodedPart:
-        """Streams of symbols (as music21's encoders give them) as ids."""
-        table: dict[str, int] = {}
-        ids = [np.array([table.setdefault(s, len(table)) for s in streams[name]], np.int32)
-               for name in STREAMS]
-        return cls(list(table), *ids)
-
-
 def encode_parts(parts: Sequence[Notes], chord_mode: str = "pitch_class") -> list[EncodedPart]:
     """Model 1 steps and Model 2 pitches and durations of parts given as notes whose onsets
     and ends are whole 16th steps (end > start).
@@ -139,6 +111,8 @@ def encode_parts(parts: Sequence[Notes], chord_mode: str = "pitch_class") -> lis
     MIDI file of 20,000 notes encodes in about a millisecond. In the shared table id 0 is
     the hold; then come the pitch sets, then the durations.
     """
+    if not parts:
+        return []
     origin = np.cumsum([0, *(int(end.max()) if len(end) else 0 for _, end, _ in parts)])
     shifted = [(np.add(start, at), np.add(end, at), pitch)
                for (start, end, pitch), at in zip(parts, origin.tolist())]
@@ -192,7 +166,7 @@ def _slice_symbols(first: np.ndarray, last: np.ndarray, pitch: np.ndarray, slice
     return [_set_symbol(b << low, chord_mode) for b in bits], ids
 
 
-HASH = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it mixes a word's bits upwards
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it mixes a word's bits upwards
 
 
 def _distinct(words: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -202,9 +176,9 @@ def _distinct(words: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
     sets lie together and each run of equal sets gets one id; two sets that share a hash can
     make a set come back under two ids, which names it twice but never misnames a slice.
     """
-    mixed = words[0] * HASH
+    mixed = words[0] * _MIX
     for word in words[1:]:
-        mixed = (mixed ^ word) * HASH
+        mixed = (mixed ^ word) * _MIX
     order = np.argsort((mixed >> np.uint64(48)).astype(np.uint16), kind="stable")
     ranked = [word[order] for word in words]
     new = np.ones(len(order), bool)

@@ -15,8 +15,8 @@ from typing import Mapping
 
 import pandas as pd
 
-from core.data.corpus import FileReport
-from core.data.encoding import EncodedPart, encode_parts
+from core.data.corpus import EncodedPart, FileReport
+from core.data.encoding import encode_parts
 from core.data.midi import MidiError, read_midi
 from core.data.roles import RolesError, assign_roles, track_table
 from core.data.scores import ScoreError, read_chorale, score_tracks

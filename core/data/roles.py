@@ -34,7 +34,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from core.data.tracks import GridNotes, Track, sort_order
+from core.data.tracks import GridNotes, Notes, Track, sort_order
 
 LEAD, ACCOMPANIMENT, IGNORE = "lead", "accompaniment", "ignore"
 
@@ -52,9 +52,6 @@ LEAD_WORDS = ("lead", "melod", "soprano", "vocal", "voice", "voz", "solo", "cant
 
 
 LEGATO_STEPS = 1
-
-
-Notes = tuple[np.ndarray, np.ndarray, np.ndarray]  # onset steps, end steps, MIDI pitches
 
 
 class RolesError(ValueError):

@@ -33,6 +33,9 @@ STEPS_PER_QUARTER = round(1 / STEP)
 MAX_NOTE_STEPS = 16 * STEPS_PER_QUARTER
 
 
+Notes = tuple[np.ndarray, np.ndarray, np.ndarray]  # onset steps, end steps, MIDI pitches
+
+
 MOVED = 0.25  # of a step: a 64th note
 
 
