@@ -246,55 +246,64 @@ def build_midi_folder(folder: Path, files: int, chorales: list[Path], seed: int 
 
 
 def _plain_read(paths: list[Path]) -> int:
-    """The reference: symusic reads each file and hands over its notes as arrays."""
+    """The reference: symusic reads each file and hands over its notes as arrays. It reads
+    the file's bytes, as the project does: the faster of symusic's two ways in (reading by
+    path costs about 20 microseconds more a file), so the project gains nothing by it."""
     import symusic
 
     notes = 0
     for path in paths:
-        for track in symusic.Score(str(path)).tracks:
+        for track in symusic.Score.from_midi(path.read_bytes()).tracks:
             notes += len(track.notes.numpy()["time"])
     return notes
 
 
 def _project_read(paths: list[Path]) -> None:
-    from core.data.pieces import read_piece
+    """What prepare does with each file: read it, pick its roles, encode both parts in both
+    models as symbol ids (`read_encoded`) and add them to the cache's table."""
+    from core.data.cache import CorpusWriter
+    from core.data.pieces import read_encoded
 
+    writer = CorpusWriter()
     for path in paths:
-        read_piece(path, path.name)
+        parts, _ = read_encoded(path, path.name)
+        if parts is not None:
+            writer.add(path.name, str(path), parts)
 
 
 def _music21_read(paths: list[Path]) -> None:
     """The same files through music21 (its MIDI parser), then the same roles and encoding."""
-    from core.data.pieces import encode_part
+    from core.data.encoding import encode_parts
     from core.data.roles import assign_roles
     from core.data.scores import score_tracks
 
     for path in paths:
         roles = assign_roles(score_tracks(str(path)))
-        encode_part(roles.lead, "pitch_class")
-        if roles.accompaniment is not None:
-            encode_part(roles.accompaniment, "pitch_class")
+        encode_parts([part for part in (roles.lead, roles.accompaniment) if part is not None])
 
 
-def _best_seconds(run, paths: list[Path], repeats: int) -> float:
-    times = []
+def _best_seconds(runs, paths: list[Path], repeats: int) -> list[float]:
+    """Each run's best time over `repeats` rounds, the runs taking turns, so that other work
+    on a shared machine slows them alike."""
+    best = [float("inf")] * len(runs)
     for _ in range(repeats):
-        started = time.perf_counter()
-        run(paths)
-        times.append(time.perf_counter() - started)
-    return min(times)
+        for i, run in enumerate(runs):
+            started = time.perf_counter()
+            run(paths)
+            best[i] = min(best[i], time.perf_counter() - started)
+    return best
 
 
 def bench_midi_read(folder: Path, music21_files: int, label: str) -> list[Figure]:
-    """Read + encode (roles, both parts, both models) against a plain symusic read loop of
-    the same files, one process; then a few of them through music21."""
+    """Read + encode as prepare does (roles, both parts, both models, as the cache's symbol
+    ids) against a plain symusic read loop of the same files, one process; then a few of
+    them through music21."""
     paths = sorted(folder.glob("*.mid"))
     notes = _plain_read(paths)
     _project_read(paths[:5])  # warm the caches of symbols and durations
-    plain = _best_seconds(_plain_read, paths, 3)
-    ours = _best_seconds(_project_read, paths, 3)
+    plain, ours = _best_seconds((_plain_read, _project_read), paths, 5)
     few = paths[:music21_files]
-    slow = _best_seconds(_music21_read, few, 1) / len(few) * len(paths)
+    slow = _best_seconds((_music21_read,), few, 1)[0] / len(few) * len(paths)
     return [
         Figure(f"MIDI plain symusic read, {label} ({len(paths)} files)", len(paths) / plain,
                "files/s"),
@@ -415,14 +424,16 @@ def bench_cache_formats(corpus: Corpus, root: Path) -> list[Figure]:
     """The prepared corpus saved and loaded as the .npz cache and as version 1's JSON: time
     in this process, memory of a fresh process that loads it."""
     from core.data.cache import CorpusWriter, load_corpus
+    from core.data.corpus import PARTS, EncodedPart
 
     npz, as_json = root / "formats.npz", root / "formats.json"
 
     def save_npz() -> None:
         writer = CorpusWriter()
         for piece in corpus.pieces:
-            writer.add(piece.name, piece.source, {"lead": _plain(piece.lead),
-                                                  "accompaniment": _plain(piece.accompaniment)})
+            writer.add(piece.name, piece.source,
+                       {part: EncodedPart.of_streams(_plain(piece.part(part)))
+                        if piece.part(part) else None for part in PARTS})
         writer.save(npz, corpus.corpus_id, corpus.key, corpus.settings,
                     {p.name: p.split for p in corpus.pieces}, corpus.report)
 
@@ -453,7 +464,8 @@ def run_midi(root: Path, quick: bool, folder: Path | None = None) -> list[Figure
     started = time.perf_counter()
     chorales = export_chorales(root / "chorales", 12 if quick else 0)
     generated = build_midi_folder(root / "songs", 500 if quick else 10_000, chorales)
-    figures = [Figure(f"generate the MIDI folder ({len(chorales)} chorales exported by "
+    figures = [_load("before"),
+               Figure(f"generate the MIDI folder ({len(chorales)} chorales exported by "
                       "music21, the rest by symusic)", time.perf_counter() - started, "s")]
     if folder is not None:
         figures += bench_midi_read(folder, 3 if quick else 8, folder.name)
@@ -466,7 +478,14 @@ def run_midi(root: Path, quick: bool, folder: Path | None = None) -> list[Figure
     prepared, corpus = bench_midi_prepare(generated, root / "cache")
     figures += prepared
     figures += bench_cache_formats(corpus, root)
-    return figures
+    return figures + [_load("after")]
+
+
+def _load(when: str) -> Figure:
+    """The machine's load average over the last minute: other work on a shared machine
+    slows every timing above (both sides of a ratio alike, as they take turns)."""
+    return Figure(f"load average, 1 minute, {when} the MIDI figures", os.getloadavg()[0],
+                  "processes", f"{os.cpu_count()} cores")
 
 
 def run_all(quick: bool = False, only: str = "all", midi_folder: Path | None = None

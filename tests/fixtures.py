@@ -337,3 +337,20 @@ def write_piano(path: Path, parts, name: str = "Piano") -> Path:
     """Every part of a work played by one piano track (both hands in one track)."""
     notes = [n for _, part in parts for n in part]
     return write_bytes(path, smf_bytes([note_events(notes, name=name)]))
+
+
+def rule_encoding(start, end, pitch, chord_mode: str = "pitch_class") -> dict[str, list[str]]:
+    """A part's streams by the encoding rule spelled out slice by slice (slow, plain): cut at
+    every onset and end, name the pitches sounding in each slice, hold it for its 16ths. The
+    reference the array encoder (`encode_parts`) must match symbol for symbol."""
+    from core.data.symbols import HOLD, duration_symbol, pitch_symbol
+
+    notes = list(zip(*(list(map(int, column)) for column in (start, end, pitch))))
+    bounds = sorted({0, *(s for s, _, _ in notes), *(e for _, e, _ in notes)})
+    streams: dict[str, list[str]] = {"steps": [], "pitch": [], "duration": []}
+    for here, there in zip(bounds, bounds[1:]):
+        symbol = pitch_symbol([p for s, e, p in notes if s <= here < e], chord_mode)
+        streams["steps"] += [symbol] + [HOLD] * (there - here - 1)
+        streams["pitch"].append(symbol)
+        streams["duration"].append(duration_symbol(Fraction(there - here, 4)))
+    return streams

@@ -171,7 +171,7 @@ def test_second_prepare_reads_the_cache_without_parsing(tmp_path, monkeypatch):
         raise AssertionError("parsed again instead of reading the cache")
 
     monkeypatch.setattr(corpus_mod, "_read_all", no_parsing)
-    monkeypatch.setattr(corpus_mod, "read_piece", no_parsing)
+    monkeypatch.setattr(corpus_mod, "read_encoded", no_parsing)
     second = prepare_corpus(folder, cache_dir=cache, workers=1)
     assert second == first
     assert load_corpus(next(cache.glob("*.npz"))) == first

@@ -7,7 +7,15 @@ from fractions import Fraction
 import pytest
 from music21 import chord, note, stream
 
-from core.data.encoding import decode_events, decode_steps, encode_events, encode_steps
+import numpy as np
+
+from core.data.encoding import (
+    decode_events,
+    decode_steps,
+    encode_events,
+    encode_parts,
+    encode_steps,
+)
 from core.data.symbols import (
     HOLD,
     REST,
@@ -26,7 +34,7 @@ from core.data.timeline import (
 )
 from core.data.vocabulary import Vocabulary, load_vocabularies, save_vocabularies
 from core.nets.config import TrainConfig
-from tests.fixtures import make_part
+from tests.fixtures import make_part, rule_encoding
 
 
 def timeline(part: stream.Stream) -> list[tuple[Fraction, Fraction, str]]:
@@ -63,6 +71,38 @@ def test_thesis_note_c3_is_48():
 
 def test_thesis_symbols_for_a_chord_of_three():
     assert element_symbol(chord.Chord(["E4", "A4", "G5"])) == "4.7.9"  # pitch classes, octave lost
+
+
+# --- note arrays (MIDI files): the array encoder against the rule spelled out --------------
+
+def random_part(rng: np.random.Generator, notes: int, low: int, high: int):
+    """Notes on the 16th grid with gaps, chords, overlaps and doublings of one pitch."""
+    start = np.sort(rng.integers(0, notes * 2, notes))
+    end = start + rng.choice([1, 1, 2, 3, 4, 8, 16], notes)
+    return start, end, rng.integers(low, high, notes)
+
+
+@pytest.mark.parametrize("chord_mode", ["pitch_class", "voicing"])
+def test_encode_parts_gives_the_rules_symbols(chord_mode):
+    rng = np.random.default_rng(3)
+    parts = [random_part(rng, n, low, high) for n, low, high in
+             [(1, 60, 61), (40, 60, 72), (120, 36, 90), (200, 0, 128), (60, 21, 109)]]
+    parts.append((parts[1][0] + 7, parts[1][1] + 7, parts[1][2]))  # a late start: a rest first
+    together = encode_parts(parts, chord_mode)  # one time line, one table of symbols
+    for part, encoded in zip(parts, together):
+        assert encoded.streams() == rule_encoding(*part, chord_mode)
+        assert encode_parts([part], chord_mode)[0].streams() == encoded.streams()
+    assert len({id(e.symbols) for e in together}) == 1
+
+
+def test_encoded_ids_round_trip_through_streams():
+    start, end, pitch = np.array([0, 0, 4]), np.array([4, 2, 6]), np.array([57, 62, 60])
+    encoded = encode_parts([(start, end, pitch)])[0]
+    assert encoded.streams() == {"steps": ["9.2", "_", "57", "_", "60", "_"],
+                                 "pitch": ["9.2", "57", "60"],
+                                 "duration": ["0.5", "0.5", "0.5"]}
+    again = type(encoded).of_streams(encoded.streams())
+    assert again.streams() == encoded.streams()
 
 
 # --- notes, chords, rests ------------------------------------------------------------------

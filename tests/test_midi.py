@@ -17,15 +17,18 @@ from __future__ import annotations
 import pytest
 from music21 import stream
 
+from core.data.encoding import encode_parts
 from core.data.midi import MidiError, read_midi
 from core.data.pieces import read_piece
 from core.data.prepare import Progress, default_corpus_files, prepare_corpus
+from core.data.roles import assign_roles
 from core.data.scores import chorale_voices, encode_chorale, parse_score
 from tests.fixtures import (
     QUARTER,
     drum_notes,
     line,
     note_events,
+    rule_encoding,
     smf_bytes,
     tempo,
     time_signature,
@@ -33,6 +36,7 @@ from tests.fixtures import (
     work_parts,
     write_bytes,
     write_multitrack,
+    write_piano,
 )
 
 STREAMS = ("steps", "pitch", "duration")
@@ -215,6 +219,29 @@ def test_a_thirty_minute_file_reads_in_one_go(tmp_path):
     assert len(parts["lead"]["steps"]) == quarters * 4
     assert len(parts["lead"]["pitch"]) == quarters
     assert len(parts["accompaniment"]["pitch"]) == quarters // 2
+
+
+# --- the array encoder on real files: the rule's symbols, both chord modes -----------------
+
+@pytest.mark.parametrize("chord_mode", ["pitch_class", "voicing"])
+def test_every_kind_of_file_encodes_to_the_rules_symbols(chord_mode, tmp_path):
+    """Band with drums and pad, type 0, one piano track (split into top line and rest),
+    triplets over a bass, overlapping notes: each part's streams are the rule's."""
+    quartet = work_parts("haydn/opus74no1/movement3", 6)
+    madrigal = work_parts("monteverdi/madrigal.3.1.mxl", 4)
+    swung = [(b + o, 1 / 3, 60 + (3 * b) % 14) for b in range(8) for o in (0, 1 / 3, 2 / 3)]
+    files = [write_multitrack(tmp_path / "band.mid", quartet, drums=True, pad=True),
+             write_multitrack(tmp_path / "type0.mid", madrigal, fmt=0),
+             write_piano(tmp_path / "piano.mid", quartet),
+             write_bytes(tmp_path / "triplets.mid", smf_bytes([
+                 note_events(swung, name="Melody"),
+                 note_events([(o, 3.0, 36 + o % 5) for o in range(0, 24, 2)], 2, name="Bass"),
+                 note_events([(o, 4.0, 48) for o in range(0, 24, 3)], 3, name="Organ")]))]
+    for path in files:
+        roles = assign_roles(read_midi(path))
+        parts = [roles.lead, roles.accompaniment]
+        for notes, encoded in zip(parts, encode_parts(parts, chord_mode)):
+            assert encoded.streams() == rule_encoding(*notes, chord_mode), path.name
 
 
 # --- refused files: one plain reason each ---------------------------------------------------

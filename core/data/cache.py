@@ -17,19 +17,16 @@ import hashlib
 import io
 import json
 import os
-from array import array
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from core.data.corpus import PARTS, Corpus, FileReport, PartData, Piece
-
-STREAMS = tuple(f.name for f in fields(PartData))
-
+from core.data.corpus import PARTS, STREAMS, Corpus, EncodedPart, FileReport, PartData, Piece
 
 SUFFIX = ".npz"
+
 
 def files_key(files: list[Path], settings: dict[str, Any]) -> str:
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
@@ -58,20 +55,26 @@ class CorpusWriter:
 
     def __init__(self) -> None:
         self.symbols: dict[str, int] = {}
-        self.ids = {(p, s): array("i") for p in PARTS for s in STREAMS}
+        self.ids: dict[tuple[str, str], list[np.ndarray]] = {
+            (p, s): [] for p in PARTS for s in STREAMS}
         self.offsets = {(p, s): [0] for p in PARTS for s in STREAMS}
         self.pieces: list[dict[str, Any]] = []
 
-    def add(self, name: str, source: str, parts: dict[str, dict | None]) -> None:
-        """One kept piece: its parts as {stream: [symbols]} (None for a missing part)."""
-        table = self.symbols
+    def add(self, name: str, source: str, parts: dict[str, EncodedPart | None]) -> None:
+        """One kept piece: its parts as ids into their own symbols (None for a missing part),
+        renumbered into the corpus's one table of symbols."""
+        table, renumbered = self.symbols, {}
         for part in PARTS:
+            encoded = parts[part] or EncodedPart.of_streams({s: [] for s in STREAMS})
+            symbols = encoded.symbols
+            if id(symbols) not in renumbered:  # parts encoded together share their symbols
+                renumbered[id(symbols)] = np.array(
+                    [table.setdefault(s, len(table)) for s in symbols], np.int32)
+            renumber = renumbered[id(symbols)]
             for stream in STREAMS:
-                symbols = (parts[part] or {}).get(stream, [])
-                for new in [s for s in dict.fromkeys(symbols) if s not in table]:
-                    table[new] = len(table)
-                self.ids[part, stream].extend(map(table.__getitem__, symbols))
-                self.offsets[part, stream].append(len(self.ids[part, stream]))
+                ids = renumber[getattr(encoded, stream)]
+                self.ids[part, stream].append(ids)
+                self.offsets[part, stream].append(self.offsets[part, stream][-1] + len(ids))
         self.pieces.append({"name": name, "source": source,
                             "accompaniment": parts["accompaniment"] is not None})
 
@@ -85,7 +88,7 @@ class CorpusWriter:
         arrays = {"meta": np.frombuffer(json.dumps(meta).encode(), np.uint8),
                   "symbols": np.array(list(self.symbols) or [""], dtype=str)}
         for (part, stream), ids in self.ids.items():
-            arrays[f"{part}.{stream}"] = np.array(ids, np.int32)
+            arrays[f"{part}.{stream}"] = np.concatenate(ids or [np.zeros(0, np.int32)])
             arrays[f"{part}.{stream}.offsets"] = np.asarray(self.offsets[part, stream], np.int64)
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()

@@ -3,8 +3,10 @@ Model 1 and Model 2 encodings, the held-out split and the per-file report.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping, Sequence
+
+import numpy as np
 
 LEAD = "lead"
 ACCOMPANIMENT = "accompaniment"
@@ -28,6 +30,33 @@ class PartData:
 
     def stream(self, name: str) -> list[str]:
         return getattr(self, name)
+
+
+STREAMS = tuple(f.name for f in fields(PartData))
+
+
+@dataclass
+class EncodedPart:
+    """A part's Model 1 and Model 2 streams as ids into a table of symbols (shared by the
+    parts encoded together): how `core.data.encoding.encode_parts` makes them, each symbol
+    made once, and how the cache stores them. `streams` gives them as PartData's lists."""
+
+    symbols: list[str]
+    steps: np.ndarray
+    pitch: np.ndarray
+    duration: np.ndarray
+
+    def streams(self) -> dict[str, list[str]]:
+        table = np.array(self.symbols, object)
+        return {name: table[getattr(self, name)].tolist() for name in STREAMS}
+
+    @classmethod
+    def of_streams(cls, streams: Mapping[str, Sequence[str]]) -> EncodedPart:
+        """Streams of symbols (as music21's encoders give them) as ids."""
+        table: dict[str, int] = {}
+        ids = [np.array([table.setdefault(s, len(table)) for s in streams[name]], np.int32)
+               for name in STREAMS]
+        return cls(list(table), *ids)
 
 
 @dataclass

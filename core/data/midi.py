@@ -19,7 +19,6 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import symusic
 
 from core.data.tracks import STEPS_PER_QUARTER, GridNotes, ReadTrack, to_grid
@@ -36,27 +35,27 @@ class MidiError(ValueError):
 
 def read_midi(path: Path | str) -> GridNotes:
     """Every track of a MIDI file on the 16th grid (drum tracks included, marked)."""
-    path = Path(path)
-    file_format, ticks_per_quarter = _check_header(path)
+    data = _read_bytes(path)
+    file_format, ticks_per_quarter = _check_header(data)
     try:
-        score = symusic.Score(str(path), fmt="midi")
+        score = symusic.Score.from_midi(data)
     except Exception as exc:  # symusic raises RuntimeError with its parser's text
         raise MidiError("damaged MIDI file (cut short or malformed)") from exc
-    read = [_read_track(t, ticks_per_quarter) for t in score.tracks]
+    read = [_read_track(t) for t in score.tracks]
     if file_format == 0:
         for track in read:
             track.name = "Drums" if track.is_drum else program_name(track.program)
-    notes = to_grid(read, _bar_steps(score))
+    notes = to_grid(read, _bar_steps(score), ticks_per_quarter)
     if not notes.has_pitched_notes():
-        raise MidiError(_why_no_notes(path, notes))
+        raise MidiError(_why_no_notes(data, notes))
     return notes
 
 
-def _read_track(track, ticks_per_quarter: int) -> ReadTrack:
+def _read_track(track) -> ReadTrack:
+    """A track's notes as symusic hands them over: onsets and lengths in ticks."""
     arrays = track.notes.numpy()
-    return ReadTrack(track.name, track.program, track.is_drum,
-                     arrays["time"] / ticks_per_quarter, arrays["duration"] / ticks_per_quarter,
-                     arrays["pitch"].astype(np.int64))
+    return ReadTrack(track.name, track.program, track.is_drum, arrays["time"],
+                     arrays["duration"], arrays["pitch"])
 
 
 @lru_cache(maxsize=128)
@@ -71,14 +70,18 @@ def program_name(program: int) -> str:
     return name if name and name != "Sampler" else f"program {program}"
 
 
-def _check_header(path: Path) -> tuple[int, int]:
-    """(format, ticks per quarter note) from the header, or MidiError saying what is wrong
-    with it."""
+def _read_bytes(path: Path | str) -> bytes:
     try:
-        with path.open("rb") as fh:
-            head = fh.read(14)
+        with open(path, "rb") as fh:
+            return fh.read()
     except OSError as exc:
         raise MidiError("cannot be opened") from exc
+
+
+def _check_header(data: bytes) -> tuple[int, int]:
+    """(format, ticks per quarter note) from the header, or MidiError saying what is wrong
+    with it."""
+    head = data[:14]
     if not head:
         raise MidiError("empty file")
     if head[:4] != HEADER or len(head) < 14:
@@ -101,24 +104,24 @@ def _bar_steps(score) -> int:
     return 4 * STEPS_PER_QUARTER
 
 
-def _why_no_notes(path: Path, notes: GridNotes) -> str:
+def _why_no_notes(data: bytes, notes: GridNotes) -> str:
     """The plain reason a readable file has no pitched note."""
     if any(t.notes for t in notes.tracks):
         return "no pitched notes (drums only)"
-    started, ended = _note_events(path)
+    started, ended = _note_events(data)
     if started and not ended:
         return "notes never end (note-ons without note-offs)"
     return "no notes"
 
 
-def _note_events(path: Path) -> tuple[int, int]:
+def _note_events(data: bytes) -> tuple[int, int]:
     """(pitched note-ons, note-offs) counted event by event with music21's MIDI parser:
     slow, so only asked when symusic found no note, to tell why."""
     from music21 import midi
 
     mf = midi.MidiFile()
     try:
-        mf.readstr(path.read_bytes())
+        mf.readstr(data)
     except Exception:  # noqa: BLE001 - symusic read it; music21 is only asked why
         return 0, 0
     on, off = midi.ChannelVoiceMessages.NOTE_ON, midi.ChannelVoiceMessages.NOTE_OFF

@@ -2,10 +2,11 @@
 
 MIDI files are read by symusic (`core.data.midi`), other score files by music21
 (`core.data.scores`); both give grid tracks, `core.data.roles` picks the lead line and the
-accompaniment, and `encode_notes` encodes them. The bundled chorales keep their own exact
+accompaniment, and `encode_parts` encodes them. The bundled chorales keep their own exact
 music21 path (`read_chorale`). Everything here returns plain data, so it runs in worker
-processes, and never raises for a bad file: prepare, the upload check and seeding all read a
-file through `read_piece`.
+processes, and never raises for a bad file: prepare reads a file through `read_encoded`
+(symbol ids, as the cache stores them), the upload check and seeding through `read_piece`
+(lists of symbols).
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from typing import Mapping
 
 import pandas as pd
 
-from core.data.corpus import FileReport
-from core.data.encoding import encode_notes
+from core.data.corpus import EncodedPart, FileReport
+from core.data.encoding import encode_parts
 from core.data.midi import MidiError, read_midi
 from core.data.roles import RolesError, assign_roles, track_table
 from core.data.scores import ScoreError, read_chorale, score_tracks
@@ -29,30 +30,26 @@ UNEXPECTED = "could not be read (an unexpected problem inside the file)"
 
 def read_tracks(path: Path | str) -> GridNotes:
     """A user's file as grid tracks: MIDI through symusic, other scores through music21."""
-    if Path(path).suffix.lower() in MIDI_SUFFIXES:
+    if str(path).lower().endswith(MIDI_SUFFIXES):
         return read_midi(path)
     return score_tracks(str(path))
 
 
-def encode_part(notes, chord_mode: str) -> dict[str, list[str]]:
-    """One part's streams as plain data (PartData's fields), ready to cross processes."""
-    steps, pitch, duration = encode_notes(*notes, chord_mode=chord_mode)
-    return {"steps": steps, "pitch": pitch, "duration": duration}
-
-
-def read_piece(path: Path | str, name: str, layout: str = "instruments",
-               chord_mode: str = "pitch_class",
-               overrides: Mapping[int, str] | None = None) -> tuple[dict | None, FileReport]:
-    """(piece fields or None, the file's report line); `overrides` are this file's roles."""
+def read_encoded(path: Path | str, name: str, layout: str = "instruments",
+                 chord_mode: str = "pitch_class", overrides: Mapping[int, str] | None = None
+                 ) -> tuple[dict[str, EncodedPart | None] | None, FileReport]:
+    """(the piece's lead and accompaniment as ids, or None; the file's report line), as the
+    cache stores them; `overrides` are this file's roles."""
     try:
         if layout == "chorale":
             data, lead, accompaniment = read_chorale(str(path), chord_mode)
-            return data, FileReport(name, "kept", "", lead, accompaniment)
+            return ({part: EncodedPart.of_streams(streams) for part, streams in data.items()},
+                    FileReport(name, "kept", "", lead, accompaniment))
         grid = read_tracks(path)
         roles = assign_roles(grid, overrides)
-        parts = {"lead": encode_part(roles.lead, chord_mode),
-                 "accompaniment": (encode_part(roles.accompaniment, chord_mode)
-                                   if roles.accompaniment is not None else None)}
+        encoded = encode_parts([part for part in (roles.lead, roles.accompaniment)
+                                if part is not None], chord_mode)
+        parts = {"lead": encoded[0], "accompaniment": encoded[1] if len(encoded) > 1 else None}
     except (MidiError, ScoreError, RolesError) as exc:
         return None, FileReport(name, "skipped", str(exc))
     except Exception:  # noqa: BLE001 - one odd file must not stop the whole corpus
@@ -61,9 +58,20 @@ def read_piece(path: Path | str, name: str, layout: str = "instruments",
                              round(grid.moved_share, 4), grid.capped)
 
 
+def read_piece(path: Path | str, name: str, layout: str = "instruments",
+               chord_mode: str = "pitch_class",
+               overrides: Mapping[int, str] | None = None) -> tuple[dict | None, FileReport]:
+    """(piece fields as lists of symbols (PartData's fields) or None, the file's report
+    line): `read_encoded` for whoever reads one file's symbols."""
+    parts, report = read_encoded(path, name, layout, chord_mode, overrides)
+    if parts is None:
+        return None, report
+    return {part: encoded.streams() if encoded else None for part, encoded in parts.items()}, report
+
+
 def check_file(path: Path | str, overrides: Mapping[int, str] | None = None) -> FileReport:
     """Whether a just-saved upload would be kept, and the plain reason when not."""
-    return read_piece(path, Path(path).name, overrides=overrides)[1]
+    return read_encoded(path, Path(path).name, overrides=overrides)[1]
 
 
 def file_tracks(path: Path | str, overrides: Mapping[int, str] | None = None) -> pd.DataFrame:

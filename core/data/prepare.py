@@ -28,7 +28,7 @@ from core.data.corpus import (
     CorpusError,
     FileReport,
 )
-from core.data.pieces import read_piece
+from core.data.pieces import read_encoded
 from core.data.roles import ROLES_FILE, Overrides, RolesError, load_roles
 from core.data.symbols import CHORD_MODES
 
@@ -69,13 +69,13 @@ def _holdout(names: list[str], fraction: float, seed: int) -> set[str]:
 
 
 def _read_all(jobs: list[tuple], workers: int) -> Iterator[tuple[dict | None, FileReport]]:
-    """read_piece over every job, in order, as each finishes (on `workers` processes)."""
+    """read_encoded over every job, in order, as each finishes (on `workers` processes)."""
     if workers <= 1 or len(jobs) < 8:
-        yield from (read_piece(*job) for job in jobs)
+        yield from (read_encoded(*job) for job in jobs)
         return
     chunk = max(1, min(64, len(jobs) // (workers * 8)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(read_piece, *zip(*jobs), chunksize=chunk)
+        yield from pool.map(read_encoded, *zip(*jobs), chunksize=chunk)
 
 
 def read_roles(folder: Path, roles: Path | str | None) -> Overrides:

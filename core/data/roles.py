@@ -26,6 +26,7 @@ a solo piano with both hands in one track is split into its top line and the res
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -33,7 +34,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from core.data.tracks import GridNotes, Track, sort_order
+from core.data.tracks import GridNotes, Notes, Track, sort_order
 
 LEAD, ACCOMPANIMENT, IGNORE = "lead", "accompaniment", "ignore"
 
@@ -51,9 +52,6 @@ LEAD_WORDS = ("lead", "melod", "soprano", "vocal", "voice", "voz", "solo", "cant
 
 
 LEGATO_STEPS = 1
-
-
-Notes = tuple[np.ndarray, np.ndarray, np.ndarray]  # onset steps, end steps, MIDI pitches
 
 
 class RolesError(ValueError):
@@ -75,50 +73,66 @@ class TrackFeatures:
     onsets: int
 
 
-def track_features(notes: GridNotes) -> list[TrackFeatures]:
-    """Every track's features, worked out for all tracks at once from the file's notes."""
-    count = len(notes.tracks)
-    track, start, end, pitch = notes.track, notes.start, notes.end, notes.pitch
+def track_features(notes: GridNotes, tracks: list[Track] | None = None) -> list[TrackFeatures]:
+    """The features of `tracks` (default: every track of the file), worked out for all of
+    them at once."""
+    if tracks is None:
+        tracks, track, start, end, pitch = (notes.tracks, notes.track, notes.start, notes.end,
+                                            notes.pitch)
+    else:
+        track = np.arange(len(tracks)).repeat([t.notes for t in tracks])
+        start, end, pitch = (np.concatenate([getattr(t, k) for t in tracks])
+                             for k in ("start", "end", "pitch"))
+    count = len(tracks)
     sizes = np.bincount(track, minlength=count)
     means = np.bincount(track, weights=pitch, minlength=count) / np.maximum(sizes, 1)
-    first = np.r_[True, (start[1:] != start[:-1]) | (track[1:] != track[:-1])][:len(start)]
-    onsets = np.bincount(track[first], minlength=count)
-    busy, layered, single = _sounding(track, start, end, count)
+    busy, layered, single, onsets = _sounding(track, start, end, count)
     polyphony = layered / np.maximum(busy, 1)
     monophony = single / np.maximum(busy, 1)
-    return [TrackFeatures(t.index, t.name, t.program, t.is_drum, int(sizes[i]),
-                          float(means[i]) if sizes[i] else float("nan"), float(polyphony[i]),
-                          float(monophony[i]), int(onsets[i]))
-            for i, t in enumerate(notes.tracks)]
+    return [TrackFeatures(t.index, t.name, t.program, t.is_drum, size,
+                          mean if size else float("nan"), poly, mono, onset)
+            for t, size, mean, poly, mono, onset in zip(
+                tracks, sizes.tolist(), means.tolist(), polyphony.tolist(),
+                monophony.tolist(), onsets.tolist())]
 
 
 def _sounding(track: np.ndarray, start: np.ndarray, end: np.ndarray,
-              count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              count: int) -> tuple[np.ndarray, ...]:
     """Per track: 16ths with a note sounding, note-16ths (a chord of three counts three),
-    and 16ths with exactly one note, from a sweep over every note-on and note-off."""
-    who = np.concatenate((track, track))
-    when = np.concatenate((start, end))
-    change = np.concatenate((np.ones_like(start), -np.ones_like(end)))
-    order = sort_order(who, when)
-    who, when, level = who[order], when[order], np.cumsum(change[order])
-    span = np.diff(when, append=when[-1:]) if len(when) else when
-    span[:-1][who[1:] != who[:-1]] = 0
-    cuts = np.searchsorted(who, np.arange(count + 1))
-    played = np.flatnonzero(cuts[1:] > cuts[:-1])
+    16ths with exactly one note, and distinct onsets, from notes sorted by track and onset.
 
-    def per_track(steps: np.ndarray) -> np.ndarray:
-        total = np.zeros(count)
-        if len(played):
-            total[played] = np.add.reduceat(steps, cuts[played])
-        return total
+    Every track is moved to its own stretch of time, so one pass covers them all. Taken in
+    onset order, a note sounds alone from where the notes before it have all ended; the
+    part of it under an earlier note (up to where they end) is layered, and those layered
+    stretches, again in onset order, give the 16ths with two notes or more the same way.
+    """
+    offset = track * (int(end.max()) + 1 if len(end) else 1)
+    start, end = start + offset, end + offset
+    before = _latest_before(end)
+    under = np.minimum(end, before)  # the layered stretch is [start, under)
+    busy = np.maximum(end - np.maximum(start, before), 0)
+    double = np.maximum(under - np.maximum(start, _latest_before(under)), 0)
+    first = np.ones(len(start), bool)
+    first[1:] = start[1:] != start[:-1]
+    busy = np.bincount(track, weights=busy, minlength=count)
+    layered = np.bincount(track, weights=end - start, minlength=count)
+    return (busy, layered, busy - np.bincount(track, weights=double, minlength=count),
+            np.bincount(track[first], minlength=count))
 
-    return (per_track(np.where(level > 0, span, 0)), per_track(span * level),
-            per_track(np.where(level == 1, span, 0)))
+
+def _latest_before(end: np.ndarray) -> np.ndarray:
+    """The latest end of the notes before each one (-1 for the first)."""
+    latest = np.empty_like(end)
+    latest[:1] = -1
+    np.maximum.accumulate(end[:-1], out=latest[1:])
+    return latest
+
+
+_LEAD_NAME = re.compile("|".join(LEAD_WORDS))
 
 
 def named_lead(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in LEAD_WORDS)
+    return _LEAD_NAME.search(name.lower()) is not None
 
 
 def melody_scores(candidates: list[TrackFeatures]) -> dict[int, float]:
@@ -134,30 +148,38 @@ def melody_scores(candidates: list[TrackFeatures]) -> dict[int, float]:
 def propose_roles(notes: GridNotes, overrides: Mapping[int, str] | None = None) -> dict[int, str]:
     """Every track's role: overrides first, then the rule (drums and empty tracks ignored)."""
     overrides = overrides or {}
-    table = {f.track: f for f in track_features(notes)}
-    roles = {i: IGNORE if f.drums or not f.notes else overrides.get(i, "")
-             for i, f in table.items()}
+    roles = {t.index: IGNORE if t.is_drum or not t.notes else overrides.get(t.index, "")
+             for t in notes.tracks}
     if LEAD not in roles.values():
-        open_tracks = [table[i] for i, role in roles.items() if role == ""]
-        named = [f for f in open_tracks if named_lead(f.name)]
-        candidates = named or open_tracks
+        open_tracks = [t for t in notes.tracks if roles[t.index] == ""]
+        candidates = [t for t in open_tracks if named_lead(t.name)] or open_tracks
         if candidates:
-            scores = melody_scores(candidates)
-            roles[max(scores, key=lambda i: (scores[i], -i))] = LEAD
+            roles[_most_melodic(notes, candidates)] = LEAD
     return {i: role or ACCOMPANIMENT for i, role in roles.items()}
+
+
+def _most_melodic(notes: GridNotes, candidates: list[Track]) -> int:
+    """The candidate with the highest melody score (the first of equals); the features are
+    only worked out when there is a choice."""
+    if len(candidates) == 1:
+        return candidates[0].index
+    scores = melody_scores(track_features(notes, candidates))
+    return max(scores, key=lambda i: (scores[i], -i))
 
 
 def skyline(start: np.ndarray, end: np.ndarray, pitch: np.ndarray) -> tuple[Notes, Notes]:
     """(top line, the other notes) of a part's notes (see the module's rule 4)."""
+    if _one_line(start, end):
+        return (start, end, pitch), _no_notes()  # the usual melody track
     order = sort_order(start, 127 - pitch)
     start, end, pitch = start[order], end[order], pitch[order]
-    if np.all(start[1:] > start[:-1]) and np.all(start[1:] >= end[:-1]):
-        return (start, end, pitch), _no_notes()  # already one line: the usual melody track
+    if _one_line(start, end):
+        return (start, end, pitch), _no_notes()
     line_end = end.tolist()
     in_line = np.zeros(len(start), bool)
     starts, pitches = start.tolist(), pitch.tolist()
     last = -1
-    for i in np.flatnonzero(np.r_[True, start[1:] != start[:-1]]).tolist():
+    for i in np.concatenate(([True], start[1:] != start[:-1])).nonzero()[0].tolist():
         if last >= 0 and line_end[last] > starts[i]:
             if pitches[i] < pitches[last] and line_end[last] - starts[i] > LEGATO_STEPS:
                 continue  # under a held line note: accompaniment
@@ -167,6 +189,11 @@ def skyline(start: np.ndarray, end: np.ndarray, pitch: np.ndarray) -> tuple[Note
     cut = np.asarray(line_end, np.int64)
     return ((start[in_line], cut[in_line], pitch[in_line]),
             (start[~in_line], end[~in_line], pitch[~in_line]))
+
+
+def _one_line(start: np.ndarray, end: np.ndarray) -> bool:
+    """Whether notes, in this order, follow one another without overlapping."""
+    return bool((start[1:] > start[:-1]).all() and (start[1:] >= end[:-1]).all())
 
 
 def _no_notes() -> Notes:
