@@ -451,6 +451,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run id under --runs, or a run directory")
     _add_paths(p)
     p.set_defaults(func=cmd_resume)
+
+    from core.sweeps.command import add_sweep_commands
+
+    add_sweep_commands(sub, _add_config_fields, _add_paths)
     return parser
 
 

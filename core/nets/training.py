@@ -56,9 +56,10 @@ log = logging.getLogger(__name__)
 
 
 def enqueue(config: TrainConfig, runs_root: Path | str = "runs",
-            cache_dir: Path | str = "cache") -> Path:
+            cache_dir: Path | str = "cache", record: dict[str, Any] | None = None) -> Path:
     """Validate against the corpus, then create the run directory in state "queued".
-    An impossible setting raises ConfigError before anything is written."""
+    An impossible setting raises ConfigError before anything is written. `record` adds
+    entries to config.json (a sweep's trial names its sweep there)."""
     config.validate()
     corpus = corpus_for(config, cache_dir)
     check_windows(corpus, config)
@@ -67,7 +68,7 @@ def enqueue(config: TrainConfig, runs_root: Path | str = "runs",
                          "pieces": len(corpus.pieces),
                          "held_out": [p.name for p in corpus.split("validation")]},
               "vocab_sizes": {k: len(v) for k, v in vocabs.items()},
-              "versions": library_versions()}
+              "versions": library_versions(), **(record or {})}
     return create_run(Path(runs_root), config, record, vocabs)
 
 
@@ -234,6 +235,8 @@ def _train(run_dir: Path, cache_dir: Path, on_epoch: Callable[[dict], None] | No
     clock = _Clock(_elapsed_before(run_dir) if done else 0.0)
     progress = _progress(run_dir, steps)
     for epoch in range(done, config.epochs):
+        if cancel_requested(run_dir):
+            break  # asked between epochs (by on_epoch, e.g. a sweep stopping the trial)
         clock.epoch_begins()
         logs = _fit_epoch(model, train_ws, config, epoch, progress)
         if cancel_requested(run_dir):

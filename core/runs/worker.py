@@ -1,6 +1,9 @@
 """The worker: queued run directories are trained one at a time by a background process
 that outlives the dashboard's page reloads.
 
+A sweep (core.sweeps) holds the same lock while it trains, so the queue waits for it and
+the sweep for the queue: one training path on the machine, not two schedulers.
+
 The queue is the runs folder itself (state "queued" in status.json, oldest first), so it
 survives restarts and needs no server. One worker at a time holds `runs/.worker.lock`; each
 run trains in a child process (`python -m core train-run`) so a crash in one run cannot take
@@ -143,8 +146,10 @@ def _orphaned(status: dict) -> bool:
 
 
 @contextmanager
-def _worker_lock(runs_root: Path, patience: float = LOCK_PATIENCE) -> Iterator[bool]:
-    """Hold the worker lock (True) or learn that another worker does (False)."""
+def worker_lock(runs_root: Path, patience: float = LOCK_PATIENCE) -> Iterator[bool]:
+    """Hold the worker lock (True) or learn that another worker does (False). A sweep's
+    driver holds it too, for the whole sweep (core.sweeps.driver): a queued run and a sweep
+    never train at the same time."""
     with open(runs_root / LOCK, "w") as lock:  # closing it releases the lock
         deadline = time.monotonic() + patience
         while True:
@@ -191,7 +196,7 @@ def work(runs_root: Path, cache_dir: Path, idle_exit: float = 5.0) -> int:
     runs_root.mkdir(parents=True, exist_ok=True)
     started, stuck, exits = 0, set(), 0
     while True:
-        with _worker_lock(runs_root) as held:
+        with worker_lock(runs_root) as held:
             if not held:
                 return started
             started += _drain(runs_root, cache_dir, idle_exit, stuck)
