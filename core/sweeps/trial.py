@@ -13,8 +13,9 @@ points at the run's committed epoch.
   function finds the run "killed" and resumes it from its last complete epoch, so its
   history holds every epoch once and config.json records where it resumed.
 - Stopped by Tune (ASHA, the time budget): `tune.report` raises SystemExit; the run is
-  marked `stopped_early` with the reason and ends "cancelled" before its next epoch. The
-  sweep counts it done; a re-run does not continue it.
+  marked `stopped_early` with the reason and ends "cancelled" before its next epoch, then
+  the SystemExit is raised again (Tune waits for it). The sweep counts the trial done; a
+  re-run does not continue it.
 - Cancelled with the sweep: the run is cancelled (within a batch) and a re-run continues it.
 - A real error (a setting that cannot train): run_training marks the run failed with the
   message; this function returns, so Tune does not retry it and the other trials go on.
@@ -139,11 +140,13 @@ def _train_trial(run_dir: Path, context: SweepContext) -> None:
                                f"epoch {epoch} (its process had died)")
     write_status(run_dir, **notes)
     train = run_training if state == "queued" else resume_training
+    reporter = _Reporter(run_dir, context, Run(run_dir).config.epochs)
     try:
-        train(run_dir, context.cache,
-              on_epoch=_Reporter(run_dir, context, Run(run_dir).config.epochs))
+        train(run_dir, context.cache, on_epoch=reporter)
     except Exception:  # noqa: BLE001  run_training marked the run failed with the reason
         return
+    if reporter.stop is not None:
+        raise reporter.stop  # Tune waits for the SystemExit it raised (else it hangs)
 
 
 def _after_earlier_attempt(run_dir: Path) -> dict[str, Any]:
@@ -199,6 +202,7 @@ class _Reporter:
     def __init__(self, run_dir: Path, context: SweepContext, epochs: int) -> None:
         self.run_dir, self.context, self.epochs = run_dir, context, epochs
         self.best = float("inf")
+        self.stop: SystemExit | None = None  # Tune's stop, raised again once training ends
 
     def __call__(self, row: dict[str, Any]) -> None:
         from ray import tune
@@ -211,7 +215,8 @@ class _Reporter:
                                                          "epoch": int(row["epoch"])})
             try:
                 tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))
-            except SystemExit:  # Tune stops this trial: ASHA, the time budget, a cancel
+            except SystemExit as stop:  # Tune stops the trial: ASHA, the time budget, a cancel
+                self.stop = stop
                 if int(row["epoch"]) < self.epochs:  # at the last epoch it simply ends
                     self._stopped(int(row["epoch"]))
 
