@@ -14,7 +14,8 @@ TABLE = "compare_table"              # the runs table's selection state
 TABLE_IDS = "_compare_table_ids"     # run ids in the order the table shows them
 SETTINGS_SHOWN = ["run", "state", "model", "part", "cell", "layers", "units", "dropout_layers",
                   "window", "batch_size", "learning_rate", "epochs", "epochs_done", "params"]
-FILTERS = [("model", "Model"), ("part", "Part"), ("cell", "Cell"), ("state", "State")]
+FILTERS = [("model", "Model"), ("part", "Part"), ("cell", "Cell"), ("state", "State"),
+           ("sweep", "Sweep")]
 METRIC_ORDER = {"loss": 0, "accuracy": 1, "pitch": 2, "duration": 3}
 
 
@@ -40,7 +41,7 @@ def table_frame(runs: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     metrics = sorted((c for c in frame.columns if c.startswith(("final_", "best_"))),
                      key=_metric_rank)
     shown = [c for c in SETTINGS_SHOWN if c in frame] + metrics
-    extra = [c for c in ("seconds", "created", "error", "run_id") if c in frame]
+    extra = [c for c in ("seconds", "created", "sweep", "error", "run_id") if c in frame]
     return frame[shown + extra].rename(columns={c: _metric_title(c) for c in metrics})
 
 
@@ -70,18 +71,18 @@ def _on_table_select() -> None:
 
 def runs_picker(runs: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """Filters, sort and the table; returns the filtered runs."""
-    cols = st.columns([1, 1.4, 1, 1.8, 1.6, 0.8])
+    cols = st.columns([1, 1.4, 1, 1.8, 1.8, 1.6, 0.8])
     choices = {}
-    for col, (column, title) in zip(cols[:4], FILTERS):
-        options = sorted(runs[column].dropna().unique().tolist(), key=str) \
-            if column in runs else []
+    for col, (column, title) in zip(cols[:5], FILTERS):
+        options = sorted((v for v in runs[column].dropna().unique().tolist() if v != ""),
+                         key=str) if column in runs else []
         choices[column] = col.multiselect(title, options, key=f"compare_filter_{column}",
                                           placeholder="all")
     shown = table_frame(runs, labels)
     sortable = [c for c in shown.columns if c not in ("error", "run_id")]
     default_sort = sortable.index("created") if "created" in sortable else 0
-    sort_by = cols[4].selectbox("Sort by", sortable, index=default_sort, key="compare_sort")
-    descending = cols[5].toggle("Desc.", value=True, key="compare_desc")
+    sort_by = cols[5].selectbox("Sort by", sortable, index=default_sort, key="compare_sort")
+    descending = cols[6].toggle("Desc.", value=True, key="compare_desc")
     filtered = filter_runs(runs, **choices)
     keys = [sort_by] + (["run_id"] if sort_by != "run_id" else [])
     shown = shown.loc[filtered.index].sort_values(keys, ascending=not descending,

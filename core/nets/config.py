@@ -107,13 +107,8 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Refuse settings that cannot train, naming the field, before any work starts."""
-        self._check_types()
-        for name, choices in CHOICES.items():
-            value = getattr(self, name)
-            _check(value in choices, name, f"must be one of {choices}, got {value!r}")
-        for name, bounds in BOUNDS.items():
-            value = getattr(self, name)
-            _check(value in bounds, name, f"must be in {bounds}, got {value!r}")
+        for f in dataclasses.fields(self):
+            self.check_field(f.name, getattr(self, f.name))
         _check(self.dropout_layers <= self.layers, "dropout_layers",
                f"must be between 0 and layers ({self.layers}), got {self.dropout_layers}")
         _check(not (self.conditioned and self.part != "accompaniment"), "conditioned",
@@ -122,15 +117,23 @@ class TrainConfig:
                "conditioning on the lead needs Model 1 (its steps align in time)")
         return self
 
-    def _check_types(self) -> None:
-        """Values from JSON or a form may have any type; refuse the wrong ones by name."""
-        expected = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
-        for f in dataclasses.fields(self):
-            kinds = expected.get(str(f.type))
-            value = getattr(self, f.name)
-            if kinds and (not isinstance(value, kinds) or
-                          (isinstance(value, bool) and bool not in kinds)):
-                raise ConfigError(f.name, f"must be of type {f.type}, got {value!r}")
+    @classmethod
+    def check_field(cls, name: str, value: Any) -> None:
+        """One setting on its own: its type (values from JSON or a form may have any), its
+        CHOICES or BOUNDS. `validate` checks every field so, then how they combine; a sweep
+        checks each grid value and range end so before its combinations are validated."""
+        kind = _FIELD_TYPES.get(name)
+        if kind is None:
+            raise ConfigError(name, "unknown setting")
+        kinds = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}.get(kind)
+        if kinds and (not isinstance(value, kinds) or
+                      (isinstance(value, bool) and bool not in kinds)):
+            raise ConfigError(name, f"must be of type {kind}, got {value!r}")
+        if name in CHOICES:
+            _check(value in CHOICES[name], name,
+                   f"must be one of {CHOICES[name]}, got {value!r}")
+        if name in BOUNDS:
+            _check(value in BOUNDS[name], name, f"must be in {BOUNDS[name]}, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -171,6 +174,7 @@ def thesis_runs(model: int, part: str, scale: str = "full") -> list[TrainConfig]
     ]
 
 
+_FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)}
 SETTING_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig)
                        if f.name not in ("seed", "label"))
 INT_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig) if str(f.type) == "int")

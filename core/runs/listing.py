@@ -66,8 +66,8 @@ def run_dirs(root: Path | str) -> list[Path]:
 
 
 def run_row(run: Run) -> dict[str, Any]:
-    """One run as a table row: state, every TrainConfig field, parameters, and the final
-    and best metrics of its history, and a note (where it resumed, a cut-short last history
+    """One run as a table row: state, every TrainConfig field, parameters, the sweep it is
+    a trial of ("" if none), the final and best metrics of its history, and a note (where it resumed, a cut-short last history
     line left out). A run whose status.json, config.json or history.csv cannot be read is a
     row in state "broken" that says why, never an exception."""
     status = run.status
@@ -76,7 +76,8 @@ def run_row(run: Run) -> dict[str, Any]:
     try:
         settings = run.settings
         row.update(settings, extra=json.dumps(settings["extra"] or {}, sort_keys=True),
-                   params=run.record.get("parameters"), created=run.record.get("created"))
+                   params=run.record.get("parameters"), created=run.record.get("created"),
+                   sweep=str(run.sweep.get("id", "")))
         row.update(_history_summary(run.history_columns))
         row["note"] = _note(run)
     except RunError as exc:

@@ -322,6 +322,16 @@ class Run:
         return list_samples(self.path)
 
     @property
+    def sweep(self) -> dict[str, Any]:
+        """The sweep this run is a trial of, as config.json records it ({"id", "trial",
+        "setting", ...}; core.sweeps), {} for a run of its own or an unreadable record."""
+        try:
+            entry = self.record.get("sweep")
+        except RunError:
+            return {}
+        return entry if isinstance(entry, dict) else {}
+
+    @property
     def held_out_pieces(self) -> list[str]:
         """The corpus pieces held out from training, as recorded when the run was queued."""
         corpus = self.record.get("corpus")

@@ -42,7 +42,6 @@ from core.sweeps.progress import (
     driver_fields,
     failures,
     read_progress,
-    sweep_of,
     sweep_progress,
     trial_runs,
     trial_state,
@@ -203,7 +202,7 @@ def _optuna_trials(spec: SweepSpec, runs: Path, sweep_dir: Path) -> list[Trial]:
     found = []
     for key, run_dir in trial_runs(runs, sweep_dir.name).items():
         run = Run(run_dir)
-        entry = sweep_of(run)
+        entry = run.sweep
         found.append(Trial(key, int(entry.get("setting", 0)), run.config,
                            entry.get("params")))
     return found
@@ -277,7 +276,7 @@ def _trained_settings(runs: Path, sweep_dir: Path) -> list[tuple[dict, float]]:
     scores: dict[str, list[float]] = defaultdict(list)
     for run_dir in trial_runs(runs, sweep_dir.name).values():
         run = Run(run_dir)
-        params = sweep_of(run).get("params")
+        params = run.sweep.get("params")
         if params is None or trial_state(run.status) != "done":
             continue
         try:

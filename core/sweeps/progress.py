@@ -33,21 +33,12 @@ DRIVER_STATES = ("waiting", "starting", "running", "finished", "cancelled", "fai
 ACTIVE_DRIVER = ("waiting", "starting", "running")
 
 
-def sweep_of(run: Run) -> dict[str, Any]:
-    """The sweep entry of a run's config.json ({"id", "trial", "setting"}), {} if none."""
-    try:
-        entry = run.record.get("sweep")
-    except RunError:
-        return {}
-    return entry if isinstance(entry, dict) else {}
-
-
 def trial_runs(runs_root: Path | str, sweep_id: str) -> dict[str, Path]:
     """The run directory of each trial of the sweep, by trial key. Should two runs claim a
     key (never, unless a run was copied), the one with more epochs wins."""
     found: dict[str, Path] = {}
     for run_dir in run_dirs(runs_root):
-        entry = sweep_of(Run(run_dir))
+        entry = Run(run_dir).sweep
         if entry.get("id") != sweep_id or not entry.get("trial"):
             continue
         key = str(entry["trial"])

@@ -117,8 +117,8 @@ class SweepSpec:
         _require(isinstance(values, list) and len(values) > 0, where, "has no values")
         _require(len({repr(v) for v in values}) == len(values), where,
                  f"repeats a value: {values}")
-        for value in values:
-            _checked(where, lambda: self.config_with({name: value}))
+        for value in values:  # alone here; combined with the rest when the trials are made
+            _checked(where, lambda: TrainConfig.check_field(name, value))
 
     def _check_range(self, name: str, bounds: dict[str, Any]) -> None:
         where = f"range {name}"
@@ -139,7 +139,7 @@ class SweepSpec:
                      f"{name} takes whole numbers, got {low} to {high}")
             low, high = int(low), int(high)
         for end in (low, high):
-            _checked(where, lambda: self.config_with({name: end}))
+            _checked(where, lambda: TrainConfig.check_field(name, end))
 
     def _check_budget(self) -> None:
         _require(_whole(self.max_trials) and self.max_trials >= 0, "max_trials",
