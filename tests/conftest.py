@@ -114,6 +114,7 @@ class AppEnv:
     uploads: Path
     reports: Path
     monkeypatch: pytest.MonkeyPatch
+    sweeps: Path | None = None
 
     def use_runs(self, folder: Path) -> Path:
         """Point the pages at another runs folder."""
@@ -130,14 +131,15 @@ class AppEnv:
 
 @pytest.fixture
 def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_bank: RunBank) -> AppEnv:
-    """MUSIC_RUNS_DIR / UPLOADS / REPORTS in tmp_path, the bank's corpus cache (already
+    """MUSIC_RUNS_DIR / UPLOADS / REPORTS / SWEEPS in tmp_path, the bank's corpus cache (already
     prepared once the bank has trained anything), and the repository as working directory
     (the worker runs `python -m core` there)."""
     env = AppEnv(tmp_path / "runs", run_bank.cache, tmp_path / "uploads", tmp_path / "reports",
-                 monkeypatch)
+                 monkeypatch, tmp_path / "sweeps")
     monkeypatch.chdir(REPO)
     for variable, path in (("MUSIC_RUNS_DIR", env.runs), ("MUSIC_CACHE_DIR", env.cache),
                            ("MUSIC_UPLOADS_DIR", env.uploads),
-                           ("MUSIC_REPORTS_DIR", env.reports)):
+                           ("MUSIC_REPORTS_DIR", env.reports),
+                           ("MUSIC_SWEEPS_DIR", env.sweeps)):
         monkeypatch.setenv(variable, str(path))
     return env

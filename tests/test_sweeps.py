@@ -10,14 +10,20 @@ import time
 
 import pytest
 
-from core.nets.config import thesis_runs
 from core.nets.training import enqueue
 from core.runs.listing import run_dirs
 from core.runs.record import change_state, write_status
 from core.runs.worker import worker_lock
 from core.sweeps.progress import read_progress, sweep_progress, trial_state
 from core.sweeps.search import optuna_space, optuna_trial, plan, planned_count
-from core.sweeps.spec import SweepError, SweepSpec, create_sweep, load_spec
+from core.sweeps.spec import (
+    SweepError,
+    SweepSpec,
+    create_sweep,
+    load_spec,
+    parse_values,
+    thesis_settings,
+)
 from tests.ray_helpers import core_command
 from tests.test_cli import one_line_error
 from tests.tiny import TINY
@@ -95,9 +101,7 @@ def test_a_grid_crosses_settings_and_seeds_in_order_and_max_trials_cuts_it():
 
 
 def test_the_thesis_runs_keep_their_labels_and_shapes():
-    settings = [{k: v for k, v in c.to_dict().items()
-                 if k in ("cell", "layers", "units", "dropout_layers", "label")}
-                for c in thesis_runs(1, "lead", "small")]
+    settings = thesis_settings(1, "lead", "small")
     trials = plan(spec(settings=settings, seeds=3, name="thesis"))
     assert len(trials) == 12 and planned_count(spec(settings=settings, seeds=3)) == 12
     assert trials[11].config.label == "thesis: thesis run 4 (small), seed 3 of 3"
@@ -174,3 +178,12 @@ def test_a_sweep_waits_for_the_queue_and_a_cancel_while_waiting_ends_it(tmp_path
         assert driver.wait(60) == 0
     assert read_progress(folder)["state"] == "cancelled" and run_dirs(runs) == []
     assert "cancelled" in (tmp_path / "log").read_text()
+
+
+def test_a_values_box_reads_as_grid_values_or_a_range():
+    assert parse_values("units", "16, 32,64") == ("grid", [16, 32, 64])
+    assert parse_values("cell", "lstm,gru") == ("grid", ["lstm", "gru"])
+    assert parse_values("learning_rate", "0.001:0.01:log") == (
+        "range", {"low": 0.001, "high": 0.01, "scale": "log"})
+    with pytest.raises(SweepError, match="'sixteen' is not a whole number"):
+        parse_values("units", "sixteen")

@@ -2,7 +2,8 @@
 the glossary in the sidebar, and tables without "None" in them.
 
 Pages import from here so that every page reads the same folders (overridable with the
-environment variables MUSIC_RUNS_DIR / MUSIC_CACHE_DIR / MUSIC_UPLOADS_DIR / MUSIC_REPORTS_DIR,
+environment variables MUSIC_RUNS_DIR / MUSIC_CACHE_DIR / MUSIC_UPLOADS_DIR / MUSIC_REPORTS_DIR /
+MUSIC_SWEEPS_DIR,
 which the tests point at temporary folders) and sees the same corpus selection (kept in
 st.session_state).
 Loaders are cached with a key built from file modification times, so they are cheap on every
@@ -60,6 +61,12 @@ def runs_dir() -> Path:
 def cache_dir() -> Path:
     """The corpus cache (MUSIC_CACHE_DIR, default `cache`), shared with the worker."""
     return _env_dir("MUSIC_CACHE_DIR", "cache")
+
+
+def sweeps_dir() -> Path:
+    """Where sweeps are saved (MUSIC_SWEEPS_DIR, default `sweeps`): sweeps/<id>/sweep.json,
+    progress.json; their trials' runs live in the runs folder."""
+    return _env_dir("MUSIC_SWEEPS_DIR", "sweeps")
 
 
 def reports_dir() -> Path:

@@ -86,12 +86,23 @@ def verdict_view(selected: list[str]) -> None:
         "contributes its best held-out loss (lower is better); the words come from the 95% "
         "confidence interval of GRU − LSTM (Welch): 'LSTM better' or 'GRU better' only when "
         "the whole interval lies on one side of zero, otherwise 'difference within noise'.")
+    show_verdict(table, "compare_verdict_table")
+    too_few = int((table["verdict"] == TOO_FEW).sum())
+    if too_few:
+        st.info(f"{too_few} of {len(table)} comparison(s) have too few seeds for an interval "
+                "(2 finished runs with a held-out loss on each side). " + how,
+                icon=":material/balance:")
+
+
+def show_verdict(table: pd.DataFrame, key: str) -> None:
+    """A verdict_table as a table (the settings that vary between its rows as columns) and
+    one sentence per comparison; the Train page's sweeps show theirs the same way."""
     shared = [c for c in table.columns if c not in VERDICT_SHOWN and c != "sentence"]
     varying = [c for c in shared if table[c].astype(str).nunique() > 1]
     shown = table[[c for c in VERDICT_SHOWN[:5] if c in table] + varying
                   + [c for c in VERDICT_SHOWN[5:] if c in table]]
     number = st.column_config.NumberColumn
-    st.dataframe(shown, hide_index=True, width="stretch", key="compare_verdict_table",
+    st.dataframe(shown, hide_index=True, width="stretch", key=key,
                  column_config={
                      "comparison": st.column_config.TextColumn("comparison", pinned=True),
                      "verdict": st.column_config.TextColumn("verdict", pinned=True),
@@ -111,11 +122,6 @@ def verdict_view(selected: list[str]) -> None:
         st.markdown(f"- **{row['comparison']}**, {_verdict_where(row, varying)}, LSTM "
                     f"{row['lstm_units']} vs GRU {row['gru_units']} units: {sentence}: "
                     f"**{words}**")
-    too_few = int((table["verdict"] == TOO_FEW).sum())
-    if too_few:
-        st.info(f"{too_few} of {len(table)} comparison(s) have too few seeds for an interval "
-                "(2 finished runs with a held-out loss on each side). " + how,
-                icon=":material/balance:")
 
 
 # --------------------------------------------------------------------------- report

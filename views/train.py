@@ -1,8 +1,9 @@
 """Train page: queue runs (one form with every Table 1 setting, k seeds of a setting, the fair
 LSTM vs GRU comparison, or the thesis's four runs) and watch them train in the background.
 
-The form, the fair plan and the presets are views/train_form.py; the live queue, the recent
-runs and deleting runs are views/train_queue.py. Runs train one at a time in a detached worker
+The form, the fair plan and the presets are views/train_form.py; sweeps (settings x seeds
+on Ray Tune) are views/train_sweep.py; the live queue, the recent runs and deleting runs are
+views/train_queue.py. Runs train one at a time in a detached worker
 process, so a page reload or closing the browser never stops a run.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from views.train_form import (
     train_form,
 )
 from views.train_queue import live, manage_runs
+from views.train_sweep import sweep_section
 
 
 def corpus_line() -> None:
@@ -52,6 +54,7 @@ def main() -> None:
             submit([config], "1 run" if k == 1 else f"{k} seeds of one setting", k)
     fair_panel()
     presets()
+    sweep_section()
     live()
     manage_runs()
 

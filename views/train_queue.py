@@ -20,6 +20,7 @@ from core.runs.history import read_history
 from core.runs.listing import run_labels
 from core.runs.record import RESUMABLE, cancel_requested, read_status
 from views import common
+from views.train_sweep import cancel_everything, running_notice
 
 ACTIVE = ("queued", "running")
 # A worker takes a few seconds to start (Python, then its lock): no "no worker" warning
@@ -80,6 +81,7 @@ def live() -> None:
     """Queued and running runs with progress and Cancel; refreshes every 2 seconds."""
     runs = common.load_runs_table()
     st.subheader("Queue")
+    running_notice()
     if runs.empty:
         st.info("No runs yet: fill in the form above and press **Queue this run**, or queue "
                 "the small thesis preset (four runs that finish in minutes).",
@@ -150,9 +152,9 @@ def _queue_summary(statuses: dict[str, dict]) -> None:
     left, right = st.columns([5, 1], vertical_alignment="center")
     left.markdown(text)
     right.button("Cancel all", key="cancel_all", icon=":material/cancel:",
-                 on_click=worker.cancel_all, args=(common.runs_dir(),), width="stretch",
-                 help="Cancel every queued run and stop the one training (after its batch); "
-                      "finished epochs are kept.")
+                 on_click=cancel_everything, width="stretch",
+                 help="Cancel every queued run, every running sweep, and stop the one "
+                      "training (after its batch); finished epochs are kept.")
 
 
 def _queue_order(active: pd.DataFrame) -> pd.DataFrame:

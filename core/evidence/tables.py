@@ -4,7 +4,7 @@ numeric hyperparameter table behind a parallel-coordinates view.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -77,12 +77,14 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def hyperparameter_frame(runs: pd.DataFrame) -> pd.DataFrame:
+def hyperparameter_frame(runs: pd.DataFrame,
+                         settings: Sequence[str] = HYPERPARAMETERS) -> pd.DataFrame:
     """The numeric settings of each run with a recorded loss, for parallel coordinates:
-    run_id, HYPERPARAMETERS, cell as 0 (lstm) / 1 (gru), model, and `best loss`: the lowest
-    held-out loss, or the lowest training loss for a run that held nothing out (see
-    `loss_split`). Broken runs and runs with no finished epoch are left out."""
-    columns = ["run_id", *HYPERPARAMETERS, "cell", "model", "best loss", "loss_split"]
+    run_id, `settings` (the Table 1 HYPERPARAMETERS unless a sweep names its own), cell as
+    0 (lstm) / 1 (gru), model, and `best loss`: the lowest held-out loss, or the lowest
+    training loss for a run that held nothing out (see `loss_split`). Broken runs and runs
+    with no finished epoch are left out."""
+    columns = ["run_id", *settings, "cell", "model", "best loss", "loss_split"]
     if runs.empty:
         return pd.DataFrame(columns=columns)
     frame = runs.copy()
@@ -97,7 +99,7 @@ def hyperparameter_frame(runs: pd.DataFrame) -> pd.DataFrame:
         frame = frame[frame["state"] != "broken"]
     frame = frame[frame["best loss"].notna()].copy()
     frame["cell"] = frame["cell"].map({"lstm": 0, "gru": 1}) if "cell" in frame else math.nan
-    for column in [*HYPERPARAMETERS, "model"]:
+    for column in [*settings, "model"]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce") if column in frame \
             else math.nan
     return frame[columns].reset_index(drop=True)

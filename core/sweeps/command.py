@@ -18,14 +18,10 @@ import argparse
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
-from core.nets.config import INT_FIELDS, SCALES, TrainConfig, thesis_runs
-from core.sweeps.spec import METHODS, SweepError, SweepSpec
-
-SETTING_KEYS = ("cell", "layers", "units", "dropout_layers", "window", "epochs", "batch_size",
-                "label")  # what a thesis preset's settings set (the rest stays the base's)
-
+from core.nets.config import SCALES, TrainConfig
+from core.sweeps.spec import METHODS, SweepSpec, parse_grid, parse_range, thesis_settings
 
 def add_sweep_commands(sub, config_flags: Callable, path_flags: Callable) -> None:
     """The sweep subcommands on the CLI's parser (`config_flags`, `path_flags`: the CLI's
@@ -83,10 +79,8 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     """The spec the flags describe, validated (one SweepError naming what is wrong)."""
     fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"extra"}
     base = {name: getattr(args, name) for name in fields if hasattr(args, name)}
-    settings = []
-    if args.thesis_runs:
-        settings = [{k: v for k, v in c.to_dict().items() if k in SETTING_KEYS}
-                    for c in thesis_runs(args.model, args.part, args.thesis_runs)]
+    settings = thesis_settings(args.model, args.part, args.thesis_runs) \
+        if args.thesis_runs else []
     return SweepSpec(name=args.name, base=base, settings=settings,
                      grid=dict(parse_grid(g) for g in args.grid),
                      ranges=dict(parse_range(r) for r in args.range), seeds=args.seeds,
@@ -95,49 +89,6 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
                      asha_reduction=args.asha_reduction, concurrent=args.concurrent,
                      cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial,
                      address=args.address, sample_seed=args.sample_seed).validate()
-
-
-def parse_grid(text: str) -> tuple[str, list]:
-    """'units=32,64' -> ('units', [32, 64]), each value of the field's type."""
-    name, values = _split(text, "--grid", "FIELD=V1,V2")
-    return name, [parse_value(name, v.strip()) for v in values.split(",") if v.strip()]
-
-
-def parse_range(text: str) -> tuple[str, dict[str, Any]]:
-    """'learning_rate=0.001:0.01:log' -> ('learning_rate', {low, high, scale})."""
-    name, bounds = _split(text, "--range", "FIELD=LOW:HIGH[:log]")
-    parts = bounds.split(":")
-    if len(parts) not in (2, 3):
-        raise SweepError(f"range {name}", f"write it LOW:HIGH or LOW:HIGH:log, got {bounds!r}")
-    low, high = (parse_value(name, p) for p in parts[:2])
-    return name, {"low": low, "high": high, "scale": parts[2] if len(parts) == 3 else "linear"}
-
-
-def _split(text: str, flag: str, form: str) -> tuple[str, str]:
-    name, sep, rest = text.partition("=")
-    if not sep or not name.strip():
-        raise SweepError(flag, f"write it {form}, got {text!r}")
-    return name.strip().replace("-", "_"), rest
-
-
-def parse_value(name: str, text: str) -> Any:
-    """A flag's text as the type of TrainConfig field `name` (unknown fields stay text, for
-    the spec to refuse by name)."""
-    kinds = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)}
-    kind = kinds.get(name)
-    try:
-        if name in INT_FIELDS:
-            return int(text)
-        if kind == "float":
-            return float(text)
-    except ValueError:
-        raise SweepError(name, f"{text!r} is not a {'whole ' if name in INT_FIELDS else ''}"
-                               "number") from None
-    if kind == "bool":
-        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise SweepError(name, f"{text!r} is not true or false")
-        return text.lower() in ("true", "1", "yes")
-    return text
 
 
 def cmd_sweep(args) -> None:

@@ -18,7 +18,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from core.runs.checkpoint import score
 from core.runs.files import RunError, now_iso, read_json, write_json
@@ -132,9 +132,12 @@ def driver_alive(data: dict[str, Any]) -> bool:
     return process_alive(int(data["pid"]), data.get("process"))
 
 
-def sweep_progress(sweep_dir: Path | str, runs_root: Path | str) -> SweepProgress:
+def sweep_progress(sweep_dir: Path | str, runs_root: Path | str,
+                   trial_dirs: Iterable[Path] | None = None) -> SweepProgress:
     """The sweep's progress now: trial states from its runs' status.json, the driver's state
-    from progress.json ("stopped" when it says running but its process is gone)."""
+    from progress.json ("stopped" when it says running but its process is gone).
+    `trial_dirs`: its runs when the caller knows them (a cached runs table), so the runs
+    folder is not searched again."""
     sweep_dir = Path(sweep_dir)
     data = read_progress(sweep_dir)
     driver = data.get("state", "not started")
@@ -145,7 +148,8 @@ def sweep_progress(sweep_dir: Path | str, runs_root: Path | str) -> SweepProgres
                              driver_pid=int(data.get("pid") or 0))
     counts = {"done": 0, "running": 0, "failed": 0, "interrupted": 0}
     best = (math.inf, "")
-    for run_dir in trial_runs(runs_root, sweep_dir.name).values():
+    dirs = trial_runs(runs_root, sweep_dir.name).values() if trial_dirs is None else trial_dirs
+    for run_dir in dirs:
         run = Run(run_dir)
         counts[trial_state(run.status)] += 1
         best = min(best, (_best_score(run), run.run_id))

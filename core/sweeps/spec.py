@@ -19,7 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from core.nets.config import BOUNDS, INT_FIELDS, ConfigError, TrainConfig
+from core.nets.config import BOUNDS, INT_FIELDS, ConfigError, TrainConfig, thesis_runs
 from core.runs.files import RunError, now_iso, read_json, saving, write_json
 
 METHODS = ("grid", "random", "optuna")
@@ -187,6 +187,71 @@ class SweepSpec:
         _require(not unknown, unknown[0] if unknown else "", "unknown sweep setting "
                  f"(known: {', '.join(sorted(known))})")
         return cls(**data).validate()
+
+
+THESIS_KEYS = ("cell", "layers", "units", "dropout_layers", "window", "epochs", "batch_size",
+               "label")  # what the thesis's runs 1-4 set; the rest is the sweep's base
+
+
+def thesis_settings(model: int, part: str, scale: str) -> list[dict[str, Any]]:
+    """The thesis's runs 1-4 (core.nets.config.thesis_runs) as a sweep's settings: their
+    shapes, epochs and labels; model, part, objective and corpus stay the sweep's own."""
+    return [{k: v for k, v in config.to_dict().items() if k in THESIS_KEYS}
+            for config in thesis_runs(model, part, scale)]
+
+
+# --------------------------------------------------------------------------- as text
+
+def parse_grid(text: str) -> tuple[str, list]:
+    """'units=32,64' -> ('units', [32, 64]), each value of the field's type (the CLI's
+    --grid; the dashboard's values boxes give 'units' and '32, 64' to `parse_values`)."""
+    name, values = _split(text, "--grid", "FIELD=V1,V2")
+    return name, [parse_value(name, v.strip()) for v in values.split(",") if v.strip()]
+
+
+def parse_range(text: str) -> tuple[str, dict[str, Any]]:
+    """'learning_rate=0.001:0.01:log' -> ('learning_rate', {low, high, scale})."""
+    name, bounds = _split(text, "--range", "FIELD=LOW:HIGH[:log]")
+    parts = bounds.split(":")
+    if len(parts) not in (2, 3):
+        raise SweepError(f"range {name}", f"write it LOW:HIGH or LOW:HIGH:log, got {bounds!r}")
+    low, high = (parse_value(name, p) for p in parts[:2])
+    return name, {"low": low, "high": high, "scale": parts[2] if len(parts) == 3 else "linear"}
+
+
+def _split(text: str, flag: str, form: str) -> tuple[str, str]:
+    name, sep, rest = text.partition("=")
+    if not sep or not name.strip():
+        raise SweepError(flag, f"write it {form}, got {text!r}")
+    return name.strip().replace("-", "_"), rest
+
+
+def parse_value(name: str, text: str) -> Any:
+    """A flag's text as the type of TrainConfig field `name` (unknown fields stay text, for
+    the spec to refuse by name)."""
+    kinds = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)}
+    kind = kinds.get(name)
+    try:
+        if name in INT_FIELDS:
+            return int(text)
+        if kind == "float":
+            return float(text)
+    except ValueError:
+        raise SweepError(name, f"{text!r} is not a {'whole ' if name in INT_FIELDS else ''}"
+                               "number") from None
+    if kind == "bool":
+        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise SweepError(name, f"{text!r} is not true or false")
+        return text.lower() in ("true", "1", "yes")
+    return text
+
+
+def parse_values(name: str, text: str) -> tuple[str, Any]:
+    """What a dashboard box holds for setting `name`: '32, 64' -> ("grid", [32, 64]);
+    '0.001:0.01' or '0.001:0.01:log' -> ("range", {low, high, scale})."""
+    if ":" in text:
+        return "range", parse_range(f"{name}={text}")[1]
+    return "grid", parse_grid(f"{name}={text}")[1]
 
 
 def _whole(value: Any) -> bool:
