@@ -142,3 +142,30 @@ def test_thesis_largest_setting_builds_and_takes_a_training_step():
     loss = model.train_on_batch({input_name("steps"): x}, y)
     loss = loss[0] if isinstance(loss, list) else loss
     assert np.isfinite(loss)
+
+
+@pytest.mark.parametrize("model, encoding, cell, objective, conditioned", [
+    (1, "onehot", "lstm", "window", False), (1, "onehot", "gru", "sequence", False),
+    (1, "lookup", "lstm", "sequence", False), (1, "lookup", "gru", "window", True),
+    (2, "lookup", "lstm", "window", False), (2, "lookup", "gru", "sequence", False)])
+def test_recurrent_layers_meet_cudnn_conditions(model, encoding, cell, objective, conditioned):
+    """On a GPU Keras runs LSTM/GRU layers as cuDNN's fused kernel only when tanh/sigmoid,
+    no recurrent dropout, unroll off, biases on (and GRU's reset_after): every Keras LSTM/GRU
+    layer of every network meets them. The one exception, by design: "lookup" Model 1's
+    first layer, a projected cell in keras.layers.RNN (its input kernel is a row lookup)."""
+    config = TrainConfig(model=model, input_encoding=encoding, cell=cell, objective=objective,
+                         conditioned=conditioned, part="accompaniment" if conditioned else
+                         "lead", layers=3, units=8, dropout_layers=3).validate()
+    built = build_model(config, {"steps": 12, "lead": 10, "pitch": 9, "duration": 7})
+    fused = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU}[cell]
+    recurrent = [layer for layer in built.layers if isinstance(layer, keras.layers.RNN)]
+    projected = model == 1 and encoding == "lookup"
+    assert len(recurrent) == 3
+    assert all(isinstance(layer, fused) for layer in recurrent[projected:])
+    assert projected != isinstance(recurrent[0], fused)
+    for layer in recurrent[projected:]:
+        c = layer.cell
+        assert (c.activation.__name__, c.recurrent_activation.__name__) == ("tanh", "sigmoid")
+        assert c.recurrent_dropout == 0 and c.use_bias and not layer.unroll
+        assert layer.use_cudnn == "auto"
+        assert cell == "lstm" or c.reset_after

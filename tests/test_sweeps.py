@@ -187,3 +187,17 @@ def test_a_values_box_reads_as_grid_values_or_a_range():
         "range", {"low": 0.001, "high": 0.01, "scale": "log"})
     with pytest.raises(SweepError, match="'sixteen' is not a whole number"):
         parse_values("units", "sixteen")
+
+
+def test_a_trial_that_no_node_can_hold_is_refused_before_it_waits_for_ever(monkeypatch):
+    import ray
+
+    from core.sweeps.runtime import check_fits
+
+    monkeypatch.setattr(ray, "nodes", lambda: [{"Alive": True, "Resources": {"CPU": 2.0}},
+                                               {"Alive": False, "Resources": {"GPU": 1.0}}])
+    with pytest.raises(SweepError, match=r"a trial needs 2 CPU and 1 GPU on one node, but no "
+                                         r"node of the Ray cluster has that much \(its nodes: "
+                                         r"2 CPU, 0 GPU\)"):
+        check_fits(2, 1)
+    check_fits(2, 0)

@@ -184,7 +184,9 @@ def ray_node(args: list[str], env: dict, log: Path) -> subprocess.Popen:
 
 def test_a_sweep_on_a_two_node_cluster_places_trials_on_both(tmp_path, run_bank, ray_temp):
     """A head and a second node, each a separate local process with its own ports, temp dir
-    and one CPU; a sweep submitted to the head with --address runs trials on both."""
+    and one CPU; a sweep submitted to the head with --address runs trials on both. The
+    second node declares one (pretend) GPU: a sweep with --gpus-per-trial 1 runs only there,
+    each trial given that GPU by Ray (TensorFlow-CPU still trains on the CPU)."""
     runs = tmp_path / "runs"
     env = {**ray_environment(ray_temp), "RAY_AUTH_MODE": "token"}
     port = free_port()
@@ -194,8 +196,8 @@ def test_a_sweep_on_a_two_node_cluster_places_trials_on_both(tmp_path, run_bank,
                                f"--dashboard-port={free_port()}",
                                f"--ray-client-server-port={free_port()}",
                                f"--temp-dir={ray_temp}/h"], env, tmp_path / "head.log"))
-        nodes.append(ray_node([f"--address=127.0.0.1:{port}", f"--temp-dir={ray_temp}/n"],
-                              env, tmp_path / "node.log"))
+        nodes.append(ray_node([f"--address=127.0.0.1:{port}", f"--temp-dir={ray_temp}/n",
+                               "--num-gpus=1"], env, tmp_path / "node.log"))
         driver = core_command(*sweep_flags(tmp_path, run_bank.cache, "--epochs=2", "--grid",
                                            "cell=lstm,gru", "--seeds=2", "--concurrent=2",
                                            f"--address=127.0.0.1:{port}"),
@@ -203,11 +205,25 @@ def test_a_sweep_on_a_two_node_cluster_places_trials_on_both(tmp_path, run_bank,
         assert driver.wait(300) == 0, (tmp_path / "driver.log").read_text()
         sweep = the_sweep(tmp_path)
         trials = trial_runs(runs, sweep.name)
-        assert len(trials) == 4
+        assert len(trials) == 4 and "4 of 4 trials done" in (tmp_path / "driver.log").read_text()
         for run_dir in trials.values():
             assert read_status(run_dir)["state"] == "finished" and epochs(run_dir) == [1, 2]
         placed = {read_status(d)["ray_node"] for d in trials.values()}
         assert len(placed) == 2, f"all trials ran on {placed}"
+        print(f"\ncluster: 4 trials finished on nodes {sorted(placed)}")
+
+        gpu = core_command(*sweep_flags(tmp_path, run_bank.cache, "--epochs=1", "--seeds=2",
+                                        "--gpus-per-trial=1", "--name=gpu",
+                                        f"--address=127.0.0.1:{port}"),
+                           env=env, log=tmp_path / "gpu.log")
+        assert gpu.wait(300) == 0, (tmp_path / "gpu.log").read_text()
+        gpu_sweep = [d for d in sweep_dirs(tmp_path / "sweeps") if d.name.endswith("-gpu")][0]
+        statuses = [read_status(d) for d in trial_runs(runs, gpu_sweep.name).values()]
+        assert [s["state"] for s in statuses] == ["finished", "finished"]
+        gpu_nodes = {s["ray_node"] for s in statuses}
+        assert len(gpu_nodes) == 1 and gpu_nodes < placed
+        assert all(s["ray_gpus"] == ["0"] for s in statuses)
+        print(f"cluster: --gpus-per-trial 1 placed both trials on {gpu_nodes} with GPU 0")
     finally:
         for node in nodes:
             node.send_signal(signal.SIGTERM)  # `ray start --block` stops its own processes

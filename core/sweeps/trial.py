@@ -132,7 +132,8 @@ def _train_trial(run_dir: Path, context: SweepContext) -> None:
     _prepare_process()
     checkpoint = tune.get_checkpoint()
     notes = {"ray_node": ray.get_runtime_context().get_node_id()[:12],
-             "ray_trial": tune.get_context().get_trial_id()}
+             "ray_trial": tune.get_context().get_trial_id(),
+             "ray_gpus": [str(g) for g in ray.get_gpu_ids()]}  # Ray sets CUDA_VISIBLE_DEVICES
     if checkpoint is not None:
         with checkpoint.as_directory() as folder:
             epoch = _checkpoint_epoch(Path(folder))
