@@ -263,3 +263,25 @@ def test_a_status_that_cannot_be_written_leaves_the_run_queued_and_whole(tmp_pat
                                              f"status.json of run {run.name}"):
             run_training(run, cache)
     assert snapshot(run) == before and read_status(run)["state"] == "queued"
+
+
+def test_the_sequence_objective_trains_on_short_windows_and_is_measured_on_the_window(
+        tmp_path, cache):
+    """sequence_window 4 with window 8: training windows of 4 symbols, in whole batches;
+    the held-out loss still reads the 8-symbol windows every run is measured on."""
+    from core.data.prepare import corpus_for
+    from core.nets.windows import batches_per_epoch, build_windows, windows_per_epoch
+
+    config = tiny_config(objective="sequence", sequence_window=4, batch_size=16)
+    run = train(config, tmp_path, cache)
+    record = json.loads((run / "config.json").read_text())
+    vocabs = open_run(run).vocabs
+    corpus = corpus_for(config, cache)
+    short = build_windows(corpus, config, vocabs, "train", 4)
+    held_out = build_windows(corpus, config, vocabs, "validation")
+    assert record["train_windows"] == windows_per_epoch(short, "sequence") == len(short) // 4
+    assert record["held_out_windows"] == len(held_out) and held_out.window == 8
+    assert record["whole_batches"] is True
+    assert read_status(run)["batches"] == batches_per_epoch(short, config) \
+        == record["train_windows"] // 16
+    assert read_history(run)["val_loss"].notna().all()

@@ -8,6 +8,7 @@ import pytest
 from core.data.prepare import prepare_corpus
 from core.nets.config import ConfigError, TrainConfig
 from core.nets.windows import (
+    batches_per_epoch,
     build_windows,
     check_windows,
     corpus_vocabularies,
@@ -107,3 +108,30 @@ def test_corpus_without_the_part_says_so():
     held_out_only.pieces[0] = dataclasses.replace(held_out_only.pieces[0], split="validation")
     err = refusal(TrainConfig(part="accompaniment", window=1), held_out_only)
     assert err.field == "part" and "only held-out pieces" in str(err)
+
+
+def test_whole_batches_leave_out_the_partial_batch_unless_there_is_no_whole_one(corpus):
+    config = TrainConfig(window=8, batch_size=64, objective="sequence").validate()
+    windows = build_windows(corpus, config, corpus_vocabularies(corpus, config), "train")
+    count = windows_per_epoch(windows, "sequence")
+    assert count % 64 and batches_per_epoch(windows, config) == count // 64
+    assert batches_per_epoch(windows, config, whole=False) == count // 64 + 1
+    sizes = [len(y) for _, y in to_dataset(windows, config, "sequence", shuffle=True,
+                                           whole_batches=True)]
+    assert sizes == [64] * (count // 64)
+    big = dataclasses.replace(config, batch_size=count + 1)
+    assert batches_per_epoch(windows, big) == 1
+    assert [len(y) for _, y in to_dataset(windows, big, "sequence", shuffle=True,
+                                          whole_batches=True)] == [count]
+
+
+def test_the_sequence_objective_trains_on_its_own_window_length(corpus):
+    config = TrainConfig(window=8, sequence_window=4, objective="sequence").validate()
+    assert config.train_window == 4 and TrainConfig(window=8).train_window == 8
+    vocabs = corpus_vocabularies(corpus, config)
+    short = build_windows(corpus, config, vocabs, "train", config.train_window)
+    assert short.window == 4 and build_windows(corpus, config, vocabs, "train").window == 8
+    (x, y), *_ = batches(config, short, "sequence")
+    assert np.asarray(x[input_name("steps")]).shape[1] == 4 == np.asarray(y).shape[1]
+    refused = refusal(TrainConfig(window=8, sequence_window=5000, objective="sequence"))
+    assert refused is not None and refused.field == "window" and "5000" in str(refused)

@@ -56,7 +56,7 @@ BOUNDS: dict[str, Bounds] = {
     "learning_rate": Bounds(0.0, 1.0, low_open=True), "embedding_dim": Bounds(1, 1024),
     "dense_units": Bounds(1, 4096), "seed": Bounds(0, SEED_LIMIT),
     "val_fraction": Bounds(0.0, 1.0, high_open=True), "split_seed": Bounds(0, SEED_LIMIT),
-    "max_pieces": Bounds(0, 10**9),
+    "max_pieces": Bounds(0, 10**9), "sequence_window": Bounds(0, 100_000),
 }
 CHOICES: dict[str, tuple] = {"model": MODELS, "cell": CELLS, "part": PARTS,
                              "objective": OBJECTIVES, "input_encoding": INPUT_ENCODINGS,
@@ -95,6 +95,7 @@ class TrainConfig:
     seed: int = 0
     part: str = "lead"
     objective: str = "window"
+    sequence_window: int = 0  # the sequence objective's training windows; 0: `window`
     input_encoding: str = "lookup"
     conditioned: bool = False
     corpus: str = "bach-chorales"
@@ -111,6 +112,9 @@ class TrainConfig:
             self.check_field(f.name, getattr(self, f.name))
         _check(self.dropout_layers <= self.layers, "dropout_layers",
                f"must be between 0 and layers ({self.layers}), got {self.dropout_layers}")
+        _check(self.sequence_window == 0 or self.objective == "sequence", "sequence_window",
+               "only the sequence objective trains on windows of another length (0: the "
+               "window)")
         _check(not (self.conditioned and self.part != "accompaniment"), "conditioned",
                "only an accompaniment model can be conditioned on the lead")
         _check(not (self.conditioned and self.model != 1), "conditioned",
@@ -134,6 +138,13 @@ class TrainConfig:
                    f"must be one of {CHOICES[name]}, got {value!r}")
         if name in BOUNDS:
             _check(value in BOUNDS[name], name, f"must be in {BOUNDS[name]}, got {value!r}")
+
+    @property
+    def train_window(self) -> int:
+        """Symbols per training window. The sequence objective may train on shorter windows
+        than `window` (measured: n = 16 reaches n = 32's held-out loss in fewer epochs);
+        the held-out measure and generation always read `window` symbols."""
+        return self.sequence_window or self.window
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -28,6 +28,7 @@ from core.nets.config import TrainConfig
 from core.nets.models import build_model, compiled_forward
 from core.nets.windows import (
     WindowSet,
+    batches_per_epoch,
     build_windows,
     check_windows,
     corpus_vocabularies,
@@ -128,12 +129,14 @@ def _progress(run_dir: Path, steps_per_epoch: int):
         """Writes the batch progress to status.json and stops at a cancel request."""
 
         def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
+            self.epoch, self.shown = epoch, -1
 
         def on_train_batch_end(self, batch, logs=None):
-            if batch == 0:
+            # called every STEPS_PER_EXECUTION batches, `batch` the last one run
+            if self.shown < 0:
                 pause_point("batch", self.epoch + 1)
-            if batch % 20 == 0 or batch + 1 == steps_per_epoch:
+            if batch // 20 != self.shown or batch + 1 == steps_per_epoch:
+                self.shown = batch // 20
                 write_status(run_dir, batch=batch + 1, batches=steps_per_epoch,
                              current_loss=float((logs or {}).get("loss", math.nan)))
             if cancel_requested(run_dir):  # a stat() per batch: cancel stops within one
@@ -219,15 +222,18 @@ def _train(run_dir: Path, cache_dir: Path, on_epoch: Callable[[dict], None] | No
     keras.utils.set_random_seed(config.seed)  # the initial weights
     corpus = corpus_for(config, cache_dir)
     check_windows(corpus, config)
-    train_ws = build_windows(corpus, config, run.vocabs, "train")
+    train_ws = build_windows(corpus, config, run.vocabs, "train", config.train_window)
     val_ws = build_windows(corpus, config, run.vocabs, "validation")
     per_epoch = windows_per_epoch(train_ws, config.objective)
-    steps = math.ceil(per_epoch / config.batch_size)
+    # runs trained before whole batches (recorded without the flag) keep their partial one
+    whole = bool(run.record.get("whole_batches", "parameters" not in run.record))
+    steps = batches_per_epoch(train_ws, config, whole)
     done, model, best = restore(run_dir, steps) if resume else (0, None, math.inf)
     if model is None:
         model = build_model(config, {k: len(v) for k, v in run.vocabs.items()})
         run.add_to_record(parameters=int(model.count_params()), train_windows=per_epoch,
-                          held_out_windows=len(val_ws), targets=target_names(config))
+                          held_out_windows=len(val_ws), targets=target_names(config),
+                          whole_batches=whole)
     if done:
         run.add_to_record(resumes=[*run.record.get("resumes", []),
                                    {"epoch": done + 1, "at": now_iso()}])
@@ -238,7 +244,7 @@ def _train(run_dir: Path, cache_dir: Path, on_epoch: Callable[[dict], None] | No
         if cancel_requested(run_dir):
             break  # asked between epochs (by on_epoch, e.g. a sweep stopping the trial)
         clock.epoch_begins()
-        logs = _fit_epoch(model, train_ws, config, epoch, progress)
+        logs = _fit_epoch(model, train_ws, config, epoch, progress, whole)
         if cancel_requested(run_dir):
             break  # a cut-short epoch is not an epoch: the history keeps whole ones
         timing = clock.epoch_ended()  # the fit alone: held-out metrics and saving excluded
@@ -255,12 +261,13 @@ def _train(run_dir: Path, cache_dir: Path, on_epoch: Callable[[dict], None] | No
 
 
 def _fit_epoch(model, windows: WindowSet, config: TrainConfig, epoch: int,
-               progress) -> dict[str, float]:
+               progress, whole: bool) -> dict[str, float]:
     """One epoch over a shuffle seeded by (seed, epoch), with every generator reseeded so;
     returns its training losses and accuracies."""
     seed = epoch_seed(config.seed, epoch)
     reseed(model, seed)
-    fit = model.fit(to_dataset(windows, config, config.objective, shuffle=True, seed=seed),
+    fit = model.fit(to_dataset(windows, config, config.objective, shuffle=True, seed=seed,
+                               whole_batches=whole),
                     initial_epoch=epoch, epochs=epoch + 1, verbose=0, shuffle=False,
                     callbacks=[progress])
     return {k: float(v[-1]) for k, v in fit.history.items()

@@ -75,10 +75,11 @@ def corpus_vocabularies(corpus: Corpus, config: TrainConfig) -> dict[str, Vocabu
 
 
 def build_windows(corpus: Corpus, config: TrainConfig, vocabs: dict[str, Vocabulary],
-                  split: str) -> WindowSet:
+                  split: str, window: int = 0) -> WindowSet:
     """Every window start (stride 1) of one split; a piece of L symbols gives L - n windows
-    (each needs the symbol after it), so one of n symbols or fewer adds none."""
-    n = config.window
+    (each needs the symbol after it), so one of n symbols or fewer adds none. n is `window`
+    when given (training: config.train_window), else config.window."""
+    n = window or config.window
     arrays: dict[str, list[np.ndarray]] = {name: [] for name in stream_names(config)}
     starts, offset = [], 0
     for piece in corpus.split(split):
@@ -104,7 +105,7 @@ def piece_lengths(corpus: Corpus, config: TrainConfig, split: str) -> list[int]:
 def check_windows(corpus: Corpus, config: TrainConfig) -> None:
     """Refuse, before any window is built, a setting no training piece can give a window
     to: a window of n symbols needs a piece of n + 1 (n to read, the next to predict)."""
-    n, part = config.window, config.part
+    n, part = max(config.window, config.train_window), config.part
     lengths = piece_lengths(corpus, config, "train")
     longest = max(lengths, default=0)
     if longest > n:
@@ -126,9 +127,22 @@ def windows_per_epoch(windows: WindowSet, objective: str) -> int:
     return len(windows) if objective == "window" else max(1, len(windows) // windows.window)
 
 
+def batches_per_epoch(windows: WindowSet, config: TrainConfig, whole: bool = True) -> int:
+    """Training steps per epoch: whole batches only (see `to_dataset`), or one smaller batch
+    when an epoch has fewer windows than a batch; `whole` False: the last batch partial."""
+    count = windows_per_epoch(windows, config.objective)
+    if whole and count >= config.batch_size:
+        return count // config.batch_size
+    return -(-count // config.batch_size)
+
+
 def to_dataset(windows: WindowSet, config: TrainConfig, objective: str, shuffle: bool,
-               seed: int = 0):
-    """A tf.data pipeline of (inputs, targets) batches, reshuffled every epoch."""
+               seed: int = 0, whole_batches: bool = False):
+    """A tf.data pipeline of (inputs, targets) batches, reshuffled every epoch.
+
+    `whole_batches` (training): every batch holds batch_size windows; the epoch's partial
+    last batch is left out (a different draw every epoch), so Keras traces its training
+    step for one shape only: a second shape costs a second trace, seconds on 2 cores."""
     import tensorflow as tf
 
     n = windows.window
@@ -151,5 +165,6 @@ def to_dataset(windows: WindowSet, config: TrainConfig, objective: str, shuffle:
             y = {k: full[k][:, 1:] for k in targets}
         return inputs, (y["steps"] if config.model == 1 else y)
 
-    return ds.batch(config.batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE) \
-        .prefetch(tf.data.AUTOTUNE)
+    whole = whole_batches and windows_per_epoch(windows, objective) >= config.batch_size
+    return ds.batch(config.batch_size, drop_remainder=whole) \
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
