@@ -429,8 +429,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="speed and memory figures (several minutes)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, to check it runs")
-    p.add_argument("--only", default="all", choices=["all", "midi"],
-                   help="midi: only the MIDI reading and 10,000-file prepare figures")
+    from core.bench import ONLY
+
+    p.add_argument("--only", default="all", choices=ONLY,
+                   help="midi: only the MIDI reading and 10,000-file prepare figures; sweep: "
+                        "Ray Tune's overhead per trial; objectives: time to a held-out loss, "
+                        "sequence vs window objective; generation: stateful vs window")
     p.add_argument("--midi-folder", type=Path,
                    help="also time reading this folder of your own MIDI files")
     p.set_defaults(func=cmd_bench)
