@@ -61,7 +61,8 @@ def roles_table(at):
 
 def edit_roles(at, roles: dict[int, str]):
     """Seed the roles editor with edits (row: role), as a user's clicks would leave them."""
-    at.session_state["corpus_roles_editor"] = {
+    (editor,) = at.data_editor
+    at.session_state[editor.key] = {
         "edited_rows": {row: {"role": role} for row, role in roles.items()},
         "added_rows": [], "deleted_rows": []}
     return rerun(at)

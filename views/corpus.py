@@ -16,12 +16,11 @@ import streamlit as st
 
 from core.data.corpus import DEFAULT_CORPUS, CorpusError
 from core.data.prepare import Progress
-from core.data.roles import ROLES_FILE
 from core.data.symbols import CHORD_MODES
 from core.nets.config import BOUNDS, TrainConfig
 from views import common
 from views.corpus_report import show_corpus
-from views.corpus_roles import roles_section
+from views.corpus_roles import roles_section, roles_stamp
 from views.corpus_source import choose_source, show_upload_result, source_kind
 
 CHORD_LABELS = {"pitch_class": "pitch classes, octave lost (thesis)",
@@ -63,13 +62,6 @@ def settings_row() -> tuple[int, str]:
     return int(max_pieces), chord_mode
 
 
-def roles_stamp(source: str) -> int:
-    """When the folder's roles file last changed (0: none): a prepare made before that did
-    not use the roles now saved."""
-    path = Path(source) / ROLES_FILE
-    return path.stat().st_mtime_ns if source != DEFAULT_CORPUS and path.is_file() else 0
-
-
 class PrepareBar:
     """An st.progress bar that prepare_corpus's progress callback moves: files read of all,
     kept and skipped so far (redrawn at most PROGRESS_UPDATES times)."""
@@ -98,7 +90,8 @@ def prepared_corpus(source: str, max_pieces: int, chord_mode: str):
                         type="primary", key="corpus_prepare",
                         help="Reads and encodes every file once; later prepares with the same "
                              "files, settings and roles read the cache.")
-    settings = (source, max_pieces, chord_mode, roles_stamp(source))
+    settings = (source, max_pieces, chord_mode,
+                0 if source == DEFAULT_CORPUS else roles_stamp(Path(source)))
     if not prepare and settings not in _prepared():
         if any(s[:3] == settings[:3] for s in _prepared()):
             st.info("Roles were saved since this corpus was prepared: press **Prepare** to "

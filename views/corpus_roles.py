@@ -5,7 +5,9 @@ the user may change to lead / accompaniment / ignore.
 Saved roles go to the folder's roles file (core.data.roles.ROLES_FILE), which every prepare
 of the folder reads, the Train page's and the CLI's included; the prepare's cache key covers
 it, so the next Prepare uses them. Saving runs in a button callback, before the page is
-drawn again, so the table then shows the saved roles.
+drawn again, so the table then shows the saved roles. The editor's key names the file and
+when the roles file last changed: another file or a save starts a fresh editor, where a kept
+one would throw its edits away by itself and draw the page once more (losing the message).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from core.data.roles import ROLES, ROLES_FILE, Overrides, RolesError, load_roles
 from core.outputs.figures import pitch_name
 from views import common
 
-EDITOR, FILE_PICK, MESSAGE = "corpus_roles_editor", "corpus_roles_file", "corpus_roles_message"
+FILE_PICK, MESSAGE = "corpus_roles_file", "corpus_roles_message"
 COLUMNS = {"track": st.column_config.NumberColumn("track", width="small"),
            "name": st.column_config.TextColumn("name"),
            "instrument": st.column_config.TextColumn("program (instrument)"),
@@ -76,7 +78,6 @@ def save(folder: Path, file: str, edited: pd.DataFrame | None) -> None:
     except RolesError as exc:
         st.session_state[MESSAGE] = ("error", f"Not saved: {exc}")
         return
-    st.session_state.pop(EDITOR, None)
     if roles:
         leads = ", ".join(str(t) for t, r in roles.items() if r == "lead")
         text = f"Roles of **{file}** saved (lead: track {leads})."
@@ -85,8 +86,14 @@ def save(folder: Path, file: str, edited: pd.DataFrame | None) -> None:
     st.session_state[MESSAGE] = ("success", text + " The next **Prepare** uses them.")
 
 
-def forget_edits() -> None:
-    st.session_state.pop(EDITOR, None)
+def roles_stamp(folder: Path) -> int:
+    """When the folder's roles file last changed (0: it has none)."""
+    path = folder / ROLES_FILE
+    return path.stat().st_mtime_ns if path.is_file() else 0
+
+
+def editor_key(folder: Path, file: str) -> str:
+    return f"corpus_roles_{file}_{roles_stamp(folder)}"
 
 
 def roles_section(folder: Path) -> None:
@@ -109,7 +116,7 @@ def roles_section(folder: Path) -> None:
         return
     if st.session_state.get(FILE_PICK) not in names:
         st.session_state[FILE_PICK] = next(iter(names))
-    name = st.selectbox("File", list(names), key=FILE_PICK, on_change=forget_edits,
+    name = st.selectbox("File", list(names), key=FILE_PICK,
                         format_func=lambda n: f"{n} · roles set" if n in overrides else n)
     stat = names[name].stat()
     try:
@@ -118,8 +125,9 @@ def roles_section(folder: Path) -> None:
     except ValueError as exc:
         st.warning(f"**{name}** cannot be read: {exc}. Prepare skips it.")
         return
-    edited = st.data_editor(shown(table), key=EDITOR, hide_index=True, width="stretch",
-                            column_config=COLUMNS, disabled=[c for c in COLUMNS if c != "role"])
+    edited = st.data_editor(shown(table), key=editor_key(folder, name), hide_index=True,
+                            width="stretch", column_config=COLUMNS,
+                            disabled=[c for c in COLUMNS if c != "role"])
     left, right = st.columns(2)
     left.button("Save roles", key="corpus_roles_save", type="primary", icon=":material/save:",
                 on_click=save, args=(folder, name, edited))
