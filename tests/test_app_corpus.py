@@ -54,6 +54,13 @@ def prepare(at):
     return report.set_index("file")
 
 
+def checks_table(at):
+    """The upload's check: one row per saved file (it is shown before any prepare)."""
+    found = [d.value for d in at.dataframe if "reason" in d.value.columns]
+    assert found, "no upload check shown"
+    return found[0]
+
+
 def roles_table(at):
     (editor,) = at.data_editor
     return editor.value
@@ -81,13 +88,12 @@ def test_an_upload_is_checked_file_by_file_when_saved(app_env, chorale, tmp_path
     (folder,) = app_env.uploads.iterdir()
     assert at.session_state["corpus_source"] == str(folder)
     assert "Checked: 1 kept, 2 skipped." in texts(at, "success")
-    checks = [d.value for d in at.dataframe if "why skipped" in d.value.columns][0]
-    checks = checks.set_index("file")
+    checks = checks_table(at).set_index("file")
     assert list(checks.index) == ["broken.mid", "drums.mid", "band.mid"]  # skipped first
-    assert checks.loc["broken.mid", "why skipped"] == DAMAGED
-    assert checks.loc["drums.mid", "why skipped"] == "no pitched notes (drums only)"
+    assert checks.loc["broken.mid", "reason"] == DAMAGED
+    assert checks.loc["drums.mid", "reason"] == "no pitched notes (drums only)"
     assert checks.loc["band.mid", "status"] == "kept"
-    assert checks.loc["band.mid", "lead tracks"] == "Soprano (#1)"
+    assert checks.loc["band.mid", "lead"] == "Soprano (#1)"
     assert at.number_input(key="corpus_max_pieces_w").value == 5     # settings survive
     rerun(at)                                                        # still shown while picked
     assert "Checked: 1 kept, 2 skipped." in texts(at, "success")
@@ -107,8 +113,7 @@ def test_an_upload_with_nothing_usable_can_be_deleted_at_once(app_env, chorale):
     failed = Path(at.session_state["corpus_source"])
     assert failed.is_dir() and failed != keep
     assert "Nothing in" in texts(at, "error") and "can be used" in texts(at, "error")
-    checks = [d.value for d in at.dataframe if "why skipped" in d.value.columns][0]
-    assert list(checks["why skipped"]) == [DAMAGED, "not a MIDI file"]
+    assert list(checks_table(at)["reason"]) == [DAMAGED, "not a MIDI file"]
     click(at, "corpus_upload_delete")
     assert not failed.exists() and keep.is_dir()
     assert at.selectbox(key="corpus_folder_pick").value == str(keep)
@@ -195,7 +200,7 @@ def test_a_large_folder_prepares_with_progress_and_edits_one_file_at_a_time(app_
     report = prepare(at)
     (bar,) = at.get("progress")
     assert bar.value == 100
-    assert bar.text.endswith("12 of 12 files read · 10 kept · 2 skipped")
+    assert bar.text == "Prepared 20260101-000000-many: 12 of 12 files read · 10 kept · 2 skipped"
     assert report.loc["song03.mid", "lead"] == "Melody (#1)"
     assert report.loc["song03.mid", "accompaniment"] == "Bass (#2)"
     assert report.loc["drums.mid", "reason"] == "no pitched notes (drums only)"

@@ -74,7 +74,8 @@ class PrepareBar:
     def __call__(self, p: Progress) -> None:
         self.moved = True
         if p.done == p.total or p.done % max(1, p.total // PROGRESS_UPDATES) == 0:
-            self.bar.progress(p.done / p.total, text=f"Preparing {self.label}: {p.done} of "
+            doing = "Prepared" if p.done == p.total else "Preparing"
+            self.bar.progress(p.done / p.total, text=f"{doing} {self.label}: {p.done} of "
                               f"{p.total} files read · {p.kept} kept · {p.skipped} skipped")
 
 

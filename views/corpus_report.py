@@ -18,7 +18,7 @@ from core.data.timeline import PartSymbols
 from core.outputs.figures import PART_COLOURS, count_figure, piano_roll
 
 REPORT_COLUMNS = {
-    "reason": st.column_config.TextColumn("why skipped"),
+    "reason": st.column_config.TextColumn("why skipped", width="medium"),
     "lead": st.column_config.TextColumn("lead tracks", help="The track(s) whose top line "
                                         "became the lead (#: track number)."),
     "accompaniment": st.column_config.TextColumn("accompaniment tracks",

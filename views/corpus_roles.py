@@ -28,7 +28,7 @@ from views import common
 FILE_PICK, MESSAGE = "corpus_roles_file", "corpus_roles_message"
 COLUMNS = {"track": st.column_config.NumberColumn("track", width="small"),
            "name": st.column_config.TextColumn("name"),
-           "instrument": st.column_config.TextColumn("program (instrument)"),
+           "instrument": st.column_config.TextColumn("program"),
            "drums": st.column_config.CheckboxColumn("drums", width="small"),
            "notes": st.column_config.NumberColumn("notes", width="small"),
            "register": st.column_config.TextColumn(
@@ -36,9 +36,9 @@ COLUMNS = {"track": st.column_config.NumberColumn("track", width="small"),
            "polyphony": st.column_config.NumberColumn(
                "polyphony", format="%.2f", help="Notes sounding together, on average."),
            "onsets": st.column_config.NumberColumn("onsets", width="small"),
-           "proposed": st.column_config.TextColumn("proposed by the rule"),
+           "proposed": st.column_config.TextColumn("proposed by the rule", width="medium"),
            "role": st.column_config.SelectboxColumn(
-               "role", options=list(ROLES), required=True,
+               "role", options=list(ROLES), required=True, width="medium",
                help="lead: plays the melody (several lead tracks give their top line); "
                     "accompaniment: merged into the accompaniment; ignore: left out.")}
 
@@ -104,7 +104,7 @@ def roles_section(folder: Path) -> None:
     names = {f.relative_to(folder).as_posix(): f for f in files}
     overrides, broken = saved_roles(folder)
     st.subheader("Tracks and roles")
-    st.caption(f"{len(names)} file(s) · roles chosen by hand for {len(overrides)}. The rule: "
+    st.caption(f"{len(names)} file(s), {len(overrides)} with roles chosen by hand. The rule: "
                "drums are left out; the lead is a track named lead / melody / soprano / "
                "voice…, else the most melody-like one (one note at a time, high, busy); the "
                "other tracks are merged into the accompaniment.")

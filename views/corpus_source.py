@@ -16,6 +16,7 @@ import streamlit as st
 from core.data.corpus import DEFAULT_CORPUS, SUFFIXES
 from core.runs.deletion import DeletionError, delete_upload
 from views import common
+from views.corpus_report import REPORT_COLUMNS
 
 SOURCE_DEFAULT, SOURCE_UPLOAD, SOURCE_PREVIOUS = "default", "upload", "previous"
 SOURCE_LABELS = {SOURCE_DEFAULT: "Bach chorales (bundled with music21, offline)",
@@ -24,8 +25,7 @@ SOURCE_LABELS = {SOURCE_DEFAULT: "Bach chorales (bundled with music21, offline)"
 UPLOAD_TYPES = sorted({s.lstrip(".") for s in SUFFIXES} | {"zip"})
 RESULT, PENDING, DELETE_ERROR = ("corpus_upload_result", "corpus_pending_folder",
                                  "corpus_delete_error")
-CHECK_COLUMNS = {"file": "file", "status": "status", "reason": "why skipped",
-                 "lead": "lead tracks", "accompaniment": "accompaniment tracks"}
+CHECK_COLUMNS = ["file", "status", "reason", "lead", "accompaniment"]
 
 
 def source_kind() -> str:
@@ -147,7 +147,7 @@ def show_upload_result(kind: str) -> None:
 def show_checks(result: common.UploadResult) -> None:
     """Kept / skipped per saved file with the plain reason; the whole upload can be deleted
     when nothing in it can be used."""
-    checks = pd.DataFrame([asdict(c) for c in result.checks], columns=list(CHECK_COLUMNS))
+    checks = pd.DataFrame([asdict(c) for c in result.checks], columns=CHECK_COLUMNS)
     kept = int((checks["status"] == "kept").sum())
     name = result.folder.name
     if kept:
@@ -159,5 +159,5 @@ def show_checks(result: common.UploadResult) -> None:
         st.button("Delete this upload", key="corpus_upload_delete", type="primary",
                   icon=":material/delete:", on_click=delete_folder, args=(result.folder,))
     order = checks["status"].map({"skipped": 0}).fillna(1).argsort(kind="stable")
-    st.dataframe(checks.iloc[order].rename(columns=CHECK_COLUMNS), hide_index=True,
-                 width="stretch", height=min(300, 38 + 35 * len(checks)))
+    st.dataframe(checks.iloc[order], hide_index=True, width="stretch",
+                 column_config=REPORT_COLUMNS, height=min(300, 38 + 35 * len(checks)))
