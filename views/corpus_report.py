@@ -18,18 +18,19 @@ from core.data.timeline import PartSymbols
 from core.outputs.figures import PART_COLOURS, count_figure, piano_roll
 
 REPORT_COLUMNS = {
-    "reason": st.column_config.TextColumn("why skipped", width="medium"),
+    "status": st.column_config.TextColumn("status", width="small"),
+    "reason": st.column_config.TextColumn("why skipped", width=280),
     "lead": st.column_config.TextColumn("lead tracks", help="The track(s) whose top line "
                                         "became the lead (#: track number)."),
     "accompaniment": st.column_config.TextColumn("accompaniment tracks",
                                                  help="The tracks merged into the "
                                                       "accompaniment."),
     "moved_onsets": st.column_config.NumberColumn(
-        "onsets moved", format="percent",
+        "onsets moved", format="percent", width="small",
         help="Share of the file's onsets the 16th grid moved by more than a 64th note "
              "(triplets, swing, a played performance)."),
     "capped_notes": st.column_config.NumberColumn(
-        "notes cut", help="Notes longer than four bars, cut to that length."),
+        "notes cut", width="small", help="Notes longer than four bars, cut to that length."),
 }
 
 

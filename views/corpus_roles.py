@@ -32,13 +32,13 @@ COLUMNS = {"track": st.column_config.NumberColumn("track", width="small"),
            "drums": st.column_config.CheckboxColumn("drums", width="small"),
            "notes": st.column_config.NumberColumn("notes", width="small"),
            "register": st.column_config.TextColumn(
-               "register", help="The track's mean pitch (C4 is middle C)."),
+               "register", width="small", help="The track's mean pitch (C4 is middle C)."),
            "polyphony": st.column_config.NumberColumn(
                "polyphony", format="%.2f", help="Notes sounding together, on average."),
            "onsets": st.column_config.NumberColumn("onsets", width="small"),
-           "proposed": st.column_config.TextColumn("proposed by the rule", width="medium"),
+           "proposed": st.column_config.TextColumn("proposed by the rule"),
            "role": st.column_config.SelectboxColumn(
-               "role", options=list(ROLES), required=True, width="medium",
+               "role", options=list(ROLES), required=True, width=130,
                help="lead: plays the melody (several lead tracks give their top line); "
                     "accompaniment: merged into the accompaniment; ignore: left out.")}
 
