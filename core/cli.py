@@ -8,15 +8,16 @@ A user's mistake (a bad flag, a missing file, a full disk, Ctrl-C) is one line s
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import logging
 import os
+import re
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -103,8 +104,11 @@ def cmd_prepare(args) -> None:
     started = time.perf_counter()
     config = _config_from(args)
     roles = _save_roles(args.roles, config.corpus) if args.roles else None
-    with _progress_bar() as show:
-        corpus = corpus_for(config, args.cache, roles=roles, progress=show)
+    with progress_bar("reading files", None,
+                      "{task.fields[kept]} kept, {task.fields[skipped]} skipped") as update:
+        corpus = corpus_for(config, args.cache, roles=roles,
+                            progress=lambda p: update(p.done, p.total, kept=p.kept,
+                                                      skipped=p.skipped))
     kept = sum(r.status == "kept" for r in corpus.report)
     print(f"{corpus.corpus_id}: {kept} kept, {len(corpus.report) - kept} skipped, "
           f"{len(corpus.split('validation'))} held out, key {corpus.key[:16]} "
@@ -149,30 +153,6 @@ def _save_roles(roles: Path, corpus: str) -> Path:
     return target
 
 
-@contextlib.contextmanager
-def _progress_bar():
-    """A progress bar on stderr (files done, kept, skipped), fed by prepare's callback."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    columns = (TextColumn("reading files"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[kept]} kept, {task.fields[skipped]} skipped"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("prepare", total=None, kept=0, skipped=0)
-
-        def show(p) -> None:
-            bar.update(task, total=p.total, completed=p.done, kept=p.kept, skipped=p.skipped)
-
-        yield show
-
-
 def _print_epoch(row: dict) -> None:
     shown = {k: round(v, 4) for k, v in row.items() if isinstance(v, float)}
     print(f"epoch {row['epoch']}: {shown}", flush=True)
@@ -181,7 +161,9 @@ def _print_epoch(row: dict) -> None:
 def cmd_train(args) -> None:
     from core.nets.training import train
 
-    run_dir = train(_config_from(args), args.runs, args.cache, on_epoch=_print_epoch)
+    config = _config_from(args)
+    with epoch_bar(config) as on_epoch:
+        run_dir = train(config, args.runs, args.cache, on_epoch=on_epoch)
     print(run_dir)
 
 
@@ -191,15 +173,18 @@ def cmd_preset(args) -> None:
     for config in thesis_runs(args.model, args.part, args.scale):
         config = dataclasses.replace(config, max_pieces=args.max_pieces, seed=args.seed).validate()
         print(f"== {config.label}: {config.layers}x{config.units} {config.cell}", flush=True)
-        print(train(config, args.runs, args.cache, on_epoch=_print_epoch))
+        with epoch_bar(config) as on_epoch:
+            print(train(config, args.runs, args.cache, on_epoch=on_epoch))
 
 
 def _train_seeds(config: TrainConfig, k: int, args) -> None:
-    from core.evidence.experiments import train_seeds
+    from core.evidence.experiments import seed_configs
+    from core.nets.training import train
 
     print(f"== {config.layers}x{config.units} {config.cell}, {k} seed(s)", flush=True)
-    for run_dir in train_seeds(config, k, args.runs, args.cache, on_epoch=_print_epoch):
-        print(run_dir)
+    for seed_config in seed_configs(config, k):
+        with epoch_bar(seed_config) as on_epoch:
+            print(train(seed_config, args.runs, args.cache, on_epoch=on_epoch))
 
 
 def cmd_seeds(args) -> None:
@@ -249,9 +234,12 @@ def _run_dir(run: str, runs_root: Path) -> Path:
 
 def cmd_resume(args) -> None:
     from core.nets.training import resume_training
+    from core.runs.history import read_history
+    from core.runs.record import open_run
 
     run_dir = _run_dir(args.run, args.runs)
-    status = resume_training(run_dir, args.cache, on_epoch=_print_epoch)
+    with epoch_bar(open_run(run_dir).config, len(read_history(run_dir))) as on_epoch:
+        status = resume_training(run_dir, args.cache, on_epoch=on_epoch)
     print(f"{run_dir}: {status.get('state')}, resumed at epoch {status.get('resumed_at', 1)}")
 
 
@@ -322,7 +310,8 @@ def cmd_report(args) -> None:
     from core.outputs.report import DEFAULT_TITLE, build_report
 
     paths = build_report(args.run, args.out, title=args.title or DEFAULT_TITLE,
-                         pdf=args.pdf, samples_per_run=args.samples, runs_root=args.runs)
+                         pdf=args.pdf, samples_per_run=args.samples, runs_root=args.runs,
+                         cache_dir=args.cache)
     for kind, value in paths.items():
         print(f"{kind}: {value}")
 
@@ -336,6 +325,8 @@ def cmd_bench(args) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m core", description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up log lines (hidden by default)")
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an error instead of one line")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -352,26 +343,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train one run (every hyperparameter is a flag)")
     _add_config_fields(p)
     _add_paths(p)
-    p.set_defaults(func=cmd_train)
+    p.set_defaults(func=cmd_train, tensorflow=True)
 
     p = sub.add_parser("preset", help="the thesis's four runs (Tables 2/3)")
     _add_config_fields(p, ("model", "part", "max_pieces", "seed"))
     p.add_argument("--scale", default="small", choices=SCALES)
     _add_paths(p)
-    p.set_defaults(func=cmd_preset)
+    p.set_defaults(func=cmd_preset, tensorflow=True)
 
     p = sub.add_parser("seeds", help="train k seeds of one setting (train's flags)")
     p.add_argument("--k", type=int, default=3, help="number of seeds: seed .. seed+k-1")
     _add_config_fields(p)
     _add_paths(p)
-    p.set_defaults(func=cmd_seeds)
+    p.set_defaults(func=cmd_seeds, tensorflow=True)
 
     p = sub.add_parser("fair", help="k seeds each of LSTM at --units, GRU at --units and GRU "
                                     "at the LSTM's parameter count")
     p.add_argument("--k", type=int, default=3, help="number of seeds per setting")
     _add_config_fields(p)
     _add_paths(p)
-    p.set_defaults(func=cmd_fair)
+    p.set_defaults(func=cmd_fair, tensorflow=True)
 
     p = sub.add_parser("verdict", help="LSTM vs GRU per setting: Welch interval and p-value")
     p.add_argument("--runs", type=Path, default=Path("runs"))
@@ -395,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto: stateful for runs trained with --objective sequence, else the "
                         "thesis's window re-feeding")
     p.add_argument("--cache", type=Path, default=Path("cache"))
-    p.set_defaults(func=cmd_generate)
+    p.set_defaults(func=cmd_generate, tensorflow=True)
 
     p = sub.add_parser("evaluate", help="music metrics of generated pieces vs held-out pieces")
     p.add_argument("--lead", type=Path, help="lead run directory")
@@ -410,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=whole_number_in(BOUNDS["seed"]), default=0,
                    help=f"in {BOUNDS['seed']}")
     p.add_argument("--cache", type=Path, default=Path("cache"))
-    p.set_defaults(func=cmd_evaluate)
+    p.set_defaults(func=cmd_evaluate, tensorflow=True)
 
     p = sub.add_parser("runs", help="list runs with settings and metrics")
     p.add_argument("--runs", type=Path, default=Path("runs"))
@@ -424,8 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=2, help="latest samples shown per run")
     p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True,
                    help="also print report.pdf with chromium when installed")
-    p.add_argument("--runs", type=Path, default=Path("runs"))
-    p.set_defaults(func=cmd_report)
+    _add_paths(p)  # the cache: each run's corpus, for its baselines
+    p.set_defaults(func=cmd_report, tensorflow=True)
 
     p = sub.add_parser("bench", help="speed and memory figures (several minutes)")
     p.add_argument("--quick", action="store_true", help="tiny sizes, to check it runs")
@@ -437,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "sequence vs window objective; generation: stateful vs window")
     p.add_argument("--midi-folder", type=Path,
                    help="also time reading this folder of your own MIDI files")
-    p.set_defaults(func=cmd_bench)
+    p.set_defaults(func=cmd_bench, tensorflow=True)
 
     p = sub.add_parser("worker", help="train queued runs one at a time (the dashboard starts it)")
     p.add_argument("--idle-exit", type=float, default=5.0)
@@ -448,13 +439,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", type=Path)
     p.add_argument("--resume", action="store_true", help="continue from its last epoch")
     p.add_argument("--cache", type=Path, default=Path("cache"))
-    p.set_defaults(func=cmd_train_run)
+    p.set_defaults(func=cmd_train_run, tensorflow=True)
 
     p = sub.add_parser("resume", help="continue a killed, failed or cancelled run from its "
                                       "last complete epoch (in this process)")
     p.add_argument("run", help="run id under --runs, or a run directory")
     _add_paths(p)
-    p.set_defaults(func=cmd_resume)
+    p.set_defaults(func=cmd_resume, tensorflow=True)
 
     from core.sweeps.command import add_sweep_commands
 
@@ -463,9 +454,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextmanager
-def progress_bar(what: str, total: int) -> Iterator[Callable[[], None]]:
-    """A progress bar on stderr (rich) with the elapsed time, drawn only on a terminal;
-    yields `advance`."""
+def progress_bar(what: str, total: int | None,
+                 detail: str = "") -> Iterator[Callable[..., None]]:
+    """The CLI's one progress bar (rich, on stderr, drawn only on a terminal): what, bar,
+    n of m, `detail` (a rich format of the task's fields, e.g. "{task.fields[kept]} kept"),
+    elapsed and remaining time. Yields `update(completed=None, total=None, **fields)`;
+    without `completed` it counts one more."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -474,13 +468,62 @@ def progress_bar(what: str, total: int) -> Iterator[Callable[[], None]]:
         SpinnerColumn,
         TextColumn,
         TimeElapsedColumn,
+        TimeRemainingColumn,
     )
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(what, total=total)
-        yield lambda: progress.advance(task)
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), *([TextColumn(detail)] if detail else []),
+               TimeElapsedColumn(), TimeRemainingColumn()]
+    fields = {name: 0 for name in re.findall(r"task\.fields\[(\w+)\]", detail)}
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=True,
+                  disable=not console.is_terminal) as progress:
+        task = progress.add_task(what, total=total, **fields)
+
+        def update(completed: int | None = None, total: int | None = None,
+                   **values: Any) -> None:
+            if completed is None:
+                progress.advance(task)
+            changes = {"total": total} if total is not None else {}
+            if completed is not None:
+                changes["completed"] = completed
+            progress.update(task, **changes, **values)
+
+        yield update
+
+
+@contextmanager
+def epoch_bar(config: TrainConfig, done: int = 0) -> Iterator[Callable[[dict], None]]:
+    """A bar over a run's epochs (with the time left) that prints each finished epoch's
+    numbers above it; yields the training's on_epoch callback."""
+    with progress_bar(f"training {config.cell.upper()} {config.layers}x{config.units}",
+                      config.epochs) as update:
+        update(done)
+
+        def on_epoch(row: dict) -> None:
+            _print_epoch(row)
+            update(int(row["epoch"]))
+
+        yield on_epoch
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its start-up lines (oneDNN, CPU features, absl) held back:
+    it writes them to file descriptor 2 before any log level applies. They are shown only
+    if the import fails, or with --verbose."""
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def user_message(exc: BaseException) -> str:
@@ -503,6 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     notes.setFormatter(logging.Formatter("note: %(message)s"))
     logging.getLogger("core").addHandler(notes)
     try:
+        if getattr(args, "tensorflow", False) and not args.verbose:
+            import_tensorflow_quietly()
         args.func(args)
     except KeyboardInterrupt:
         if args.debug:

@@ -9,6 +9,7 @@ import threading
 
 import pandas as pd
 import pytest
+
 from core.evidence.baselines import run_baseline
 from core.outputs.figures import series_colours
 from core.runs.samples import list_samples

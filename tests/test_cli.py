@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import json
+from pathlib import Path
 
 import pytest
 
@@ -164,3 +165,21 @@ def test_report_out_reuses_an_earlier_report_folder(tmp_path):
 def test_no_runs_is_no_error(capsys, tmp_path):
     assert main(["runs", "--runs", str(tmp_path / "none")]) == 0
     assert capsys.readouterr().out == "no runs yet\n"
+
+
+@pytest.mark.slow
+def test_tensorflow_start_up_lines_are_held_back(tmp_path):
+    """TensorFlow writes its start-up lines straight to file descriptor 2; a command that
+    needs it shows only its own output (the lines come back with --verbose, which imports
+    TensorFlow plainly)."""
+    import subprocess
+    import sys
+
+    def stderr(*argv: str) -> str:
+        return subprocess.run([sys.executable, *argv], capture_output=True, text=True,
+                              cwd=Path(cli.__file__).resolve().parents[1], timeout=120).stderr
+
+    assert "oneDNN" in stderr("-c", "import tensorflow")  # what there is to hold back
+    assert stderr("-c", "from core.cli import import_tensorflow_quietly as q; q()") == ""
+    line = stderr("-m", "core", "generate", "--lead", str(tmp_path / "no-run"))
+    assert line == f"error: there is no run folder {tmp_path / 'no-run'}\n"

@@ -9,8 +9,8 @@ from music21 import converter, instrument, note, stream
 import core.data.prepare as corpus_mod
 from core.data.cache import load_corpus
 from core.data.corpus import CorpusError
-from core.data.prepare import _holdout, prepare_corpus
 from core.data.pieces import read_piece
+from core.data.prepare import _holdout, prepare_corpus
 from core.data.scores import _is_drums
 from tests.fixtures import (
     HIGH,

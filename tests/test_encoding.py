@@ -4,10 +4,9 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from music21 import chord, note, stream
-
-import numpy as np
 
 from core.data.encoding import (
     decode_events,

@@ -13,8 +13,14 @@ from core.outputs.audio import PEAK_DBFS, peak_dbfs
 from core.runs.record import RunError, open_run
 from core.runs.samples import list_samples
 from core.sampling.decoding import Decoding, GenerationError, choose, reshape
-from core.sampling.generation import generate, generate_parts, load_model, open_part_runs
+from core.sampling.generation import (
+    generate,
+    generate_parts,
+    load_model,
+    open_part_runs,
+)
 from core.sampling.window import generate_ids
+
 
 @pytest.fixture(scope="module")
 def runs(run_bank, tmp_path_factory):

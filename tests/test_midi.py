@@ -284,3 +284,14 @@ def test_prepare_reports_progress_roles_and_reads_its_cache(chorale_parts, tmp_p
     again = prepare_corpus(folder, cache_dir=tmp_path / "cache", workers=2,
                            progress=seen.append)
     assert again == corpus and len(seen) == 10  # read from the cache: no file read again
+
+
+def test_a_latin_1_track_name_reads_as_written(tmp_path):
+    """Older files write track names in Latin-1, which is not UTF-8: the name comes back as
+    written, not with replacement characters."""
+    name = "Spür Harfe".encode("latin-1")
+    events = note_events(line([72, 74, 76, 77]), channel=1)
+    events.insert(0, (0, b"\xff\x03" + bytes([len(name)]) + name))
+    path = write_bytes(tmp_path / "old.mid", smf_bytes([events, note_events(line([48, 50]),
+                                                                              channel=2)]))
+    assert read_midi(path).tracks[0].name == "Spür Harfe"

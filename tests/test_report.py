@@ -26,9 +26,9 @@ from core.outputs.report import (
     find_chromium,
     split_shared,
 )
+from core.runs.files import read_json, write_json
 from core.runs.listing import runs_table
 from core.runs.record import RunError
-from core.runs.files import read_json, write_json
 from core.runs.samples import list_samples
 from core.sampling.decoding import Decoding
 from core.sampling.generation import generate

@@ -20,7 +20,9 @@ from core.data.roles import (
     load_roles,
     propose_roles,
     save_roles,
+    set_file_roles,
     skyline,
+    table_roles,
 )
 from tests.fixtures import work_parts, write_multitrack, write_piano
 
@@ -210,3 +212,34 @@ def test_cli_prepare_takes_roles_and_states_each_files_roles(works, tmp_path, ca
     bad.write_text("file,track,role\nquartet.mid,1,boss\n")
     assert main(["prepare", "--corpus", str(folder), "--roles", str(bad)]) == 2
     assert "role must be one of" in capsys.readouterr().err
+
+
+def test_an_edited_track_table_pins_every_pitched_track_or_none(works, tmp_path):
+    path = write_multitrack(tmp_path / "band.mid", works["chorale"], drums=True)
+    table = file_tracks(path)
+    assert table_roles(table) == {}                        # as proposed: nothing to save
+    bass = table.assign(role=[ACCOMPANIMENT, ACCOMPANIMENT, IGNORE, LEAD, IGNORE])
+    pinned = table_roles(bass)
+    assert pinned == {1: ACCOMPANIMENT, 2: ACCOMPANIMENT, 3: IGNORE, 4: LEAD}  # not the drums
+    assert propose_roles(read_midi(path), pinned) == {**pinned, 5: IGNORE}
+    with pytest.raises(RolesError, match="no track is set to lead"):
+        table_roles(table.assign(role=[ACCOMPANIMENT] * 4 + [IGNORE]))
+    with pytest.raises(RolesError, match=r"track 5 \(Drums\) has no pitched notes"):
+        table_roles(table.assign(role=[LEAD] + [ACCOMPANIMENT] * 4))
+
+
+def test_one_files_roles_are_replaced_and_the_others_kept_with_their_names(tmp_path):
+    path = tmp_path / ROLES_FILE
+    save_roles(path, {"a.mid": {1: LEAD}, "b.mid": {2: LEAD, 1: IGNORE}},
+               names={("a.mid", 1): "Flute", ("b.mid", 2): "Oboe"})
+    saved = set_file_roles(path, "b.mid", {3: LEAD, 2: ACCOMPANIMENT}, {3: "Horn"})
+    assert saved == load_roles(path) == {"a.mid": {1: LEAD}, "b.mid": {2: ACCOMPANIMENT, 3: LEAD}}
+    assert path.read_text().splitlines()[1:] == ["a.mid,1,Flute,lead",
+                                                 "b.mid,2,Oboe,accompaniment",
+                                                 "b.mid,3,Horn,lead"]
+    assert set_file_roles(path, "b.mid", {}) == {"a.mid": {1: LEAD}}   # back to the rule
+    assert set_file_roles(tmp_path / "new.csv", "c.mid", {1: LEAD}) == {"c.mid": {1: LEAD}}
+    path.write_text("file,track,role\na.mid,1,sing\n")
+    with pytest.raises(RolesError, match="line 2"):
+        set_file_roles(path, "b.mid", {1: LEAD})
+    assert path.read_text() == "file,track,role\na.mid,1,sing\n"         # left as it was

@@ -159,7 +159,7 @@ def test_a_trained_run_through_run(run_bank, tmp_path):
     path = run_bank.copy(tmp_path, "lead_lstm")
     run = open_run(path)
     assert run.config.cell == "lstm" and set(run.vocabs) == {"steps"}
-    assert run.has_model and run.model_path().name == "best.keras"
+    assert run.has_model and (path / "best.keras").is_file()
     assert run.held_out_pieces == run.record["corpus"]["held_out"] != []
     assert len(run.history) == run.config.epochs and run.status["state"] == "finished"
     run.add_to_record(note="kept")
@@ -187,7 +187,7 @@ def test_open_run_names_the_missing_or_broken_file(run_bank, tmp_path):
         (path / name).unlink()
     assert not Run(path).has_model
     with pytest.raises(RunError, match="no saved model"):
-        Run(path).model_path()
+        Run(path).load_model()
 
 
 # --------------------------------------------------------------------------- samples

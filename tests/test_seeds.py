@@ -17,7 +17,6 @@ from core.sampling.generation import generate
 from core.sampling.seeds import fit_seed, seed_from_file
 from tests.fixtures import work_parts, write_multitrack
 
-
 # --- the nearest known symbol ----------------------------------------------------------------
 
 def test_a_note_moves_to_its_pitch_class_in_range_else_to_the_nearest_pitch():

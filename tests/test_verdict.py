@@ -25,9 +25,8 @@ from core.evidence.verdict import (
     verdict_table,
 )
 from core.nets.config import ConfigError, TrainConfig
-from tests.tiny import tiny_config
 from core.runs.listing import list_runs, runs_table
-
+from tests.tiny import tiny_config
 
 
 @pytest.fixture(scope="module")

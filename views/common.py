@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core.data.cache import cached_corpora
-from core.data.corpus import DEFAULT_CORPUS, Corpus
-from core.data.prepare import prepare_corpus
+from core.data.corpus import DEFAULT_CORPUS, Corpus, FileReport
+from core.data.pieces import check_file
+from core.data.prepare import Progress, prepare_corpus
 from core.data.uploads import UploadError, new_upload_folder, save_upload
 from core.evidence.baselines import Baseline, BaselineError, run_baseline, run_baselines
 from core.glossary import GLOSSARY
@@ -200,20 +202,27 @@ def _folder_signature(source: str) -> tuple:
                         for p in folder.rglob("*") if p.is_file()))
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _corpus(source: str, chord_mode: str, max_pieces: int, val_fraction: float,
-            split_seed: int, cache: str, signature: tuple) -> Corpus:
-    return prepare_corpus(source, chord_mode=chord_mode, val_fraction=val_fraction,
-                          seed=split_seed, max_pieces=max_pieces, cache_dir=cache)
+KEPT_CORPORA = 4  # prepared corpora held in memory, the most recently used
+
+
+@st.cache_resource(show_spinner=False)
+def _corpora() -> OrderedDict:
+    """Prepared corpora by their settings and folder signature, shared by sessions (a plain
+    store rather than a cached function: a cached function would record the progress bar a
+    prepare draws and replay it into later pages)."""
+    return OrderedDict()
 
 
 def load_corpus(source: str | None = None, max_pieces: int | None = None,
-                chord_mode: str | None = None) -> Corpus:
+                chord_mode: str | None = None,
+                progress: Callable[[Progress], None] | None = None) -> Corpus:
     """core.data.prepare.prepare_corpus with the split TrainConfig uses, kept in memory.
 
-    Arguments default to the session's selection. The first prepare of the full default
-    corpus parses ~400 files (~35 s on 2 cores); afterwards core's disk cache and this
-    in-memory cache make it instant. Raises core.data.corpus.CorpusError for an unusable corpus.
+    Arguments default to the session's selection; `progress` hears every file read when the
+    corpus is not cached yet. The key covers the folder's files and its roles file, so a
+    changed role prepares again. The first prepare of the full default corpus parses ~400
+    files (~35 s on 2 cores); afterwards core's disk cache and this in-memory store make it
+    instant. Raises core.data.corpus.CorpusError for an unusable corpus.
     Treat the result as read-only: it is shared between sessions.
     """
     settings = corpus_settings()
@@ -221,8 +230,17 @@ def load_corpus(source: str | None = None, max_pieces: int | None = None,
     max_pieces = settings["max_pieces"] if max_pieces is None else int(max_pieces)
     chord_mode = settings["chord_mode"] if chord_mode is None else chord_mode
     defaults = TrainConfig()
-    return _corpus(source, chord_mode, max_pieces, defaults.val_fraction, defaults.split_seed,
-                   str(cache_dir()), _folder_signature(source))
+    key = (source, chord_mode, max_pieces, defaults.val_fraction, defaults.split_seed,
+           str(cache_dir()), _folder_signature(source))
+    store = _corpora()
+    corpus = store.pop(key, None) or prepare_corpus(
+        source, chord_mode=chord_mode, val_fraction=defaults.val_fraction,
+        seed=defaults.split_seed, max_pieces=max_pieces, cache_dir=cache_dir(),
+        progress=progress)
+    store[key] = corpus                      # the most recently used last
+    while len(store) > KEPT_CORPORA:
+        store.popitem(last=False)
+    return corpus
 
 
 def is_conditioned(value) -> bool:
@@ -262,18 +280,22 @@ def show_no_runs(runs: pd.DataFrame | None = None) -> bool:
 @dataclass
 class UploadResult:
     """What one press of "Save upload" did: the new folder (None when nothing was kept),
-    the saved files, zip members left out and whole uploads refused, each with its reason."""
+    the saved files, zip members left out and whole uploads refused, each with its reason,
+    and what a prepare will make of each saved file (kept with its roles, or skipped and
+    why), named by its path in the folder."""
 
     folder: Path | None
     saved: list[Path] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+    checks: list[FileReport] = field(default_factory=list)
 
 
 def save_uploaded_files(files: Iterable[tuple[str, bytes]], label: str) -> UploadResult:
     """Save uploads (name, bytes) with core.data.uploads.save_upload into one fresh folder under
-    uploads_dir(). A refused file (UploadError) does not stop the others; if nothing at all
-    was saved the empty folder is removed, so "previous uploads" lists only usable folders.
+    uploads_dir(), and check every saved file (core.data.pieces.check_file). A refused file
+    (UploadError) does not stop the others; if nothing at all was saved the empty folder is
+    removed, so "previous uploads" lists only folders with files in them.
     """
     folder = new_upload_folder(uploads_dir(), label)
     result = UploadResult(folder)
@@ -291,6 +313,8 @@ def save_uploaded_files(files: Iterable[tuple[str, bytes]], label: str) -> Uploa
         except OSError:
             pass
         result.folder = None
+    result.checks = [replace(check_file(p), file=p.relative_to(folder).as_posix())
+                     for p in result.saved]
     return result
 
 

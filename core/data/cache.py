@@ -23,7 +23,15 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from core.data.corpus import PARTS, STREAMS, Corpus, EncodedPart, FileReport, PartData, Piece
+from core.data.corpus import (
+    PARTS,
+    STREAMS,
+    Corpus,
+    EncodedPart,
+    FileReport,
+    PartData,
+    Piece,
+)
 
 SUFFIX = ".npz"
 

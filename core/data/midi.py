@@ -24,6 +24,7 @@ import symusic
 from core.data.tracks import STEPS_PER_QUARTER, GridNotes, ReadTrack, to_grid
 
 HEADER = b"MThd"
+REPLACED = "\ufffd"  # what a decoder puts for bytes that are not UTF-8
 
 
 DRUM_CHANNEL = 10  # General MIDI percussion, 1-based as in the MIDI specification
@@ -42,6 +43,10 @@ def read_midi(path: Path | str) -> GridNotes:
     except Exception as exc:  # symusic raises RuntimeError with its parser's text
         raise MidiError("damaged MIDI file (cut short or malformed)") from exc
     read = [_read_track(t) for t in score.tracks]
+    if any(REPLACED in track.name for track in read):
+        names = _legacy_names(data)
+        for track in read:
+            track.name = names.get(track.name, track.name)
     if file_format == 0:
         for track in read:
             track.name = "Drums" if track.is_drum else program_name(track.program)
@@ -49,6 +54,34 @@ def read_midi(path: Path | str) -> GridNotes:
     if not notes.has_pitched_notes():
         raise MidiError(_why_no_notes(data, notes))
     return notes
+
+
+def _legacy_names(data: bytes) -> dict[str, str]:
+    """Track names that are not UTF-8 (older files write Latin-1: 'Spür'), which symusic
+    hands over with replacement characters ('Sp\ufffdr'): {as symusic read it: as written}.
+    Each track chunk's first track-name event is read from the raw bytes."""
+    found: dict[str, str] = {}
+    at = data.find(b"MTrk")
+    while at >= 0:
+        size = int.from_bytes(data[at + 4:at + 8], "big")
+        chunk = data[at + 8:at + 8 + size]
+        name_at = chunk.find(b"\xff\x03")
+        if name_at >= 0:
+            length, start = _variable_length(chunk, name_at + 2)
+            raw = chunk[start:start + length]
+            found[raw.decode("utf-8", errors="replace")] = raw.decode("latin-1")
+        at = data.find(b"MTrk", at + 8 + size)
+    return found
+
+
+def _variable_length(data: bytes, at: int) -> tuple[int, int]:
+    """A MIDI variable-length number at `at`: (value, where the bytes after it start)."""
+    value = 0
+    for end in range(at, min(at + 4, len(data))):
+        value = (value << 7) | (data[end] & 0x7F)
+        if not data[end] & 0x80:
+            return value, end + 1
+    return value, min(at + 4, len(data))
 
 
 def _read_track(track) -> ReadTrack:

@@ -269,19 +269,26 @@ def load_roles(path: Path | str) -> Overrides:
     """Overrides from a CSV with columns file, track, role (a name column is only for the
     reader); RolesError naming the line of anything it cannot use."""
     path = Path(path)
+    return _overrides(_read_rows(path), path.name)
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
     try:
         with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
+            return list(csv.DictReader(fh))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise RolesError(f"{path.name}: not a readable CSV file") from exc
+
+
+def _overrides(rows: list[dict[str, str]], shown: str) -> Overrides:
     overrides: Overrides = {}
     for line, row in enumerate(rows, start=2):
         file, track, role = (str(row.get(k) or "").strip() for k in ("file", "track", "role"))
         if not file or not track.isdigit() or int(track) < 1:
-            raise RolesError(f"{path.name}, line {line}: needs a file and a track number "
+            raise RolesError(f"{shown}, line {line}: needs a file and a track number "
                              "(1, 2, ...)")
         if role.lower() not in ROLES:
-            raise RolesError(f"{path.name}, line {line}: role must be one of "
+            raise RolesError(f"{shown}, line {line}: role must be one of "
                              f"{', '.join(ROLES)}, not {role[:20]!r}")
         overrides.setdefault(file, {})[int(track)] = role.lower()
     return overrides
@@ -304,3 +311,42 @@ def save_roles(path: Path | str, overrides: Overrides,
         writer.writerows(rows)
     tmp.replace(path)
     return path
+
+
+def table_roles(table: pd.DataFrame) -> dict[int, str]:
+    """The overrides a track table (`track_table`, its roles edited on the Corpus page)
+    amounts to: none when every role is the rule's proposal, else the role of every pitched
+    track. All are pinned together because a track left open lets the rule choose the lead
+    again among fewer candidates, which may pick another one. RolesError when a drum or
+    empty track is asked to play, or when no track leads."""
+    silent = table["drums"].astype(bool) | (table["notes"] == 0)
+    for row in table.itertuples():
+        if row.role not in ROLES:
+            raise RolesError(f"track {row.track}: role must be one of {', '.join(ROLES)}")
+        if silent[row.Index] and row.role != IGNORE:
+            raise RolesError(f"track {row.track} ({row.name or 'unnamed'}) has no pitched "
+                             "notes (drums or empty): it is always left out, set it to ignore")
+    pitched = table[~silent]
+    if LEAD not in set(pitched["role"]):
+        raise RolesError("no track is set to lead: choose the track that plays the melody")
+    if (pitched["role"] == pitched["proposed"]).all():
+        return {}
+    return {int(t): str(r) for t, r in zip(pitched["track"], pitched["role"])}
+
+
+def set_file_roles(path: Path | str, file: str, roles: Mapping[int, str],
+                   names: Mapping[int, str] | None = None) -> Overrides:
+    """Replace one file's rows of a roles file, keeping every other file's rows with their
+    track names; no `roles` puts the file back to the rule. Returns every override now
+    saved; RolesError when the existing file cannot be read (it is left as it is)."""
+    path = Path(path)
+    rows = _read_rows(path) if path.is_file() else []
+    overrides = _overrides(rows, path.name)
+    kept = {(str(r["file"]).strip(), int(str(r["track"]).strip())): str(r.get("name") or "")
+            for r in rows}
+    overrides.pop(file, None)
+    if roles:
+        overrides[file] = dict(roles)
+    kept.update({(file, t): n for t, n in (names or {}).items()})
+    save_roles(path, overrides, kept)
+    return overrides

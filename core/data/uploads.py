@@ -176,7 +176,7 @@ def _save_zip(shown: str, data: bytes, dest: Path, max_bytes: int, max_total: in
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
-        raise UploadError(shown, f"not a readable zip ({exc})") from exc
+        raise UploadError(shown, "not a readable zip (damaged, or not a zip)") from exc
     with archive:
         infos = archive.infolist()
         if len(infos) > max_members:
@@ -257,9 +257,10 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, max_bytes: int
     except UploadError:
         raise
     except NotImplementedError as exc:
-        raise UploadError(info.filename, f"unsupported compression ({exc})") from exc
+        raise UploadError(info.filename, "compressed in a way this reader does not know "
+                                          "(save the zip with ordinary deflate)") from exc
     except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, ValueError) as exc:
-        raise UploadError(info.filename, f"corrupt data ({exc})") from exc
+        raise UploadError(info.filename, "damaged data in the zip") from exc
     if count != info.file_size:
         raise UploadError(info.filename, "size differs from the declared size")
     return b"".join(chunks)

@@ -27,14 +27,14 @@ from core.evidence.ngrams import NgramIndex
 from core.nets.config import TrainConfig
 from core.nets.windows import target_names
 from core.runs.files import now_iso, write_json
-from core.runs.record import RunInfo, open_run
+from core.runs.record import Run, open_run
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import generate_parts, load_model, open_part_runs
 from core.sampling.seeds import seed_pieces
 
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what comes next)
 
-def _source(source: Corpus | RunInfo | Path | str,
+def _source(source: Corpus | Run | Path | str,
             cache_dir: Path | str) -> tuple[Corpus, TrainConfig]:
     """(corpus, the settings it is read with): a run's own encoding, or Model 1 in the
     corpus's chord mode for a bare corpus."""
@@ -43,11 +43,11 @@ def _source(source: Corpus | RunInfo | Path | str,
     if isinstance(source, Corpus):
         return source, TrainConfig(model=1, chord_mode=source.settings.get("chord_mode",
                                                                             "pitch_class"))
-    run = source if isinstance(source, RunInfo) else open_run(source)
+    run = source if isinstance(source, Run) else open_run(source)
     return corpus_for(run.config, cache_dir), run.config
 
 
-def reference_metrics(source: Corpus | RunInfo | Path | str, split: str = "validation",
+def reference_metrics(source: Corpus | Run | Path | str, split: str = "validation",
                       parts: Sequence[str] = PARTS, skip: int = 0, steps: int | None = None,
                       cache_dir: Path | str = "cache",
                       index: NgramIndex | None = None, method: str = "auto") -> pd.DataFrame:

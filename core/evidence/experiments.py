@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
-from typing import Callable
 
 from core.data.corpus import Corpus
 from core.nets.config import BOUNDS, ConfigError, TrainConfig
@@ -20,15 +19,6 @@ def seed_configs(config: TrainConfig, k: int = 3) -> list[TrainConfig]:
     return [dataclasses.replace(config, seed=config.seed + i,
                                 label=f"{prefix}seed {i + 1} of {k}").validate()
             for i in range(k)]
-
-
-def train_seeds(config: TrainConfig, k: int = 3, runs_root: Path | str = "runs",
-                cache_dir: Path | str = "cache",
-                on_epoch: Callable[[dict], None] | None = None) -> list[Path]:
-    """Train the k seeds of a setting one after the other in this process."""
-    from core.nets.training import train
-
-    return [train(c, runs_root, cache_dir, on_epoch) for c in seed_configs(config, k)]
 
 
 def enqueue_seeds(config: TrainConfig, k: int = 3, runs_root: Path | str = "runs",

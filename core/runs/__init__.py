@@ -1,7 +1,7 @@
 """The run record: everything a training run leaves on disk, and the worker that trains them.
 
 Read a run through `record.Run` (each file read once, when first asked for): status, record
-(config.json), settings, config, vocabs, history, samples, held_out_pieces, model_path,
+(config.json), settings, config, vocabs, history, samples, held_out_pieces,
 has_model, load_model. Every page, table, evidence function, the report and generation read
 runs this way; `open_run` is a Run whose settings and vocabularies are checked at once.
 

@@ -342,14 +342,6 @@ class Run:
         self.record.update(fields)
         write_json(self.path / CONFIG, self.record, f"{CONFIG} of run {self.run_id}")
 
-    def model_path(self, which: str = "best") -> Path:
-        """best.keras (lowest held-out loss), else model.keras (the latest epoch); `which`
-        "latest" asks for model.keras only."""
-        for name in ((BEST, MODEL) if which == "best" else (MODEL,)):
-            if (self.path / name).exists():
-                return self.path / name
-        raise RunError(f"run {self.run_id} has no saved model (no finished epoch?)")
-
     @property
     def has_model(self) -> bool:
         """Whether a finished epoch left weights to generate from."""
@@ -398,7 +390,6 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:160]
 
 
-RunInfo = Run  # the name sampling and evidence code import; the same class
 
 
 @cache

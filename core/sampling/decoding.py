@@ -34,16 +34,21 @@ class Decoding:
     duration_temperature: float | None = None  # Model 2's duration stream; None: temperature
 
     def validate(self) -> "Decoding":
-        checks = [(self.strategy in STRATEGIES, f"strategy must be one of {STRATEGIES}"),
-                  (self.temperature >= 0, "temperature must be >= 0 (0 is greedy)"),
+        """Refuse an impossible decoding, naming the setting and the value given (a person
+        reads this, so never the dataclass's repr)."""
+        checks = [(self.strategy in STRATEGIES,
+                   f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy}"),
+                  (self.temperature >= 0,
+                   f"temperature must be >= 0 (0 is greedy), got {self.temperature:g}"),
                   (self.duration_temperature is None or self.duration_temperature >= 0,
-                   "the duration temperature must be >= 0 (0 is greedy)"),
-                  (self.top_k >= 1, "top_k must be >= 1"),
-                  (0 < self.top_p <= 1, "top_p must be in (0, 1]"),
-                  (self.beam_width >= 1, "beam_width must be >= 1")]
+                   f"the duration temperature must be >= 0 (0 is greedy), got "
+                   f"{self.duration_temperature}"),
+                  (self.top_k >= 1, f"top_k must be >= 1, got {self.top_k}"),
+                  (0 < self.top_p <= 1, f"top_p must be in (0, 1], got {self.top_p:g}"),
+                  (self.beam_width >= 1, f"beam_width must be >= 1, got {self.beam_width}")]
         for ok, message in checks:
             if not ok:
-                raise GenerationError(f"{message} (got {self})")
+                raise GenerationError(message)
         return self
 
     @property

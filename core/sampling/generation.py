@@ -17,7 +17,7 @@ import numpy as np
 from core.data.corpus import LEAD, PARTS, PartData
 from core.data.encoding import lead_steps
 from core.data.timeline import PartSymbols
-from core.runs.record import RunInfo, open_run
+from core.runs.record import Run, open_run
 from core.runs.samples import Sample, save_sample
 from core.sampling import stateful, window
 from core.sampling.decoding import Decoding, GenerationError
@@ -37,7 +37,7 @@ SeedPiece = Mapping[str, PartData | None]  # a seed piece's parts by name (None:
 MAX_STEPS = 2000  # symbols per part one call generates: ~125 bars of 16ths, minutes of work
 
 
-def open_part_runs(runs: Mapping[str, Path | str]) -> dict[str, RunInfo]:
+def open_part_runs(runs: Mapping[str, Path | str]) -> dict[str, Run]:
     """Lead first, then accompaniment; each run must have been trained on its part."""
     unknown = sorted(set(runs) - set(PARTS))
     if unknown:
@@ -52,7 +52,7 @@ def open_part_runs(runs: Mapping[str, Path | str]) -> dict[str, RunInfo]:
     return infos
 
 
-def load_model(run: RunInfo):
+def load_model(run: Run):
     """The run's best model; a missing or damaged file is a GenerationError."""
     try:
         return run.load_model("best")
@@ -83,7 +83,7 @@ def continue_ids(model, config, seed: dict[str, np.ndarray], steps: int, decodin
     return engine(model, config, seed, steps, decoding, rng, lead)
 
 
-def generate_parts(infos: Mapping[str, RunInfo], models: Mapping[str, Any],
+def generate_parts(infos: Mapping[str, Run], models: Mapping[str, Any],
                    pieces: Sequence[SeedPiece], steps: int, decoding: Decoding, seed: int,
                    method: str = "auto") -> list[dict[str, PartSymbols]]:
     """Each seed piece's first window + `steps` generated symbols, per part of `infos`.
@@ -123,7 +123,7 @@ def generate_parts(infos: Mapping[str, RunInfo], models: Mapping[str, Any],
     return [{part: out[part][i] for part in out} for i in range(len(pieces))]
 
 
-def _seed_window(run: RunInfo, part_data: PartData | None) -> dict[str, list[str]]:
+def _seed_window(run: Run, part_data: PartData | None) -> dict[str, list[str]]:
     """A seed piece's symbols of the run's part, by stream; a piece without the part is a
     GenerationError."""
     if part_data is None:

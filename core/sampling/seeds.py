@@ -17,11 +17,11 @@ from core.data.nearest import fit_to_vocabulary
 from core.data.pieces import read_piece
 from core.data.symbols import EncodingError
 from core.nets.windows import target_names
-from core.runs.record import RunInfo
+from core.runs.record import Run
 from core.sampling.decoding import GenerationError
 
 
-def _fits(piece: Piece, infos: Mapping[str, RunInfo]) -> bool:
+def _fits(piece: Piece, infos: Mapping[str, Run]) -> bool:
     """Whether a piece can seed every run: each part present and at least a window long
     (a conditioned accompaniment with no lead run follows the piece's own lead)."""
     for part, info in infos.items():
@@ -34,7 +34,7 @@ def _fits(piece: Piece, infos: Mapping[str, RunInfo]) -> bool:
     return True
 
 
-def seed_pieces(corpus: Corpus, infos: Mapping[str, RunInfo], n_pieces: int) -> list[Piece]:
+def seed_pieces(corpus: Corpus, infos: Mapping[str, Run], n_pieces: int) -> list[Piece]:
     """`n_pieces` seeds taken from the held-out pieces in turn (all pieces when none is held
     out, as generate() does); only pieces long enough for every run's window are used."""
     candidates = [p for p in corpus.split("validation") or corpus.pieces if _fits(p, infos)]
@@ -48,7 +48,7 @@ def seed_streams(part_data, config) -> dict[str, list[str]]:
     return {name: part_data.stream(name) for name in target_names(config)}
 
 
-def seed_from_corpus(run: RunInfo, piece_name: str | None = None, cache_dir: Path | str = "cache"):
+def seed_from_corpus(run: Run, piece_name: str | None = None, cache_dir: Path | str = "cache"):
     """The named piece (default: the first held-out piece) of the run's corpus."""
     from core.data.prepare import corpus_for
 
@@ -73,7 +73,7 @@ def seed_from_file(path: Path | str, chord_mode: str = "pitch_class"):
     return parts, f"file:{Path(path).name}"
 
 
-def fit_seed(parts: Mapping[str, PartData | None], infos: Mapping[str, RunInfo],
+def fit_seed(parts: Mapping[str, PartData | None], infos: Mapping[str, Run],
              steps: int) -> tuple[dict[str, PartData | None], int]:
     """The seed's parts with every symbol a run reads mapped into that run's vocabulary, and
     how many symbols were mapped: each run's window of its own part, and the lead a
@@ -97,7 +97,7 @@ def fit_seed(parts: Mapping[str, PartData | None], infos: Mapping[str, RunInfo],
     return fitted, mapped
 
 
-def encode_seeds(run: RunInfo, name: str, sequences: Iterable[Sequence[str]],
+def encode_seeds(run: Run, name: str, sequences: Iterable[Sequence[str]],
                  length: int) -> np.ndarray:
     """(batch, length) ids of the first `length` symbols of each sequence of one stream;
     a symbol the run never saw is a GenerationError naming it."""
@@ -109,7 +109,7 @@ def encode_seeds(run: RunInfo, name: str, sequences: Iterable[Sequence[str]],
                               f"({name}): {exc}") from exc
 
 
-def encode_seed(run: RunInfo, symbols: dict[str, list[str]], length: int) -> dict[str, np.ndarray]:
+def encode_seed(run: Run, symbols: dict[str, list[str]], length: int) -> dict[str, np.ndarray]:
     for name, seq in symbols.items():
         if len(seq) < length:
             raise GenerationError(f"the seed has {len(seq)} {name} symbols but run {run.run_id} "
