@@ -162,6 +162,10 @@ def test_killed_trials_resume_and_a_cancelled_sweep_continues_on_a_rerun(
         assert [r["epoch"] for r in Run(run_dir).record["resumes"]] == [3]
     assert np.isfinite(read_history(other)["val_loss"]).all()
     assert "resumed at epoch 3" in list_runs(runs).set_index("run_id").loc[other.name, "note"]
+    print(f"\nkilled trial {killed.name}: epochs {epochs(killed)}, "
+          f"{read_status(killed)['sweep_note']}")
+    print(f"cancelled trial {other.name}: epochs {epochs(other)} after the re-run, "
+          f"{list_runs(runs).set_index('run_id').loc[other.name, 'note']}")
 
 
 def free_port() -> int:
