@@ -78,7 +78,6 @@ class SweepProgress:
     best_run: str = ""
     best_loss: float = math.nan
     seconds: float = 0.0          # wall time the sweep has used in all its runs
-    driver_pid: int = 0
 
     @property
     def pending(self) -> int:
@@ -144,8 +143,7 @@ def sweep_progress(sweep_dir: Path | str, runs_root: Path | str,
     if driver in ACTIVE_DRIVER and not driver_alive(data):
         driver = "stopped"
     progress = SweepProgress(sweep_dir.name, driver, str(data.get("message", "")),
-                             int(data.get("planned", 0)), seconds=_seconds(data),
-                             driver_pid=int(data.get("pid") or 0))
+                             int(data.get("planned", 0)), seconds=_seconds(data))
     counts = {"done": 0, "running": 0, "failed": 0, "interrupted": 0}
     best = (math.inf, "")
     dirs = trial_runs(runs_root, sweep_dir.name).values() if trial_dirs is None else trial_dirs

@@ -85,12 +85,6 @@ def check_fits(cpus: float, gpus: float) -> None:
                      f"that much (its nodes: {have})")
 
 
-def node_count() -> int:
-    import ray
-
-    return sum(1 for n in ray.nodes() if n.get("Alive"))
-
-
 def _first_sentence(exc: BaseException) -> str:
     """Ray's messages run to paragraphs with advice for its own tools: their first sentence."""
     text = " ".join(str(exc).split()) or type(exc).__name__
