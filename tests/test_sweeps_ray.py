@@ -24,7 +24,7 @@ from core.runs.history import read_history
 from core.runs.listing import list_runs, runs_table
 from core.runs.record import Run, read_status, wait_for
 from core.sweeps.driver import cancel_sweep
-from core.sweeps.progress import read_progress, trial_runs
+from core.sweeps.progress import failures, read_progress, trial_runs
 from core.sweeps.spec import sweep_dirs
 from tests.apptest import open_page, rerun
 from tests.ray_helpers import (
@@ -166,6 +166,28 @@ def test_killed_trials_resume_and_a_cancelled_sweep_continues_on_a_rerun(
           f"{read_status(killed)['sweep_note']}")
     print(f"cancelled trial {other.name}: epochs {epochs(other)} after the re-run, "
           f"{list_runs(runs).set_index('run_id').loc[other.name, 'note']}")
+
+
+def test_an_impossible_combination_fails_its_trial_alone(tmp_path, run_bank, ray_temp):
+    """Optuna proposes combinations as it runs, so one can be impossible (1 layer with 2
+    dropout layers) although every value was checked alone: that trial fails with the reason
+    and the sweep goes on to its other trials."""
+    driver = core_command(*sweep_flags(tmp_path, run_bank.cache, "--layers=2",
+                                       "--dropout-layers=0", "--epochs=1", "--seeds=1",
+                                       "--method=optuna", "--grid", "layers=1,2", "--range",
+                                       "dropout_layers=0:2", "--max-trials=6"),
+                          env=ray_environment(ray_temp), log=tmp_path / "driver.log")
+    assert driver.wait(300) == 0, (tmp_path / "driver.log").read_text()
+    sweep, log = the_sweep(tmp_path), (tmp_path / "driver.log").read_text()
+    failed = failures(sweep)
+    finished = [d for d in trial_runs(tmp_path / "runs", sweep.name).values()
+                if read_status(d)["state"] == "finished"]
+    assert failed and finished and len(failed) + len(finished) == 6, log
+    for failure in failed:
+        assert "dropout_layers: must be between 0 and layers (1)" in failure["error"]
+        assert f"trial {failure['trial']} could not start: setting" in log
+    assert f"{len(finished)} of 6 trials done" in log and f"{len(failed)} failed" in log
+    print(f"\n{len(failed)} impossible trial(s) failed alone, {len(finished)} finished")
 
 
 def free_port() -> int:

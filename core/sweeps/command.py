@@ -93,6 +93,7 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
 
 def cmd_sweep(args) -> None:
     from core.sweeps.driver import check_sweep, run_sweep
+    from core.sweeps.progress import failures
     from core.sweeps.spec import create_sweep, find_sweep
 
     if args.resume:
@@ -115,6 +116,8 @@ def cmd_sweep(args) -> None:
     show(progress)
     print(f"sweep {sweep_dir.name}: {progress.driver}"
           + (f" ({progress.message})" if progress.message else ""))
+    for failure in failures(sweep_dir):
+        print(f"trial {failure.get('trial')} could not start: {failure.get('error')}")
     if progress.driver == "cancelled" or progress.counts.get("interrupted"):
         print(f"continue it with: python -m core sweep --resume {sweep_dir.name}")
 

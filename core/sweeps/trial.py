@@ -17,11 +17,14 @@ points at the run's committed epoch.
   the SystemExit is raised again (Tune waits for it). The sweep counts the trial done; a
   re-run does not continue it.
 - Cancelled with the sweep: the run is cancelled (within a batch) and a re-run continues it.
-- A real error (a setting that cannot train): run_training marks the run failed with the
-  message; this function returns, so Tune does not retry it and the other trials go on.
+- A real error (an impossible combination Optuna proposed, a setting that cannot train):
+  the failure is recorded with its reason (the run marked failed, or sweeps/<id>/failed-*.json
+  when it got no run), the trial reports an infinite loss and returns, so Tune does not
+  retry it, Optuna steers away from it, and the other trials go on.
 """
 from __future__ import annotations
 
+import math
 import os
 import socket
 import tempfile
@@ -86,6 +89,7 @@ def run_trial(config: dict[str, Any]) -> None:
         run_dir = _run_dir(trial, context)
     except (ConfigError, CorpusError, RunError) as exc:
         record_failure(Path(context.sweep_dir), key, str(exc))
+        _report_failed()
         return
     _train_trial(run_dir, context)
 
@@ -128,7 +132,8 @@ def _train_trial(run_dir: Path, context: SweepContext) -> None:
         _report_done(run_dir)
         return
     if state == "failed":
-        return  # a real error, recorded in the run: training it again would fail again
+        _report_failed()  # a real error, recorded in the run: training again would fail again
+        return
     _prepare_process()
     checkpoint = tune.get_checkpoint()
     notes = {"ray_node": ray.get_runtime_context().get_node_id()[:12],
@@ -145,6 +150,7 @@ def _train_trial(run_dir: Path, context: SweepContext) -> None:
     try:
         train(run_dir, context.cache, on_epoch=reporter)
     except Exception:  # noqa: BLE001  run_training marked the run failed with the reason
+        _report_failed()
         return
     if reporter.stop is not None:
         raise reporter.stop  # Tune waits for the SystemExit it raised (else it hangs)
@@ -246,3 +252,11 @@ def _report_done(run_dir: Path) -> None:
         tune.report({"epoch": int(rows[-1]["epoch"]), "val_loss": score(rows[-1]),
                      "best_val_loss": best})
 
+
+def _report_failed() -> None:
+    """A trial that failed for a real error still ends with a result: Tune refuses a trial
+    without the searcher's metric (the whole sweep would stop), and Optuna takes an infinite
+    loss as the worst, so it steers away from that combination. Tune does not retry it."""
+    from ray import tune
+
+    tune.report({"epoch": 0, "val_loss": math.inf, "best_val_loss": math.inf})
