@@ -129,7 +129,7 @@ def sweep_form() -> tuple[dict, dict[str, str]] | None:
                            help="Trials whose held-out loss trails the others' at the same "
                                 "epoch are stopped (from the 1st epoch on).")
     varied = st.multiselect("Fields to vary", _searchable(), default=[] if settings != "base"
-                            else ["cell"], key="sw_varied",
+                            else ["cell"], key=f"sw_varied_{settings}",
                             help="Give each its values separated by commas, or for random "
                                  "and Optuna a range low:high (low:high:log on a log scale).")
     texts = {n: st.text_input(f"{n.replace('_', ' ')}: values or low:high[:log]",
