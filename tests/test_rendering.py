@@ -254,6 +254,15 @@ def test_notes_csv_matches_the_table(rendered, score):
                                   check_dtype=False)
 
 
+def test_fluidsynth_prints_nothing_into_our_output(rendered, capfd, tmp_path):
+    capfd.readouterr()
+    print("before")
+    render_wav(rendered["midi"], tmp_path / "again.wav")
+    print("after")
+    assert (tmp_path / "again.wav").stat().st_size > 44
+    assert capfd.readouterr() == ("before\nafter\n", "")  # no banner, and fds 1, 2 restored
+
+
 def test_wav_is_audible_and_as_long_as_the_score(rendered):
     with wave.open(str(rendered["wav"]), "rb") as wav:  # wave refuses a file that is not RIFF
         rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()

@@ -148,7 +148,7 @@ def test_killed_trials_resume_and_a_cancelled_sweep_continues_on_a_rerun(
     assert "cancelled" in first_log and "continue it with" in first_log
     assert read_progress(sweep)["state"] == "cancelled"
     assert read_status(killed)["state"] == "finished" and epochs(killed) == [1, 2, 3, 4]
-    assert "restarted this trial from its checkpoint" in read_status(killed)["sweep_note"]
+    assert "restarted this trial after its process died" in read_status(killed)["sweep_note"]
     assert read_status(other)["state"] == "cancelled" and epochs(other) == [1, 2]
     assert wait_gone(ray_temp, 30) == []
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from midi2audio import FluidSynth
@@ -51,6 +55,28 @@ def _check_soundfont(path: Path) -> Path:
     return path
 
 
+_SILENCING = threading.Lock()  # file descriptors 1 and 2 are the process's, not a thread's
+
+
+@contextmanager
+def _child_output_silenced() -> Iterator[None]:
+    """midi2audio starts FluidSynth with this process's stdout and stderr, where it prints
+    its banner and "Rendering audio…" into the CLI's output; the child gets /dev/null instead
+    (its errors are judged by the file it writes)."""
+    with _SILENCING, open(os.devnull, "wb") as null:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = [os.dup(1), os.dup(2)]
+        try:
+            os.dup2(null.fileno(), 1)
+            os.dup2(null.fileno(), 2)
+            yield
+        finally:
+            for fd, copy in zip((1, 2), saved):
+                os.dup2(copy, fd)
+                os.close(copy)
+
+
 def render_wav(midi_path: Path | str, wav_path: Path | str, sample_rate: int = 22050,
                soundfont: Path | str | None = None) -> Path:
     """MIDI to WAV with FluidSynth's file renderer (no audio device, no interactive shell).
@@ -66,7 +92,8 @@ def render_wav(midi_path: Path | str, wav_path: Path | str, sample_rate: int = 2
     font = _check_soundfont(Path(soundfont) if soundfont is not None else find_soundfont())
     wav_path.parent.mkdir(parents=True, exist_ok=True)
     wav_path.unlink(missing_ok=True)
-    FluidSynth(str(font), sample_rate).midi_to_audio(str(midi_path), str(wav_path))
+    with _child_output_silenced():
+        FluidSynth(str(font), sample_rate).midi_to_audio(str(midi_path), str(wav_path))
     if not wav_path.is_file() or wav_path.stat().st_size <= 44:  # 44 bytes: a bare header
         raise RenderError(f"fluidsynth wrote no audio for {midi_path} (sound font {font})")
     normalise_peak(wav_path)

@@ -142,8 +142,9 @@ def _train_trial(run_dir: Path, context: SweepContext) -> None:
     if checkpoint is not None:
         with checkpoint.as_directory() as folder:
             epoch = _checkpoint_epoch(Path(folder))
-        notes["sweep_note"] = (f"Ray Tune restarted this trial from its checkpoint of "
-                               f"epoch {epoch} (its process had died)")
+        notes["sweep_note"] = (f"Ray Tune restarted this trial after its process died "
+                               f"(Tune's last checkpoint: epoch {epoch}); the run continues "
+                               "from its last complete epoch")
     write_status(run_dir, **notes)
     train = run_training if state == "queued" else resume_training
     reporter = _Reporter(run_dir, context, Run(run_dir).config.epochs)
