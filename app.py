@@ -8,7 +8,7 @@ The first page, Start, says what the lab is and leads to the next step.
 import streamlit as st
 
 from core.assets import APP_STYLE, ICON, asset_path, read_asset
-from views.common import glossary
+from views.common import glossary, restore_corpus_choice
 
 st.set_page_config(page_title="LSTM vs GRU music lab", page_icon=str(asset_path(ICON)),
                    layout="wide")
@@ -22,5 +22,6 @@ pages = st.navigation([
     st.Page("views/listen.py", title="Listen", icon=":material/headphones:"),
     st.Page("views/listening.py", title="Listening test", icon=":material/hearing:"),
 ])
+restore_corpus_choice()  # a new session starts on the corpus last prepared
 glossary()
 pages.run()

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from core.nets.training import enqueue
 from core.runs.record import read_status, wait_for, write_status
 from tests.apptest import TIMEOUT, click, open_page, rerun, texts
-from tests.fixtures import HIGH, melody, midi_bytes, write_score
+from tests.fixtures import HIGH, LOW, melody, midi_bytes, write_score
 from tests.tiny import tiny_config
 
 SUBMIT = "FormSubmitter:train_form-Queue this run"
@@ -231,6 +231,27 @@ def test_settings_survive_an_upload(app_env):
     assert at.number_input(key="corpus_max_pieces_w").value == 7
     assert at.button(key="corpus_prepare").label.endswith("(7 pieces)")
     assert at.session_state["corpus_max_pieces"] == 7
+
+
+def test_a_new_session_starts_on_the_corpus_last_prepared(app_env):
+    """A reload (a new session) keeps the user's own music selected once it was prepared,
+    with its settings; a deleted upload falls back to the chorales."""
+    folder = app_env.uploads / "20260101-000000-duo"
+    for i in range(4):
+        write_score(folder / f"duo{i}.mid", [("Melody", melody(HIGH * 4, 0.5)),
+                                             ("Bass", melody(LOW * 4, 0.5))])
+    assert "corpus_source" not in open_page("app").session_state   # the default: chorales
+    at = open_page("corpus", corpus_source=str(folder), corpus_source_kind="previous",
+                   corpus_max_pieces=3)
+    click(at, "corpus_prepare")
+    assert "duo** is the selected corpus" in texts(at, "success")
+    reloaded = open_page("app")
+    assert [reloaded.session_state[k] for k in ("corpus_source", "corpus_max_pieces")] == \
+        [str(folder), 3]
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+    assert "corpus_source" not in open_page("app").session_state
 
 
 def test_an_upload_is_deleted_after_a_confirmation(app_env):

@@ -30,7 +30,7 @@ from core.data.uploads import UploadError, new_upload_folder, save_upload
 from core.evidence.baselines import Baseline, BaselineError, run_baseline, run_baselines
 from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
-from core.runs.files import file_stamp
+from core.runs.files import file_stamp, read_json, write_json
 from core.runs.listing import list_runs, run_labels, runs_table
 from core.runs.record import Run
 
@@ -39,6 +39,7 @@ MAX_PIECES_KEY = "corpus_max_pieces"    # session_state: 0 = every piece
 CHORD_MODE_KEY = "corpus_chord_mode"    # session_state: "pitch_class" (thesis) or "voicing"
 NO_RUNS_MESSAGE = ("No runs yet: train one on the **Train** page, or queue the small thesis "
                    "preset there (four runs that finish in minutes).")
+CHOICE_FILE = ".corpus-choice.json"      # in the uploads folder: the corpus last prepared
 MISSING = "–"                            # a value a table cannot show (never "None")
 USABLE_STATES = ("finished", "running", "cancelled", "killed")  # runs that may have weights
 # Files whose changes mean a run's row in the runs table changed.
@@ -163,6 +164,35 @@ def load_baselines(run_ids: Iterable[str]) -> dict[str, Baseline | str]:
 def selected_corpus() -> str:
     """The corpus chosen on the Corpus page (DEFAULT_CORPUS or an upload folder path)."""
     return st.session_state.get(CORPUS_KEY, DEFAULT_CORPUS)
+
+
+def remember_corpus_choice() -> None:
+    """The corpus just prepared (with its max pieces and chord mode) becomes the choice a
+    new session starts on: a reload or a new tab would otherwise fall back to the chorales
+    while the user's own music is what they work on."""
+    try:
+        uploads_dir().mkdir(parents=True, exist_ok=True)
+        write_json(uploads_dir() / CHOICE_FILE, corpus_settings())
+    except OSError:
+        pass  # a convenience only: the prepared corpus and this session are unaffected
+
+
+def restore_corpus_choice() -> None:
+    """Start a new session on the corpus last prepared, if it is the chorales or an upload
+    that still exists (a deleted upload, or a file that does not read, leaves the default)."""
+    if CORPUS_KEY in st.session_state:
+        return
+    try:
+        saved = read_json(uploads_dir() / CHOICE_FILE)
+        chosen = TrainConfig(**{k: saved[k] for k in ("corpus", "max_pieces", "chord_mode")}
+                             ).validate()
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if chosen.corpus != DEFAULT_CORPUS and \
+            chosen.corpus not in {str(f) for f in upload_folders()}:
+        return
+    st.session_state.update({CORPUS_KEY: chosen.corpus, MAX_PIECES_KEY: chosen.max_pieces,
+                             CHORD_MODE_KEY: chosen.chord_mode})
 
 
 def corpus_settings() -> dict[str, Any]:

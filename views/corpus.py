@@ -115,6 +115,7 @@ def prepared_corpus(source: str, max_pieces: int, chord_mode: str):
         if not bar.moved:
             bar.bar.empty()          # read from a cache, or refused before reading
     _prepared().add(settings)
+    common.remember_corpus_choice()
     return corpus
 
 
