@@ -245,6 +245,10 @@ def test_a_new_session_starts_on_the_corpus_last_prepared(app_env):
                    corpus_max_pieces=3)
     click(at, "corpus_prepare")
     assert "duo** is the selected corpus" in texts(at, "success")
+    saved = app_env.uploads / ".corpus-choice.json"
+    written = saved.stat().st_mtime_ns
+    assert "duo** is the selected corpus" in texts(rerun(at), "success")
+    assert saved.stat().st_mtime_ns == written    # redrawn, not written again
     reloaded = open_page("app")
     assert [reloaded.session_state[k] for k in ("corpus_source", "corpus_max_pieces")] == \
         [str(folder), 3]

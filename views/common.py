@@ -40,6 +40,7 @@ CHORD_MODE_KEY = "corpus_chord_mode"    # session_state: "pitch_class" (thesis) 
 NO_RUNS_MESSAGE = ("No runs yet: train one on the **Train** page, or queue the small thesis "
                    "preset there (four runs that finish in minutes).")
 CHOICE_FILE = ".corpus-choice.json"      # in the uploads folder: the corpus last prepared
+CHOICE_KEY = "corpus_choice_saved"       # session_state: what this session read or wrote there
 MISSING = "–"                            # a value a table cannot show (never "None")
 USABLE_STATES = ("finished", "running", "cancelled", "killed")  # runs that may have weights
 # Files whose changes mean a run's row in the runs table changed.
@@ -170,9 +171,13 @@ def remember_corpus_choice() -> None:
     """The corpus just prepared (with its max pieces and chord mode) becomes the choice a
     new session starts on: a reload or a new tab would otherwise fall back to the chorales
     while the user's own music is what they work on."""
+    choice = corpus_settings()
+    if st.session_state.get(CHOICE_KEY) == choice:
+        return  # the page redraws a prepared corpus on every rerun: write once per change
+    st.session_state[CHOICE_KEY] = choice
     try:
         uploads_dir().mkdir(parents=True, exist_ok=True)
-        write_json(uploads_dir() / CHOICE_FILE, corpus_settings())
+        write_json(uploads_dir() / CHOICE_FILE, choice)
     except OSError:
         pass  # a convenience only: the prepared corpus and this session are unaffected
 
@@ -180,8 +185,9 @@ def remember_corpus_choice() -> None:
 def restore_corpus_choice() -> None:
     """Start a new session on the corpus last prepared, if it is the chorales or an upload
     that still exists (a deleted upload, or a file that does not read, leaves the default)."""
-    if CORPUS_KEY in st.session_state:
-        return
+    if CORPUS_KEY in st.session_state or CHOICE_KEY in st.session_state:
+        return  # chosen already, or the file was read once in this session
+    st.session_state[CHOICE_KEY] = None
     try:
         saved = read_json(uploads_dir() / CHOICE_FILE)
         chosen = TrainConfig(**{k: saved[k] for k in ("corpus", "max_pieces", "chord_mode")}

@@ -23,6 +23,7 @@ from typing import Callable
 from core.nets.config import SCALES, TrainConfig
 from core.sweeps.spec import METHODS, SweepSpec, parse_grid, parse_range, thesis_settings
 
+
 def add_sweep_commands(sub, config_flags: Callable, path_flags: Callable) -> None:
     """The sweep subcommands on the CLI's parser (`config_flags`, `path_flags`: the CLI's
     own flag makers, so the training flags are the same as `train`'s)."""
