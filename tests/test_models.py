@@ -144,6 +144,20 @@ def test_thesis_largest_setting_builds_and_takes_a_training_step():
     assert np.isfinite(loss)
 
 
+@pytest.mark.parametrize("gpu", [False, True])
+def test_auto_encoding_builds_the_lookup_on_a_cpu_and_the_fused_layer_on_a_gpu(monkeypatch, gpu):
+    """The default input encoding: the row lookup on a CPU; on a GPU a stock first layer
+    (one-hot), which cuDNN can fuse. Same parameter count either way."""
+    monkeypatch.setattr("core.nets.models.gpu_present", lambda: gpu)
+    config = TrainConfig(units=8, layers=2, dropout_layers=0, window=8).validate()
+    assert config.input_encoding == "auto"
+    model = build_model(config, {"steps": 11})
+    first = next(layer for layer in model.layers if isinstance(layer, keras.layers.RNN))
+    assert isinstance(first, keras.layers.LSTM) == gpu
+    assert any(type(layer).__name__ == "OneHot" for layer in model.layers) == gpu
+    assert model.count_params() == lstm_params(11, 8) + lstm_params(8, 8) + 8 * 11 + 11
+
+
 @pytest.mark.parametrize("model, encoding, cell, objective, conditioned", [
     (1, "onehot", "lstm", "window", False), (1, "onehot", "gru", "sequence", False),
     (1, "lookup", "lstm", "sequence", False), (1, "lookup", "gru", "window", True),

@@ -72,6 +72,20 @@ def test_window_longer_than_every_piece_is_refused_before_anything_is_written(tm
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("gpu, asked, recorded", [(False, "auto", "lookup"),
+                                                   (True, "auto", "onehot"),
+                                                   (True, "lookup", "lookup"),
+                                                   (False, "onehot", "onehot")])
+def test_an_auto_input_encoding_is_fixed_when_the_run_is_created(tmp_path, cache, monkeypatch,
+                                                                 gpu, asked, recorded):
+    """'auto' becomes the faster form on the machine that creates the run, and config.json
+    records that form, so a resume or a generation elsewhere builds the same network; a form
+    the user chose is kept whatever the machine."""
+    monkeypatch.setattr("core.nets.models.gpu_present", lambda: gpu)
+    run = enqueue(tiny_config(input_encoding=asked), tmp_path, cache)
+    assert json.loads((run / "config.json").read_text())["config"]["input_encoding"] == recorded
+
+
 def test_crash_keeps_finished_epochs_and_other_runs(tmp_path, cache):
     other = train(tiny_config(epochs=1), tmp_path, cache)
     before = snapshot(other)

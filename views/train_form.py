@@ -37,12 +37,15 @@ OBJECTIVE_LABELS = {"window": "window → next symbol (thesis)",
 OBJECTIVE_HELP = ("'window' trains on every window of n symbols, predicting symbol n+1 (the "
                   "thesis). 'sequence' predicts every next symbol of non-overlapping windows: "
                   "n times fewer samples, much faster.")
-ENCODING_LABELS = {"lookup": "lookup (fast, same network)", "onehot": "one-hot (thesis)"}
+ENCODING_LABELS = {"auto": "auto (lookup on a CPU, one-hot on a GPU)",
+                   "lookup": "lookup (fast on a CPU, same network)", "onehot": "one-hot (thesis)"}
 ENCODING_HELP = ("How Model 1 feeds a symbol to the first recurrent layer. 'one-hot' builds "
                  "the thesis's one-hot vector and multiplies it by the input weights; 'lookup' "
                  "reads the matching row of those weights directly: the same network and "
-                 "parameter count without multiplying zeros, so it trains faster. Model 2 "
-                 "always uses its embeddings.")
+                 "parameter count without multiplying zeros, so it trains faster on a CPU. On "
+                 "a GPU one-hot is faster (every layer runs as cuDNN's fused kernel). 'auto' "
+                 "picks for the machine that trains; the run records which. Model 2 always "
+                 "uses its embeddings.")
 SEEDS_HELP = ("k > 1 queues the same setting k times with seeds s, s+1, …, s+k-1 (labelled "
               "'seed i of k'); Compare draws them as one mean curve with a spread band. A "
               "verdict needs at least 2 seeds per side, 3 is better.")

@@ -18,7 +18,9 @@ from core.data.symbols import CHORD_MODES
 
 CELLS = ("lstm", "gru")
 OBJECTIVES = ("window", "sequence")
-INPUT_ENCODINGS = ("lookup", "onehot")
+# How Model 1 feeds a symbol to its first layer (core.nets.models.resolved_encoding): the
+# same network either way; "auto" takes the faster one where the run is created.
+INPUT_ENCODINGS = ("auto", "lookup", "onehot")
 MODELS = (1, 2)
 SCALES = ("small", "full")  # thesis_runs: units / 8 and 5 epochs, or the thesis's own
 SEED_LIMIT = 2**32 - 1  # numpy's and Keras' seeds are unsigned 32-bit numbers
@@ -96,7 +98,7 @@ class TrainConfig:
     part: str = "lead"
     objective: str = "window"
     sequence_window: int = 0  # the sequence objective's training windows; 0: `window`
-    input_encoding: str = "lookup"
+    input_encoding: str = "auto"  # a run records the form it was built with
     conditioned: bool = False
     corpus: str = "bach-chorales"
     chord_mode: str = "pitch_class"

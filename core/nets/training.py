@@ -13,6 +13,7 @@ at epoch k trains epochs k+1... exactly as the uninterrupted run would have.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -25,7 +26,7 @@ import numpy as np
 
 from core.data.prepare import corpus_for
 from core.nets.config import TrainConfig
-from core.nets.models import build_model, compiled_forward
+from core.nets.models import build_model, compiled_forward, resolved_encoding
 from core.nets.windows import (
     WindowSet,
     batches_per_epoch,
@@ -60,8 +61,10 @@ def enqueue(config: TrainConfig, runs_root: Path | str = "runs",
             cache_dir: Path | str = "cache", record: dict[str, Any] | None = None) -> Path:
     """Validate against the corpus, then create the run directory in state "queued".
     An impossible setting raises ConfigError before anything is written. `record` adds
-    entries to config.json (a sweep's trial names its sweep there)."""
-    config.validate()
+    entries to config.json (a sweep's trial names its sweep there). An "auto" input
+    encoding is fixed here, on the machine that will train the run (a sweep's trial
+    enqueues on its worker), so a resume or a generation builds the same network."""
+    config = dataclasses.replace(config.validate(), input_encoding=resolved_encoding(config))
     corpus = corpus_for(config, cache_dir)
     check_windows(corpus, config)
     vocabs = corpus_vocabularies(corpus, config)
