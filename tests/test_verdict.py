@@ -211,7 +211,7 @@ def test_bands_long_min_max_and_std(tmp_path):
     runs = [write_run(tmp_path, f"r{i}", losses) for i, losses in
             enumerate([[2.0, 1.0, 0.5], [3.0, 2.0], [4.0, 3.0]])]
     bands = curve_bands(runs)
-    wide = bands_long(bands).set_index(["metric", "split", "epoch"])
+    wide = bands_long(bands).set_index(["metric", "split", "epoch"]).sort_index()
     held = wide.loc[("loss", "held-out")]
     assert list(held["seeds"]) == [3, 3, 1]
     assert (held.loc[1, "low"], held.loc[1, "mean"], held.loc[1, "high"]) == \
