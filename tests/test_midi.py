@@ -44,9 +44,10 @@ C_MAJOR = [60, 62, 64, 65, 67, 69, 71, 72]
 
 
 def parts_of(path):
+    """The file's parts' symbols (its metre left out)."""
     parts, report = read_piece(path, path.name)
     assert parts is not None, report.reason
-    return parts
+    return {k: v for k, v in parts.items() if k != "metre"}
 
 
 def reason(path) -> str:
@@ -68,7 +69,7 @@ def chorale(name: str):
 def both_readers(name: str, tmp_path) -> tuple[dict, dict]:
     """(music21's encoding of the chorale as played, the MIDI reader's of its export)."""
     voices = chorale_voices(parse_score(str(chorale(name))))
-    played, _, _ = encode_chorale(stream.Score(voices).expandRepeats(), "pitch_class")
+    played = encode_chorale(stream.Score(voices).expandRepeats(), "pitch_class")[0]
     path = tmp_path / f"{name}.mid"
     stream.Score(voices).write("midi", fp=str(path))  # music21 writes repeats played out
     return played, parts_of(path)

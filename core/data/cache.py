@@ -32,6 +32,7 @@ from core.data.corpus import (
     PartData,
     Piece,
 )
+from core.data.metre import Metre
 
 SUFFIX = ".npz"
 
@@ -68,9 +69,10 @@ class CorpusWriter:
         self.offsets = {(p, s): [0] for p in PARTS for s in STREAMS}
         self.pieces: list[dict[str, Any]] = []
 
-    def add(self, name: str, source: str, parts: dict[str, EncodedPart | None]) -> None:
+    def add(self, name: str, source: str, parts: dict[str, EncodedPart | None],
+            metre: Metre | None = None) -> None:
         """One kept piece: its parts as ids into their own symbols (None for a missing part),
-        renumbered into the corpus's one table of symbols."""
+        renumbered into the corpus's one table of symbols, and its metre."""
         table, renumbered = self.symbols, {}
         for part in PARTS:
             encoded = parts[part] or EncodedPart.of_streams({s: [] for s in STREAMS})
@@ -84,7 +86,8 @@ class CorpusWriter:
                 self.ids[part, stream].append(ids)
                 self.offsets[part, stream].append(self.offsets[part, stream][-1] + len(ids))
         self.pieces.append({"name": name, "source": source,
-                            "accompaniment": parts["accompaniment"] is not None})
+                            "accompaniment": parts["accompaniment"] is not None,
+                            "metre": (metre or Metre()).to_list()})
 
     def save(self, path: Path, corpus_id: str, key: str, settings: dict[str, Any],
              splits: dict[str, str], report: list[FileReport]) -> None:
@@ -129,7 +132,8 @@ def load_corpus(path: Path) -> Corpus:
 
     with _collector_paused():
         pieces = [Piece(p["name"], p["source"], p["split"], part("lead", i),
-                        part("accompaniment", i) if p["accompaniment"] else None)
+                        part("accompaniment", i) if p["accompaniment"] else None,
+                        Metre.from_list(p.get("metre")))
                   for i, p in enumerate(meta["pieces"])]
     return Corpus(meta["corpus_id"], meta["key"], meta["settings"], pieces,
                   [FileReport(**r) for r in meta["report"]])

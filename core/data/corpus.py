@@ -8,11 +8,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from core.data.metre import Metre
+
 LEAD = "lead"
 ACCOMPANIMENT = "accompaniment"
 PARTS = (LEAD, ACCOMPANIMENT)
 DEFAULT_CORPUS = "bach-chorales"
-ENCODING_VERSION = 2  # 2: MIDI read by symusic with roles for any number of tracks
+ENCODING_VERSION = 3  # 2: MIDI read by symusic with roles for any number of tracks; 3: metre
 SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
 
 
@@ -66,6 +68,7 @@ class Piece:
     split: str
     lead: PartData
     accompaniment: PartData | None
+    metre: Metre = field(default_factory=Metre)
 
     def part(self, name: str) -> PartData | None:
         return self.lead if name == "lead" else self.accompaniment

@@ -11,12 +11,13 @@ processes, and never raises for a bad file: prepare reads a file through `read_e
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import pandas as pd
 
-from core.data.corpus import EncodedPart, FileReport
+from core.data.corpus import PARTS, EncodedPart, FileReport
 from core.data.encoding import encode_parts
+from core.data.metre import Metre
 from core.data.midi import MidiError, read_midi
 from core.data.roles import RolesError, assign_roles, track_table
 from core.data.scores import ScoreError, read_chorale, score_tracks
@@ -37,19 +38,21 @@ def read_tracks(path: Path | str) -> GridNotes:
 
 def read_encoded(path: Path | str, name: str, layout: str = "instruments",
                  chord_mode: str = "pitch_class", overrides: Mapping[int, str] | None = None
-                 ) -> tuple[dict[str, EncodedPart | None] | None, FileReport]:
-    """(the piece's lead and accompaniment as ids, or None; the file's report line), as the
-    cache stores them; `overrides` are this file's roles."""
+                 ) -> tuple[dict[str, Any] | None, FileReport]:
+    """(the piece's lead and accompaniment as ids (EncodedPart, None for a missing part)
+    and its "metre" (Metre), or None; the file's report line), as the cache stores them;
+    `overrides` are this file's roles."""
     try:
         if layout == "chorale":
-            data, lead, accompaniment = read_chorale(str(path), chord_mode)
-            return ({part: EncodedPart.of_streams(streams) for part, streams in data.items()},
-                    FileReport(name, "kept", "", lead, accompaniment))
+            data, lead, accompaniment, metre = read_chorale(str(path), chord_mode)
+            return ({**{part: EncodedPart.of_streams(streams) for part, streams in data.items()},
+                     "metre": metre}, FileReport(name, "kept", "", lead, accompaniment))
         grid = read_tracks(path)
         roles = assign_roles(grid, overrides)
         encoded = encode_parts([part for part in (roles.lead, roles.accompaniment)
                                 if part is not None], chord_mode)
-        parts = {"lead": encoded[0], "accompaniment": encoded[1] if len(encoded) > 1 else None}
+        parts = {"lead": encoded[0], "accompaniment": encoded[1] if len(encoded) > 1 else None,
+                 "metre": Metre(grid.bar_steps)}
     except (MidiError, ScoreError, RolesError) as exc:
         return None, FileReport(name, "skipped", str(exc))
     except Exception:  # noqa: BLE001 - one odd file must not stop the whole corpus
@@ -61,12 +64,14 @@ def read_encoded(path: Path | str, name: str, layout: str = "instruments",
 def read_piece(path: Path | str, name: str, layout: str = "instruments",
                chord_mode: str = "pitch_class",
                overrides: Mapping[int, str] | None = None) -> tuple[dict | None, FileReport]:
-    """(piece fields as lists of symbols (PartData's fields) or None, the file's report
-    line): `read_encoded` for whoever reads one file's symbols."""
+    """(piece fields as lists of symbols (PartData's fields) by part, None for a missing
+    part, and its "metre", or None; the file's report line): `read_encoded` for whoever
+    reads one file's symbols."""
     parts, report = read_encoded(path, name, layout, chord_mode, overrides)
     if parts is None:
         return None, report
-    return {part: encoded.streams() if encoded else None for part, encoded in parts.items()}, report
+    return {part: parts[part].streams() if parts[part] else None for part in PARTS} | \
+        {"metre": parts["metre"]}, report
 
 
 def check_file(path: Path | str, overrides: Mapping[int, str] | None = None) -> FileReport:

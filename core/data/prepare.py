@@ -128,7 +128,7 @@ def prepare_corpus(source: str | Path = DEFAULT_CORPUS, *, chord_mode: str = "pi
     for (parts, line), f in zip(_read_all(jobs, workers or os.cpu_count() or 1), files):
         report.append(line)
         if parts is not None:
-            writer.add(line.file, str(f), parts)
+            writer.add(line.file, str(f), parts, parts["metre"])
         if progress:
             kept = len(writer.pieces)
             progress(Progress(len(report), len(files), kept, len(report) - kept))

@@ -15,6 +15,7 @@ from music21 import converter, instrument, note, stream
 
 from core.data.corpus import PartData
 from core.data.encoding import encode_events, encode_steps
+from core.data.metre import Metre
 from core.data.notes import note_table
 from core.data.tracks import STEPS_PER_QUARTER, GridNotes, ReadTrack, to_grid
 
@@ -68,21 +69,35 @@ def _encode_part(part: stream.Stream, chord_mode: str) -> PartData:
     return PartData(encode_steps(part, chord_mode), pitch, duration)
 
 
-def encode_chorale(score: stream.Score, chord_mode: str) -> tuple[dict, str, str]:
-    """({"lead": ..., "accompaniment": ...} as plain data, lead voice, lower voices) of a
-    chorale, or ScoreError. Ties are merged first: a tied note is one note held (the hold
-    symbol), as a MIDI file stores it."""
-    voices = [v.flatten().stripTies() for v in chorale_voices(score)]
+def encode_chorale(score: stream.Score, chord_mode: str) -> tuple[dict, str, str, Metre]:
+    """({"lead": ..., "accompaniment": ...} as plain data, lead voice, lower voices, metre)
+    of a chorale, or ScoreError. Ties are merged first: a tied note is one note held (the
+    hold symbol), as a MIDI file stores it."""
+    sung = chorale_voices(score)
+    voices = [v.flatten().stripTies() for v in sung]
     lead = _encode_part(voices[0], chord_mode)
     if not any(s not in ("r", "_") for s in lead.steps):
         raise ScoreError("no notes")
     lower = stream.Score(voices[1:]).chordify()
     names = [v.partName or f"part {i}" for i, v in enumerate(voices, start=1)]
     return ({"lead": asdict(lead), "accompaniment": asdict(_encode_part(lower, chord_mode))},
-            names[0], " + ".join(names[1:]))
+            names[0], " + ".join(names[1:]), voice_metre(sung[0]))
 
 
-def read_chorale(path: str, chord_mode: str) -> tuple[dict, str, str]:
+def voice_metre(voice: stream.Stream) -> Metre:
+    """A voice's bar length and first downbeat in 16ths: after a pickup measure (shorter
+    than its bar, as most chorales begin), else at its start."""
+    measures = list(voice.getElementsByClass(stream.Measure))
+    signature = voice.recurse().getElementsByClass("TimeSignature").first()
+    if signature is None or not measures:
+        return Metre()
+    bar = float(signature.barDuration.quarterLength)
+    first = float(measures[0].duration.quarterLength)
+    downbeat = first if 0 < first < bar else 0.0
+    return Metre(max(1, round(bar * STEPS_PER_QUARTER)), round(downbeat * STEPS_PER_QUARTER))
+
+
+def read_chorale(path: str, chord_mode: str) -> tuple[dict, str, str, Metre]:
     """A bundled chorale encoded from its music21 streams (`encode_chorale`)."""
     return encode_chorale(parse_score(path), chord_mode)
 

@@ -88,6 +88,7 @@ class GridNotes:
     onsets: int = 0
     moved: int = 0
     capped: int = 0
+    bar_steps: int = 4 * STEPS_PER_QUARTER  # the first bar's length; bars start at step 0
 
     @property
     def moved_share(self) -> float:
@@ -120,7 +121,7 @@ def to_grid(read: list[ReadTrack], bar_steps: int = 4 * STEPS_PER_QUARTER,
     tracks = [Track(i + 1, r.name.strip(), int(r.program), bool(r.is_drum),
                     start[at[i]:at[i + 1]], end[at[i]:at[i + 1]], pitch[at[i]:at[i + 1]])
               for i, r in enumerate(read)]
-    return GridNotes(tracks, track, start, end, pitch, **counts)
+    return GridNotes(tracks, track, start, end, pitch, **counts, bar_steps=bar_steps)
 
 
 def _rounded(read: list[ReadTrack], per_quarter: int,
