@@ -5,15 +5,23 @@ import json
 
 import pytest
 
-from core.nets.config import ConfigError, TrainConfig, thesis_runs
+from core.nets.config import ADDED_LATER, ConfigError, TrainConfig, thesis_runs
 
 
-def test_defaults_are_valid_and_round_trip_through_json(tmp_path):
+def test_defaults_are_valid_and_round_trip_through_json():
     config = TrainConfig().validate()
-    path = tmp_path / "config.json"
-    config.save(path)
-    assert TrainConfig.from_dict(json.loads(path.read_text())) == config
-    assert TrainConfig.from_dict(config.to_dict()) == config
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_a_config_saved_before_a_setting_existed_keeps_what_its_run_did():
+    """A run recorded before the recipe settings reads back with the thesis's method for
+    them (constant rate, no early stop, ...), not with today's defaults."""
+    saved = TrainConfig().to_dict()
+    for name in ADDED_LATER:
+        del saved[name]
+    config = TrainConfig.from_dict(saved)
+    assert {name: getattr(config, name) for name in ADDED_LATER} == ADDED_LATER
+    assert config.key_normalisation is False and TrainConfig().key_normalisation is True
 
 
 @pytest.mark.parametrize("field, value", [

@@ -2,16 +2,18 @@
 import json
 import shutil
 import wave
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
 from scipy.io import wavfile
 
+from core.data.metre import Metre
 from core.nets.windows import input_name
 from core.outputs.audio import PEAK_DBFS, peak_dbfs
 from core.runs.record import RunError, open_run
 from core.runs.samples import list_samples
+from core.sampling.context import Context
 from core.sampling.decoding import Decoding, GenerationError, choose, reshape
 from core.sampling.generation import (
     generate,
@@ -97,14 +99,20 @@ def test_decoding_label_and_title():
 
 
 def test_greedy_generation_follows_the_models_argmax(runs):
+    """Each generated symbol is the argmax of the network over the window before it, read
+    with the bar positions of the symbols it predicts (a pickup of 4 16ths here)."""
     info = open_run(runs["lead"])
     model = info.load_model()
+    assert info.config.bar_position
     seed = np.zeros((1, info.config.window), dtype=np.int64)
+    metre = Metre(16, 4)
     out = generate_ids(model, info.config, {"steps": seed}, 5, Decoding("greedy"),
-                       np.random.default_rng(0))["steps"][0]
+                       np.random.default_rng(0), Context(1, metres=[metre]))["steps"][0]
     window = seed[0].tolist()
     for symbol in out:
-        probs = np.asarray(model({input_name("steps"): np.array([window[-8:]])}))
+        ahead = np.arange(len(window) - 7, len(window) + 1)  # the next of each window symbol
+        probs = np.asarray(model({input_name("steps"): np.array([window[-8:]]),
+                                  input_name("position"): ((ahead - 4) % 16)[None]}))
         assert symbol == probs.argmax()
         window.append(int(symbol))
 
@@ -147,18 +155,18 @@ def test_a_sample_is_a_batch_of_one_and_batches_keep_each_piece(runs):
     models = {part: load_model(info) for part, info in infos.items()}
     corpus = corpus_for(infos["lead"].config, runs["cache"])
     held, trained = corpus.split("validation")[0], corpus.split("train")[0]
-    seed_piece = {"lead": held.lead, "accompaniment": held.accompaniment}
+    seed_piece = held
     warm = Decoding("temperature", temperature=1.5)
     sample = generate(pair, 12, [warm], seed=4, cache_dir=runs["cache"], render=False)[0]
     alone = generate_parts(infos, models, [seed_piece], 12, warm, 4)[0]
     assert {p: alone[p].symbols for p in alone} == sample.symbols
-    other = {"lead": trained.lead, "accompaniment": trained.accompaniment}
+    other = trained
     greedy = Decoding("greedy")
     batch = generate_parts(infos, models, [other, seed_piece], 12, greedy, 0)
     assert batch[1] == generate_parts(infos, models, [seed_piece], 12, greedy, 0)[0]
     assert batch[0]["lead"].symbols["steps"][:8] == trained.lead.steps[:8]  # its own seed
     with pytest.raises(GenerationError, match="no accompaniment part"):
-        generate_parts(infos, models, [{"lead": held.lead, "accompaniment": None}], 4, greedy, 0)
+        generate_parts(infos, models, [replace(held, accompaniment=None)], 4, greedy, 0)
 
 
 def test_seed_with_unknown_symbols_is_mapped_to_known_ones(runs, tmp_path):

@@ -3,9 +3,14 @@ import keras
 import numpy as np
 import pytest
 
-from core.nets.config import TrainConfig
+from core.data.metre import POSITIONS
+from core.nets.config import THESIS_METHOD, TrainConfig
 from core.nets.models import build_model
 from core.nets.windows import input_name
+
+# The thesis's networks read symbols alone: the shape tests below switch the bar position off
+# and test it on its own (test_bar_position_is_one_more_input_of_the_first_layer).
+SYMBOLS_ONLY = dict(bar_position=False)
 
 
 def lstm_params(inputs: int, units: int) -> int:
@@ -25,7 +30,7 @@ CELL_PARAMS = {"lstm": lstm_params, "gru": gru_params}
 def test_model1_parameter_count_and_shapes(cell, layers, encoding):
     vocab, units, n = 23, 12, 16
     config = TrainConfig(model=1, cell=cell, units=units, layers=layers, dropout_layers=layers,
-                         window=n, input_encoding=encoding).validate()
+                         window=n, input_encoding=encoding, **SYMBOLS_ONLY).validate()
     model = build_model(config, {"steps": vocab})
     recurrent = CELL_PARAMS[cell](vocab, units) + (layers - 1) * CELL_PARAMS[cell](units, units)
     assert model.count_params() == recurrent + units * vocab + vocab
@@ -51,7 +56,7 @@ def test_dropout_follows_only_the_first_layers():
 def test_model2_two_heads_and_parameter_count(cell):
     pitch_vocab, duration_vocab, units, emb, dense, n = 30, 7, 10, 6, 9, 12
     config = TrainConfig(model=2, cell=cell, units=units, layers=2, embedding_dim=emb,
-                         dense_units=dense, window=n).validate()
+                         dense_units=dense, window=n, **SYMBOLS_ONLY).validate()
     model = build_model(config, {"pitch": pitch_vocab, "duration": duration_vocab})
     expected = (pitch_vocab * emb + duration_vocab * emb
                 + CELL_PARAMS[cell](2 * emb, units) + CELL_PARAMS[cell](units, units)
@@ -72,7 +77,7 @@ def test_sequence_objective_predicts_every_position():
 
 def test_conditioned_accompaniment_reads_the_lead():
     config = TrainConfig(model=1, part="accompaniment", conditioned=True, units=8, layers=1,
-                         window=8).validate()
+                         window=8, **SYMBOLS_ONLY).validate()
     model = build_model(config, {"steps": 9, "lead": 5})
     assert sorted(model.input_names if hasattr(model, "input_names") else
                   [t.name for t in model.inputs]) == sorted([input_name("steps"),
@@ -80,24 +85,49 @@ def test_conditioned_accompaniment_reads_the_lead():
     assert model.output_shape == (None, 9)
 
 
-def test_saved_model_loads_in_safe_mode(tmp_path):
-    config = TrainConfig(model=1, units=4, layers=1, window=4).validate()
-    model = build_model(config, {"steps": 5})
+@pytest.mark.parametrize("model_number", [1, 2])
+def test_bar_position_is_one_more_input_of_the_first_layer(model_number):
+    """The bar position of the predicted symbol enters beside the symbols: POSITIONS more
+    inputs to the first recurrent layer, nothing else changes."""
+    base = dict(model=model_number, units=8, layers=1, window=6, embedding_dim=4)
+    sizes = {"steps": 9, "pitch": 9, "duration": 5}
+    plain = build_model(TrainConfig(**base, bar_position=False).validate(), sizes)
+    timed = build_model(TrainConfig(**base, bar_position=True).validate(), sizes)
+    assert timed.count_params() - plain.count_params() == 4 * 8 * POSITIONS
+    assert input_name("position") in [t.name for t in timed.inputs]
+
+
+@pytest.mark.parametrize("model_number", [1, 2])
+def test_saved_model_loads_in_safe_mode(tmp_path, model_number):
+    """Every layer, metric and schedule of a default run loads with safe_mode on."""
+    config = TrainConfig(model=model_number, units=4, layers=1, window=4,
+                         lr_schedule="cosine").validate()
+    model = build_model(config, {"steps": 5, "pitch": 5, "duration": 3}, hold_id=1,
+                        steps_per_epoch=3)
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
-    x = np.array([[0, 1, 2, 3]], dtype="int32")
-    np.testing.assert_allclose(np.asarray(model(x)), np.asarray(loaded(x)), rtol=1e-6)
+    ids = np.array([[0, 1, 2, 2]], dtype="int32")
+    x = {input_name(name): ids for name in ("steps", "pitch", "duration", "position")
+         if input_name(name) in [t.name for t in model.inputs]}
+    assert len(x) == model_number + 1
+    outputs = [np.asarray(o) for o in keras.tree.flatten(model(x))]
+    for mine, theirs in zip(outputs, keras.tree.flatten(loaded(x))):
+        np.testing.assert_allclose(mine, np.asarray(theirs), rtol=1e-6)
 
 
-def copy_to_lookup(onehot: keras.Model, lookup: keras.Model, vocab: int) -> None:
-    """The one-hot model's first input kernel becomes the lookup model's embedding rows."""
+def copy_to_lookup(onehot: keras.Model, lookup: keras.Model, sizes: dict[str, int]) -> None:
+    """The one-hot model's first input kernel becomes the lookup model's embedding rows:
+    the symbols' rows first, then each context input's (lead, position) in input order."""
+    starts = np.cumsum([0, *sizes.values()])
+    blocks = {name: (int(a), int(b)) for name, a, b in zip(sizes, starts[:-1], starts[1:])}
     for layer in lookup.layers:
         if not layer.weights:
             continue
         if layer.name.endswith("input_projection"):
             kernel = np.asarray(onehot.get_layer(first_recurrent(onehot)).weights[0])
-            rows = kernel[:vocab] if layer.name == "input_projection" else kernel[vocab:]
-            layer.set_weights([rows])
+            stream = layer.name.removesuffix("input_projection").rstrip("_") or "steps"
+            low, high = blocks[stream]
+            layer.set_weights([kernel[low:high]])
         elif layer.name == first_recurrent(lookup):
             layer.set_weights(onehot.get_layer(layer.name).get_weights()[1:])
         else:
@@ -108,22 +138,24 @@ def first_recurrent(model: keras.Model) -> str:
     return next(l.name for l in model.layers if l.name.endswith("_1") and l.weights)
 
 
-@pytest.mark.parametrize("objective", ["window", "sequence"])
+@pytest.mark.parametrize("objective, bar_position", [("window", False), ("sequence", True)])
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("conditioned", [False, True])
-def test_lookup_input_equals_one_hot_on_the_same_weights(cell, objective, conditioned):
+def test_lookup_input_equals_one_hot_on_the_same_weights(cell, objective, conditioned,
+                                                         bar_position):
     vocab, lead_vocab = 13, 6
     base = dict(model=1, cell=cell, units=10, layers=2, window=7, objective=objective,
-                part="accompaniment" if conditioned else "lead", conditioned=conditioned)
+                part="accompaniment" if conditioned else "lead", conditioned=conditioned,
+                bar_position=bar_position)
     sizes = {"steps": vocab, "lead": lead_vocab}
     onehot = build_model(TrainConfig(**base, input_encoding="onehot").validate(), sizes)
     lookup = build_model(TrainConfig(**base, input_encoding="lookup").validate(), sizes)
     assert onehot.count_params() == lookup.count_params()
-    copy_to_lookup(onehot, lookup, vocab)
+    blocks = {"steps": vocab, **({"lead": lead_vocab} if conditioned else {}),
+              **({"position": POSITIONS} if bar_position else {})}
+    copy_to_lookup(onehot, lookup, blocks)
     rng = np.random.default_rng(1)
-    x = {input_name("steps"): rng.integers(0, vocab, size=(4, 7))}
-    if conditioned:
-        x[input_name("lead")] = rng.integers(0, lead_vocab, size=(4, 7))
+    x = {input_name(name): rng.integers(0, size, size=(4, 7)) for name, size in blocks.items()}
     np.testing.assert_allclose(np.asarray(onehot(x)), np.asarray(lookup(x)), rtol=1e-5,
                                atol=1e-6)
 
@@ -132,7 +164,7 @@ def test_lookup_input_equals_one_hot_on_the_same_weights(cell, objective, condit
 def test_thesis_largest_setting_builds_and_takes_a_training_step():
     """Run 3 of the thesis (3 x 1024 LSTM, window 32) must still work on a CPU when asked."""
     config = TrainConfig(model=1, cell="lstm", units=1024, layers=3, dropout_layers=3,
-                         window=32, batch_size=8).validate()
+                         window=32, batch_size=8, **THESIS_METHOD).validate()
     vocab = 300
     model = build_model(config, {"steps": vocab})
     assert model.count_params() == (lstm_params(vocab, 1024) + 2 * lstm_params(1024, 1024)
@@ -149,7 +181,8 @@ def test_auto_encoding_builds_the_lookup_on_a_cpu_and_the_fused_layer_on_a_gpu(m
     """The default input encoding: the row lookup on a CPU; on a GPU a stock first layer
     (one-hot), which cuDNN can fuse. Same parameter count either way."""
     monkeypatch.setattr("core.nets.models.gpu_present", lambda: gpu)
-    config = TrainConfig(units=8, layers=2, dropout_layers=0, window=8).validate()
+    config = TrainConfig(units=8, layers=2, dropout_layers=0, window=8,
+                         **SYMBOLS_ONLY).validate()
     assert config.input_encoding == "auto"
     model = build_model(config, {"steps": 11})
     first = next(layer for layer in model.layers if isinstance(layer, keras.layers.RNN))

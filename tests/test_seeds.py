@@ -7,14 +7,15 @@ from types import SimpleNamespace
 import pytest
 
 from core.cli import main
-from core.data.corpus import PartData
+from core.data.corpus import PartData, Piece
+from core.data.keys import transpose_symbol
 from core.data.nearest import fit_to_vocabulary
 from core.data.vocabulary import Vocabulary
 from core.nets.config import TrainConfig
 from core.runs.record import open_run
 from core.sampling.decoding import Decoding
 from core.sampling.generation import generate
-from core.sampling.seeds import fit_seed, seed_from_file
+from core.sampling.seeds import run_seed, seed_from_file
 from tests.fixtures import work_parts, write_multitrack
 
 # --- the nearest known symbol ----------------------------------------------------------------
@@ -42,13 +43,26 @@ def test_rests_holds_and_durations_have_a_nearest_too():
     assert mapped == ["0.5", "4.0", "0.5", "1.0"] and count == 3
 
 
-def test_fit_seed_maps_each_runs_window_and_counts_it():
+def test_run_seed_maps_each_runs_window_and_counts_it():
     vocab = {"steps": Vocabulary(("60", "_", "r", "0.4.7"))}
-    run = SimpleNamespace(config=TrainConfig(window=4), vocabs=vocab)
-    seed = PartData(["61", "_", "0.4.7.11", "_", "99", "_"], ["61"], ["1.0"])
-    fitted, mapped = fit_seed({"lead": seed, "accompaniment": None}, {"lead": run}, steps=8)
-    assert fitted["lead"].steps == ["60", "_", "0.4.7", "_"] and mapped == 2
-    assert fitted["lead"].pitch == ["61"]  # a stream no run reads is left alone
+    run = SimpleNamespace(config=TrainConfig(window=4, key_normalisation=False), vocabs=vocab,
+                          run_id="r")
+    seed = Piece("p", "p", "seed", PartData(["61", "_", "0.4.7.11", "_", "99", "_"], ["61"],
+                                            ["1.0"]), None)
+    read = run_seed(run, seed, steps=8)
+    assert read.window == {"steps": ["60", "_", "0.4.7", "_"]} and read.mapped == 2
+    assert read.shift == 0
+
+
+def test_a_key_normalising_run_reads_the_seed_in_c_major():
+    """A G major seed is read a fourth up (G -> C, the nearer way): the run's common key."""
+    g_major = ["67", "_", "71", "_", "74", "_", "66", "_", "67", "_", "_", "_"] * 2
+    run = SimpleNamespace(config=TrainConfig(window=4), vocabs={
+        "steps": Vocabulary(("72", "_", "76", "79", "71"))}, run_id="r")
+    seed = Piece("p", "p", "seed", PartData(g_major, [], []), None)
+    read = run_seed(run, seed, steps=8)
+    assert read.shift == 5 and read.window["steps"] == ["72", "_", "76", "_"]
+    assert read.mapped == 0
 
 
 # --- generation seeded from real multi-track MIDI -----------------------------------------------
@@ -68,11 +82,11 @@ def band_file(tmp_path_factory, quartet):
 
 
 def test_the_seed_file_lead_is_chosen_by_the_corpus_rule(band_file, quartet):
-    parts, source = seed_from_file(band_file)
+    piece, source = seed_from_file(band_file)
     assert source == "file:quartet band.mid"
     violin = [str(p) for _, _, p in quartet[0][1]]
-    assert [s for s in parts["lead"].pitch if s != "r"][:6] == violin[:6]
-    assert parts["accompaniment"] is not None
+    assert [s for s in piece.lead.pitch if s != "r"][:6] == violin[:6]
+    assert piece.accompaniment is not None
 
 
 def test_any_midi_file_seeds_both_models(trained_runs, runs_copy, band_file):
@@ -82,15 +96,17 @@ def test_any_midi_file_seeds_both_models(trained_runs, runs_copy, band_file):
     sample = generate({"lead": lead, "accompaniment": acc}, 8, [Decoding()], seed_file=band_file,
                       cache_dir=trained_runs.cache, render=False)[0]
     assert sample.seed_mapped > 0
+    piece = seed_from_file(band_file)[0]
     for part, run in (("lead", lead), ("accompaniment", acc)):
         info = open_run(run)
-        window = sample.symbols[part]["steps"][:info.config.window]
-        assert set(window) <= set(info.vocabs["steps"].symbols)
+        read = run_seed(info, piece, 8)
+        assert set(read.window["steps"]) <= set(info.vocabs["steps"].symbols)
+        saved = sample.symbols[part]["steps"][:info.config.window]
+        assert saved == [transpose_symbol(s, -read.shift) for s in read.window["steps"]]
     events = generate({"lead": model2}, 8, [Decoding()], seed_file=band_file,
                       cache_dir=trained_runs.cache, render=False)[0]
     info = open_run(model2)
-    assert set(events.symbols["lead"]["pitch"][:info.config.window]) <= \
-        set(info.vocabs["pitch"].symbols)
+    assert set(run_seed(info, piece, 8).window["pitch"]) <= set(info.vocabs["pitch"].symbols)
     assert events.seed_mapped > 0
 
 

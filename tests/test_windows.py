@@ -14,6 +14,7 @@ from core.nets.windows import (
     corpus_vocabularies,
     input_name,
     piece_lengths,
+    piece_streams,
     to_dataset,
     windows_per_epoch,
 )
@@ -37,7 +38,8 @@ def test_windows_never_cross_pieces_and_targets_follow(corpus):
     assert len(windows) == sum(max(0, n - 8) for n in lengths)
     (x, y), = batches(config, windows, "window")
     x, y = np.asarray(x[input_name("steps")]), np.asarray(y)
-    pieces = [vocabs["steps"].encode(p.lead.steps) for p in corpus.split("train")]
+    pieces = [vocabs["steps"].encode(piece_streams(p, config)["steps"])
+              for p in corpus.split("train")]
     text = {tuple(p[i:i + 9]) for p in pieces for i in range(len(p) - 8)}
     for row, target in zip(x[:50], y[:50]):
         assert (*row, target) in text  # a real 9-symbol stretch of one piece

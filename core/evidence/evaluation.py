@@ -107,7 +107,6 @@ def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decodi
     if index is None:
         index = training_index(corpus, symbol_part, target_names(infos[symbol_part].config)[0])
     pieces = seed_pieces(corpus, infos, n_pieces)
-    seeds = [{part: piece.part(part) for part in PARTS} for piece in pieces]
     models = {part: load_model(info) for part, info in infos.items()}
     run_ids = {f"{part}_run": infos[part].run_id if part in infos else "" for part in PARTS}
     rows = []
@@ -115,7 +114,7 @@ def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decodi
         if progress:
             progress(done, len(decodings), f"generating {n_pieces} pieces with "
                                            f"{decoding.title}")
-        generated = generate_parts(infos, models, seeds, steps, decoding, seed, method)
+        generated = generate_parts(infos, models, pieces, steps, decoding, seed, method)
         for i, (piece, parts) in enumerate(zip(pieces, generated)):
             start = max(p.time_at(infos[name].config.window) for name, p in parts.items())
             end = min(p.time_at(len(p.main)) for p in parts.values())

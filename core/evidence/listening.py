@@ -24,7 +24,6 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from core.data.corpus import PARTS
 from core.data.encoding import decode_part
 from core.data.timeline import PartSymbols, quarter_length, trim
 from core.evidence.statistics import binomial_test
@@ -117,8 +116,7 @@ def make_pairs(runs: Mapping[str, Path | str], decoding: Decoding, n_pieces: int
     tell = progress or (lambda done, total, what: None)
     tell(0, len(pieces) + 1, f"generating {len(pieces)} continuation(s)")
     models = {part: load_model(info) for part, info in infos.items()}
-    seeds = [{part: piece.part(part) for part in PARTS} for piece in pieces]
-    generated = generate_parts(infos, models, seeds, steps, decoding, seed, method)
+    generated = generate_parts(infos, models, pieces, steps, decoding, seed, method)
     configs = {part: info.config for part, info in infos.items()}
     made = []
     for done, (piece, fake) in enumerate(zip(pieces, generated), 1):

@@ -8,9 +8,7 @@ dashboard's forms all read it.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from core.data.corpus import PARTS
@@ -18,6 +16,9 @@ from core.data.symbols import CHORD_MODES
 
 CELLS = ("lstm", "gru")
 OBJECTIVES = ("window", "sequence")
+# How the learning rate moves over a run (core.nets.schedule): the thesis's constant rate,
+# halved when the held-out loss stops falling, or a warm-up then a cosine decay.
+LR_SCHEDULES = ("constant", "plateau", "cosine")
 # How Model 1 feeds a symbol to its first layer (core.nets.models.resolved_encoding): the
 # same network either way; "auto" takes the faster one where the run is created.
 INPUT_ENCODINGS = ("auto", "lookup", "onehot")
@@ -59,10 +60,12 @@ BOUNDS: dict[str, Bounds] = {
     "dense_units": Bounds(1, 4096), "seed": Bounds(0, SEED_LIMIT),
     "val_fraction": Bounds(0.0, 1.0, high_open=True), "split_seed": Bounds(0, SEED_LIMIT),
     "max_pieces": Bounds(0, 10**9), "sequence_window": Bounds(0, 100_000),
+    "early_stopping": Bounds(0, 1000), "clip_norm": Bounds(0.0, 1000.0),
+    "transpose_augment": Bounds(0, 6),
 }
 CHOICES: dict[str, tuple] = {"model": MODELS, "cell": CELLS, "part": PARTS,
                              "objective": OBJECTIVES, "input_encoding": INPUT_ENCODINGS,
-                             "chord_mode": CHORD_MODES}
+                             "chord_mode": CHORD_MODES, "lr_schedule": LR_SCHEDULES}
 
 
 class ConfigError(ValueError):
@@ -99,6 +102,12 @@ class TrainConfig:
     objective: str = "window"
     sequence_window: int = 0  # the sequence objective's training windows; 0: `window`
     input_encoding: str = "auto"  # a run records the form it was built with
+    lr_schedule: str = "plateau"
+    early_stopping: int = 4  # epochs without a better held-out loss before stopping; 0: never
+    clip_norm: float = 1.0  # the gradients' global norm is cut to this; 0: not clipped
+    key_normalisation: bool = True  # train in C major / A minor (core.data.keys)
+    transpose_augment: int = 0  # each training window moved by up to +-k semitones
+    bar_position: bool = True  # the network reads where in the bar it predicts
     conditioned: bool = False
     corpus: str = "bach-chorales"
     chord_mode: str = "pitch_class"
@@ -153,20 +162,28 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        """Build from saved JSON; unknown keys are refused so typos do not pass silently."""
+        """Build from saved JSON; unknown keys are refused so typos do not pass silently.
+        A setting the JSON lacks because it was saved before the setting existed takes the
+        value that reproduces what such a run did (ADDED_LATER), not today's default."""
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(unknown[0], "unknown setting")
-        return cls(**data).validate()
-
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2))
+        return cls(**{**ADDED_LATER, **data}).validate()
 
 
 def _check(ok: bool, field_name: str, message: str) -> None:
     if not ok:
         raise ConfigError(field_name, message)
+
+
+# The thesis's method where later settings could change it: one fixed learning rate, every
+# epoch trained, raw gradients, pieces in their own keys, symbols alone as input. Runs saved
+# before these settings existed trained so; the thesis presets train so.
+ADDED_LATER: dict[str, Any] = dict(lr_schedule="constant", early_stopping=0, clip_norm=0.0,
+                                   key_normalisation=False, transpose_augment=0,
+                                   bar_position=False)
+THESIS_METHOD: dict[str, Any] = dict(objective="window", **ADDED_LATER)
 
 
 def thesis_runs(model: int, part: str, scale: str = "full") -> list[TrainConfig]:
@@ -182,7 +199,7 @@ def thesis_runs(model: int, part: str, scale: str = "full") -> list[TrainConfig]
     return [
         TrainConfig(model=model, part=part, cell=cell, layers=layers, units=units // divisor,
                     dropout_layers=layers, window=32, epochs=epochs, batch_size=64,
-                    label=f"thesis run {i} ({scale})").validate()
+                    label=f"thesis run {i} ({scale})", **THESIS_METHOD).validate()
         for i, (cell, layers, units) in enumerate(shapes, start=1)
     ]
 

@@ -8,7 +8,8 @@ LSTM/GRU -> Dense -> a pitch head and a duration head.
 With the "sequence" objective every recurrent layer returns its whole sequence so the network
 predicts the next symbol at every position; the weights are the same shapes either way.
 An accompaniment model can be conditioned on the lead: it reads the lead's window (aligned to
-the step being predicted) beside its own.
+the step being predicted) beside its own. A model may read the bar position of each symbol it
+predicts (core.data.metre) the same way.
 
 Inputs take any length: training feeds windows of n, while stateful generation and the
 equivalence tests run the same weights over a whole history.
@@ -28,9 +29,11 @@ from typing import Any, Callable, Mapping
 import keras
 from keras import layers, ops
 
+from core.data.metre import POSITIONS
 from core.nets import cells
+from core.nets.accuracy import step_metrics
 from core.nets.config import TrainConfig
-from core.nets.windows import input_name, stream_names
+from core.nets.windows import POSITION, context_names, input_name, stream_names
 
 
 @keras.saving.register_keras_serializable(package="core")
@@ -81,6 +84,7 @@ def _new_layers(config: TrainConfig, sizes: Mapping[str, int]) -> LayerLookup:
     the wiring uses it, which fixes the order its initial weights are drawn in for a seed."""
     width = cells.CELLS[config.cell].gates * config.units
     merge = layers.Add if resolved_encoding(config) == "lookup" else layers.Concatenate
+    sizes = {**sizes, POSITION: POSITIONS}
 
     def projection(size: int):
         # the first recurrent layer's input kernel as rows, one per id
@@ -95,7 +99,10 @@ def _new_layers(config: TrainConfig, sizes: Mapping[str, int]) -> LayerLookup:
         "lead_one_hot": lambda name: OneHot(sizes["lead"], name=name),
         "input_projection": projection(sizes.get("steps", 0)),
         "lead_input_projection": projection(sizes.get("lead", 0)),
+        "position_one_hot": lambda name: OneHot(POSITIONS, name=name),
+        "position_input_projection": projection(POSITIONS),
         "with_lead": lambda name: merge(name=name),
+        "with_context": lambda name: merge(name=name),
         "pitch_embedding": lambda name: layers.Embedding(sizes["pitch"], config.embedding_dim,
                                                          name=name),
         "duration_embedding": lambda name: layers.Embedding(sizes["duration"],
@@ -114,17 +121,23 @@ def embed(config: TrainConfig, layer: LayerLookup, inputs: Mapping[str, Any]):
     Keras model) or for one time step (the Stepper): `layer` finds each layer by name.
 
     Model 1: one-hot vectors, or for "lookup" the rows of the first layer's input kernel
-    (the same product without the zeros); a conditioned accompaniment's lead is concatenated
-    (one-hot) or its rows added (lookup). Model 2: a pitch and a duration embedding side by
-    side."""
+    (the same product without the zeros); the context inputs (a conditioned
+    accompaniment's lead, the bar position) are concatenated (one-hot) or their rows added
+    (lookup). Model 2: a pitch and a duration embedding side by side, and the bar position
+    one-hot beside them."""
     if config.model == 2:
-        return layer("events")([layer("pitch_embedding")(inputs["pitch"]),
-                                layer("duration_embedding")(inputs["duration"])])
+        events = [layer("pitch_embedding")(inputs["pitch"]),
+                  layer("duration_embedding")(inputs["duration"])]
+        if config.bar_position:
+            events.append(layer("position_one_hot")(inputs[POSITION]))
+        return layer("events")(events)
     kind = "input_projection" if resolved_encoding(config) == "lookup" else "one_hot"
-    streams = ("steps", "lead") if config.conditioned else ("steps",)
     encoded = [layer(f"{prefix}{kind}")(inputs[stream])
-               for stream, prefix in zip(streams, ("", "lead_"))]
-    return encoded[0] if len(encoded) == 1 else layer("with_lead")(encoded)
+               for stream, prefix in (("steps", ""), *((c, f"{c}_") for c in
+                                                     context_names(config)))]
+    if len(encoded) == 1:
+        return encoded[0]
+    return layer("with_context" if config.bar_position else "with_lead")(encoded)
 
 
 def heads(config: TrainConfig, layer: LayerLookup, x):
@@ -189,16 +202,21 @@ def build_network(config: TrainConfig, sizes: Mapping[str, int]) -> keras.Model:
 STEPS_PER_EXECUTION = 10
 
 
-def build_model(config: TrainConfig, vocab_sizes: dict[str, int]) -> keras.Model:
-    """The network for `config`, compiled with the thesis's loss and metric."""
+def build_model(config: TrainConfig, vocab_sizes: dict[str, int],
+                hold_id: int | None = None, steps_per_epoch: int = 1) -> keras.Model:
+    """The network for `config`, compiled with the thesis's loss and metric (plus note and
+    onset accuracy for Model 1, given the hold's id: core.nets.accuracy), and Adam with
+    the run's gradient clipping and learning-rate schedule (core.nets.schedule)."""
+    from core.nets.schedule import optimizer
+
     model = build_network(config, vocab_sizes)
     if config.model == 1:
-        loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
+        loss, metrics = "sparse_categorical_crossentropy", step_metrics(hold_id)
     else:
         loss = {"pitch": "sparse_categorical_crossentropy",
                 "duration": "sparse_categorical_crossentropy"}
         metrics = {"pitch": ["accuracy"], "duration": ["accuracy"]}
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss,
+    model.compile(optimizer=optimizer(config, steps_per_epoch), loss=loss,
                   metrics=metrics, steps_per_execution=STEPS_PER_EXECUTION)
     return model
 

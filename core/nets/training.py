@@ -25,8 +25,12 @@ from typing import Any, Callable
 import numpy as np
 
 from core.data.prepare import corpus_for
+from core.data.symbols import HOLD
+from core.nets.accuracy import step_metrics
 from core.nets.config import TrainConfig
 from core.nets.models import build_model, compiled_forward, resolved_encoding
+from core.nets.schedule import current_rate, end_epoch, epoch_callbacks, resume_callbacks
+from core.nets.schedule import start as start_callbacks
 from core.nets.windows import (
     WindowSet,
     batches_per_epoch,
@@ -77,12 +81,14 @@ def enqueue(config: TrainConfig, runs_root: Path | str = "runs",
 
 
 def next_symbol_metrics(model, windows: WindowSet, config: TrainConfig,
-                        batch_size: int = 256) -> dict[str, float]:
+                        hold_id: int | None = None, batch_size: int = 256) -> dict[str, float]:
     """Held-out loss and accuracy of predicting symbol n+1 from each window, the same
-    measure whichever objective trained the model, so curves are comparable."""
+    measure whichever objective trained the model, so curves are comparable; for Model 1
+    also note and onset accuracy (core.nets.accuracy, given the hold's id)."""
     if len(windows) == 0:
         return {}
     sums: dict[str, list[float]] = {}
+    scores = step_metrics(hold_id)[1:] if config.model == 1 else []
     for inputs, targets in to_dataset(windows, config, "window", shuffle=False,
                                       seed=0).rebatch(batch_size):
         outputs = compiled_forward(model)(inputs)
@@ -97,14 +103,24 @@ def next_symbol_metrics(model, windows: WindowSet, config: TrainConfig,
             sums.setdefault(name, [0.0, 0.0])
             sums[name][0] += float(-np.log(np.clip(chosen, 1e-9, 1.0)).sum())
             sums[name][1] += float((probs.argmax(axis=1) == y).sum())
+            for score in scores:
+                score.update_state(y, probs)
     count = len(windows)
     if config.model == 1:
-        return {"val_loss": sums["steps"][0] / count, "val_accuracy": sums["steps"][1] / count}
+        return {"val_loss": sums["steps"][0] / count, "val_accuracy": sums["steps"][1] / count,
+                **{f"val_{score.name}": float(score.result()) for score in scores}}
     metrics = {"val_loss": sum(v[0] for v in sums.values()) / count}
     for name, (loss, correct) in sums.items():
         metrics[f"val_{name}_loss"] = loss / count
         metrics[f"val_{name}_accuracy"] = correct / count
     return metrics
+
+
+def hold_id(run) -> int | None:
+    """The id of the hold `_` in a Model 1 run's vocabulary (None for Model 2, or a corpus
+    whose notes never last beyond a 16th)."""
+    vocab = run.vocabs.get("steps")
+    return None if vocab is None else vocab.index.get(HOLD)
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -232,15 +248,25 @@ def _train(run_dir: Path, cache_dir: Path, on_epoch: Callable[[dict], None] | No
     whole = bool(run.record.get("whole_batches", "parameters" not in run.record))
     steps = batches_per_epoch(train_ws, config, whole)
     done, model, best = restore(run_dir, steps) if resume else (0, None, math.inf)
+    hold = hold_id(run)
     if model is None:
-        model = build_model(config, {k: len(v) for k, v in run.vocabs.items()})
+        model = build_model(config, {k: len(v) for k, v in run.vocabs.items()}, hold, steps)
         run.add_to_record(parameters=int(model.count_params()), train_windows=per_epoch,
                           held_out_windows=len(val_ws), targets=target_names(config),
                           whole_batches=whole)
+    monitor = "val_loss" if len(val_ws) else "loss"
     if done:
         run.add_to_record(resumes=[*run.record.get("resumes", []),
                                    {"epoch": done + 1, "at": now_iso()}])
         write_status(run_dir, resumed_at=done + 1, epoch=done)
+        history = read_history_columns(run_dir)
+        rows = [{k: v[i] for k, v in history.items()} for i in range(done)]
+        callbacks, stopped = resume_callbacks(config, model, monitor, rows)
+        if stopped:
+            return config, done
+    else:
+        callbacks = epoch_callbacks(config, monitor)
+        start_callbacks(callbacks, model)
     clock = _Clock(_elapsed_before(run_dir) if done else 0.0)
     progress = _progress(run_dir, steps)
     for epoch in range(done, config.epochs):
@@ -251,8 +277,9 @@ def _train(run_dir: Path, cache_dir: Path, on_epoch: Callable[[dict], None] | No
         if cancel_requested(run_dir):
             break  # a cut-short epoch is not an epoch: the history keeps whole ones
         timing = clock.epoch_ended()  # the fit alone: held-out metrics and saving excluded
-        row = {"epoch": epoch + 1, **logs, **next_symbol_metrics(model, val_ws, config),
-               **timing}
+        row = {"epoch": epoch + 1, **logs, **next_symbol_metrics(model, val_ws, config, hold),
+               "learning_rate": current_rate(model), **timing}
+        stop = end_epoch(callbacks, epoch + 1, row)
         best = save_epoch(run_dir, model, row, best)
         done = epoch + 1
         write_status(run_dir, epoch=done, epochs=config.epochs,
@@ -260,6 +287,9 @@ def _train(run_dir: Path, cache_dir: Path, on_epoch: Callable[[dict], None] | No
         pause_point("status", done)
         if on_epoch:
             on_epoch(row)
+        if stop:
+            write_status(run_dir, stopped_early=done)
+            break
     return config, done
 
 

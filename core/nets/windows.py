@@ -9,6 +9,15 @@ tensor of windows, let alone of one-hot vectors. Windows never cross a piece bou
 1/n of all windows at random (fresh each epoch), so on average every symbol is a target once
 per epoch, seen under a different phase every time (fixed non-overlapping windows overfit).
 
+What a network reads of a piece is decided here, in `piece_streams`, for training, the
+held-out measure, baselines and generation alike: its part's streams, moved to C major /
+A minor when the run normalises keys (core.data.keys), with the lead beside a conditioned
+accompaniment. Inputs that are not predicted sit beside the symbols, aligned with the
+symbol being predicted: a conditioned accompaniment's lead, and the bar position of the
+predicted symbol (core.data.metre) when the run reads it. Transposition augmentation moves
+each training window by a random number of semitones as its batch is gathered; held-out
+windows are never moved.
+
 A window of n symbols needs n + 1 of one piece; `check_windows` refuses a setting no
 training piece can fill from the pieces' lengths alone, before any window is built.
 """
@@ -19,15 +28,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.data.corpus import Corpus, Piece
+from core.data.keys import key_shift, transpose
+from core.data.metre import Metre
+from core.data.timeline import boundaries, to_steps
 from core.data.vocabulary import Vocabulary
 from core.nets.config import ConfigError, TrainConfig
+
+POSITION = "position"
+PITCHED = ("steps", "pitch", "lead")  # the streams a transposition moves ("duration" stays)
 
 
 @dataclass
 class WindowSet:
+    """Every input and target stream of one split as flat id arrays, the valid window
+    starts, and for augmented training windows the id tables of each transposition
+    (stream -> (shifts, vocabulary) array; empty when windows are not moved)."""
+
     arrays: dict[str, np.ndarray]
     starts: np.ndarray
     window: int
+    shifts: dict[str, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -40,16 +60,36 @@ def input_name(stream: str) -> str:
 
 def stream_names(config: TrainConfig) -> list[str]:
     """The input streams of a model, in the order its inputs are named."""
-    names = ["steps"] if config.model == 1 else ["pitch", "duration"]
-    return names + (["lead"] if config.conditioned else [])
+    return target_names(config) + context_names(config)
+
+
+def context_names(config: TrainConfig) -> list[str]:
+    """The inputs read beside the symbols and never predicted: a conditioned
+    accompaniment's lead, the bar position. Each is aligned with the predicted symbol."""
+    return (["lead"] if config.conditioned else []) + \
+        ([POSITION] if config.bar_position else [])
 
 
 def target_names(config: TrainConfig) -> list[str]:
     return ["steps"] if config.model == 1 else ["pitch", "duration"]
 
 
+def piece_shift(piece: Piece, config: TrainConfig) -> int:
+    """Semitones a run moves a piece by: to C major / A minor from the key of both its
+    parts when the run normalises keys (0 where a note would leave MIDI's range), else 0.
+    Generation moves what it makes back by the same amount."""
+    if not config.key_normalisation:
+        return 0
+    parts = [p for p in (piece.lead, piece.accompaniment) if p is not None]
+    shift = key_shift(p.steps for p in parts)
+    fits = all(transpose(p.stream(name), shift, config.chord_mode) is not None
+               for p in parts for name in ("steps", "pitch"))
+    return shift if fits else 0
+
+
 def piece_streams(piece: Piece, config: TrainConfig) -> dict[str, list[str]] | None:
-    """A piece's symbol lists for this model and part; None if it lacks the part.
+    """A piece's symbol lists for this model and part, as the run reads them (moved by
+    `piece_shift`); None if it lacks the part.
 
     For a conditioned model the lead is cut to the accompaniment's length (both are on the
     same 16th grid, so index t is the same moment in both)."""
@@ -60,18 +100,69 @@ def piece_streams(piece: Piece, config: TrainConfig) -> dict[str, list[str]] | N
     if config.conditioned:
         length = min(len(piece.lead.steps), len(part.steps))
         streams = {"steps": part.steps[:length], "lead": piece.lead.steps[:length]}
-    return streams
+    return moved(streams, piece_shift(piece, config), config.chord_mode)
+
+
+def moved(streams: dict[str, list[str]], semitones: int,
+          chord_mode: str) -> dict[str, list[str]]:
+    """Streams with their pitched ones moved by `semitones` (which must fit MIDI's range)."""
+    if not semitones:
+        return streams
+    return {name: transpose(symbols, semitones, chord_mode) if name in PITCHED else symbols
+            for name, symbols in streams.items()}
+
+
+def bar_positions(streams: dict[str, list[str]], metre: Metre, model: int) -> np.ndarray:
+    """The bar position (core.data.metre) of each symbol of a piece's streams: each 16th
+    for Model 1, each event's onset for Model 2."""
+    if model == 1:
+        return metre.positions(np.arange(len(streams["steps"])))
+    return metre.positions(to_steps(boundaries(2, streams)[:-1]))
 
 
 def corpus_vocabularies(corpus: Corpus, config: TrainConfig) -> dict[str, Vocabulary]:
     """Vocabularies over every piece (training then held-out, corpus order), so held-out
-    windows can be encoded; order of first appearance as in the thesis."""
+    windows can be encoded; order of first appearance as in the thesis. With transposition
+    augmentation, the training symbols moved by each shift follow (those MIDI can hold)."""
     ordered = corpus.split("train") + corpus.split("validation")
     per_piece = [s for s in (piece_streams(p, config) for p in ordered) if s]
     vocabs = {name: Vocabulary.build(s[name] for s in per_piece) for name in target_names(config)}
     if config.conditioned:  # every lead symbol, not only those under an accompaniment
-        vocabs["lead"] = Vocabulary.build(p.lead.steps for p in ordered)
+        vocabs["lead"] = Vocabulary.build(
+            moved({"lead": p.lead.steps}, piece_shift(p, config), config.chord_mode)["lead"]
+            for p in ordered)
+    for name, vocab in vocabs.items():
+        if name in PITCHED:
+            vocabs[name] = Vocabulary.build(
+                [vocab.symbols, *([_moved_symbol(s, k, config) for s in vocab.symbols]
+                                  for k in augment_shifts(config))])
     return vocabs
+
+
+def _moved_symbol(symbol: str, semitones: int, config: TrainConfig) -> str:
+    """A symbol moved by `semitones`, or itself where MIDI cannot hold the moved note."""
+    return (transpose([symbol], semitones, config.chord_mode) or [symbol])[0]
+
+
+def augment_shifts(config: TrainConfig) -> list[int]:
+    """The transpositions a training window may get: -k..+k semitones (none for k = 0)."""
+    k = config.transpose_augment
+    return list(range(-k, k + 1)) if k else []
+
+
+def shift_tables(vocabs: dict[str, Vocabulary], config: TrainConfig) -> dict[str, np.ndarray]:
+    """For each pitched input stream, (shifts, vocabulary) ids: row i maps every id to the
+    id of its symbol moved by augment_shifts(config)[i] (to itself where MIDI cannot hold
+    the moved note)."""
+    shifts = augment_shifts(config)
+    tables = {}
+    for name in stream_names(config):
+        if name not in PITCHED or not shifts:
+            continue
+        index, symbols = vocabs[name].index, vocabs[name].symbols
+        tables[name] = np.array([[index.get(_moved_symbol(s, k, config), i)
+                                  for i, s in enumerate(symbols)] for k in shifts], np.int32)
+    return tables
 
 
 def build_windows(corpus: Corpus, config: TrainConfig, vocabs: dict[str, Vocabulary],
@@ -88,11 +179,14 @@ def build_windows(corpus: Corpus, config: TrainConfig, vocabs: dict[str, Vocabul
             continue
         length = len(next(iter(streams.values())))
         for name in arrays:
-            arrays[name].append(np.asarray(vocabs[name].encode(streams[name]), dtype=np.int32))
+            ids = (bar_positions(streams, piece.metre, config.model) if name == POSITION
+                   else vocabs[name].encode(streams[name]))
+            arrays[name].append(np.asarray(ids, dtype=np.int32))
         starts.extend(range(offset, offset + length - n))
         offset += length
     flat = {k: np.concatenate(v) if v else np.zeros(0, np.int32) for k, v in arrays.items()}
-    return WindowSet(flat, np.asarray(starts, dtype=np.int64), n)
+    moves = shift_tables(vocabs, config) if split == "train" else None
+    return WindowSet(flat, np.asarray(starts, dtype=np.int64), n, moves)
 
 
 def piece_lengths(corpus: Corpus, config: TrainConfig, split: str) -> list[int]:
@@ -153,12 +247,21 @@ def to_dataset(windows: WindowSet, config: TrainConfig, objective: str, shuffle:
         ds = ds.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
     ds = ds.take(windows_per_epoch(windows, objective))
 
+    tables = {k: tf.constant(v) for k, v in (windows.shifts or {}).items()} if shuffle else {}
+
     def gather(starts):
         index = starts[:, None] + tf.range(n + 1, dtype=tf.int64)[None, :]
         full = {k: tf.gather(v, index) for k, v in flats.items()}
+        if tables:  # one random transposition per window, drawn from the epoch's seed
+            count = next(iter(tables.values())).shape[0]
+            shift = tf.random.stateless_uniform(
+                tf.shape(starts), [seed % 2**31, tf.cast(starts[0], tf.int32)], 0, count,
+                dtype=tf.int32)
+            for k, table in tables.items():
+                full[k] = tf.gather(tf.gather(table, shift), full[k], batch_dims=1)
         inputs = {input_name(k): full[k][:, :n] for k in targets}
-        if "lead" in full:  # the lead up to and including the step being predicted
-            inputs[input_name("lead")] = full["lead"][:, 1:]
+        for k in context_names(config):  # read with the symbol being predicted
+            inputs[input_name(k)] = full[k][:, 1:]
         if objective == "window":
             y = {k: full[k][:, n] for k in targets}
         else:

@@ -14,24 +14,26 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from core.data.corpus import LEAD, PARTS, PartData
+from core.data.corpus import LEAD, PARTS, Piece
 from core.data.encoding import lead_steps
+from core.data.keys import transpose_symbol
+from core.data.nearest import fit_to_vocabulary
 from core.data.timeline import PartSymbols
+from core.nets.windows import PITCHED, target_names
 from core.runs.record import Run, open_run
 from core.runs.samples import Sample, save_sample
 from core.sampling import stateful, window
+from core.sampling.context import Context, duration_quarters
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.seeds import (
-    encode_seed,
     encode_seeds,
-    fit_seed,
+    run_seed,
     seed_from_corpus,
     seed_from_file,
-    seed_streams,
+    seed_mapped,
 )
 
 METHODS = ("auto", "window", "stateful")
-SeedPiece = Mapping[str, PartData | None]  # a seed piece's parts by name (None: it lacks one)
 
 
 MAX_STEPS = 2000  # symbols per part one call generates: ~125 bars of 16ths, minutes of work
@@ -73,20 +75,22 @@ def pick_method(config, decoding: Decoding, method: str = "auto") -> str:
 
 
 def continue_ids(model, config, seed: dict[str, np.ndarray], steps: int, decoding: Decoding,
-                 rng: np.random.Generator, lead: np.ndarray | None = None,
+                 rng: np.random.Generator, context: Context | None = None,
                  method: str = "auto") -> dict[str, np.ndarray]:
     """(batch, steps) continuations of (batch, n) seed ids, by the engine `pick_method`
-    chooses: the thesis's window re-feeding, or stateful stepping. `lead` (batch, >= n +
-    steps) conditions an accompaniment: position j of the seed reads lead[:, j + 1]."""
+    chooses: the thesis's window re-feeding, or stateful stepping. `context`: what the
+    network reads beside its symbols (core.sampling.context)."""
     engine = (stateful.generate_stateful if pick_method(config, decoding, method) == "stateful"
               else window.generate_ids)
-    return engine(model, config, seed, steps, decoding, rng, lead)
+    return engine(model, config, seed, steps, decoding, rng, context)
 
 
 def generate_parts(infos: Mapping[str, Run], models: Mapping[str, Any],
-                   pieces: Sequence[SeedPiece], steps: int, decoding: Decoding, seed: int,
+                   pieces: Sequence[Piece], steps: int, decoding: Decoding, seed: int,
                    method: str = "auto") -> list[dict[str, PartSymbols]]:
-    """Each seed piece's first window + `steps` generated symbols, per part of `infos`.
+    """Each seed piece's first window + `steps` generated symbols, per part of `infos`, in
+    the piece's own key (a run that normalises keys generates in its common key and its
+    output is moved back).
 
     Each part is one batch through its model that draws from its own generator seeded with
     `seed` (the pieces of a batch share that random stream, so a row is reproduced by the
@@ -102,33 +106,52 @@ def generate_parts(infos: Mapping[str, Run], models: Mapping[str, Any],
     out: dict[str, list[PartSymbols]] = {}
     for part, info in infos.items():
         config, n = info.config, info.config.window
-        streams = [_seed_window(info, piece.get(part)) for piece in pieces]
-        encoded = [encode_seed(info, s, n) for s in streams]
-        seed_ids = {s: np.concatenate([e[s] for e in encoded]) for s in streams[0]}
-        part_steps, lead = steps, None
+        seeds = [run_seed(info, piece, steps, LEAD not in out) for piece in pieces]
+        seed_ids = {s: encode_seeds(info, s, [x.window[s] for x in seeds], n)
+                    for s in target_names(config)}
+        part_steps, context = steps, _context(info, pieces)
         if config.conditioned:
-            leads = ([lead_steps(p.symbols, p.model, p.chord_mode, config.chord_mode)
-                      for p in out[LEAD]] if LEAD in out
-                     else [piece[LEAD].steps for piece in pieces])
+            leads = ([_followed_lead(info, generated, x.shift)
+                      for generated, x in zip(out[LEAD], seeds)] if LEAD in out
+                     else [x.lead for x in seeds])
             part_steps = min(steps, min(len(x) for x in leads) - n)
             if part_steps < 1:
                 raise GenerationError(f"run {info.run_id} is conditioned on the lead, which is "
                                       f"not longer than its window of {n}")
-            lead = encode_seeds(info, "lead", leads, n + part_steps)
+            context.lead = encode_seeds(info, LEAD, leads, n + part_steps)
         ids = continue_ids(models[part], config, seed_ids, part_steps, decoding,
-                           np.random.default_rng(seed), lead, method)
-        out[part] = [PartSymbols({s: x[s][:n] + info.vocabs[s].decode(ids[s][i]) for s in x},
+                           np.random.default_rng(seed), context, method)
+        out[part] = [PartSymbols(_restored({s: x.window[s] + info.vocabs[s].decode(ids[s][i])
+                                            for s in x.window}, x.shift, config.chord_mode),
                                  config.model, config.chord_mode)
-                     for i, x in enumerate(streams)]
+                     for i, x in enumerate(seeds)]
     return [{part: out[part][i] for part in out} for i in range(len(pieces))]
 
 
-def _seed_window(run: Run, part_data: PartData | None) -> dict[str, list[str]]:
-    """A seed piece's symbols of the run's part, by stream; a piece without the part is a
-    GenerationError."""
-    if part_data is None:
-        raise GenerationError(f"the seed piece has no {run.config.part} part")
-    return seed_streams(part_data, run.config)
+def _context(info: Run, pieces: Sequence[Piece]) -> Context:
+    """The context a run reads beside its symbols (its lead is added by the caller)."""
+    config = info.config
+    durations = (duration_quarters(info.vocabs["duration"].symbols) if config.model == 2
+                 else None)
+    return Context(config.model, metres=[p.metre for p in pieces] if config.bar_position
+                   else None, durations=durations)
+
+
+def _followed_lead(info: Run, generated: PartSymbols, shift: int) -> list[str]:
+    """A generated lead as a conditioned accompaniment run reads it: Model 1 steps in its
+    chord mode, moved by its key shift, mapped into its lead vocabulary."""
+    config = info.config
+    steps = lead_steps(generated.symbols, generated.model, generated.chord_mode,
+                       config.chord_mode)
+    steps = [transpose_symbol(s, shift, config.chord_mode) or s for s in steps]
+    return fit_to_vocabulary(steps, info.vocabs[LEAD].symbols, LEAD, config.chord_mode)[0]
+
+
+def _restored(streams: dict[str, list[str]], shift: int, chord_mode: str) -> dict[str, list[str]]:
+    """Generated streams moved back by a run's key shift into the seed's key (a note MIDI
+    cannot hold there stays where it was)."""
+    return {name: [transpose_symbol(s, -shift, chord_mode) or s for s in symbols]
+            if name in PITCHED else symbols for name, symbols in streams.items()}
 
 
 def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding], seed: int = 0,
@@ -145,15 +168,15 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
     infos = open_part_runs(runs)
     first = next(iter(infos.values()))
     if seed_file:
-        seed_parts, source = seed_from_file(seed_file, first.config.chord_mode)
+        piece, source = seed_from_file(seed_file, first.config.chord_mode)
     else:
-        seed_parts, source = seed_from_corpus(first, seed_piece, cache_dir)
-    seed_parts, mapped = fit_seed(seed_parts, infos, steps)
+        piece, source = seed_from_corpus(first, seed_piece, cache_dir)
+    mapped = seed_mapped(piece, infos, steps)
     models = {part: load_model(info) for part, info in infos.items()}
     samples = []
     for decoding in decodings:
         started = time.perf_counter()
-        parts = generate_parts(infos, models, [seed_parts], steps, decoding, seed, method)[0]
+        parts = generate_parts(infos, models, [piece], steps, decoding, seed, method)[0]
         timing = {"seconds": round(time.perf_counter() - started, 4),
                   "methods": {p: pick_method(i.config, decoding, method) for p, i in infos.items()}}
         symbols = {part: generated.symbols for part, generated in parts.items()}

@@ -1,12 +1,15 @@
-"""Seeds: the first window of a corpus piece or of a user's MIDI/MusicXML file, encoded in a
-run's vocabulary; the held-out pieces that can seed every run of an evaluation.
+"""Seeds: the first window of a corpus piece or of a user's MIDI/MusicXML file, as a run
+reads it; the held-out pieces that can seed every run of an evaluation.
 
-A user's file is read as a corpus file is (`core.data.pieces.read_piece`: the same lead
-rule), and `fit_seed` maps every symbol a run never saw to the nearest one it knows
-(`core.data.nearest` says how), counting them so the caller can say how many were mapped.
+A seed is a corpus Piece (a user's file is read as a corpus file is:
+`core.data.pieces.read_piece`, the same lead rule, its metre). `run_seed` gives what one run
+reads of it: moved to the run's common key when it normalises keys, with every symbol the
+run never saw mapped to the nearest one it knows (`core.data.nearest` says how), counted so
+the caller can say how many were mapped.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -16,7 +19,7 @@ from core.data.corpus import LEAD, Corpus, PartData, Piece
 from core.data.nearest import fit_to_vocabulary
 from core.data.pieces import read_piece
 from core.data.symbols import EncodingError
-from core.nets.windows import target_names
+from core.nets.windows import moved, piece_shift, target_names
 from core.runs.record import Run
 from core.sampling.decoding import GenerationError
 
@@ -44,11 +47,8 @@ def seed_pieces(corpus: Corpus, infos: Mapping[str, Run], n_pieces: int) -> list
     return [candidates[i % len(candidates)] for i in range(n_pieces)]
 
 
-def seed_streams(part_data, config) -> dict[str, list[str]]:
-    return {name: part_data.stream(name) for name in target_names(config)}
-
-
-def seed_from_corpus(run: Run, piece_name: str | None = None, cache_dir: Path | str = "cache"):
+def seed_from_corpus(run: Run, piece_name: str | None = None,
+                     cache_dir: Path | str = "cache") -> tuple[Piece, str]:
     """The named piece (default: the first held-out piece) of the run's corpus."""
     from core.data.prepare import corpus_for
 
@@ -60,41 +60,67 @@ def seed_from_corpus(run: Run, piece_name: str | None = None, cache_dir: Path | 
                               f"held-out pieces are {', '.join(names[:8])}"
                               + (f" and {len(names) - 8} more" if len(names) > 8 else ""))
     piece = corpus.piece(piece_name) if piece_name else held[0]
-    return {"lead": piece.lead, "accompaniment": piece.accompaniment}, f"piece:{piece.name}"
+    return piece, f"piece:{piece.name}"
 
 
-def seed_from_file(path: Path | str, chord_mode: str = "pitch_class"):
+def seed_from_file(path: Path | str, chord_mode: str = "pitch_class") -> tuple[Piece, str]:
     """A user's MIDI/MusicXML file read the way a corpus file is; bad files say why."""
-    data, report = read_piece(path, Path(path).name, chord_mode=chord_mode)
+    name = Path(path).name
+    data, report = read_piece(path, name, chord_mode=chord_mode)
     if data is None:
-        raise GenerationError(f"{Path(path).name} cannot seed generation: {report.reason}")
-    parts = {"lead": PartData(**data["lead"]),
-             "accompaniment": PartData(**data["accompaniment"]) if data["accompaniment"] else None}
-    return parts, f"file:{Path(path).name}"
+        raise GenerationError(f"{name} cannot seed generation: {report.reason}")
+    accompaniment = data["accompaniment"]
+    return (Piece(name, str(path), "seed", PartData(**data["lead"]),
+                  PartData(**accompaniment) if accompaniment else None, data["metre"]),
+            f"file:{name}")
 
 
-def fit_seed(parts: Mapping[str, PartData | None], infos: Mapping[str, Run],
-             steps: int) -> tuple[dict[str, PartData | None], int]:
-    """The seed's parts with every symbol a run reads mapped into that run's vocabulary, and
-    how many symbols were mapped: each run's window of its own part, and the lead a
-    conditioned accompaniment follows when no lead run generates one."""
-    fitted, mapped = dict(parts), 0
-    for part, info in infos.items():
-        config, data = info.config, parts.get(part)
-        if data is not None:
-            streams = {}
-            for name in target_names(config):
-                streams[name], count = fit_to_vocabulary(
-                    data.stream(name)[:config.window], info.vocabs[name].symbols, name,
+@dataclass
+class RunSeed:
+    """What one run reads of one seed piece, in the run's own frame: its window of symbols
+    (moved by the run's key shift, unknown symbols mapped to the nearest known), the lead
+    a conditioned accompaniment follows when no lead run generates one, the shift to undo
+    on what is generated, and how many symbols were mapped."""
+
+    window: dict[str, list[str]]
+    lead: list[str] | None
+    shift: int
+    mapped: int
+
+
+def run_seed(run: Run, piece: Piece, steps: int, own_lead: bool = True) -> RunSeed:
+    """`piece` as `run` reads it (core.nets.windows.piece_streams); GenerationError for a
+    piece without the run's part or shorter than its window. `own_lead`: a conditioned
+    accompaniment follows the piece's own lead (no lead run generates one)."""
+    config = run.config
+    if piece.part(config.part) is None:
+        raise GenerationError(f"the seed piece has no {config.part} part")
+    shift = piece_shift(piece, config)
+    part = piece.part(config.part)
+    streams = moved({name: part.stream(name) for name in target_names(config)}, shift,
                     config.chord_mode)
-                mapped += count
-            fitted[part] = PartData(**{**vars(data), **streams})
-        if config.conditioned and LEAD not in infos and parts.get(LEAD) is not None:
-            lead, count = fit_to_vocabulary(parts[LEAD].steps[:config.window + steps],
-                                            info.vocabs[LEAD].symbols, LEAD, config.chord_mode)
-            fitted[LEAD] = PartData(**{**vars(parts[LEAD]), "steps": lead})
-            mapped += count
-    return fitted, mapped
+    window, mapped = {}, 0
+    for name, symbols in streams.items():
+        if len(symbols) < config.window:
+            raise GenerationError(f"the seed has {len(symbols)} {name} symbols but run "
+                                  f"{run.run_id} needs a window of {config.window}")
+        window[name], count = fit_to_vocabulary(symbols[:config.window],
+                                                run.vocabs[name].symbols, name,
+                                                config.chord_mode)
+        mapped += count
+    lead = None
+    if config.conditioned and own_lead:
+        own = moved({"lead": piece.lead.steps[:config.window + steps]}, shift,
+                    config.chord_mode)["lead"]
+        lead, count = fit_to_vocabulary(own, run.vocabs[LEAD].symbols, LEAD, config.chord_mode)
+        mapped += count
+    return RunSeed(window, lead, shift, mapped)
+
+
+def seed_mapped(piece: Piece, infos: Mapping[str, Run], steps: int) -> int:
+    """How many symbols of a seed the runs had to map to ones they know."""
+    return sum(run_seed(info, piece, steps, LEAD not in infos).mapped
+               for info in infos.values())
 
 
 def encode_seeds(run: Run, name: str, sequences: Iterable[Sequence[str]],
@@ -107,11 +133,3 @@ def encode_seeds(run: Run, name: str, sequences: Iterable[Sequence[str]],
     except EncodingError as exc:
         raise GenerationError(f"the seed does not fit run {run.run_id}'s vocabulary "
                               f"({name}): {exc}") from exc
-
-
-def encode_seed(run: Run, symbols: dict[str, list[str]], length: int) -> dict[str, np.ndarray]:
-    for name, seq in symbols.items():
-        if len(seq) < length:
-            raise GenerationError(f"the seed has {len(seq)} {name} symbols but run {run.run_id} "
-                                  f"needs a window of {length}")
-    return {name: encode_seeds(run, name, [seq], length) for name, seq in symbols.items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.nets.config import TrainConfig
+from core.sampling.context import Context
 from core.sampling.decoding import Decoding, choose
 
 
@@ -80,27 +81,25 @@ def stepper_for(model, config: TrainConfig) -> Stepper:
 
 def generate_stateful(model, config: TrainConfig, seed: dict[str, np.ndarray], steps: int,
                       decoding: Decoding, rng: np.random.Generator,
-                      lead: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                      context: Context | None = None) -> dict[str, np.ndarray]:
     """Same contract as window.generate_ids: (batch, n) seed ids per stream in,
     (batch, steps) continuation out. The seed is fed through the state, then each chosen
-    symbol is fed back one step at a time. `lead[:, j + 1]` accompanies input position j."""
+    symbol is fed back one step at a time, with its context (`context.inputs`)."""
+    context = context or Context(config.model)
     stepper = stepper_for(model, config)
     n = next(iter(seed.values())).shape[1]
     states = stepper.initial_state(next(iter(seed.values())).shape[0])
-
-    primer = {k: v.astype(np.int32) for k, v in seed.items()}
-    if lead is not None:
-        primer["lead"] = lead[:, 1:n + 1].astype(np.int32)
-    probs, states = stepper.prime(primer, states)
-    out: dict[str, list[np.ndarray]] = {k: [] for k in seed}
+    history = {k: v.astype(np.int64) for k, v in seed.items()}
+    primer = {**history, **context.inputs(history, 0, n)}
+    probs, states = stepper.prime({k: v.astype(np.int32) for k, v in primer.items()}, states)
     for t in range(steps):
         chosen = {k: choose(np.asarray(p, dtype=np.float64), decoding.for_stream(k), rng)
                   for k, p in probs.items()}
-        for k, ids in chosen.items():
-            out[k].append(ids)
+        history = {k: np.concatenate([v, chosen[k][:, None]], axis=1) for k, v in history.items()}
         if t + 1 < steps:
-            inputs = {k: v.astype(np.int32) for k, v in chosen.items()}
-            if lead is not None:
-                inputs["lead"] = lead[:, n + t + 1].astype(np.int32)
-            probs, states = stepper.step(inputs, states)
-    return {k: np.stack(v, axis=1) for k, v in out.items()}
+            inputs = {k: v[:, -1] for k, v in history.items()}
+            inputs.update({k: v[:, 0] for k, v in context.inputs(history, n + t,
+                                                                  n + t + 1).items()})
+            probs, states = stepper.step({k: v.astype(np.int32) for k, v in inputs.items()},
+                                         states)
+    return {k: v[:, n:] for k, v in history.items()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.nets.windows import input_name
+from core.sampling.context import Context
 from core.sampling.decoding import Decoding, choose
 
 
@@ -23,21 +24,23 @@ def _predict(model, config, windows: dict[str, np.ndarray]) -> dict[str, np.ndar
 
 
 def generate_ids(model, config, seed: dict[str, np.ndarray], steps: int, decoding: Decoding,
-                 rng: np.random.Generator, lead: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                 rng: np.random.Generator, context: Context | None = None
+                 ) -> dict[str, np.ndarray]:
     """Window method: `seed` maps each target stream to (batch, n) ids; returns the
-    (batch, steps) continuation of each. `lead` (batch, >= n + steps) conditions an
-    accompaniment model: the lead window ends at the step being predicted."""
+    (batch, steps) continuation of each. `context` gives what the network reads beside its
+    symbols (a conditioned accompaniment's lead, bar positions), each window's ending with
+    the symbol being predicted."""
+    context = context or Context(config.model)
     if decoding.strategy == "beam":
         rows = [_beam(model, config, {k: v[i:i + 1] for k, v in seed.items()}, steps,
-                      decoding.beam_width, None if lead is None else lead[i:i + 1])
+                      decoding.beam_width, context, i)
                 for i in range(next(iter(seed.values())).shape[0])]
         return {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
     n = config.window
     history = {k: v.copy() for k, v in seed.items()}
     for t in range(steps):
         windows = {k: v[:, -n:] for k, v in history.items()}
-        if lead is not None:
-            windows["lead"] = lead[:, t + 1:t + 1 + n]
+        windows.update(context.inputs(history, t, t + n))
         probs = _predict(model, config, windows)
         for name in history:
             chosen = choose(probs[name], decoding.for_stream(name), rng)
@@ -45,16 +48,17 @@ def generate_ids(model, config, seed: dict[str, np.ndarray], steps: int, decodin
     return {k: v[:, n:] for k, v in history.items()}
 
 
-def _beam(model, config, seed, steps, width, lead) -> dict[str, np.ndarray]:
-    """Keep the `width` continuations of highest total log-probability (one sequence: a
-    batch of one; joint over pitch and duration for Model 2)."""
+def _beam(model, config, seed, steps, width, context: Context,
+          row: int) -> dict[str, np.ndarray]:
+    """Keep the `width` continuations of highest total log-probability (one sequence: row
+    `row` of the batch; joint over pitch and duration for Model 2)."""
     names = list(seed)
     n = config.window
     beams = [({k: list(seed[k][0]) for k in names}, 0.0)]
     for t in range(steps):
-        windows = {k: np.asarray([b[0][k][-n:] for b in beams]) for k in names}
-        if lead is not None:
-            windows["lead"] = np.repeat(lead[:1, t + 1:t + 1 + n], len(beams), axis=0)
+        history = {k: np.asarray([b[0][k] for b in beams]) for k in names}
+        windows = {k: v[:, -n:] for k, v in history.items()}
+        windows.update(context.row(row, len(beams)).inputs(history, t, t + n))
         logp = {k: np.log(np.clip(v, 1e-12, 1)) for k, v in _predict(model, config, windows).items()}
         candidates = []
         for i, (_, score) in enumerate(beams):
