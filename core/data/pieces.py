@@ -36,17 +36,19 @@ def read_tracks(path: Path | str) -> GridNotes:
 
 
 def read_encoded(path: Path | str, name: str, layout: str = "instruments",
-                 chord_mode: str = "pitch_class", overrides: Mapping[int, str] | None = None
+                 chord_mode: str = "pitch_class", overrides: Mapping[int, str] | None = None,
+                 lead_line: str = "top"
                  ) -> tuple[dict[str, EncodedPart | None] | None, FileReport]:
     """(the piece's lead and accompaniment as ids, or None; the file's report line), as the
-    cache stores them; `overrides` are this file's roles."""
+    cache stores them; `overrides` are this file's roles, `lead_line` the lead's line
+    (core.data.roles)."""
     try:
         if layout == "chorale":
             data, lead, accompaniment = read_chorale(str(path), chord_mode)
             return ({part: EncodedPart.of_streams(streams) for part, streams in data.items()},
                     FileReport(name, "kept", "", lead, accompaniment))
         grid = read_tracks(path)
-        roles = assign_roles(grid, overrides)
+        roles = assign_roles(grid, overrides, lead_line)
         encoded = encode_parts([part for part in (roles.lead, roles.accompaniment)
                                 if part is not None], chord_mode)
         parts = {"lead": encoded[0], "accompaniment": encoded[1] if len(encoded) > 1 else None}
@@ -55,15 +57,16 @@ def read_encoded(path: Path | str, name: str, layout: str = "instruments",
     except Exception:  # noqa: BLE001 - one odd file must not stop the whole corpus
         return None, FileReport(name, "skipped", UNEXPECTED)
     return parts, FileReport(name, "kept", "", roles.lead_label, roles.accompaniment_label,
-                             round(grid.moved_share, 4), grid.capped)
+                             round(grid.moved_share, 4), grid.capped, roles.confidence,
+                             roles.doubt)
 
 
 def read_piece(path: Path | str, name: str, layout: str = "instruments",
-               chord_mode: str = "pitch_class",
-               overrides: Mapping[int, str] | None = None) -> tuple[dict | None, FileReport]:
+               chord_mode: str = "pitch_class", overrides: Mapping[int, str] | None = None,
+               lead_line: str = "top") -> tuple[dict | None, FileReport]:
     """(piece fields as lists of symbols (PartData's fields) or None, the file's report
     line): `read_encoded` for whoever reads one file's symbols."""
-    parts, report = read_encoded(path, name, layout, chord_mode, overrides)
+    parts, report = read_encoded(path, name, layout, chord_mode, overrides, lead_line)
     if parts is None:
         return None, report
     return {part: encoded.streams() if encoded else None for part, encoded in parts.items()}, report

@@ -71,6 +71,11 @@ class Track:
     def notes(self) -> int:
         return len(self.start)
 
+    @property
+    def label(self) -> str:
+        """How reports name the track: its name and number."""
+        return f"{self.name or 'unnamed'} (#{self.index})"
+
 
 @dataclass
 class GridNotes:
