@@ -38,7 +38,8 @@ from core.sampling.decoding import GenerationError  # noqa: E402
 
 USER_ERRORS = (ConfigError, CorpusError, GenerationError, RunError, OutputFolderError)
 
-CORPUS_FIELDS = ("corpus", "chord_mode", "max_pieces", "val_fraction")  # what `prepare` reads
+CORPUS_FIELDS = ("corpus", "chord_mode", "lead_line", "max_pieces",
+                 "val_fraction")  # what `prepare` reads
 
 
 class Parser(argparse.ArgumentParser):
@@ -110,9 +111,13 @@ def cmd_prepare(args) -> None:
                             progress=lambda p: update(p.done, p.total, kept=p.kept,
                                                       skipped=p.skipped))
     kept = sum(r.status == "kept" for r in corpus.report)
+    uncertain = sum(r.uncertain for r in corpus.report)
     print(f"{corpus.corpus_id}: {kept} kept, {len(corpus.report) - kept} skipped, "
           f"{len(corpus.split('validation'))} held out, key {corpus.key[:16]} "
           f"({time.perf_counter() - started:.1f} s)")
+    if uncertain:
+        print(f"{uncertain} of {kept} kept files have an uncertain lead (marked below): check "
+              "them in the Corpus page's roles editor or set their lead in --roles")
     for line in corpus.report[:REPORT_LINES]:
         print(f"  {_report_line(line)}")
     if len(corpus.report) > REPORT_LINES:
@@ -130,8 +135,9 @@ def _report_line(r) -> str:
     notes = [f"{r.moved_onsets:.1%} of onsets moved to the 16th grid"] if r.moved_onsets else []
     notes += [f"{r.capped_notes} over-long notes cut"] if r.capped_notes else []
     accompaniment = r.accompaniment or "none"
+    doubt = f" [uncertain lead, confidence {r.confidence:.2f}: {r.doubt}]" if r.uncertain else ""
     return (f"kept {r.file}: lead {r.lead}; accompaniment {accompaniment}"
-            + (f" ({', '.join(notes)})" if notes else ""))
+            + (f" ({', '.join(notes)})" if notes else "") + doubt)
 
 
 def _save_roles(roles: Path, corpus: str) -> Path:

@@ -37,6 +37,7 @@ from core.runs.record import Run
 CORPUS_KEY = "corpus_source"            # session_state: DEFAULT_CORPUS or an upload folder
 MAX_PIECES_KEY = "corpus_max_pieces"    # session_state: 0 = every piece
 CHORD_MODE_KEY = "corpus_chord_mode"    # session_state: "pitch_class" (thesis) or "voicing"
+LEAD_LINE_KEY = "corpus_lead_line"      # session_state: "auto", "top" or "whole"
 NO_RUNS_MESSAGE = ("No runs yet: train one on the **Train** page, or queue the small thesis "
                    "preset there (four runs that finish in minutes).")
 CHOICE_FILE = ".corpus-choice.json"      # in the uploads folder: the corpus last prepared
@@ -168,7 +169,7 @@ def selected_corpus() -> str:
 
 
 def remember_corpus_choice() -> None:
-    """The corpus just prepared (with its max pieces and chord mode) becomes the choice a
+    """The corpus just prepared (with its max pieces, chord mode and lead line) becomes the choice a
     new session starts on: a reload or a new tab would otherwise fall back to the chorales
     while the user's own music is what they work on."""
     choice = corpus_settings()
@@ -190,7 +191,8 @@ def restore_corpus_choice() -> None:
     st.session_state[CHOICE_KEY] = None
     try:
         saved = read_json(uploads_dir() / CHOICE_FILE)
-        chosen = TrainConfig(**{k: saved[k] for k in ("corpus", "max_pieces", "chord_mode")}
+        chosen = TrainConfig(**{k: saved[k] for k in ("corpus", "max_pieces", "chord_mode")},
+                             lead_line=saved.get("lead_line", TrainConfig.lead_line)
                              ).validate()
     except (OSError, ValueError, KeyError, TypeError):
         return
@@ -198,18 +200,20 @@ def restore_corpus_choice() -> None:
             chosen.corpus not in {str(f) for f in upload_folders()}:
         return
     st.session_state.update({CORPUS_KEY: chosen.corpus, MAX_PIECES_KEY: chosen.max_pieces,
-                             CHORD_MODE_KEY: chosen.chord_mode})
+                             CHORD_MODE_KEY: chosen.chord_mode,
+                             LEAD_LINE_KEY: chosen.lead_line})
 
 
 def corpus_settings() -> dict[str, Any]:
-    """The selected corpus as TrainConfig fields: corpus, max_pieces, chord_mode.
+    """The selected corpus as TrainConfig fields: corpus, max_pieces, chord_mode, lead_line.
 
     `TrainConfig(**corpus_settings())` trains on exactly what the Corpus page showed.
     """
     defaults = TrainConfig()
     return {"corpus": selected_corpus(),
             "max_pieces": int(st.session_state.get(MAX_PIECES_KEY, defaults.max_pieces)),
-            "chord_mode": st.session_state.get(CHORD_MODE_KEY, defaults.chord_mode)}
+            "chord_mode": st.session_state.get(CHORD_MODE_KEY, defaults.chord_mode),
+            "lead_line": st.session_state.get(LEAD_LINE_KEY, defaults.lead_line)}
 
 
 def corpus_label(source: str | None = None) -> str:
@@ -250,7 +254,7 @@ def _corpora() -> OrderedDict:
 
 
 def load_corpus(source: str | None = None, max_pieces: int | None = None,
-                chord_mode: str | None = None,
+                chord_mode: str | None = None, lead_line: str | None = None,
                 progress: Callable[[Progress], None] | None = None) -> Corpus:
     """core.data.prepare.prepare_corpus with the split TrainConfig uses, kept in memory.
 
@@ -265,14 +269,15 @@ def load_corpus(source: str | None = None, max_pieces: int | None = None,
     source = settings["corpus"] if source is None else str(source)
     max_pieces = settings["max_pieces"] if max_pieces is None else int(max_pieces)
     chord_mode = settings["chord_mode"] if chord_mode is None else chord_mode
+    lead_line = settings["lead_line"] if lead_line is None else lead_line
     defaults = TrainConfig()
-    key = (source, chord_mode, max_pieces, defaults.val_fraction, defaults.split_seed,
-           str(cache_dir()), _folder_signature(source))
+    key = (source, chord_mode, lead_line, max_pieces, defaults.val_fraction,
+           defaults.split_seed, str(cache_dir()), _folder_signature(source))
     store = _corpora()
     corpus = store.pop(key, None) or prepare_corpus(
         source, chord_mode=chord_mode, val_fraction=defaults.val_fraction,
         seed=defaults.split_seed, max_pieces=max_pieces, cache_dir=cache_dir(),
-        progress=progress)
+        lead_line=lead_line, progress=progress)
     store[key] = corpus                      # the most recently used last
     while len(store) > KEPT_CORPORA:
         store.popitem(last=False)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.data.corpus import PARTS
+from core.data.corpus import LEAD_LINES, PARTS
 from core.data.symbols import CHORD_MODES
 
 CELLS = ("lstm", "gru")
@@ -62,7 +62,7 @@ BOUNDS: dict[str, Bounds] = {
 }
 CHOICES: dict[str, tuple] = {"model": MODELS, "cell": CELLS, "part": PARTS,
                              "objective": OBJECTIVES, "input_encoding": INPUT_ENCODINGS,
-                             "chord_mode": CHORD_MODES}
+                             "chord_mode": CHORD_MODES, "lead_line": LEAD_LINES}
 
 
 class ConfigError(ValueError):
@@ -102,6 +102,7 @@ class TrainConfig:
     conditioned: bool = False
     corpus: str = "bach-chorales"
     chord_mode: str = "pitch_class"
+    lead_line: str = "auto"  # the lead's top line or whole tracks (core.data.roles)
     val_fraction: float = 0.1
     split_seed: int = 0
     max_pieces: int = 0
