@@ -1,11 +1,10 @@
 """Shared UI helpers for every page: where the files are, cached loaders, the corpus choice,
 the glossary in the sidebar, and tables without "None" in them.
 
-Pages import from here so that every page reads the same folders (overridable with the
-environment variables MUSIC_RUNS_DIR / MUSIC_CACHE_DIR / MUSIC_UPLOADS_DIR / MUSIC_REPORTS_DIR /
-MUSIC_SWEEPS_DIR,
-which the tests point at temporary folders) and sees the same corpus selection (kept in
-st.session_state).
+Pages import from here so that every page reads the same folders (core.folders: overridable
+with the environment variables MUSIC_RUNS_DIR / MUSIC_CACHE_DIR / MUSIC_UPLOADS_DIR /
+MUSIC_REPORTS_DIR / MUSIC_SWEEPS_DIR, which the tests point at temporary folders, and read by
+the command line too) and sees the same corpus selection (kept in st.session_state).
 Loaders are cached with a key built from file modification times, so they are cheap on every
 rerun yet refresh as soon as a background training run writes a new epoch.
 """
@@ -27,6 +26,7 @@ from core.data.corpus import DEFAULT_CORPUS, Corpus, FileReport
 from core.data.pieces import check_file
 from core.data.prepare import Progress, prepare_corpus
 from core.data.uploads import UploadError, new_upload_folder, save_upload
+from core.folders import cache_dir, reports_dir, runs_dir, sweeps_dir, uploads_dir
 from core.evidence.baselines import Baseline, BaselineError, run_baseline, run_baselines
 from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
@@ -52,38 +52,6 @@ METRIC_TITLES = {"pitch_range": "pitch range (semitones)",
                  "polyphony": "polyphony (pitches at once)",
                  "loop_share": "loop share",
                  "consonance": "consonance (lead vs accomp.)"}
-
-
-def _env_dir(variable: str, default: str) -> Path:
-    return Path(os.environ.get(variable) or default)
-
-
-def runs_dir() -> Path:
-    """The runs folder (MUSIC_RUNS_DIR, default `runs`): one sub-folder per training run."""
-    return _env_dir("MUSIC_RUNS_DIR", "runs")
-
-
-def cache_dir() -> Path:
-    """The corpus cache (MUSIC_CACHE_DIR, default `cache`), shared with the worker."""
-    return _env_dir("MUSIC_CACHE_DIR", "cache")
-
-
-def sweeps_dir() -> Path:
-    """Where sweeps are saved (MUSIC_SWEEPS_DIR, default `sweeps`): sweeps/<id>/sweep.json,
-    progress.json; their trials' runs live in the runs folder."""
-    return _env_dir("MUSIC_SWEEPS_DIR", "sweeps")
-
-
-def reports_dir() -> Path:
-    """Where defense reports are written (MUSIC_REPORTS_DIR, default `reports`), one
-    folder per report."""
-    return _env_dir("MUSIC_REPORTS_DIR", "reports")
-
-
-def uploads_dir() -> Path:
-    """Where uploaded corpora are saved (MUSIC_UPLOADS_DIR, default `uploads`), one
-    folder per upload."""
-    return _env_dir("MUSIC_UPLOADS_DIR", "uploads")
 
 
 def runs_signature(root: Path | None = None) -> tuple:
