@@ -262,13 +262,14 @@ def _pad(parts: list[tuple[str, list[Note]]], length: float) -> list[Note]:
 def _arpeggio(parts: list[tuple[str, list[Note]]], length: float) -> list[Note]:
     """The harmony broken into 16ths two octaves up, over the first half of the piece (the
     high arpeggio figure of a hymn arrangement): each beat's chord tones a third or more
-    apart, up and down."""
+    apart (a fifth and an octave added to fill a triad), up and down."""
     notes = []
     for beat in range(int(length) // 2):
         chord: list[int] = []
         for pitch in _sounding(parts, beat) or [60]:
             if not chord or pitch - chord[-1] >= 3:
                 chord.append(pitch)
+        chord += [chord[0] + 7, chord[0] + 12][:max(0, 3 - len(chord))]
         figure = (chord + chord[-2:0:-1]) * 4
         notes += [(beat + i / 4, 0.25, figure[i] + 24) for i in range(4)]
     return notes

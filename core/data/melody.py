@@ -12,9 +12,9 @@ and drum tracks told apart), kept as plain arithmetic so every choice can be exp
      below MIDI 50 and an octave or more under the highest track's);
    - **chords**: block chords or a pad, on average CHORDAL_POLYPHONY notes or more at once;
    - **arpeggio**: one note at a time but almost never a step (under ARPEGGIO_STEPS of its
-     moves are a repeat, a semitone or a tone: a repeated-leap figure) or cycling through a
-     few notes (ARPEGGIO_CYCLES of its notes repeat the one 2, 3 or 4 before: a broken
-     chord);
+     moves are a repeat, a semitone or a tone: a repeated-leap figure), or seldom a step
+     (under TUNE_STEPS) while cycling through a few notes (ARPEGGIO_CYCLES of its notes
+     repeat the one 2, 3 or 4 before: a broken chord);
    - **short**: a stray line, sounding over less than a quarter of the piece (first onset to
      last end) or with under a sixth of the onsets of the busiest track not ruled out above
      that moves like a tune (TUNE_STEPS of its moves are steps: not a busy figure).
@@ -23,8 +23,8 @@ and drum tracks told apart), kept as plain arithmetic so every choice can be exp
    name: 1 for a name that says melody (melody, tune, theme), 0.7 for another lead word
    (lead, vocal, voice, soprano, solo, canto...), -0.7 for a word of accompaniment (chord,
    pad, arpeggio, rhythm, comp, backing, harmony, counter...); monophony: the share of its
-   sounding 16ths with one note; register: the rank of its mean pitch among the tracks left
-   (0 lowest, 1 highest); onsets: its onsets over the most of any track left; span: its share
+   sounding 16ths with one note; register: its mean pitch above the lowest of the tracks
+   left, over their spread (at least an octave: 0 lowest, 1 highest); onsets: its onsets over the most of any track left; span: its share
    of the piece; steps: the share of its top line's moves that are steps or repeats; program:
    +0.5 for a solo instrument's General MIDI program (violin, viola, brass, reeds, pipes,
    synth leads: 40-41, 56-87), -0.5 for a pad or synth effect (88-103).
@@ -66,6 +66,7 @@ CHORDAL_POLYPHONY = 2.8       # notes at once, on average
 ARPEGGIO_STEPS = 0.2          # share of moves that are steps or repeats
 ARPEGGIO_CYCLES = 0.6         # share of notes that repeat the one 2, 3 or 4 before
 TUNE_STEPS = 0.4              # a track moving by steps this often is the measure of "short"
+REGISTER_SPAN = 12            # semitones: tracks closer than an octave are nearly level
 SURE_MARGIN = 0.6             # score points between the lead and the next track
 UNCERTAIN = 0.5               # confidence under which a choice is reported
 DOUBLING = 0.8                # shared onsets and pitch classes that make two tracks one tune
@@ -93,6 +94,7 @@ class TrackFeatures:
     span: float        # share of the piece from its first onset to its last end
     steps: float       # share of its top line's moves that are repeats, semitones or tones
     cycles: float      # share of its top line's notes that repeat the one 2, 3 or 4 before
+    #                    (repeated notes taken as one)
 
 
 @dataclass(frozen=True)
@@ -194,9 +196,10 @@ def _spans(track: np.ndarray, start: np.ndarray, end: np.ndarray, count: int,
 def _motion(track: np.ndarray, start: np.ndarray, pitch: np.ndarray,
             count: int) -> tuple[np.ndarray, np.ndarray]:
     """Per track, of its top line (the highest note of each onset; notes come sorted by
-    track, onset and pitch): the share of moves of at most two semitones, and the share of
-    notes that repeat the pitch 2, 3 or 4 notes before (the best of the three: a broken
-    chord cycles through its notes, a tune seldom does for long)."""
+    track, onset and pitch): the share of moves of at most two semitones, and, repeated
+    notes taken as one, the share of notes that repeat the pitch 2, 3 or 4 notes before
+    (the best of the three: a broken chord cycles through its notes, a tune seldom does for
+    long)."""
     if len(track) < 2:
         return np.zeros(count), np.zeros(count)
     top = np.ones(len(track), bool)
@@ -205,6 +208,10 @@ def _motion(track: np.ndarray, start: np.ndarray, pitch: np.ndarray,
     same = line_track[1:] == line_track[:-1]
     small = same & (np.abs(np.diff(line_pitch)) <= 2)
     moves = np.maximum(np.bincount(line_track[1:][same], minlength=count), 1)
+    steps = np.bincount(line_track[1:][small], minlength=count) / moves
+    moved = np.ones(len(line_track), bool)  # repeated notes are one note for the cycles
+    moved[1:] = ~same | (line_pitch[1:] != line_pitch[:-1])
+    line_track, line_pitch = line_track[moved], line_pitch[moved]
     cycles = np.zeros(count)
     for lag in (2, 3, 4):
         within = line_track[lag:] == line_track[:-lag]
@@ -212,7 +219,7 @@ def _motion(track: np.ndarray, start: np.ndarray, pitch: np.ndarray,
         cycles = np.maximum(cycles, np.bincount(line_track[lag:][again], minlength=count)
                             / np.maximum(np.bincount(line_track[lag:][within],
                                                      minlength=count), 1))
-    return np.bincount(line_track[1:][small], minlength=count) / moves, cycles
+    return steps, cycles
 
 
 def kinds_of(features: list[TrackFeatures]) -> dict[int, str]:
@@ -241,7 +248,8 @@ def _own_kind(f: TrackFeatures, others: list[TrackFeatures]) -> str:
         return "bass"
     if f.polyphony >= CHORDAL_POLYPHONY:
         return "chords"
-    if f.monophony > 0.5 and (f.steps < ARPEGGIO_STEPS or f.cycles >= ARPEGGIO_CYCLES):
+    if f.monophony > 0.5 and (f.steps < ARPEGGIO_STEPS or (f.cycles >= ARPEGGIO_CYCLES
+                                                           and f.steps < TUNE_STEPS)):
         return "arpeggio"
     return ""
 
@@ -249,8 +257,7 @@ def _own_kind(f: TrackFeatures, others: list[TrackFeatures]) -> str:
 def melody_scores(candidates: list[TrackFeatures]) -> dict[int, float]:
     """The melody score of each candidate track (rule 2)."""
     means = np.array([c.mean_pitch for c in candidates])
-    order = means.argsort(kind="stable").argsort()
-    register = order / (len(means) - 1) if len(means) > 1 else np.full(len(means), 0.5)
+    register = (means - means.min()) / max(means.max() - means.min(), REGISTER_SPAN)
     most = max(c.onsets for c in candidates) or 1
     return {c.track: _name_score(c.name) + c.monophony
             + (r + c.onsets / most + c.span + c.steps + _program_score(c.program)) / 2

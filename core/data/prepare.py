@@ -114,6 +114,13 @@ def lead_line_for(lead_line: str, layout: str) -> str:
     return "whole" if layout == "pairs" else "top"
 
 
+def config_lead_line(config: TrainConfig) -> str:
+    """The lead line a run's corpus was prepared with (so a seed file is read alike)."""
+    pairs = config.corpus not in ("", "default", DEFAULT_CORPUS) and \
+        is_pairs_folder(Path(config.corpus))
+    return lead_line_for(config.lead_line, "pairs" if pairs else "instruments")
+
+
 def _holdout(names: list[str], fraction: float, seed: int) -> set[str]:
     """Whole pieces held out for validation: seeded, at least one when there are two or more."""
     if fraction <= 0 or len(names) < 2:

@@ -16,6 +16,7 @@ import numpy as np
 
 from core.data.corpus import LEAD, PARTS, PartData
 from core.data.encoding import lead_steps
+from core.data.prepare import config_lead_line
 from core.data.timeline import PartSymbols
 from core.runs.record import Run, open_run
 from core.runs.samples import Sample, save_sample
@@ -145,7 +146,8 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
     infos = open_part_runs(runs)
     first = next(iter(infos.values()))
     if seed_file:
-        seed_parts, source = seed_from_file(seed_file, first.config.chord_mode)
+        seed_parts, source = seed_from_file(seed_file, first.config.chord_mode,
+                                            config_lead_line(first.config))
     else:
         seed_parts, source = seed_from_corpus(first, seed_piece, cache_dir)
     seed_parts, mapped = fit_seed(seed_parts, infos, steps)

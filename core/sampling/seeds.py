@@ -63,9 +63,11 @@ def seed_from_corpus(run: Run, piece_name: str | None = None, cache_dir: Path | 
     return {"lead": piece.lead, "accompaniment": piece.accompaniment}, f"piece:{piece.name}"
 
 
-def seed_from_file(path: Path | str, chord_mode: str = "pitch_class"):
-    """A user's MIDI/MusicXML file read the way a corpus file is; bad files say why."""
-    data, report = read_piece(path, Path(path).name, chord_mode=chord_mode)
+def seed_from_file(path: Path | str, chord_mode: str = "pitch_class", lead_line: str = "top"):
+    """A user's MIDI/MusicXML file read the way a corpus file is (its lead's top line or
+    whole tracks, as the run's corpus kept them); bad files say why."""
+    data, report = read_piece(path, Path(path).name, chord_mode=chord_mode,
+                              lead_line=lead_line)
     if data is None:
         raise GenerationError(f"{Path(path).name} cannot seed generation: {report.reason}")
     parts = {"lead": PartData(**data["lead"]),
