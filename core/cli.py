@@ -334,7 +334,8 @@ def cmd_report(args) -> None:
 def cmd_bench(args) -> None:
     from core.bench import format_table, run_all
 
-    print(format_table(run_all(quick=args.quick, only=args.only, midi_folder=args.midi_folder)))
+    print(format_table(run_all(quick=args.quick, only=args.only, midi_folder=args.midi_folder,
+                               labelled_folder=args.labelled_folder)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -440,11 +441,16 @@ def build_parser() -> argparse.ArgumentParser:
     from core.bench import ONLY
 
     p.add_argument("--only", default="all", choices=ONLY,
-                   help="midi: only the MIDI reading and 10,000-file prepare figures; sweep: "
+                   help="midi: only the lead choice, MIDI reading and 10,000-file prepare "
+                        "figures; sweep: "
                         "Ray Tune's overhead per trial; objectives: time to a held-out loss, "
                         "sequence vs window objective; generation: stateful vs window")
     p.add_argument("--midi-folder", type=Path,
                    help="also time reading this folder of your own MIDI files")
+    p.add_argument("--labelled-folder", type=Path,
+                   help="also measure the lead choice on this folder of MIDI files whose "
+                        "melody tracks are known (its labels.csv: file, melody, bass, "
+                        "non_melodic track numbers)")
     p.set_defaults(func=cmd_bench, tensorflow=True)
 
     p = sub.add_parser("worker", help="train queued runs one at a time (the dashboard starts it)")

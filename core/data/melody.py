@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -93,8 +94,6 @@ class TrackFeatures:
     onsets: int
     span: float        # share of the piece from its first onset to its last end
     steps: float       # share of its top line's moves that are repeats, semitones or tones
-    cycles: float      # share of its top line's notes that repeat the one 2, 3 or 4 before
-    #                    (repeated notes taken as one)
 
 
 @dataclass(frozen=True)
@@ -108,6 +107,7 @@ class LeadChoice:
     scores: dict[int, float]
 
 
+@lru_cache(maxsize=1024)
 def name_kind(name: str) -> str:
     """What a track's name says it plays: melody, lead, accompaniment, bass or ''."""
     lowered = name.lower()
@@ -132,14 +132,13 @@ def track_features(notes: GridNotes, tracks: list[Track] | None = None) -> list[
     means = np.bincount(track, weights=pitch, minlength=count) / np.maximum(sizes, 1)
     busy, layered, single, onsets = _sounding(track, start, end, count)
     spans = _spans(track, start, end, count, [not t.is_drum for t in tracks])
-    steps, cycles = _motion(track, start, pitch, count)
+    steps = _steps(track, start, pitch, count)
     return [TrackFeatures(t.index, t.name, t.program, t.is_drum, size,
                           mean if size else float("nan"), lay / max(b, 1), one / max(b, 1),
-                          onset, span, step, cycle)
-            for t, size, mean, b, lay, one, onset, span, step, cycle in zip(
+                          onset, span, step)
+            for t, size, mean, b, lay, one, onset, span, step in zip(
                 tracks, sizes.tolist(), means.tolist(), busy.tolist(), layered.tolist(),
-                single.tolist(), onsets.tolist(), spans.tolist(), steps.tolist(),
-                cycles.tolist())]
+                single.tolist(), onsets.tolist(), spans.tolist(), steps.tolist())]
 
 
 def _sounding(track: np.ndarray, start: np.ndarray, end: np.ndarray,
@@ -176,57 +175,53 @@ def _latest_before(end: np.ndarray) -> np.ndarray:
 
 def _spans(track: np.ndarray, start: np.ndarray, end: np.ndarray, count: int,
            pitched: list[bool]) -> np.ndarray:
-    """Each track's first onset to last end, as a share of the pitched tracks' piece."""
+    """Each track's first onset to last end, as a share of the pitched tracks' piece (notes
+    sorted by track and onset)."""
     spans = np.zeros(count)
     if not len(track):
         return spans
-    first = np.full(count, np.iinfo(np.int64).max)
-    last = np.zeros(count, np.int64)
-    np.minimum.at(first, track, start)
-    np.maximum.at(last, track, end)
-    sounding = np.asarray(pitched) & (np.bincount(track, minlength=count) > 0)
+    cuts = np.flatnonzero(np.concatenate(([True], track[1:] != track[:-1])))
+    which = track[cuts]
+    first, last = start[cuts], np.maximum.reduceat(end, cuts)
+    sounding = np.asarray(pitched)[which]
     if not sounding.any():
         return spans
     piece = last[sounding].max() - first[sounding].min()
-    has = first <= last
-    spans[has] = (last[has] - first[has]) / max(piece, 1)
+    spans[which] = (last - first) / max(int(piece), 1)
     return spans
 
 
-def _motion(track: np.ndarray, start: np.ndarray, pitch: np.ndarray,
-            count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per track, of its top line (the highest note of each onset; notes come sorted by
-    track, onset and pitch): the share of moves of at most two semitones, and, repeated
-    notes taken as one, the share of notes that repeat the pitch 2, 3 or 4 notes before
-    (the best of the three: a broken chord cycles through its notes, a tune seldom does for
-    long)."""
+def _steps(track: np.ndarray, start: np.ndarray, pitch: np.ndarray, count: int) -> np.ndarray:
+    """Per track, the share of its top line's moves (highest note of one onset to that of
+    the next) of at most two semitones; notes come sorted by track, onset and pitch."""
     if len(track) < 2:
-        return np.zeros(count), np.zeros(count)
+        return np.zeros(count)
     top = np.ones(len(track), bool)
     top[:-1] = (track[1:] != track[:-1]) | (start[1:] != start[:-1])
     line_track, line_pitch = track[top], pitch[top]
     same = line_track[1:] == line_track[:-1]
     small = same & (np.abs(np.diff(line_pitch)) <= 2)
     moves = np.maximum(np.bincount(line_track[1:][same], minlength=count), 1)
-    steps = np.bincount(line_track[1:][small], minlength=count) / moves
-    moved = np.ones(len(line_track), bool)  # repeated notes are one note for the cycles
-    moved[1:] = ~same | (line_pitch[1:] != line_pitch[:-1])
-    line_track, line_pitch = line_track[moved], line_pitch[moved]
-    cycles = np.zeros(count)
-    for lag in (2, 3, 4):
-        within = line_track[lag:] == line_track[:-lag]
-        again = within & (line_pitch[lag:] == line_pitch[:-lag])
-        cycles = np.maximum(cycles, np.bincount(line_track[lag:][again], minlength=count)
-                            / np.maximum(np.bincount(line_track[lag:][within],
-                                                     minlength=count), 1))
-    return steps, cycles
+    return np.bincount(line_track[1:][small], minlength=count) / moves
 
 
-def kinds_of(features: list[TrackFeatures]) -> dict[int, str]:
+def cycles(track: Track) -> float:
+    """Of a track's top line, repeated notes taken as one, the share of notes that repeat
+    the pitch 2, 3 or 4 notes before (the best of the three: a broken chord cycles through
+    its notes, a tune seldom does for long)."""
+    line = _top_line(track)[1]
+    line = line[np.concatenate(([True], line[1:] != line[:-1]))]
+    return max((float(np.mean(line[lag:] == line[:-lag])) for lag in (2, 3, 4)
+                if len(line) > lag), default=0.0)
+
+
+def kinds_of(features: list[TrackFeatures], tracks: list[Track]) -> dict[int, str]:
     """Each candidate track's kind: 'melodic', or why it is not a melody (rule 1). A short
     line is short against the busiest track that moves like a tune (TUNE_STEPS), so a busy
     accompaniment figure does not make the tune look short."""
-    kinds = {f.track: _own_kind(f, [o for o in features if o is not f]) for f in features}
+    by_index = {t.index: t for t in tracks}
+    kinds = {f.track: _own_kind(f, [o for o in features if o is not f], by_index[f.track])
+             for f in features}
     plausible = [f for f in features if not kinds[f.track]]
     tunes = [f for f in plausible if f.steps >= TUNE_STEPS] or plausible or features
     busiest = max(f.onsets for f in tunes)
@@ -236,7 +231,7 @@ def kinds_of(features: list[TrackFeatures]) -> dict[int, str]:
     return {track: kind or "melodic" for track, kind in kinds.items()}
 
 
-def _own_kind(f: TrackFeatures, others: list[TrackFeatures]) -> str:
+def _own_kind(f: TrackFeatures, others: list[TrackFeatures], track: Track) -> str:
     """Why a track is not a melody whatever the busiest track: percussive, bass, chords or
     arpeggio (rule 1), or ''."""
     if f.program in PERCUSSIVE_PROGRAMS:
@@ -248,8 +243,8 @@ def _own_kind(f: TrackFeatures, others: list[TrackFeatures]) -> str:
         return "bass"
     if f.polyphony >= CHORDAL_POLYPHONY:
         return "chords"
-    if f.monophony > 0.5 and (f.steps < ARPEGGIO_STEPS or (f.cycles >= ARPEGGIO_CYCLES
-                                                           and f.steps < TUNE_STEPS)):
+    if f.monophony > 0.5 and (f.steps < ARPEGGIO_STEPS or (
+            f.steps < TUNE_STEPS and cycles(track) >= ARPEGGIO_CYCLES)):
         return "arpeggio"
     return ""
 
@@ -278,7 +273,7 @@ def choose_lead(notes: GridNotes, candidates: list[Track]) -> LeadChoice:
         only = candidates[0].index
         return LeadChoice(only, 1.0, "", {only: "melodic"}, {only: 0.0})
     features = track_features(notes, candidates)
-    kinds = kinds_of(features)
+    kinds = kinds_of(features, candidates)
     melodic = [f for f in features if kinds[f.track] == "melodic"]
     pool = melodic or _fallback(features, kinds)
     scores = melody_scores(pool)
