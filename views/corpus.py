@@ -26,8 +26,7 @@ from views.corpus_source import choose_source, show_upload_result, source_kind
 
 CHORD_LABELS = {"pitch_class": "pitch classes, octave lost (thesis)",
                 "voicing": "exact voicing (MIDI numbers)"}
-LEAD_LINE_LABELS = {"auto": "automatic (top line; whole for lead + accompaniment files)",
-                    "top": "top line (one note at a time)",
+LEAD_LINE_LABELS = {"auto": "automatic", "top": "top line (one note at a time)",
                     "whole": "whole lead track (chords kept)"}
 PROGRESS_UPDATES = 200  # at most this many redraws of the progress bar per prepare
 
@@ -66,7 +65,8 @@ def settings_row() -> tuple[int, str, str]:
         "Lead line", LEAD_LINES, format_func=LEAD_LINE_LABELS.get, key="corpus_lead_line_w",
         help="The top line keeps one note at a time of the lead track (the skyline); the "
              "whole track keeps its chords, encoded as the accompaniment's are (the thesis's "
-             "polyphonic lead).")
+             "polyphonic lead). Automatic: the top line for the chorales and band files, the "
+             "whole lead for a folder of lead/ and accompaniment/ files.")
     st.session_state[common.MAX_PIECES_KEY] = int(max_pieces)
     st.session_state[common.CHORD_MODE_KEY] = chord_mode
     st.session_state[common.LEAD_LINE_KEY] = lead_line

@@ -41,6 +41,11 @@ REPORT_COLUMNS = {
 }
 
 
+# the lead's confidence beside the lead, before the wide accompaniment column
+REPORT_ORDER = ["file", "status", "reason", "lead", "confidence", "doubt", "accompaniment",
+                "moved_onsets", "capped_notes"]
+
+
 def piece_notes(piece, chord_mode: str):
     """The note table of a corpus piece's parts (Model 1 steps read back as notes)."""
     return concat_notes(symbol_notes(PartSymbols({"steps": data.steps}, 1, chord_mode), part)
@@ -87,7 +92,7 @@ def show_corpus(corpus, chord_mode: str) -> None:
                  " Each kept file says which tracks became its lead and its accompaniment, "
                  "and how sure the melody rule is of the lead.")
         st.dataframe(report, hide_index=True, width="stretch", column_config=REPORT_COLUMNS,
-                     height=min(400, 38 + 35 * len(report)))
+                     column_order=REPORT_ORDER, height=min(400, 38 + 35 * len(report)))
     with tabs[1]:
         a, b, c, d = st.columns(4)
         part = a.selectbox("Part", counts["part"].tolist(), key="corpus_freq_part")
