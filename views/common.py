@@ -26,8 +26,14 @@ from core.data.corpus import DEFAULT_CORPUS, Corpus, FileReport
 from core.data.pieces import check_file
 from core.data.prepare import Progress, prepare_corpus
 from core.data.uploads import UploadError, new_upload_folder, save_upload
-from core.folders import cache_dir, reports_dir, runs_dir, sweeps_dir, uploads_dir
 from core.evidence.baselines import Baseline, BaselineError, run_baseline, run_baselines
+from core.folders import (  # noqa: F401 - every page reads its folders from here
+    cache_dir,
+    reports_dir,
+    runs_dir,
+    sweeps_dir,
+    uploads_dir,
+)
 from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
 from core.runs.files import file_stamp, read_json, write_json

@@ -24,12 +24,13 @@ and drum tracks told apart), kept as plain arithmetic so every choice can be exp
    (lead, vocal, voice, soprano, solo, canto...), -0.7 for a word of accompaniment (chord,
    pad, arpeggio, rhythm, comp, backing, harmony, counter...); monophony: the share of its
    sounding 16ths with one note; register: its mean pitch above the lowest of the tracks
-   left, over their spread (at least an octave: 0 lowest, 1 highest); onsets: its onsets over the most of any track left; span: its share
-   of the piece; steps: the share of its top line's moves that are steps or repeats; program:
-   +0.5 for a solo instrument's General MIDI program (violin, viola, brass, reeds, pipes,
+   left, over their spread (at least an octave: 0 lowest, 1 highest); onsets: its onsets
+   over the most of any track left; span: its share of the piece; steps: the share of its
+   top line's moves that are steps or repeats; program: +0.5 for a solo instrument's General MIDI program (violin, viola, brass, reeds, pipes,
    synth leads: 40-41, 56-87), -0.5 for a pad or synth effect (88-103).
-3. When no track is a melody, the lead is the best of the short and chordal tracks, then of
-   the rest (a bass line only when nothing else sounds), and the choice is uncertain.
+3. When no track is a melody, the lead is the best of the short lines, else of the chords
+   and pads, else of the arpeggios (FALLBACK: a bass line only when nothing else sounds),
+   and the choice is uncertain.
 
 Confidence: 1 when one track is left after step 1; else the score margin between the lead
 and the next track, over SURE_MARGIN, capped at 1. A next track that doubles the lead (the
