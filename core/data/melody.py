@@ -26,8 +26,9 @@ and drum tracks told apart), kept as plain arithmetic so every choice can be exp
    sounding 16ths with one note; register: its mean pitch above the lowest of the tracks
    left, over their spread (at least an octave: 0 lowest, 1 highest); onsets: its onsets
    over the most of any track left; span: its share of the piece; steps: the share of its
-   top line's moves that are steps or repeats; program: +0.5 for a solo instrument's General MIDI program (violin, viola, brass, reeds, pipes,
-   synth leads: 40-41, 56-87), -0.5 for a pad or synth effect (88-103).
+   top line's moves that are steps or repeats; program: +0.5 for a solo instrument's
+   General MIDI program (violin, viola, brass, reeds, pipes, synth leads: 40-41, 56-87),
+   -0.5 for a pad or synth effect (88-103).
 3. When no track is a melody, the lead is the best of the short lines, else of the chords
    and pads, else of the arpeggios (FALLBACK: a bass line only when nothing else sounds),
    and the choice is uncertain.
