@@ -87,7 +87,8 @@ def test_a_short_counter_line_a_high_arpeggio_and_a_pad_do_not_lead(tmp_path):
     counter = [(o, d, p + 7) for o, d, p in tune(shift=2) if o < 4]  # one bar and a half
     choice = choose(tmp_path, [("Counter", 73, False, counter), ("Track 2", 0, False, arpeggio()),
                                ("Track 3", 89, False, block_chords(low=79)),
-                               ("Track 4", 0, False, tune()), ("Track 5", 117, False, tune(low=79))])
+                               ("Track 4", 0, False, tune()),
+                               ("Track 5", 117, False, tune(low=79))])
     assert choice.track == 4
     assert choice.kinds == {1: "short", 2: "arpeggio", 3: "chords", 4: "melodic",
                             5: "percussive"}
