@@ -286,11 +286,11 @@ def choose_lead(notes: GridNotes, candidates: list[Track]) -> LeadChoice:
         return LeadChoice(lead, 0.0, f"no melodic track (bass, chords, pads or short lines "
                                      f"only): took {labels[lead]}", kinds, scores)
     by_index = {t.index: t for t in candidates}
-    rivals = [i for i in ranked[1:] if not doubles(by_index[lead], by_index[i])]
-    if not rivals:
+    rival = next((i for i in ranked[1:] if not doubles(by_index[lead], by_index[i])), None)
+    if rival is None:
         return LeadChoice(lead, 1.0, "", kinds, scores)
-    confidence = min(1.0, (scores[lead] - scores[rivals[0]]) / SURE_MARGIN)
-    doubt = (f"two similar candidates: {labels[lead]} and {labels[rivals[0]]}"
+    confidence = min(1.0, (scores[lead] - scores[rival]) / SURE_MARGIN)
+    doubt = (f"two similar candidates: {labels[lead]} and {labels[rival]}"
              if confidence < UNCERTAIN else "")
     return LeadChoice(lead, round(confidence, 2), doubt, kinds, scores)
 
