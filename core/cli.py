@@ -4,6 +4,8 @@ Every training setting is a flag made from TrainConfig's fields, defaults, BOUND
 CHOICES, so the CLI cannot allow what `TrainConfig.validate` refuses or lag behind it.
 A user's mistake (a bad flag, a missing file, a full disk, Ctrl-C) is one line starting
 "error:", never a traceback; `python -m core --debug ...` shows the traceback.
+The folders (--runs, --cache, --sweeps, report --out) default to the dashboard's own
+(core.folders: MUSIC_RUNS_DIR, MUSIC_CACHE_DIR, ...), and --corpus may name an upload.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from core.data.corpus import DEFAULT_CORPUS, CorpusError  # noqa: E402
 from core.data.prepare import corpus_for  # noqa: E402
+from core.folders import cache_dir, corpus_source, new_report_dir, runs_dir  # noqa: E402
 from core.nets.config import (  # noqa: E402
     BOUNDS,
     CHOICES,
@@ -38,7 +41,8 @@ from core.sampling.decoding import GenerationError  # noqa: E402
 
 USER_ERRORS = (ConfigError, CorpusError, GenerationError, RunError, OutputFolderError)
 
-CORPUS_FIELDS = ("corpus", "chord_mode", "max_pieces", "val_fraction")  # what `prepare` reads
+CORPUS_FIELDS = ("corpus", "chord_mode", "lead_line", "max_pieces",
+                 "val_fraction")  # what `prepare` reads
 
 
 class Parser(argparse.ArgumentParser):
@@ -69,8 +73,10 @@ def steps_bounds() -> Bounds:
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--runs", type=Path, default=Path("runs"), help="runs folder")
-    parser.add_argument("--cache", type=Path, default=Path("cache"), help="corpus cache folder")
+    parser.add_argument("--runs", type=Path, default=runs_dir(),
+                        help="runs folder (default: MUSIC_RUNS_DIR, else runs)")
+    parser.add_argument("--cache", type=Path, default=cache_dir(),
+                        help="corpus cache folder (default: MUSIC_CACHE_DIR, else cache)")
 
 
 def _add_config_fields(parser: argparse.ArgumentParser,
@@ -95,7 +101,10 @@ def _add_config_fields(parser: argparse.ArgumentParser,
 def _config_from(args: argparse.Namespace) -> TrainConfig:
     """The validated TrainConfig of the flags a command has; defaults for the others."""
     names = [f.name for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)]
-    return TrainConfig(**{n: getattr(args, n) for n in names}).validate()
+    values = {n: getattr(args, n) for n in names}
+    if "corpus" in values:
+        values["corpus"] = corpus_source(values["corpus"])
+    return TrainConfig(**values).validate()
 
 
 def cmd_prepare(args) -> None:
@@ -110,9 +119,13 @@ def cmd_prepare(args) -> None:
                             progress=lambda p: update(p.done, p.total, kept=p.kept,
                                                       skipped=p.skipped))
     kept = sum(r.status == "kept" for r in corpus.report)
+    uncertain = sum(r.uncertain for r in corpus.report)
     print(f"{corpus.corpus_id}: {kept} kept, {len(corpus.report) - kept} skipped, "
           f"{len(corpus.split('validation'))} held out, key {corpus.key[:16]} "
           f"({time.perf_counter() - started:.1f} s)")
+    if uncertain:
+        print(f"{uncertain} of {kept} kept files have an uncertain lead (marked below): check "
+              "them in the Corpus page's roles editor or set their lead in --roles")
     for line in corpus.report[:REPORT_LINES]:
         print(f"  {_report_line(line)}")
     if len(corpus.report) > REPORT_LINES:
@@ -130,8 +143,9 @@ def _report_line(r) -> str:
     notes = [f"{r.moved_onsets:.1%} of onsets moved to the 16th grid"] if r.moved_onsets else []
     notes += [f"{r.capped_notes} over-long notes cut"] if r.capped_notes else []
     accompaniment = r.accompaniment or "none"
+    doubt = f" [uncertain lead, confidence {r.confidence:.2f}: {r.doubt}]" if r.uncertain else ""
     return (f"kept {r.file}: lead {r.lead}; accompaniment {accompaniment}"
-            + (f" ({', '.join(notes)})" if notes else ""))
+            + (f" ({', '.join(notes)})" if notes else "") + doubt)
 
 
 def _save_roles(roles: Path, corpus: str) -> Path:
@@ -309,8 +323,9 @@ def cmd_runs(args) -> None:
 def cmd_report(args) -> None:
     from core.outputs.report import DEFAULT_TITLE, build_report
 
-    paths = build_report(args.run, args.out, title=args.title or DEFAULT_TITLE,
-                         pdf=args.pdf, samples_per_run=args.samples, runs_root=args.runs,
+    paths = build_report(args.run, args.out or new_report_dir(),
+                         title=args.title or DEFAULT_TITLE, pdf=args.pdf,
+                         samples_per_run=args.samples, runs_root=args.runs,
                          cache_dir=args.cache)
     for kind, value in paths.items():
         print(f"{kind}: {value}")
@@ -319,7 +334,8 @@ def cmd_report(args) -> None:
 def cmd_bench(args) -> None:
     from core.bench import format_table, run_all
 
-    print(format_table(run_all(quick=args.quick, only=args.only, midi_folder=args.midi_folder)))
+    print(format_table(run_all(quick=args.quick, only=args.only, midi_folder=args.midi_folder,
+                               labelled_folder=args.labelled_folder)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -334,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prepare", help="read, encode, split and cache a corpus (--corpus: a "
                                        "folder of MIDI files, or the default; --max-pieces 0: all)")
     _add_config_fields(p, CORPUS_FIELDS)
-    p.add_argument("--cache", type=Path, default=Path("cache"))
+    p.add_argument("--cache", type=Path, default=cache_dir())
     p.add_argument("--roles", type=Path,
                    help="CSV of file, track, role (lead / accompaniment / ignore) overriding "
                         "the automatic roles; kept in the folder as roles.csv")
@@ -365,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fair, tensorflow=True)
 
     p = sub.add_parser("verdict", help="LSTM vs GRU per setting: Welch interval and p-value")
-    p.add_argument("--runs", type=Path, default=Path("runs"))
+    p.add_argument("--runs", type=Path, default=runs_dir())
     p.add_argument("--metric", default="best_val_loss",
                    help="a list_runs column, lower is better (e.g. best_loss: training)")
     p.set_defaults(func=cmd_verdict)
@@ -385,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", default="auto", choices=["auto", "window", "stateful"],
                    help="auto: stateful for runs trained with --objective sequence, else the "
                         "thesis's window re-feeding")
-    p.add_argument("--cache", type=Path, default=Path("cache"))
+    p.add_argument("--cache", type=Path, default=cache_dir())
     p.set_defaults(func=cmd_generate, tensorflow=True)
 
     p = sub.add_parser("evaluate", help="music metrics of generated pieces vs held-out pieces")
@@ -400,17 +416,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"symbols to generate per part, in {steps_bounds()}")
     p.add_argument("--seed", type=whole_number_in(BOUNDS["seed"]), default=0,
                    help=f"in {BOUNDS['seed']}")
-    p.add_argument("--cache", type=Path, default=Path("cache"))
+    p.add_argument("--cache", type=Path, default=cache_dir())
     p.set_defaults(func=cmd_evaluate, tensorflow=True)
 
     p = sub.add_parser("runs", help="list runs with settings and metrics")
-    p.add_argument("--runs", type=Path, default=Path("runs"))
+    p.add_argument("--runs", type=Path, default=runs_dir())
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("report", help="self-contained HTML (+ PDF) report of chosen runs")
     p.add_argument("--run", action="append", required=True,
                    help="run id under --runs, or a run directory (repeatable)")
-    p.add_argument("--out", type=Path, required=True, help="folder for report.html and files")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for report.html and files (default: a new folder under "
+                        "MUSIC_REPORTS_DIR, else reports)")
     p.add_argument("--title", help="report title")
     p.add_argument("--samples", type=int, default=2, help="latest samples shown per run")
     p.add_argument("--pdf", action=argparse.BooleanOptionalAction, default=True,
@@ -423,11 +441,16 @@ def build_parser() -> argparse.ArgumentParser:
     from core.bench import ONLY
 
     p.add_argument("--only", default="all", choices=ONLY,
-                   help="midi: only the MIDI reading and 10,000-file prepare figures; sweep: "
+                   help="midi: only the lead choice, MIDI reading and 10,000-file prepare "
+                        "figures; sweep: "
                         "Ray Tune's overhead per trial; objectives: time to a held-out loss, "
                         "sequence vs window objective; generation: stateful vs window")
     p.add_argument("--midi-folder", type=Path,
                    help="also time reading this folder of your own MIDI files")
+    p.add_argument("--labelled-folder", type=Path,
+                   help="also measure the lead choice on this folder of MIDI files whose "
+                        "melody tracks are known (its labels.csv: file, melody, bass, "
+                        "non_melodic track numbers)")
     p.set_defaults(func=cmd_bench, tensorflow=True)
 
     p = sub.add_parser("worker", help="train queued runs one at a time (the dashboard starts it)")
@@ -438,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train-run", help="train one queued run directory (used by the worker)")
     p.add_argument("run_dir", type=Path)
     p.add_argument("--resume", action="store_true", help="continue from its last epoch")
-    p.add_argument("--cache", type=Path, default=Path("cache"))
+    p.add_argument("--cache", type=Path, default=cache_dir())
     p.set_defaults(func=cmd_train_run, tensorflow=True)
 
     p = sub.add_parser("resume", help="continue a killed, failed or cancelled run from its "

@@ -207,3 +207,25 @@ def test_a_large_folder_prepares_with_progress_and_edits_one_file_at_a_time(app_
     again = open_folder(folder)                                       # prepared: no bar again
     assert not again.get("progress")
     assert {m.label: m.value for m in again.metric}["Files skipped"] == "2"
+
+
+def test_uncertain_leads_are_counted_named_and_explained_in_the_roles_editor(app_env):
+    from core.data.labelled import write_band
+
+    folder = app_env.uploads / "20260101-000000-twins"
+    tune = [(i * 0.5, 0.5, 67 + (0, 2, 4, 5, 7, 5, 4, 2)[i % 8]) for i in range(48)]
+    third = [(o, d, p + 4) for o, d, p in tune]   # a second voice a third above: as likely
+    write_band(folder / "twins.mid", [("Track 1", 0, False, tune), ("Track 2", 0, False, third)])
+    write_band(folder / "sure.mid", [("Melody", 73, False, tune),
+                                     ("Bass", 33, False, [(b * 2.0, 2.0, 36) for b in range(12)])])
+    at = open_folder(folder)
+    report = prepare(at)
+    assert {m.label: m.value for m in at.metric}["Uncertain leads"] == "1"
+    assert "The lead of 1 file(s) is uncertain" in texts(at, "warning")
+    assert list(report.index) == ["twins.mid", "sure.mid"]                 # uncertain first
+    assert report.loc["twins.mid", "doubt"].startswith("two similar candidates: Track 2 (#2)")
+    assert report.loc["sure.mid", "doubt"] == "" and report.loc["sure.mid", "confidence"] == 1
+    at.selectbox(key="corpus_roles_file").set_value("twins.mid")
+    rerun(at)
+    assert "The rule is unsure of this file's lead" in texts(at, "warning")
+    assert list(roles_table(at)["kind"]) == ["melodic", "melodic"]

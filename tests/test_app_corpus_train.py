@@ -54,7 +54,7 @@ def test_corpus_page_prepares_and_shows_report_and_counts(app_env):
     # the choice is what Train will use, and it shows there at once (no Prepare again)
     assert at.session_state["corpus_max_pieces"] == 6
     again = open_page("corpus", corpus_max_pieces=6)
-    assert len(again.metric) == 5
+    assert len(again.metric) == 6 and metrics["Uncertain leads"] == "0"
 
 
 def test_upload_with_a_corrupt_file_reports_why_it_was_skipped(app_env):

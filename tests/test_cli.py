@@ -186,3 +186,23 @@ def test_tensorflow_start_up_lines_are_held_back(tmp_path):
     assert stderr("-c", "from core.cli import import_tensorflow_quietly as q; q()") == ""
     line = stderr("-m", "core", "generate", "--lead", str(tmp_path / "no-run"))
     assert line == f"error: there is no run folder {tmp_path / 'no-run'}\n"
+
+
+def test_the_folders_are_the_dashboards_unless_a_flag_says_otherwise(capsys, tmp_path,
+                                                                    monkeypatch):
+    from core.cli import build_parser
+    from tests.fixtures import LOW, melody, write_score
+
+    for variable, name in (("MUSIC_RUNS_DIR", "r"), ("MUSIC_CACHE_DIR", "c"),
+                           ("MUSIC_UPLOADS_DIR", "u"), ("MUSIC_SWEEPS_DIR", "s"),
+                           ("MUSIC_REPORTS_DIR", "p")):
+        monkeypatch.setenv(variable, str(tmp_path / name))
+    parse = build_parser().parse_args
+    assert parse(["runs"]).runs == tmp_path / "r"
+    assert parse(["train"]).cache == tmp_path / "c"
+    assert parse(["sweeps"]).sweeps == tmp_path / "s"
+    assert parse(["runs", "--runs", str(tmp_path / "mine")]).runs == tmp_path / "mine"
+    write_score(tmp_path / "u" / "my-upload" / "a.mid", [("Flute", melody(LOW))])
+    assert main(["prepare", "--corpus", "my-upload"]) == 0          # an upload, by its name
+    assert "my-upload: 1 kept" in capsys.readouterr().out
+    assert len(list((tmp_path / "c").glob("my-upload-*.npz"))) == 1  # in the dashboard's cache

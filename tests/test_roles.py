@@ -122,9 +122,11 @@ def test_track_table_lists_features_and_proposed_roles(works, tmp_path):
     path = write_multitrack(tmp_path / "band.mid", works["chorale"], drums=True)
     table = file_tracks(path)
     assert list(table.columns) == ["track", "name", "program", "drums", "notes", "mean_pitch",
-                                   "polyphony", "onsets", "proposed", "role"]
+                                   "polyphony", "onsets", "kind", "proposed", "role"]
     assert table["track"].tolist() == [1, 2, 3, 4, 5]
     assert table["proposed"].tolist() == [LEAD] + [ACCOMPANIMENT] * 3 + [IGNORE]
+    assert table["kind"].tolist() == ["melodic"] * 3 + ["bass", "drums"]
+    assert table.attrs["confidence"] == 1.0 and table.attrs["doubt"] == ""  # named Soprano
     assert table["drums"].tolist() == [False] * 4 + [True]
     soprano, bass = table.iloc[0], table.iloc[3]
     assert soprano["mean_pitch"] > bass["mean_pitch"] and soprano["polyphony"] == 1.0

@@ -1,11 +1,10 @@
 """Shared UI helpers for every page: where the files are, cached loaders, the corpus choice,
 the glossary in the sidebar, and tables without "None" in them.
 
-Pages import from here so that every page reads the same folders (overridable with the
-environment variables MUSIC_RUNS_DIR / MUSIC_CACHE_DIR / MUSIC_UPLOADS_DIR / MUSIC_REPORTS_DIR /
-MUSIC_SWEEPS_DIR,
-which the tests point at temporary folders) and sees the same corpus selection (kept in
-st.session_state).
+Pages import from here so that every page reads the same folders (core.folders: overridable
+with the environment variables MUSIC_RUNS_DIR / MUSIC_CACHE_DIR / MUSIC_UPLOADS_DIR /
+MUSIC_REPORTS_DIR / MUSIC_SWEEPS_DIR, which the tests point at temporary folders, and read by
+the command line too) and sees the same corpus selection (kept in st.session_state).
 Loaders are cached with a key built from file modification times, so they are cheap on every
 rerun yet refresh as soon as a background training run writes a new epoch.
 """
@@ -28,6 +27,13 @@ from core.data.pieces import check_file
 from core.data.prepare import Progress, prepare_corpus
 from core.data.uploads import UploadError, new_upload_folder, save_upload
 from core.evidence.baselines import Baseline, BaselineError, run_baseline, run_baselines
+from core.folders import (  # noqa: F401 - every page reads its folders from here
+    cache_dir,
+    reports_dir,
+    runs_dir,
+    sweeps_dir,
+    uploads_dir,
+)
 from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
 from core.runs.files import file_stamp, read_json, write_json
@@ -37,6 +43,7 @@ from core.runs.record import Run
 CORPUS_KEY = "corpus_source"            # session_state: DEFAULT_CORPUS or an upload folder
 MAX_PIECES_KEY = "corpus_max_pieces"    # session_state: 0 = every piece
 CHORD_MODE_KEY = "corpus_chord_mode"    # session_state: "pitch_class" (thesis) or "voicing"
+LEAD_LINE_KEY = "corpus_lead_line"      # session_state: "auto", "top" or "whole"
 NO_RUNS_MESSAGE = ("No runs yet: train one on the **Train** page, or queue the small thesis "
                    "preset there (four runs that finish in minutes).")
 CHOICE_FILE = ".corpus-choice.json"      # in the uploads folder: the corpus last prepared
@@ -51,38 +58,6 @@ METRIC_TITLES = {"pitch_range": "pitch range (semitones)",
                  "polyphony": "polyphony (pitches at once)",
                  "loop_share": "loop share",
                  "consonance": "consonance (lead vs accomp.)"}
-
-
-def _env_dir(variable: str, default: str) -> Path:
-    return Path(os.environ.get(variable) or default)
-
-
-def runs_dir() -> Path:
-    """The runs folder (MUSIC_RUNS_DIR, default `runs`): one sub-folder per training run."""
-    return _env_dir("MUSIC_RUNS_DIR", "runs")
-
-
-def cache_dir() -> Path:
-    """The corpus cache (MUSIC_CACHE_DIR, default `cache`), shared with the worker."""
-    return _env_dir("MUSIC_CACHE_DIR", "cache")
-
-
-def sweeps_dir() -> Path:
-    """Where sweeps are saved (MUSIC_SWEEPS_DIR, default `sweeps`): sweeps/<id>/sweep.json,
-    progress.json; their trials' runs live in the runs folder."""
-    return _env_dir("MUSIC_SWEEPS_DIR", "sweeps")
-
-
-def reports_dir() -> Path:
-    """Where defense reports are written (MUSIC_REPORTS_DIR, default `reports`), one
-    folder per report."""
-    return _env_dir("MUSIC_REPORTS_DIR", "reports")
-
-
-def uploads_dir() -> Path:
-    """Where uploaded corpora are saved (MUSIC_UPLOADS_DIR, default `uploads`), one
-    folder per upload."""
-    return _env_dir("MUSIC_UPLOADS_DIR", "uploads")
 
 
 def runs_signature(root: Path | None = None) -> tuple:
@@ -168,7 +143,7 @@ def selected_corpus() -> str:
 
 
 def remember_corpus_choice() -> None:
-    """The corpus just prepared (with its max pieces and chord mode) becomes the choice a
+    """The corpus just prepared (with its max pieces, chord mode and lead line) becomes the choice a
     new session starts on: a reload or a new tab would otherwise fall back to the chorales
     while the user's own music is what they work on."""
     choice = corpus_settings()
@@ -190,7 +165,8 @@ def restore_corpus_choice() -> None:
     st.session_state[CHOICE_KEY] = None
     try:
         saved = read_json(uploads_dir() / CHOICE_FILE)
-        chosen = TrainConfig(**{k: saved[k] for k in ("corpus", "max_pieces", "chord_mode")}
+        chosen = TrainConfig(**{k: saved[k] for k in ("corpus", "max_pieces", "chord_mode")},
+                             lead_line=saved.get("lead_line", TrainConfig.lead_line)
                              ).validate()
     except (OSError, ValueError, KeyError, TypeError):
         return
@@ -198,18 +174,20 @@ def restore_corpus_choice() -> None:
             chosen.corpus not in {str(f) for f in upload_folders()}:
         return
     st.session_state.update({CORPUS_KEY: chosen.corpus, MAX_PIECES_KEY: chosen.max_pieces,
-                             CHORD_MODE_KEY: chosen.chord_mode})
+                             CHORD_MODE_KEY: chosen.chord_mode,
+                             LEAD_LINE_KEY: chosen.lead_line})
 
 
 def corpus_settings() -> dict[str, Any]:
-    """The selected corpus as TrainConfig fields: corpus, max_pieces, chord_mode.
+    """The selected corpus as TrainConfig fields: corpus, max_pieces, chord_mode, lead_line.
 
     `TrainConfig(**corpus_settings())` trains on exactly what the Corpus page showed.
     """
     defaults = TrainConfig()
     return {"corpus": selected_corpus(),
             "max_pieces": int(st.session_state.get(MAX_PIECES_KEY, defaults.max_pieces)),
-            "chord_mode": st.session_state.get(CHORD_MODE_KEY, defaults.chord_mode)}
+            "chord_mode": st.session_state.get(CHORD_MODE_KEY, defaults.chord_mode),
+            "lead_line": st.session_state.get(LEAD_LINE_KEY, defaults.lead_line)}
 
 
 def corpus_label(source: str | None = None) -> str:
@@ -250,7 +228,7 @@ def _corpora() -> OrderedDict:
 
 
 def load_corpus(source: str | None = None, max_pieces: int | None = None,
-                chord_mode: str | None = None,
+                chord_mode: str | None = None, lead_line: str | None = None,
                 progress: Callable[[Progress], None] | None = None) -> Corpus:
     """core.data.prepare.prepare_corpus with the split TrainConfig uses, kept in memory.
 
@@ -265,14 +243,15 @@ def load_corpus(source: str | None = None, max_pieces: int | None = None,
     source = settings["corpus"] if source is None else str(source)
     max_pieces = settings["max_pieces"] if max_pieces is None else int(max_pieces)
     chord_mode = settings["chord_mode"] if chord_mode is None else chord_mode
+    lead_line = settings["lead_line"] if lead_line is None else lead_line
     defaults = TrainConfig()
-    key = (source, chord_mode, max_pieces, defaults.val_fraction, defaults.split_seed,
-           str(cache_dir()), _folder_signature(source))
+    key = (source, chord_mode, lead_line, max_pieces, defaults.val_fraction,
+           defaults.split_seed, str(cache_dir()), _folder_signature(source))
     store = _corpora()
     corpus = store.pop(key, None) or prepare_corpus(
         source, chord_mode=chord_mode, val_fraction=defaults.val_fraction,
         seed=defaults.split_seed, max_pieces=max_pieces, cache_dir=cache_dir(),
-        progress=progress)
+        lead_line=lead_line, progress=progress)
     store[key] = corpus                      # the most recently used last
     while len(store) > KEPT_CORPORA:
         store.popitem(last=False)

@@ -5,7 +5,6 @@ best loss, one model and part at a time.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +15,7 @@ from core.evidence.curves import HELD_OUT
 from core.evidence.evaluation import evaluate, evaluation_folder, list_evaluations
 from core.evidence.tables import HYPERPARAMETERS, hyperparameter_frame
 from core.evidence.verdict import TOO_FEW, verdict_table
+from core.folders import new_report_dir
 from core.outputs.figures import parallel_figure, split_constant
 from core.outputs.report import build_report, zip_report
 from core.runs.record import RunError
@@ -156,7 +156,7 @@ def evaluate_runs(run_ids: list[str], table: pd.DataFrame) -> list[str]:
 
 def _build(selected: list[str], pdf: bool) -> None:
     """Build the report with a progress bar; remember it for the download button."""
-    out = reports_dir() / f"report-{datetime.now():%Y%m%d-%H%M%S}"
+    out = new_report_dir()
     bar = st.progress(0.0, text="Writing the report…")
     try:
         result = build_report(selected, out, pdf=pdf, runs_root=runs_dir(),

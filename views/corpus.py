@@ -1,8 +1,9 @@
 """Corpus page: choose the music to train on, set which tracks lead, prepare it, and look at
 what the models will see.
 
-The choice (source, max pieces, chord mode) is stored in st.session_state by views.common and
-is exactly what the Train page puts in TrainConfig's corpus, max_pieces and chord_mode. The
+The choice (source, max pieces, chord mode, lead line) is stored in st.session_state by
+views.common and is exactly what the Train page puts in TrainConfig's corpus, max_pieces,
+chord_mode and lead_line. The
 settings are drawn whatever the source, so uploading never resets them. The sections live in
 views/corpus_source.py (bundled, upload with its check, previous uploads, deletion),
 views/corpus_roles.py (each file's tracks and roles) and views/corpus_report.py (the
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.data.corpus import DEFAULT_CORPUS, CorpusError
+from core.data.corpus import DEFAULT_CORPUS, LEAD_LINES, CorpusError
 from core.data.prepare import Progress
 from core.data.symbols import CHORD_MODES
 from core.nets.config import BOUNDS, TrainConfig
@@ -25,6 +26,8 @@ from views.corpus_source import choose_source, show_upload_result, source_kind
 
 CHORD_LABELS = {"pitch_class": "pitch classes, octave lost (thesis)",
                 "voicing": "exact voicing (MIDI numbers)"}
+LEAD_LINE_LABELS = {"auto": "automatic", "top": "top line (one note at a time)",
+                    "whole": "whole lead track (chords kept)"}
 PROGRESS_UPDATES = 200  # at most this many redraws of the progress bar per prepare
 
 
@@ -46,20 +49,28 @@ def _prepared_store() -> set:
     return set()
 
 
-def settings_row() -> tuple[int, str]:
+def settings_row() -> tuple[int, str, str]:
     defaults = TrainConfig()
     _persisted("corpus_max_pieces_w", common.MAX_PIECES_KEY, defaults.max_pieces)
     _persisted("corpus_chord_mode_w", common.CHORD_MODE_KEY, defaults.chord_mode)
-    left, right = st.columns(2)
+    _persisted("corpus_lead_line_w", common.LEAD_LINE_KEY, defaults.lead_line)
+    left, right, third = st.columns(3)
     max_pieces = left.number_input(
         "Max pieces (0 = all)", min_value=int(BOUNDS["max_pieces"].low),
         max_value=int(BOUNDS["max_pieces"].high), step=1, key="corpus_max_pieces_w",
         help="A few pieces prepare in about a second: handy for a quick demo.")
     chord_mode = right.selectbox("Chord mode", CHORD_MODES, format_func=CHORD_LABELS.get,
                                  key="corpus_chord_mode_w")
+    lead_line = third.selectbox(
+        "Lead line", LEAD_LINES, format_func=LEAD_LINE_LABELS.get, key="corpus_lead_line_w",
+        help="The top line keeps one note at a time of the lead track (the skyline); the "
+             "whole track keeps its chords, encoded as the accompaniment's are (the thesis's "
+             "polyphonic lead). Automatic: the top line for the chorales and band files, the "
+             "whole lead for a folder of lead/ and accompaniment/ files.")
     st.session_state[common.MAX_PIECES_KEY] = int(max_pieces)
     st.session_state[common.CHORD_MODE_KEY] = chord_mode
-    return int(max_pieces), chord_mode
+    st.session_state[common.LEAD_LINE_KEY] = lead_line
+    return int(max_pieces), chord_mode, lead_line
 
 
 class PrepareBar:
@@ -79,7 +90,7 @@ class PrepareBar:
                               f"{p.total} files read · {p.kept} kept · {p.skipped} skipped")
 
 
-def prepared_corpus(source: str, max_pieces: int, chord_mode: str):
+def prepared_corpus(source: str, max_pieces: int, chord_mode: str, lead_line: str):
     """The selected corpus once Prepare was pressed for these settings and roles (or already
     in this server's memory), else None after saying what to do."""
     label = common.corpus_label(source)
@@ -91,10 +102,10 @@ def prepared_corpus(source: str, max_pieces: int, chord_mode: str):
                         type="primary", key="corpus_prepare",
                         help="Reads and encodes every file once; later prepares with the same "
                              "files, settings and roles read the cache.")
-    settings = (source, max_pieces, chord_mode,
+    settings = (source, max_pieces, chord_mode, lead_line,
                 0 if source == DEFAULT_CORPUS else roles_stamp(Path(source)))
     if not prepare and settings not in _prepared():
-        if any(s[:3] == settings[:3] for s in _prepared()):
+        if any(s[:4] == settings[:4] for s in _prepared()):
             st.info("Roles were saved since this corpus was prepared: press **Prepare** to "
                     "use them.")
         elif source == DEFAULT_CORPUS:
@@ -107,7 +118,7 @@ def prepared_corpus(source: str, max_pieces: int, chord_mode: str):
         return None
     bar = PrepareBar(label)
     try:
-        corpus = common.load_corpus(source, max_pieces, chord_mode, progress=bar)
+        corpus = common.load_corpus(source, max_pieces, chord_mode, lead_line, progress=bar)
     except CorpusError as exc:
         st.error(f"This corpus cannot be used: {exc}")
         return None
@@ -128,12 +139,12 @@ def main() -> None:
              "accompany, and you can change which.")
     kind = source_kind()
     show_upload_result(kind)
-    max_pieces, chord_mode = settings_row()
+    max_pieces, chord_mode, lead_line = settings_row()
     choose_source(kind)
     source = common.selected_corpus()
     if source != DEFAULT_CORPUS and Path(source).is_dir():
         roles_section(Path(source))
-    corpus = prepared_corpus(source, max_pieces, chord_mode)
+    corpus = prepared_corpus(source, max_pieces, chord_mode, lead_line)
     if corpus is None:
         return
     st.success(f"**{common.corpus_label(source)}** is the selected corpus: the Train page "

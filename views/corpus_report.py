@@ -31,7 +31,19 @@ REPORT_COLUMNS = {
              "(triplets, swing, a played performance)."),
     "capped_notes": st.column_config.NumberColumn(
         "notes cut", width="small", help="Notes longer than four bars, cut to that length."),
+    "confidence": st.column_config.ProgressColumn(
+        "lead confidence", min_value=0.0, max_value=1.0, format="%.2f", width="small",
+        help="How sure the melody rule is of the lead it chose (1: no other track could "
+             "lead, or the roles file chose it)."),
+    "doubt": st.column_config.TextColumn(
+        "why uncertain", width=280,
+        help="Set when the lead may be wrong: check the file in Tracks and roles above."),
 }
+
+
+# the lead's confidence beside the lead, before the wide accompaniment column
+REPORT_ORDER = ["file", "status", "reason", "lead", "confidence", "doubt", "accompaniment",
+                "moved_onsets", "capped_notes"]
 
 
 def piece_notes(piece, chord_mode: str):
@@ -50,13 +62,21 @@ def show_corpus(corpus, chord_mode: str) -> None:
         st.info("No piece of this corpus has an accompaniment (each file is one line): lead "
                 "runs can train on it, accompaniment runs cannot.", icon=":material/info:")
     skipped = int((report["status"] == "skipped").sum())
+    uncertain = sum(r.uncertain for r in corpus.report)
     lead = counts.set_index("part").loc["lead"]
-    cols = st.columns(5)
+    cols = st.columns(6)
     cols[0].metric("Pieces", len(corpus.pieces))
     cols[1].metric("Held-out pieces", len(corpus.split("validation")))
     cols[2].metric("Files skipped", skipped)
-    cols[3].metric("Lead steps (model 1)", f"{int(lead['steps (model 1)']):,}")
-    cols[4].metric("Lead steps vocabulary", int(lead["steps vocabulary"]))
+    cols[3].metric("Uncertain leads", uncertain, help="Kept files whose lead the melody rule "
+                   "is unsure of: listed first in the file report, with why.")
+    cols[4].metric("Lead steps (model 1)", f"{int(lead['steps (model 1)']):,}")
+    cols[5].metric("Lead steps vocabulary", int(lead["steps vocabulary"]))
+    if uncertain:
+        st.warning(f"The lead of {uncertain} file(s) is uncertain (two similar tracks, or no "
+                   "track that plays a melody): they come first in the **File report** with "
+                   "why. Check them in **Tracks and roles** and save the right lead; the next "
+                   "Prepare uses it.", icon=":material/help:")
     st.caption(f"Corpus `{corpus.corpus_id}` · cache key `{corpus.key[:12]}` · "
                "vocabulary sizes are counted over training and held-out pieces, as a run "
                "builds them.")
@@ -65,11 +85,14 @@ def show_corpus(corpus, chord_mode: str) -> None:
     tabs = st.tabs(["File report", "Frequent symbols", "Durations (model 2)", "Piano roll",
                     "Pieces"])
     with tabs[0]:
-        st.write(f"{len(report) - skipped} kept, {skipped} skipped" +
-                 (" — skipped files come first, with the reason." if skipped else ".") +
-                 " Each kept file says which tracks became its lead and its accompaniment.")
+        st.write(f"{len(report) - skipped} kept, {skipped} skipped, {uncertain} with an "
+                 "uncertain lead" +
+                 (" — skipped and uncertain files come first, with the reason."
+                  if skipped or uncertain else ".") +
+                 " Each kept file says which tracks became its lead and its accompaniment, "
+                 "and how sure the melody rule is of the lead.")
         st.dataframe(report, hide_index=True, width="stretch", column_config=REPORT_COLUMNS,
-                     height=min(400, 38 + 35 * len(report)))
+                     column_order=REPORT_ORDER, height=min(400, 38 + 35 * len(report)))
     with tabs[1]:
         a, b, c, d = st.columns(4)
         part = a.selectbox("Part", counts["part"].tolist(), key="corpus_freq_part")

@@ -19,7 +19,7 @@ import streamlit as st
 
 from core.data.midi import program_name
 from core.data.pieces import file_tracks
-from core.data.prepare import folder_files
+from core.data.prepare import ACCOMPANIMENT_FOLDER, LEAD_FOLDER, folder_files, is_pairs_folder
 from core.data.roles import ROLES, ROLES_FILE, Overrides, RolesError, load_roles, \
     set_file_roles, table_roles
 from core.outputs.figures import pitch_name
@@ -36,6 +36,11 @@ COLUMNS = {"track": st.column_config.NumberColumn("track", width="small"),
            "polyphony": st.column_config.NumberColumn(
                "polyphony", format="%.2f", help="Notes sounding together, on average."),
            "onsets": st.column_config.NumberColumn("onsets", width="small"),
+           "kind": st.column_config.TextColumn(
+               "melody rule", width="small",
+               help="melodic, or why the track cannot be the melody: bass, chords (or a "
+                    "pad), arpeggio, short (a stray line), percussive; drums and empty "
+                    "tracks take no part."),
            "proposed": st.column_config.TextColumn("proposed by the rule"),
            "role": st.column_config.SelectboxColumn(
                "role", options=list(ROLES), required=True, width=130,
@@ -97,7 +102,16 @@ def editor_key(folder: Path, file: str) -> str:
 
 
 def roles_section(folder: Path) -> None:
-    """Pick a file of the folder, see its tracks, set and save their roles."""
+    """Pick a file of the folder, see its tracks, set and save their roles (a folder of
+    lead and accompaniment files has no roles to set: it is said so instead)."""
+    if is_pairs_folder(folder):
+        st.subheader("Lead and accompaniment files")
+        st.caption(f"This folder holds `{LEAD_FOLDER}/` and `{ACCOMPANIMENT_FOLDER}/`: each "
+                   "song is a lead file and the accompaniment file of the same name (the "
+                   "thesis's layout). The lead is every note of the lead file, the "
+                   "accompaniment every note of the accompaniment file; a song missing a "
+                   "half is skipped and named in the file report.")
+        return
     files = folder_files(folder)
     if not files:
         return
@@ -105,8 +119,10 @@ def roles_section(folder: Path) -> None:
     overrides, broken = saved_roles(folder)
     st.subheader("Tracks and roles")
     st.caption(f"{len(names)} file(s), {len(overrides)} with roles chosen by hand. The rule: "
-               "drums are left out; the lead is a track named lead / melody / soprano / "
-               "voice…, else the most melody-like one (one note at a time, high, busy); the "
+               "drums are left out; the lead is never a bass line, chords, a pad, an "
+               "arpeggio figure or a short stray line while a melodic track is there; among "
+               "melodic tracks a name that says so (melody, lead, vocal, soprano…), one note "
+               "at a time, high, busy, spanning the piece and moving by steps wins; the "
                "other tracks are merged into the accompaniment.")
     if broken:
         st.error(f"The roles file of this corpus cannot be used ({broken}); Prepare refuses "
@@ -125,6 +141,13 @@ def roles_section(folder: Path) -> None:
     except ValueError as exc:
         st.warning(f"**{name}** cannot be read: {exc}. Prepare skips it.")
         return
+    confidence, doubt = table.attrs.get("confidence", 1.0), table.attrs.get("doubt", "")
+    if doubt:
+        st.warning(f"The rule is unsure of this file's lead (confidence {confidence:.2f}): "
+                   f"{doubt}. Set the track that plays the melody to lead and save.",
+                   icon=":material/help:")
+    else:
+        st.caption(f"The rule's confidence in its lead: {confidence:.2f}.")
     edited = st.data_editor(shown(table), key=editor_key(folder, name), hide_index=True,
                             width="stretch", column_config=COLUMNS,
                             disabled=[c for c in COLUMNS if c != "role"])

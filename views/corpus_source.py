@@ -25,7 +25,7 @@ SOURCE_LABELS = {SOURCE_DEFAULT: "Bach chorales (bundled with music21, offline)"
 UPLOAD_TYPES = sorted({s.lstrip(".") for s in SUFFIXES} | {"zip"})
 RESULT, PENDING, DELETE_ERROR = ("corpus_upload_result", "corpus_pending_folder",
                                  "corpus_delete_error")
-CHECK_COLUMNS = ["file", "status", "reason", "lead", "accompaniment"]
+CHECK_COLUMNS = ["file", "status", "reason", "lead", "confidence", "doubt", "accompaniment"]
 
 
 def source_kind() -> str:

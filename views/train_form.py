@@ -169,7 +169,7 @@ def train_form(defaults: TrainConfig) -> tuple[str, TrainConfig, int] | None:
                                           "is ignored), each with k seeds (3 when k is 1). "
                                           "You see the widths and parameter counts before "
                                           "anything is queued.")
-        for name in ("corpus", "max_pieces", "chord_mode"):
+        for name in ("corpus", "max_pieces", "chord_mode", "lead_line"):
             field_error(name)
     if not (queue or fair):
         return None
@@ -211,7 +211,8 @@ def plan_fair(config: TrainConfig, seeds: int) -> None:
         with st.spinner("Building the LSTM and GRU networks to count their parameters and "
                         "find the GRU width that matches the LSTM (the first time a corpus is "
                         "used it is prepared first, which can take a while)…"):
-            corpus = common.load_corpus(config.corpus, config.max_pieces, config.chord_mode)
+            corpus = common.load_corpus(config.corpus, config.max_pieces, config.chord_mode,
+                                        config.lead_line)
             settings = fair_pair(config, corpus)
             params = [parameter_count(c, corpus) for c in settings]
     except (ConfigError, CorpusError) as exc:

@@ -14,7 +14,14 @@ LEAD = "lead"
 ACCOMPANIMENT = "accompaniment"
 PARTS = (LEAD, ACCOMPANIMENT)
 DEFAULT_CORPUS = "bach-chorales"
-ENCODING_VERSION = 3  # 2: MIDI read by symusic with roles for any number of tracks; 3: metre
+# 2: MIDI read by symusic with roles for any number of tracks; 3: the lead chosen by
+# core.data.melody, the lead line a setting, the lead/accompaniment folder layout; 4: each
+# piece's metre
+ENCODING_VERSION = 4
+# The lead's line (core.data.roles): its top line, or every note of the lead track(s);
+# "auto" is the top line for the chorales and band files, the whole lead for a corpus given
+# as lead and accompaniment files.
+LEAD_LINES = ("auto", "top", "whole")
 SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
 
 
@@ -78,7 +85,9 @@ class Piece:
 class FileReport:
     """What became of one file: kept or skipped (and why), which tracks became the lead and
     the accompaniment, the share of its onsets the 16th grid moved by more than a 64th note
-    (triplets, swing, a played performance) and how many over-long notes were cut."""
+    (triplets, swing, a played performance), how many over-long notes were cut, and how sure
+    the melody rule was of the lead (0-1; 1 when nothing was left to choose) with why it
+    doubts it (empty when sure: `uncertain` is what a report marks)."""
 
     file: str
     status: str
@@ -87,6 +96,12 @@ class FileReport:
     accompaniment: str = ""
     moved_onsets: float = 0.0
     capped_notes: int = 0
+    confidence: float = 1.0
+    doubt: str = ""
+
+    @property
+    def uncertain(self) -> bool:
+        return self.status == "kept" and bool(self.doubt)
 
 
 @dataclass

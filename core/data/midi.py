@@ -21,7 +21,7 @@ from pathlib import Path
 
 import symusic
 
-from core.data.tracks import STEPS_PER_QUARTER, GridNotes, ReadTrack, to_grid
+from core.data.tracks import STEPS_PER_QUARTER, FileTracks, GridNotes, ReadTrack
 
 HEADER = b"MThd"
 REPLACED = "\ufffd"  # what a decoder puts for bytes that are not UTF-8
@@ -37,6 +37,18 @@ class MidiError(ValueError):
 def read_midi(path: Path | str) -> GridNotes:
     """Every track of a MIDI file on the 16th grid (drum tracks included, marked)."""
     data = _read_bytes(path)
+    notes = _tracks(data).grid()
+    if not notes.has_pitched_notes():
+        raise MidiError(_why_no_notes(data, notes))
+    return notes
+
+
+def midi_tracks(path: Path | str) -> FileTracks:
+    """Every track of a MIDI file as symusic read it, named (before the grid)."""
+    return _tracks(_read_bytes(path))
+
+
+def _tracks(data: bytes) -> FileTracks:
     file_format, ticks_per_quarter = _check_header(data)
     try:
         score = symusic.Score.from_midi(data)
@@ -50,10 +62,7 @@ def read_midi(path: Path | str) -> GridNotes:
     if file_format == 0:
         for track in read:
             track.name = "Drums" if track.is_drum else program_name(track.program)
-    notes = to_grid(read, _bar_steps(score), ticks_per_quarter)
-    if not notes.has_pitched_notes():
-        raise MidiError(_why_no_notes(data, notes))
-    return notes
+    return FileTracks(read, _bar_steps(score), ticks_per_quarter)
 
 
 def _legacy_names(data: bytes) -> dict[str, str]:

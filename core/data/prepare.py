@@ -4,6 +4,13 @@ configuration names.
 
 A folder's roles file (`roles.csv`, see core.data.roles) is read with it: its overrides
 decide tracks' roles before the automatic rule, and its contents are part of the cache key.
+
+A folder holding a `lead/` and an `accompaniment/` folder is the thesis's layout (thesis
+3.1.1: each song split into a lead file and an accompaniment file): files with the same name
+(the same path inside each folder; the suffix may differ) are one song, whose lead is every
+note of its lead file and whose accompaniment every note of its accompaniment file. A song
+missing either half, or a score file outside the two folders, is reported as skipped with
+the reason; the roles file does not apply.
 """
 from __future__ import annotations
 
@@ -23,6 +30,7 @@ from core.data.cache import CorpusWriter, cache_path, files_key, load_corpus
 from core.data.corpus import (
     DEFAULT_CORPUS,
     ENCODING_VERSION,
+    LEAD_LINES,
     SUFFIXES,
     Corpus,
     CorpusError,
@@ -56,6 +64,61 @@ def folder_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise CorpusError(f"{folder} is not a folder")
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+
+
+LEAD_FOLDER, ACCOMPANIMENT_FOLDER = "lead", "accompaniment"
+
+
+def is_pairs_folder(folder: Path) -> bool:
+    """Whether a folder is in the lead / accompaniment layout (see the module)."""
+    return (folder / LEAD_FOLDER).is_dir() and (folder / ACCOMPANIMENT_FOLDER).is_dir()
+
+
+def song_pairs(folder: Path) -> tuple[list[tuple[str, Path, Path]], list[FileReport]]:
+    """(songs as (name, lead file, accompaniment file), the files that make no song, each
+    with its reason) of a folder in the lead / accompaniment layout; a song is named by its
+    lead file's path inside lead/."""
+    halves = {}
+    for side in (LEAD_FOLDER, ACCOMPANIMENT_FOLDER):
+        root = folder / side
+        halves[side] = {f.relative_to(root).with_suffix("").as_posix(): f
+                        for f in folder_files(root)}
+    songs, unmatched = [], []
+    for key, lead in sorted(halves[LEAD_FOLDER].items()):
+        partner = halves[ACCOMPANIMENT_FOLDER].get(key)
+        if partner is None:
+            unmatched.append(FileReport(lead.relative_to(folder).as_posix(), "skipped",
+                                        f"no accompaniment file for this song in "
+                                        f"{ACCOMPANIMENT_FOLDER}/ (a song needs both halves)"))
+        else:
+            songs.append((lead.relative_to(folder / LEAD_FOLDER).as_posix(), lead, partner))
+    for key, partner in sorted(halves[ACCOMPANIMENT_FOLDER].items()):
+        if key not in halves[LEAD_FOLDER]:
+            unmatched.append(FileReport(partner.relative_to(folder).as_posix(), "skipped",
+                                        f"no lead file for this song in {LEAD_FOLDER}/ (a song "
+                                        "needs both halves)"))
+    for stray in folder_files(folder):
+        if stray.relative_to(folder).parts[0] not in (LEAD_FOLDER, ACCOMPANIMENT_FOLDER):
+            unmatched.append(FileReport(stray.relative_to(folder).as_posix(), "skipped",
+                                        f"outside {LEAD_FOLDER}/ and {ACCOMPANIMENT_FOLDER}/ "
+                                        "(this folder is laid out as lead and accompaniment "
+                                        "files)"))
+    return songs, unmatched
+
+
+def lead_line_for(lead_line: str, layout: str) -> str:
+    """The lead line a setting means for a layout: "auto" is the whole lead for lead and
+    accompaniment files, the top line otherwise."""
+    if lead_line != "auto":
+        return lead_line
+    return "whole" if layout == "pairs" else "top"
+
+
+def config_lead_line(config: TrainConfig) -> str:
+    """The lead line a run's corpus was prepared with (so a seed file is read alike)."""
+    pairs = config.corpus not in ("", "default", DEFAULT_CORPUS) and \
+        is_pairs_folder(Path(config.corpus))
+    return lead_line_for(config.lead_line, "pairs" if pairs else "instruments")
 
 
 def _holdout(names: list[str], fraction: float, seed: int) -> set[str]:
@@ -92,22 +155,36 @@ def read_roles(folder: Path, roles: Path | str | None) -> Overrides:
 def prepare_corpus(source: str | Path = DEFAULT_CORPUS, *, chord_mode: str = "pitch_class",
                    val_fraction: float = 0.1, seed: int = 0, max_pieces: int = 0,
                    cache_dir: Path | str = "cache", workers: int | None = None,
-                   roles: Path | str | None = None,
+                   roles: Path | str | None = None, lead_line: str = "auto",
                    progress: Callable[[Progress], None] | None = None) -> Corpus:
     """Read, encode and split a corpus; a second call with the same files and settings reads
     the cache instead of parsing again (the key covers file contents, settings and roles).
 
-    `roles` is a roles CSV (default: the folder's own roles.csv, if any); `progress` is
-    called after every file with the files done, kept and skipped so far.
+    `roles` is a roles CSV (default: the folder's own roles.csv, if any); `lead_line` the
+    lead's line (LEAD_LINES; "auto": `lead_line_for`); `progress` is called after every file
+    with the files done, kept and skipped so far.
     """
     if chord_mode not in CHORD_MODES:
         raise CorpusError(f"chord_mode must be one of {CHORD_MODES}, got {chord_mode!r}")
+    if lead_line not in LEAD_LINES:
+        raise CorpusError(f"lead_line must be one of {LEAD_LINES}, got {lead_line!r}")
     if not 0 <= val_fraction < 1:
         raise CorpusError(f"val_fraction must be in [0, 1), got {val_fraction}")
     overrides: Overrides = {}
+    partners: list[str | None] = []
+    unmatched: list[FileReport] = []
     if str(source) == DEFAULT_CORPUS:
         corpus_id, layout, files = DEFAULT_CORPUS, "chorale", default_corpus_files(max_pieces)
         names = [f.stem for f in files]
+    elif is_pairs_folder(Path(source)):
+        folder = Path(source)
+        corpus_id, layout = folder.resolve().name, "pairs"
+        songs, unmatched = song_pairs(folder)
+        songs = songs[: max_pieces or None]
+        if not songs:
+            raise CorpusError(f"no song in {folder} has both a file in {LEAD_FOLDER}/ and one "
+                              f"of the same name in {ACCOMPANIMENT_FOLDER}/")
+        names, files, partners = ([song[i] for song in songs] for i in range(3))
     else:
         folder = Path(source)
         corpus_id, layout = folder.resolve().name, "instruments"
@@ -116,22 +193,24 @@ def prepare_corpus(source: str | Path = DEFAULT_CORPUS, *, chord_mode: str = "pi
             raise CorpusError(f"no MIDI, MusicXML or ABC files in {folder}")
         names = [f.relative_to(folder).as_posix() for f in files]
         overrides = read_roles(folder, roles)
+    resolved = lead_line_for(lead_line, layout)
     settings = {"source": str(source), "chord_mode": chord_mode, "val_fraction": val_fraction,
                 "seed": seed, "max_pieces": max_pieces, "encoding_version": ENCODING_VERSION,
-                "roles": _roles_digest(overrides)}
-    key = files_key(files, settings)
+                "roles": _roles_digest(overrides), "layout": layout, "lead_line": resolved}
+    key = files_key(files + [p for p in partners if p], settings)
     path = cache_path(cache_dir, corpus_id, key)
     if path.exists():
         return load_corpus(path)
-    jobs = [(str(f), n, layout, chord_mode, overrides.get(n)) for f, n in zip(files, names)]
-    writer, report = CorpusWriter(), []
+    jobs = [(str(f), n, layout, chord_mode, overrides.get(n), resolved,
+             str(partners[i]) if partners else None) for i, (f, n) in enumerate(zip(files, names))]
+    writer, report, total = CorpusWriter(), list(unmatched), len(files) + len(unmatched)
     for (parts, line), f in zip(_read_all(jobs, workers or os.cpu_count() or 1), files):
         report.append(line)
         if parts is not None:
             writer.add(line.file, str(f), parts, parts["metre"])
         if progress:
             kept = len(writer.pieces)
-            progress(Progress(len(report), len(files), kept, len(report) - kept))
+            progress(Progress(len(report), total, kept, len(report) - kept))
     if not writer.pieces:
         reasons = "; ".join(f"{r.file}: {r.reason}" for r in report)
         raise CorpusError(f"no usable piece in {source} ({reasons[:500]})")
@@ -156,4 +235,4 @@ def corpus_for(config: TrainConfig, cache_dir: Path | str = "cache",
     source = DEFAULT_CORPUS if config.corpus in ("", "default") else config.corpus
     return prepare_corpus(source, chord_mode=config.chord_mode, val_fraction=config.val_fraction,
                           seed=config.split_seed, max_pieces=config.max_pieces,
-                          cache_dir=cache_dir, **options)
+                          lead_line=config.lead_line, cache_dir=cache_dir, **options)

@@ -5,28 +5,27 @@ The rule, in the spirit of Magenta's melody extraction and the skyline algorithm
 1. Drum tracks (channel 10 / is_drum) and tracks without notes take no part.
 2. A roles file saved with the corpus (`ROLES_FILE`) sets tracks to lead, accompaniment or
    ignore first; the rule below only decides what it leaves open.
-3. The lead track: of the tracks whose name says so (LEAD_WORDS: lead, melody, soprano,
-   vocal, voice, solo, ...), else of all open tracks, the one with the highest melody score
-       monophony + (register + activity) / 2
-   where monophony is the share of its sounding 16ths with a single note, register the rank
-   of its mean pitch among the candidates (0 lowest, 1 highest) and activity its onsets over
-   the most onsets of a candidate. A melody is mostly one note at a time, high and busy; a
-   bass line is one note at a time but low, a pad is high but sparse and chordal.
-4. The lead is one line: the top line (skyline) of the lead track(s). At each onset the
-   highest note starting there joins the line and ends the line's previous note, unless a
-   higher line note is still held (by more than a 16th, so played legato still counts as a
-   new note). Notes left out (a piano's lower notes, the left hand) join the accompaniment.
+3. The lead track: the one `core.data.melody` finds carries the tune (never a bass line, a
+   stray short line, a pad, chords, an arpeggio figure or a percussive program while a
+   melodic track is there; then name, one note at a time, register, onsets, span of the
+   piece, stepwise motion and instrument), with a confidence and, when it is unsure, why.
+4. The lead's line (`LEAD_LINES`, a corpus setting): "top", one line, the top line (skyline)
+   of the lead track(s): at each onset the highest note starting there joins the line and
+   ends the line's previous note, unless a higher line note is still held (by more than a
+   16th, so played legato still counts as a new note); notes left out (a piano's lower
+   notes, the left hand) join the accompaniment. "whole": every note of the lead track(s),
+   chords included, encoded as the thesis encodes chords.
 5. The accompaniment: every other open track, merged into one part, encoded the thesis's
    way (pitch-class chords).
 
 So a 4-voice chorale exported to MIDI comes out as the bundled corpus does (soprano lead,
 alto, tenor and bass merged), a band loses its drums and keeps its melody over the rest, and
-a solo piano with both hands in one track is split into its top line and the rest.
+a solo piano with both hands in one track is split into its top line and the rest (or kept
+whole as the lead with "whole").
 """
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -34,7 +33,9 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from core.data.tracks import GridNotes, Notes, Track, sort_order
+from core.data.corpus import LEAD_LINES
+from core.data.melody import LeadChoice, choose_lead, track_features
+from core.data.tracks import GridNotes, Notes, sort_order
 
 LEAD, ACCOMPANIMENT, IGNORE = "lead", "accompaniment", "ignore"
 
@@ -48,9 +49,6 @@ ROLES_FILE = "roles.csv"
 ROLES_COLUMNS = ("file", "track", "name", "role")
 
 
-LEAD_WORDS = ("lead", "melod", "soprano", "vocal", "voice", "voz", "solo", "canto", "cantus")
-
-
 LEGATO_STEPS = 1
 
 
@@ -58,113 +56,25 @@ class RolesError(ValueError):
     """A roles file that cannot be used, or roles that leave a file without a lead."""
 
 
-@dataclass(frozen=True)
-class TrackFeatures:
-    """What the rule reads of one track (and the Corpus page shows)."""
-
-    track: int
-    name: str
-    program: int
-    drums: bool
-    notes: int
-    mean_pitch: float
-    polyphony: float   # notes sounding together, on average over the 16ths it sounds
-    monophony: float   # share of its sounding 16ths with a single note
-    onsets: int
-
-
-def track_features(notes: GridNotes, tracks: list[Track] | None = None) -> list[TrackFeatures]:
-    """The features of `tracks` (default: every track of the file), worked out for all of
-    them at once."""
-    if tracks is None:
-        tracks, track, start, end, pitch = (notes.tracks, notes.track, notes.start, notes.end,
-                                            notes.pitch)
-    else:
-        track = np.arange(len(tracks)).repeat([t.notes for t in tracks])
-        start, end, pitch = (np.concatenate([getattr(t, k) for t in tracks])
-                             for k in ("start", "end", "pitch"))
-    count = len(tracks)
-    sizes = np.bincount(track, minlength=count)
-    means = np.bincount(track, weights=pitch, minlength=count) / np.maximum(sizes, 1)
-    busy, layered, single, onsets = _sounding(track, start, end, count)
-    polyphony = layered / np.maximum(busy, 1)
-    monophony = single / np.maximum(busy, 1)
-    return [TrackFeatures(t.index, t.name, t.program, t.is_drum, size,
-                          mean if size else float("nan"), poly, mono, onset)
-            for t, size, mean, poly, mono, onset in zip(
-                tracks, sizes.tolist(), means.tolist(), polyphony.tolist(),
-                monophony.tolist(), onsets.tolist())]
-
-
-def _sounding(track: np.ndarray, start: np.ndarray, end: np.ndarray,
-              count: int) -> tuple[np.ndarray, ...]:
-    """Per track: 16ths with a note sounding, note-16ths (a chord of three counts three),
-    16ths with exactly one note, and distinct onsets, from notes sorted by track and onset.
-
-    Every track is moved to its own stretch of time, so one pass covers them all. Taken in
-    onset order, a note sounds alone from where the notes before it have all ended; the
-    part of it under an earlier note (up to where they end) is layered, and those layered
-    stretches, again in onset order, give the 16ths with two notes or more the same way.
-    """
-    offset = track * (int(end.max()) + 1 if len(end) else 1)
-    start, end = start + offset, end + offset
-    before = _latest_before(end)
-    under = np.minimum(end, before)  # the layered stretch is [start, under)
-    busy = np.maximum(end - np.maximum(start, before), 0)
-    double = np.maximum(under - np.maximum(start, _latest_before(under)), 0)
-    first = np.ones(len(start), bool)
-    first[1:] = start[1:] != start[:-1]
-    busy = np.bincount(track, weights=busy, minlength=count)
-    layered = np.bincount(track, weights=end - start, minlength=count)
-    return (busy, layered, busy - np.bincount(track, weights=double, minlength=count),
-            np.bincount(track[first], minlength=count))
-
-
-def _latest_before(end: np.ndarray) -> np.ndarray:
-    """The latest end of the notes before each one (-1 for the first)."""
-    latest = np.empty_like(end)
-    latest[:1] = -1
-    np.maximum.accumulate(end[:-1], out=latest[1:])
-    return latest
-
-
-_LEAD_NAME = re.compile("|".join(LEAD_WORDS))
-
-
-def named_lead(name: str) -> bool:
-    return _LEAD_NAME.search(name.lower()) is not None
-
-
-def melody_scores(candidates: list[TrackFeatures]) -> dict[int, float]:
-    """The melody score of each candidate track (see the module's rule 3)."""
-    means = np.array([c.mean_pitch for c in candidates])
-    spread = means.max() - means.min()
-    register = (means - means.min()) / spread if spread else np.full(len(means), 0.5)
-    most = max(c.onsets for c in candidates)
-    return {c.track: c.monophony + (r + c.onsets / most) / 2
-            for c, r in zip(candidates, register)}
-
-
 def propose_roles(notes: GridNotes, overrides: Mapping[int, str] | None = None) -> dict[int, str]:
     """Every track's role: overrides first, then the rule (drums and empty tracks ignored)."""
+    return proposal(notes, overrides)[0]
+
+
+def proposal(notes: GridNotes, overrides: Mapping[int, str] | None
+              ) -> tuple[dict[int, str], LeadChoice | None]:
+    """(every track's role, the rule's lead choice or None when the overrides name the lead
+    or nothing can lead)."""
     overrides = overrides or {}
     roles = {t.index: IGNORE if t.is_drum or not t.notes else overrides.get(t.index, "")
              for t in notes.tracks}
+    choice = None
     if LEAD not in roles.values():
         open_tracks = [t for t in notes.tracks if roles[t.index] == ""]
-        candidates = [t for t in open_tracks if named_lead(t.name)] or open_tracks
-        if candidates:
-            roles[_most_melodic(notes, candidates)] = LEAD
-    return {i: role or ACCOMPANIMENT for i, role in roles.items()}
-
-
-def _most_melodic(notes: GridNotes, candidates: list[Track]) -> int:
-    """The candidate with the highest melody score (the first of equals); the features are
-    only worked out when there is a choice."""
-    if len(candidates) == 1:
-        return candidates[0].index
-    scores = melody_scores(track_features(notes, candidates))
-    return max(scores, key=lambda i: (scores[i], -i))
+        if open_tracks:
+            choice = choose_lead(notes, open_tracks)
+            roles[choice.track] = LEAD
+    return {i: role or ACCOMPANIMENT for i, role in roles.items()}, choice
 
 
 def skyline(start: np.ndarray, end: np.ndarray, pitch: np.ndarray) -> tuple[Notes, Notes]:
@@ -210,54 +120,69 @@ def _merge(parts: list[Notes]) -> Notes:
     return start, end, pitch
 
 
-def label(track: Track) -> str:
-    return f"{track.name or 'unnamed'} (#{track.index})"
-
-
 @dataclass
 class Assignment:
-    """A file's lead line and merged accompaniment, and which tracks made each."""
+    """A file's lead and merged accompaniment, which tracks made each, and how sure the
+    rule was of the lead (1 when the roles file names it)."""
 
     lead: Notes
     accompaniment: Notes | None
     roles: dict[int, str]
     lead_label: str
     accompaniment_label: str
+    confidence: float = 1.0
+    doubt: str = ""
 
 
-def assign_roles(notes: GridNotes, overrides: Mapping[int, str] | None = None) -> Assignment:
-    """The lead line and the accompaniment of a file; RolesError when nothing can lead."""
-    roles = propose_roles(notes, overrides)
+def assign_roles(notes: GridNotes, overrides: Mapping[int, str] | None = None,
+                 lead_line: str = "top") -> Assignment:
+    """The lead (its top line, or the whole tracks: `LEAD_LINES`) and the accompaniment of
+    a file; RolesError when nothing can lead."""
+    if lead_line not in LEAD_LINES[1:]:
+        raise RolesError(f"lead line must be one of {', '.join(LEAD_LINES[1:])}")
+    roles, choice = proposal(notes, overrides)
     by_index = {t.index: t for t in notes.tracks}
     leads = [by_index[i] for i, role in roles.items() if role == LEAD]
     others = [by_index[i] for i, role in roles.items() if role == ACCOMPANIMENT]
     if not leads:
         raise RolesError("no track left for the lead (the roles file sets every pitched "
                          "track to accompaniment or ignore)")
-    line, rest = skyline(*_merge([(t.start, t.end, t.pitch) for t in leads]))
+    notes_of_leads = _merge([(t.start, t.end, t.pitch) for t in leads])
+    line, rest = skyline(*notes_of_leads) if lead_line == "top" else (notes_of_leads,
+                                                                       _no_notes())
     split = len(rest[0]) > 0
     accompaniment = _merge([rest] * split + [(t.start, t.end, t.pitch) for t in others])
-    lead_label = " + ".join(label(t) for t in leads) + (", top line" if split else "")
-    acc_labels = [" + ".join(label(t) for t in leads) + ", lower notes"] * split
-    acc_labels += [label(t) for t in others]
+    lead_label = " + ".join(t.label for t in leads) + (", top line" if split else "")
+    acc_labels = [" + ".join(t.label for t in leads) + ", lower notes"] * split
+    acc_labels += [t.label for t in others]
     return Assignment(line, accompaniment if len(accompaniment[0]) else None, roles,
-                      lead_label, " + ".join(acc_labels))
+                      lead_label, " + ".join(acc_labels),
+                      choice.confidence if choice else 1.0, choice.doubt if choice else "")
+
+
+TABLE_COLUMNS = ["track", "name", "program", "drums", "notes", "mean_pitch", "polyphony",
+                 "onsets", "kind", "proposed", "role"]
 
 
 def track_table(notes: GridNotes, overrides: Mapping[int, str] | None = None) -> pd.DataFrame:
-    """One row per track: its features, the role the rule proposes, and the role it gets
-    (the same unless an override says otherwise): the table the Corpus page edits."""
-    proposed = propose_roles(notes)
+    """One row per track: its features, what the melody rule takes it for (melodic, or why
+    not), the role the rule proposes, and the role it gets (the same unless an override says
+    otherwise): the table the Corpus page edits. attrs holds the rule's confidence in its
+    lead and why it doubts it."""
+    proposed, choice = proposal(notes, None)
     final = propose_roles(notes, overrides) if overrides else proposed
+    kinds = choice.kinds if choice else {}
     rows = []
     for f in track_features(notes):
+        kind = "drums" if f.drums else "empty" if not f.notes else kinds.get(f.track, "melodic")
         rows.append({"track": f.track, "name": f.name, "program": f.program, "drums": f.drums,
                      "notes": f.notes, "mean_pitch": round(f.mean_pitch, 1),
-                     "polyphony": round(f.polyphony, 2), "onsets": f.onsets,
+                     "polyphony": round(f.polyphony, 2), "onsets": f.onsets, "kind": kind,
                      "proposed": proposed[f.track], "role": final[f.track]})
-    return pd.DataFrame(rows, columns=["track", "name", "program", "drums", "notes",
-                                       "mean_pitch", "polyphony", "onsets", "proposed",
-                                       "role"])
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table.attrs.update(confidence=choice.confidence if choice else 1.0,
+                       doubt=choice.doubt if choice else "")
+    return table
 
 
 # --- the roles file: overrides saved with the corpus ---------------------------------------

@@ -17,7 +17,7 @@ from core.data.corpus import PartData
 from core.data.encoding import encode_events, encode_steps
 from core.data.metre import Metre
 from core.data.notes import note_table
-from core.data.tracks import STEPS_PER_QUARTER, GridNotes, ReadTrack, to_grid
+from core.data.tracks import STEPS_PER_QUARTER, FileTracks, GridNotes, ReadTrack
 
 CHORALE_VOICES = ("soprano", "alto", "tenor", "bass")  # instrumental doublings are left out
 
@@ -69,13 +69,16 @@ def _encode_part(part: stream.Stream, chord_mode: str) -> PartData:
     return PartData(encode_steps(part, chord_mode), pitch, duration)
 
 
-def encode_chorale(score: stream.Score, chord_mode: str) -> tuple[dict, str, str, Metre]:
+def encode_chorale(score: stream.Score, chord_mode: str,
+                   lead_line: str = "top") -> tuple[dict, str, str, Metre]:
     """({"lead": ..., "accompaniment": ...} as plain data, lead voice, lower voices, metre)
     of a chorale, or ScoreError. Ties are merged first: a tied note is one note held (the
-    hold symbol), as a MIDI file stores it."""
+    hold symbol), as a MIDI file stores it. The soprano is one line ("top": where it
+    splits, the note written first); "whole" keeps both notes of a split as a chord."""
     sung = chorale_voices(score)
     voices = [v.flatten().stripTies() for v in sung]
-    lead = _encode_part(voices[0], chord_mode)
+    soprano = voices[0].chordify() if lead_line == "whole" else voices[0]
+    lead = _encode_part(soprano, chord_mode)
     if not any(s not in ("r", "_") for s in lead.steps):
         raise ScoreError("no notes")
     lower = stream.Score(voices[1:]).chordify()
@@ -97,13 +100,23 @@ def voice_metre(voice: stream.Stream) -> Metre:
     return Metre(max(1, round(bar * STEPS_PER_QUARTER)), round(downbeat * STEPS_PER_QUARTER))
 
 
-def read_chorale(path: str, chord_mode: str) -> tuple[dict, str, str, Metre]:
+def read_chorale(path: str, chord_mode: str,
+                 lead_line: str = "top") -> tuple[dict, str, str, Metre]:
     """A bundled chorale encoded from its music21 streams (`encode_chorale`)."""
-    return encode_chorale(parse_score(path), chord_mode)
+    return encode_chorale(parse_score(path), chord_mode, lead_line)
 
 
 def score_tracks(path: str) -> GridNotes:
     """A user's MusicXML / ABC / kern file as grid tracks, one per part (ties merged)."""
+    grid = score_read(path).grid()
+    if not grid.has_pitched_notes():
+        raise ScoreError("no pitched notes (drums only)" if any(t.notes for t in grid.tracks)
+                         else "no notes")
+    return grid
+
+
+def score_read(path: str) -> FileTracks:
+    """A score file's parts as tracks in quarter notes, before the grid."""
     score = parse_score(path)
     read = []
     for index, part in enumerate(list(score.parts) or [score], start=1):
@@ -114,11 +127,7 @@ def score_tracks(path: str) -> GridNotes:
                               getattr(inst, "midiProgram", None) or 0, _is_drums(part), onset,
                               table["end"].to_numpy(float) - onset,
                               table["pitch"].to_numpy(int)))
-    grid = to_grid(read, _bar_steps(score))
-    if not grid.has_pitched_notes():
-        raise ScoreError("no pitched notes (drums only)" if any(t.notes for t in grid.tracks)
-                         else "no notes")
-    return grid
+    return FileTracks(read, _bar_steps(score))
 
 
 def _bar_steps(score: stream.Score) -> int:

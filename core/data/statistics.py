@@ -95,10 +95,12 @@ def piece_table(corpus: Corpus) -> pd.DataFrame:
 
 def report_table(corpus: Corpus) -> pd.DataFrame:
     """The per-file report (file, status, reason, which tracks became lead and
-    accompaniment, the share of onsets moved to the 16th grid, over-long notes cut), skipped
-    files first so they are seen."""
+    accompaniment, the share of onsets moved to the 16th grid, over-long notes cut, the
+    lead's confidence and why it is uncertain), skipped files first, then the uncertain
+    ones, so they are seen."""
     frame = pd.DataFrame([asdict(r) for r in corpus.report],
                          columns=[f.name for f in fields(FileReport)])
-    order = frame["status"].map({"skipped": 0}).fillna(1)
+    uncertain = [r.uncertain for r in corpus.report]
+    order = frame["status"].map({"skipped": 0}).fillna(2) - pd.Series(uncertain, dtype=float)
     return frame.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 

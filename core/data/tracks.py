@@ -56,6 +56,31 @@ class ReadTrack:
 
 
 @dataclass
+class FileTracks:
+    """A file's tracks as its reader hands them to `to_grid`: the tracks, the 16ths in its
+    first bar, and how many units of their onsets make a quarter note."""
+
+    read: list[ReadTrack]
+    bar_steps: int = 4 * STEPS_PER_QUARTER
+    per_quarter: int = 1
+
+    def grid(self) -> GridNotes:
+        return to_grid(self.read, self.bar_steps, self.per_quarter)
+
+
+def joined(files: Sequence[FileTracks]) -> FileTracks:
+    """Several files' tracks as one file's, on one time line from each file's start (in
+    quarter notes, whatever each file's ticks), numbered on from one file to the next: a
+    song given as a lead file and an accompaniment file is read as one, so the silent bars
+    both open with are dropped alike and the two halves stay together."""
+    read = [ReadTrack(r.name, r.program, r.is_drum,
+                      np.asarray(r.onset, np.float64) / f.per_quarter,
+                      np.asarray(r.length, np.float64) / f.per_quarter, r.pitch)
+            for f in files for r in f.read]
+    return FileTracks(read, files[0].bar_steps if files else 4 * STEPS_PER_QUARTER)
+
+
+@dataclass
 class Track:
     """One instrument: its notes as (onset step, end step, MIDI pitch) arrays, by onset."""
 
@@ -70,6 +95,11 @@ class Track:
     @property
     def notes(self) -> int:
         return len(self.start)
+
+    @property
+    def label(self) -> str:
+        """How reports name the track: its name and number."""
+        return f"{self.name or 'unnamed'} (#{self.index})"
 
 
 @dataclass

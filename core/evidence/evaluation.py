@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from core.data.corpus import ACCOMPANIMENT, LEAD, PARTS, Corpus
+from core.data.corpus import ACCOMPANIMENT, LEAD, PARTS, Corpus, Piece
 from core.data.timeline import PartSymbols
 from core.evidence.distributions import compare_distributions
 from core.evidence.measure import METRICS, measure, training_index
@@ -50,8 +50,10 @@ def _source(source: Corpus | Run | Path | str,
 def reference_metrics(source: Corpus | Run | Path | str, split: str = "validation",
                       parts: Sequence[str] = PARTS, skip: int = 0, steps: int | None = None,
                       cache_dir: Path | str = "cache",
-                      index: NgramIndex | None = None, method: str = "auto") -> pd.DataFrame:
-    """One row per piece of `split` (its name in `piece`) with the metrics of the real music.
+                      index: NgramIndex | None = None,
+                      pieces: Sequence[Piece] | None = None) -> pd.DataFrame:
+    """One row per piece of `split` (its name in `piece`) with the metrics of the real music;
+    `pieces` measures those pieces of the corpus instead.
 
     A run as `source` measures its corpus in the run's encoding (Model 1 steps or Model 2
     pitch + duration); a Corpus is measured in Model 1 steps. The first of `parts` gives the
@@ -66,7 +68,7 @@ def reference_metrics(source: Corpus | Run | Path | str, split: str = "validatio
     if index is None:
         index = training_index(corpus, parts[0], streams[0])
     rows = []
-    for piece in corpus.split(split):
+    for piece in corpus.split(split) if pieces is None else pieces:
         if any(piece.part(p) is None for p in parts):
             continue
         data = {p: PartSymbols({s: piece.part(p).stream(s) for s in streams}, config.model,
@@ -83,10 +85,12 @@ def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decodi
                       n_pieces: int = 8, steps: int = 64, seed: int = 0,
                       cache_dir: Path | str = "cache",
                       index: NgramIndex | None = None, method: str = "auto",
-                      progress: Progress | None = None) -> pd.DataFrame:
+                      progress: Progress | None = None,
+                      pieces: Sequence[Piece] | None = None) -> pd.DataFrame:
     """One row per generated piece: `n_pieces` per decoding, seeded from the held-out
-    pieces in turn, each measured on its generated continuation only. `progress` hears
-    (decodings done, decodings in all, the next one's title) before each decoding.
+    pieces in turn (or from each of `pieces` once), each measured on its generated
+    continuation only. `progress` hears (decodings done, decodings in all, the next one's
+    title) before each decoding.
 
     The measured span runs from the end of the longest seed window to the end of the
     shorter part, so every note in it was generated. Each model is loaded once and all
@@ -106,7 +110,8 @@ def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decodi
     corpus = corpus_for(infos[symbol_part].config, cache_dir)
     if index is None:
         index = training_index(corpus, symbol_part, target_names(infos[symbol_part].config)[0])
-    pieces = seed_pieces(corpus, infos, n_pieces)
+    pieces = seed_pieces(corpus, infos, n_pieces) if pieces is None else list(pieces)
+    n_pieces = len(pieces)
     models = {part: load_model(info) for part, info in infos.items()}
     run_ids = {f"{part}_run": infos[part].run_id if part in infos else "" for part in PARTS}
     rows = []

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.data.corpus import PARTS
+from core.data.corpus import LEAD_LINES, PARTS
 from core.data.symbols import CHORD_MODES
 
 CELLS = ("lstm", "gru")
@@ -65,7 +65,8 @@ BOUNDS: dict[str, Bounds] = {
 }
 CHOICES: dict[str, tuple] = {"model": MODELS, "cell": CELLS, "part": PARTS,
                              "objective": OBJECTIVES, "input_encoding": INPUT_ENCODINGS,
-                             "chord_mode": CHORD_MODES, "lr_schedule": LR_SCHEDULES}
+                             "chord_mode": CHORD_MODES, "lr_schedule": LR_SCHEDULES,
+                             "lead_line": LEAD_LINES}
 
 
 class ConfigError(ValueError):
@@ -111,6 +112,7 @@ class TrainConfig:
     conditioned: bool = False
     corpus: str = "bach-chorales"
     chord_mode: str = "pitch_class"
+    lead_line: str = "auto"  # the lead's top line or whole tracks (core.data.roles)
     val_fraction: float = 0.1
     split_seed: int = 0
     max_pieces: int = 0

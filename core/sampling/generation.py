@@ -18,6 +18,7 @@ from core.data.corpus import LEAD, PARTS, Piece
 from core.data.encoding import lead_steps
 from core.data.keys import transpose_symbol
 from core.data.nearest import fit_to_vocabulary
+from core.data.prepare import config_lead_line
 from core.data.timeline import PartSymbols
 from core.nets.windows import PITCHED, target_names
 from core.runs.record import Run, open_run
@@ -168,7 +169,8 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
     infos = open_part_runs(runs)
     first = next(iter(infos.values()))
     if seed_file:
-        piece, source = seed_from_file(seed_file, first.config.chord_mode)
+        piece, source = seed_from_file(seed_file, first.config.chord_mode,
+                                       config_lead_line(first.config))
     else:
         piece, source = seed_from_corpus(first, seed_piece, cache_dir)
     mapped = seed_mapped(piece, infos, steps)

@@ -63,10 +63,12 @@ def seed_from_corpus(run: Run, piece_name: str | None = None,
     return piece, f"piece:{piece.name}"
 
 
-def seed_from_file(path: Path | str, chord_mode: str = "pitch_class") -> tuple[Piece, str]:
-    """A user's MIDI/MusicXML file read the way a corpus file is; bad files say why."""
+def seed_from_file(path: Path | str, chord_mode: str = "pitch_class",
+                   lead_line: str = "top") -> tuple[Piece, str]:
+    """A user's MIDI/MusicXML file read the way a corpus file is (its lead's top line or
+    whole tracks, as the run's corpus kept them); bad files say why."""
     name = Path(path).name
-    data, report = read_piece(path, name, chord_mode=chord_mode)
+    data, report = read_piece(path, name, chord_mode=chord_mode, lead_line=lead_line)
     if data is None:
         raise GenerationError(f"{name} cannot seed generation: {report.reason}")
     accompaniment = data["accompaniment"]

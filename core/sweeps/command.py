@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Callable
 
+from core.folders import runs_dir, sweeps_dir
 from core.nets.config import SCALES, TrainConfig
 from core.sweeps.spec import METHODS, SweepSpec, parse_grid, parse_range, thesis_settings
 
@@ -32,7 +33,8 @@ def add_sweep_commands(sub, config_flags: Callable, path_flags: Callable) -> Non
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     config_flags(p)
     path_flags(p)
-    p.add_argument("--sweeps", type=Path, default=Path("sweeps"), help="sweeps folder")
+    p.add_argument("--sweeps", type=Path, default=sweeps_dir(),
+                   help="sweeps folder (default: MUSIC_SWEEPS_DIR, else sweeps)")
     p.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2",
                    help="values of a setting (repeatable); trials cross every grid field")
     p.add_argument("--range", action="append", default=[], metavar="FIELD=LOW:HIGH[:log]",
@@ -64,15 +66,15 @@ def add_sweep_commands(sub, config_flags: Callable, path_flags: Callable) -> Non
     p.set_defaults(func=cmd_sweep, tensorflow=True)
 
     p = sub.add_parser("sweeps", help="every sweep with its progress")
-    p.add_argument("--sweeps", type=Path, default=Path("sweeps"))
-    p.add_argument("--runs", type=Path, default=Path("runs"))
+    p.add_argument("--sweeps", type=Path, default=sweeps_dir())
+    p.add_argument("--runs", type=Path, default=runs_dir())
     p.set_defaults(func=cmd_sweeps)
 
     p = sub.add_parser("sweep-cancel", help="stop a running sweep (its trials resume on a "
                                             "re-run)")
     p.add_argument("sweep", help="sweep id or folder")
-    p.add_argument("--sweeps", type=Path, default=Path("sweeps"))
-    p.add_argument("--runs", type=Path, default=Path("runs"))
+    p.add_argument("--sweeps", type=Path, default=sweeps_dir())
+    p.add_argument("--runs", type=Path, default=runs_dir())
     p.set_defaults(func=cmd_sweep_cancel)
 
 
