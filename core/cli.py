@@ -29,20 +29,21 @@ from core.folders import cache_dir, corpus_source, new_report_dir, runs_dir  # n
 from core.nets.config import (  # noqa: E402
     BOUNDS,
     CHOICES,
+    CORPUS_FIELDS,
+    RECIPES,
     SCALES,
     Bounds,
     ConfigError,
     TrainConfig,
     thesis_runs,
 )
+from core.evidence.verdict import METRIC_WORDS  # noqa: E402
 from core.outputs.destination import OutputFolderError  # noqa: E402
 from core.runs.files import RunError  # noqa: E402
 from core.sampling.decoding import GenerationError  # noqa: E402
 
 USER_ERRORS = (ConfigError, CorpusError, GenerationError, RunError, OutputFolderError)
 
-CORPUS_FIELDS = ("corpus", "chord_mode", "lead_line", "max_pieces",
-                 "val_fraction")  # what `prepare` reads
 
 
 class Parser(argparse.ArgumentParser):
@@ -79,29 +80,55 @@ def _add_paths(parser: argparse.ArgumentParser) -> None:
                         help="corpus cache folder (default: MUSIC_CACHE_DIR, else cache)")
 
 
+class _Given(argparse.Action):
+    """Stores a flag's value and notes that it was given, so a --recipe fills in only the
+    settings the command line leaves out."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.given = {*getattr(namespace, "given", ()), self.dest}
+
+
+class _GivenSwitch(argparse.BooleanOptionalAction):
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        super().__call__(parser, namespace, values, option_string)
+        namespace.given = {*getattr(namespace, "given", ()), self.dest}
+
+
 def _add_config_fields(parser: argparse.ArgumentParser,
-                       names: tuple[str, ...] | None = None) -> None:
+                       names: tuple[str, ...] | None = None, recipe: bool = False) -> None:
     """One flag per TrainConfig field (or per field in `names`), its default, bounds and
-    choices read from the dataclass, so the CLI can never lag behind or contradict it."""
+    choices read from the dataclass, so the CLI can never lag behind or contradict it;
+    `recipe`: a --recipe flag whose named settings (RECIPES) fill in what is not given."""
+    if recipe:
+        parser.add_argument("--recipe", choices=list(RECIPES), default="demo",
+                            help="named settings the other flags change: demo (the defaults "
+                                 "below: the defense's recipe) or thesis (the same network "
+                                 "trained the thesis's way: window objective, constant rate, "
+                                 "no early stop, clipping, key normalisation or bar position)")
     for f in dataclasses.fields(TrainConfig):
         if f.name == "extra" or (names is not None and f.name not in names):
             continue
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool", bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default)
+            parser.add_argument(flag, action=_GivenSwitch, default=f.default)
         else:
             kind = {"int": int, "float": float}.get(str(f.type), str)
             allowed = CHOICES.get(f.name) or BOUNDS.get(f.name)
             where = f"; one of {', '.join(map(str, allowed))}" if f.name in CHOICES else \
                 f"; in {allowed}" if allowed else ""
             parser.add_argument(flag, type=kind, default=f.default, metavar=f.name.upper(),
-                                help=f"default {f.default}{where}")
+                                action=_Given, help=f"default {f.default}{where}")
 
 
 def _config_from(args: argparse.Namespace) -> TrainConfig:
-    """The validated TrainConfig of the flags a command has; defaults for the others."""
+    """The validated TrainConfig of the flags a command has (its --recipe's settings where
+    a flag is not given); defaults for the others."""
     names = [f.name for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)]
     values = {n: getattr(args, n) for n in names}
+    given = getattr(args, "given", set())
+    values.update({k: v for k, v in RECIPES[getattr(args, "recipe", "demo")].items()
+                   if k not in given})
     if "corpus" in values:
         values["corpus"] = corpus_source(values["corpus"])
     return TrainConfig(**values).validate()
@@ -333,9 +360,14 @@ def cmd_report(args) -> None:
 
 def cmd_bench(args) -> None:
     from core.bench import format_table, run_all
+    from core.bench.quality import run_quality
 
-    print(format_table(run_all(quick=args.quick, only=args.only, midi_folder=args.midi_folder,
-                               labelled_folder=args.labelled_folder)))
+    if args.only != "quality":
+        print(format_table(run_all(quick=args.quick, only=args.only,
+                                   midi_folder=args.midi_folder,
+                                   labelled_folder=args.labelled_folder)), flush=True)
+    if args.only in ("all", "quality"):
+        print(run_quality(args.quick))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -357,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_prepare)
 
     p = sub.add_parser("train", help="train one run (every hyperparameter is a flag)")
-    _add_config_fields(p)
+    _add_config_fields(p, recipe=True)
     _add_paths(p)
     p.set_defaults(func=cmd_train, tensorflow=True)
 
@@ -369,21 +401,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("seeds", help="train k seeds of one setting (train's flags)")
     p.add_argument("--k", type=int, default=3, help="number of seeds: seed .. seed+k-1")
-    _add_config_fields(p)
+    _add_config_fields(p, recipe=True)
     _add_paths(p)
     p.set_defaults(func=cmd_seeds, tensorflow=True)
 
     p = sub.add_parser("fair", help="k seeds each of LSTM at --units, GRU at --units and GRU "
                                     "at the LSTM's parameter count")
     p.add_argument("--k", type=int, default=3, help="number of seeds per setting")
-    _add_config_fields(p)
+    _add_config_fields(p, recipe=True)
     _add_paths(p)
     p.set_defaults(func=cmd_fair, tensorflow=True)
 
     p = sub.add_parser("verdict", help="LSTM vs GRU per setting: Welch interval and p-value")
     p.add_argument("--runs", type=Path, default=runs_dir())
-    p.add_argument("--metric", default="best_val_loss",
-                   help="a list_runs column, lower is better (e.g. best_loss: training)")
+    p.add_argument("--metric", default="best_val_loss", choices=list(METRIC_WORDS),
+                   help="what each seed contributes: a loss (lower is better) or an accuracy "
+                        "(higher is better); default: best held-out loss")
     p.set_defaults(func=cmd_verdict)
 
     p = sub.add_parser("generate", help="generate a piece from a lead and/or accompaniment run")
@@ -444,7 +477,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="midi: only the lead choice, MIDI reading and 10,000-file prepare "
                         "figures; sweep: "
                         "Ray Tune's overhead per trial; objectives: time to a held-out loss, "
-                        "sequence vs window objective; generation: stateful vs window")
+                        "sequence vs window objective; generation: stateful vs window; "
+                        "quality: the demo recipe's music against held-out pieces and the "
+                        "ceiling, beside the thesis's method")
     p.add_argument("--midi-folder", type=Path,
                    help="also time reading this folder of your own MIDI files")
     p.add_argument("--labelled-folder", type=Path,

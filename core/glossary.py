@@ -31,10 +31,18 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("accuracy",
      "The share of next symbols the network ranks first. Model 1's steps are mostly holds, "
      "so compare it with the baseline."),
+    ("note accuracy",
+     "Model 1: accuracy on the steps where something new happens (a note, chord or rest, "
+     "not a hold): is it the right one? The baseline always answers the most frequent one."),
+    ("onset accuracy",
+     "Model 1: does the network answer 'something new' where a new event starts and 'hold' "
+     "where the last one goes on? The mean of the two shares it gets right, so always "
+     "answering 'hold' scores 0.5."),
     ("baseline",
      "What a network that ignores the music scores on the same held-out windows: always "
-     "predicting the most frequent symbol (accuracy) or just the symbols' frequencies "
-     "(unigram entropy, for the loss). A run that does not beat it learnt nothing."),
+     "predicting the most frequent symbol (accuracy, note accuracy), any constant answer "
+     "(onset accuracy, 0.5) or just the symbols' frequencies (unigram entropy, for the "
+     "loss). A run that does not beat it learnt nothing."),
     ("LSTM / GRU",
      "The two recurrent cells the thesis compares: the LSTM has 4 gates, the GRU 3, so at "
      "equal width a GRU has about 3/4 of the parameters."),

@@ -7,12 +7,14 @@ under a minute even though one test trains a real (tiny) run through the backgro
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core.nets.config import THESIS_METHOD, TrainConfig
 from core.nets.training import enqueue
 from core.runs.record import read_status, wait_for, write_status
 from tests.apptest import TIMEOUT, click, open_page, rerun, texts
@@ -127,6 +129,27 @@ def test_train_page_queues_a_run_and_the_worker_finishes_it(app_env):
     recent = at.dataframe[0].value
     assert recent.iloc[0]["run_id"] == run_dir.name
     assert recent.iloc[0]["state"] == "finished" and recent.iloc[0]["label"] == "tiny"
+
+
+def test_the_recipe_buttons_fill_the_form_and_the_run_records_them(app_env):
+    """'Thesis's method' switches the recipe's settings to the thesis's and keeps the
+    network's shape; the queued run records them; 'Demo recipe' brings the defaults back."""
+    at = open_page("train", corpus_max_pieces=6, tf_units=8, tf_window=8, tf_epochs=1)
+    at.button(key="tf_recipe_thesis").click().run()
+    assert at.selectbox(key="tf_objective").value == "window"
+    assert at.selectbox(key="tf_lr_schedule").value == "constant"
+    assert at.checkbox(key="tf_key_normalisation").value is False
+    assert at.number_input(key="tf_units").value == 8  # the shape stays
+    at.button(key=SUBMIT).click().run()
+    assert not at.exception and "Queued 1 run" in texts(at, "success")
+    (run_dir,) = run_dirs(app_env.runs)
+    recorded = json.loads((run_dir / "config.json").read_text())["config"]
+    assert {k: recorded[k] for k in THESIS_METHOD} == THESIS_METHOD and recorded["units"] == 8
+    at.button(key="tf_recipe_demo").click().run()
+    defaults = TrainConfig()
+    assert at.selectbox(key="tf_objective").value == defaults.objective
+    assert at.number_input(key="tf_units").value == defaults.units
+    assert at.checkbox(key="tf_bar_position").value is defaults.bar_position
 
 
 def test_cancel_button_cancels_a_queued_run(app_env):

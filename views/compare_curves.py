@@ -20,7 +20,7 @@ import streamlit as st
 from core.evidence.baselines import baseline_columns, baseline_lines
 from core.evidence.curves import histories_long, smooth
 from core.evidence.grouping import curve_bands, group_bands, seed_groups
-from core.evidence.tables import summary_table
+from core.evidence.tables import TABLE_TITLES, summary_table
 from core.outputs.figures import axis_title, band_figure, curve_figure, series_colours
 from core.runs.files import RunFileError, file_stamp
 from core.runs.history import read_history
@@ -39,8 +39,6 @@ SPLIT_NOTE = ("Left: training windows; right: held-out pieces. LSTM solid lines,
               "the dotted line is the baseline of the runs' data (always predicting the most "
               "frequent symbol; for the loss, the symbols' unigram entropy). ")
 Baselines = dict  # run_id -> core.evidence.baselines.Baseline, or why there is none
-TABLE_TITLES = {1: "Table 2 (Model 1): loss / accuracy",
-                2: "Table 3 (Model 2): loss / pitch accuracy / duration accuracy"}
 
 
 # --------------------------------------------------------------------------- cached reads
@@ -109,7 +107,15 @@ def _metric_charts(long: pd.DataFrame, model: int) -> list[tuple[str, str, str]]
                        "compare_loss_chart"))
     if (long["metric"] == "accuracy").any():
         charts.append(("accuracy", "**Accuracy**: share of next 16th-note symbols "
-                                   "predicted right", "compare_acc_chart"))
+                                   "predicted right (mostly holds)", "compare_acc_chart"))
+    if (long["metric"] == "note_accuracy").any():
+        charts.append(("note_accuracy", "**Note accuracy**: when something new happens (a "
+                                        "note, chord or rest), is it the right one?",
+                       "compare_note_chart"))
+    if (long["metric"] == "onset_accuracy").any():
+        charts.append(("onset_accuracy", "**Onset accuracy**: is a new event predicted where "
+                                         "one starts and a hold where it goes on? (0.5: "
+                                         "any constant answer)", "compare_onset_chart"))
     for head in ("pitch", "duration"):
         if (long["metric"] == f"{head}_accuracy").any():
             charts.append((f"{head}_accuracy", f"**{head.capitalize()} accuracy**: share of "
@@ -265,7 +271,8 @@ def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame, labels: dict
         table = pd.concat([table[["run", *metrics]], base.set_index(table.index),
                            table[[c for c in table.columns if c != "run" and c not in metrics]]],
                           axis=1)
-        st.markdown(f"**{TABLE_TITLES[model]}**, {part}")
+        number, what = TABLE_TITLES[model]
+        st.markdown(f"**{number} ({what})**, {part}")
         st.dataframe(readable(table), hide_index=True, width="stretch",
                      key=f"compare_summary_{model}_{part}")
     st.caption("The thesis reports training windows only; held-out columns are measured on "

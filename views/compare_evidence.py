@@ -14,7 +14,7 @@ from core.data.corpus import CorpusError
 from core.evidence.curves import HELD_OUT
 from core.evidence.evaluation import evaluate, evaluation_folder, list_evaluations
 from core.evidence.tables import HYPERPARAMETERS, hyperparameter_frame
-from core.evidence.verdict import TOO_FEW, verdict_table
+from core.evidence.verdict import METRIC_WORDS, TOO_FEW, verdict_table
 from core.folders import new_report_dir
 from core.outputs.figures import parallel_figure, split_constant
 from core.outputs.report import build_report, zip_report
@@ -30,6 +30,7 @@ from views.common import (
 
 REPORT_KEY = "compare_report"        # the last defense report built: folder, zip, PDF
 VERDICT_ALL = "compare_verdict_all"  # toggle: judge every run in the folder
+VERDICT_METRIC = "compare_verdict_metric"  # what each seed contributes
 # What "Evaluate" runs for a report: the thesis's two decodings on a few held-out pieces.
 REPORT_DECODINGS = (Decoding("greedy"), Decoding("temperature", temperature=0.65))
 REPORT_PIECES, REPORT_STEPS = 8, 64
@@ -39,11 +40,13 @@ VERDICT_SHOWN = ["comparison", "verdict", "model", "part", "layers", "lstm_units
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _verdict(root: str, signature: tuple, run_ids: tuple[str, ...] | None) -> pd.DataFrame:
-    """core.evidence.verdict.verdict_table of the given runs (None: the whole runs folder),
-    cached on the folder's signature."""
+def _verdict(root: str, signature: tuple, run_ids: tuple[str, ...] | None,
+             metric: str) -> pd.DataFrame:
+    """core.evidence.verdict.verdict_table of the given runs (None: the whole runs folder)
+    by `metric`, cached on the folder's signature."""
     table = settings_table()
-    return verdict_table(table if run_ids is None else table[table["run_id"].isin(run_ids)])
+    return verdict_table(table if run_ids is None else table[table["run_id"].isin(run_ids)],
+                         metric)
 
 
 # --------------------------------------------------------------------------- verdict
@@ -58,11 +61,17 @@ def verdict_view(selected: list[str]) -> None:
     """LSTM vs GRU per setting over the selected runs, or over the whole runs folder when
     the user asks (core.evidence.verdict.verdict_table)."""
     st.subheader("Verdict: LSTM vs GRU")
-    everything = st.toggle("Judge every run in the folder, not only the selected ones",
-                           key=VERDICT_ALL)
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    everything = left.toggle("Judge every run in the folder, not only the selected ones",
+                             key=VERDICT_ALL)
+    metric = right.selectbox("Judge by", list(METRIC_WORDS)[:5], format_func=METRIC_WORDS.get,
+                             key=VERDICT_METRIC,
+                             help="What each seed contributes: its best held-out loss "
+                                  "(lower is better), or its best held-out note, onset, "
+                                  "pitch or duration accuracy (higher is better).")
     root = runs_dir()
     table = _verdict(str(root.resolve()), runs_signature(root),
-                     None if everything else tuple(sorted(selected)))
+                     None if everything else tuple(sorted(selected)), metric)
     scope = "every run in the runs folder" if everything else \
         f"the {len(selected)} selected run(s)"
     st.caption(f"Over {scope}.")
@@ -83,7 +92,7 @@ def verdict_view(selected: list[str]) -> None:
         "LSTM's 4, so at the same width it has about ¾ of the parameters and is also a "
         "smaller model. **Equal parameters** widens the GRU until its parameter count "
         "matches the LSTM's, so a difference is the cell's and not the size's. Each seed "
-        "contributes its best held-out loss (lower is better); the words come from the 95% "
+        f"contributes its {METRIC_WORDS[metric]}; the words come from the 95% "
         "confidence interval of GRU − LSTM (Welch): 'LSTM better' or 'GRU better' only when "
         "the whole interval lies on one side of zero, otherwise 'difference within noise'.")
     show_verdict(table, "compare_verdict_table")

@@ -16,7 +16,7 @@ from core.runs import worker
 from core.runs.deletion import DeletionError, delete_run
 from core.runs.estimates import queue_estimate
 from core.runs.files import RunError
-from core.runs.history import read_history
+from core.runs.history import read_history, read_history_columns, rising_note
 from core.runs.listing import run_labels
 from core.runs.record import RESUMABLE, cancel_requested, read_status
 from views import common
@@ -76,6 +76,14 @@ def _last_epoch(run_dir: Path) -> str:
     return f"last epoch ({int(last['epoch'])}): " + ", ".join(parts)
 
 
+def _rising(run_dir: Path) -> str:
+    """core.runs.history.rising_note of a run still training ("" when unreadable)."""
+    try:
+        return rising_note(read_history_columns(run_dir))
+    except RunError:
+        return ""
+
+
 @st.fragment(run_every=2)
 def live() -> None:
     """Queued and running runs with progress and Cancel; refreshes every 2 seconds."""
@@ -115,6 +123,9 @@ def live() -> None:
                 last = _last_epoch(run_dir)
                 if last:
                     st.caption(last)
+                rising = _rising(run_dir)
+                if rising:
+                    st.warning(rising, icon=":material/trending_up:")
             else:
                 st.caption(f"queued · model {row.model}, {row.cell} {row.layers}×{row.units}, "
                            f"{row.part}, window {row.window}, {row.epochs} epochs")

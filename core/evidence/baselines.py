@@ -7,9 +7,13 @@ targets the run's held-out metrics are measured on (core.nets.training.next_symb
 the symbol after each held-out window of the run's window length, in its part, model, chord
 mode and vocabulary):
 
-accuracy  always predict the most frequent target symbol: the share of that symbol
-loss      always predict the targets' own frequencies: their entropy in nats, the lowest
-          cross-entropy any prediction that ignores the window can reach
+accuracy        always predict the most frequent target symbol: the share of that symbol
+loss            always predict the targets' own frequencies: their entropy in nats, the
+                lowest cross-entropy any prediction that ignores the window can reach
+note accuracy   (Model 1) always predict the most frequent symbol that is not the hold: its
+                share of the targets that are not holds
+onset accuracy  (Model 1) 0.5: every constant answer (always hold, always new) finds all of
+                one kind and none of the other (core.nets.accuracy)
 
 Both are the best a constant prediction can do on these windows (it is told the held-out
 frequencies), so beating them is the least a network must do. Model 2 has one of each per
@@ -18,6 +22,7 @@ is measured on its training windows instead, and says so.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -25,7 +30,10 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from core.data.symbols import HOLD
 from core.evidence.curves import HELD_OUT, TRAIN
+
+ONSET_BASELINE = 0.5  # onset accuracy of any constant answer (balanced accuracy)
 
 # Settings that decide which targets a run is measured on: runs that agree on all of them
 # share one baseline.
@@ -47,12 +55,18 @@ class Baseline:
     accuracy: Mapping[str, float]   # share of the most frequent target symbol
     loss: Mapping[str, float]       # entropy of the targets' frequencies (nats)
     symbol: Mapping[str, str]       # the most frequent target symbol
+    note_accuracy: float = math.nan  # Model 1: share of the most frequent new symbol
+    note_symbol: str = ""            # that symbol
 
     def metrics(self) -> dict[str, float]:
-        """The baselines under history.csv's metric names: loss and accuracy (Model 1);
-        loss (the heads' sum), pitch_/duration_ loss and accuracy (Model 2)."""
+        """The baselines under history.csv's metric names: loss, accuracy, note and onset
+        accuracy (Model 1); loss (the heads' sum), pitch_/duration_ loss and accuracy
+        (Model 2)."""
         if set(self.loss) == {"steps"}:
-            return {"loss": self.loss["steps"], "accuracy": self.accuracy["steps"]}
+            found = {"loss": self.loss["steps"], "accuracy": self.accuracy["steps"]}
+            if not math.isnan(self.note_accuracy):
+                found.update(note_accuracy=self.note_accuracy, onset_accuracy=ONSET_BASELINE)
+            return found
         out = {"loss": float(sum(self.loss.values()))}
         for name in self.loss:
             out[f"{name}_loss"] = self.loss[name]
@@ -63,6 +77,10 @@ class Baseline:
         """A line's label: 'always "_": 0.767' or 'unigram entropy: 1.052 nats'."""
         value = self.metrics()[metric]
         where = "" if self.split == HELD_OUT else " (training windows: nothing held out)"
+        if metric == "note_accuracy":
+            return f"baseline, always “{self.note_symbol}”: {value:.3f}{where}"
+        if metric == "onset_accuracy":
+            return f"baseline, any constant answer: {value:.3f}"
         if metric.endswith("accuracy"):
             stream = metric.removesuffix("_accuracy") if metric != "accuracy" else "steps"
             return f"baseline, always “{self.symbol[stream]}”: {value:.3f}{where}"
@@ -113,7 +131,14 @@ def run_baseline(run_dir: Path | str, cache_dir: Path | str = "cache") -> Baseli
         targets = windows.arrays[name][windows.starts + windows.window]
         accuracy[name], loss[name], best = target_baseline(targets)
         symbol[name] = run.vocabs[name].symbols[best]
-    return Baseline(split, len(windows), accuracy, loss, symbol)
+    notes = {}
+    hold = run.vocabs["steps"].index.get(HOLD) if "steps" in run.vocabs else None
+    targets = windows.arrays["steps"][windows.starts + windows.window] if hold is not None \
+        else np.zeros(0)
+    if (targets != hold).any():
+        share, _, best = target_baseline(targets[targets != hold])
+        notes = dict(note_accuracy=share, note_symbol=run.vocabs["steps"].symbols[best])
+    return Baseline(split, len(windows), accuracy, loss, symbol, **notes)
 
 
 def run_baselines(run_dirs: Iterable[Path | str], settings: pd.DataFrame,
@@ -150,11 +175,12 @@ def baseline_lines(baselines: Mapping[str, Baseline | str], run_ids: Iterable[st
 
 def baseline_columns(baselines: Mapping[str, Baseline | str], run_ids: Iterable[str],
                      model: int) -> pd.DataFrame:
-    """Tables 2/3's baseline columns, one row per run: 'baseline loss' and 'baseline
-    accuracy' (Model 1) or 'baseline pitch acc' / 'baseline duration acc' (Model 2); NaN
-    where a run has none."""
+    """Tables 2/3's baseline columns, one row per run: 'baseline loss', 'baseline accuracy'
+    and 'baseline note acc' (Model 1) or 'baseline pitch acc' / 'baseline duration acc'
+    (Model 2); NaN where a run has none (onset accuracy's is always 0.5)."""
     names = {"loss": "baseline loss"}
-    names.update({"accuracy": "baseline accuracy"} if model == 1 else
+    names.update({"accuracy": "baseline accuracy", "note_accuracy": "baseline note acc"}
+                 if model == 1 else
                  {"pitch_accuracy": "baseline pitch acc",
                   "duration_accuracy": "baseline duration acc"})
     rows = []

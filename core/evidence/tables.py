@@ -18,17 +18,22 @@ HYPERPARAMETERS = ("units", "layers", "dropout_layers", "window", "batch_size",
 
 # Metric columns of the summary tables, by model: (history metric, column title).
 TABLE_METRICS = {
-    1: (("loss", "loss"), ("accuracy", "accuracy")),
+    1: (("loss", "loss"), ("accuracy", "accuracy"), ("note_accuracy", "note acc"),
+        ("onset_accuracy", "onset acc")),
     2: (("loss", "loss"), ("pitch_accuracy", "pitch acc"),
         ("duration_accuracy", "duration acc")),
 }
+# Each model's table as the thesis numbers it, and what its columns are.
+TABLE_TITLES = {1: ("Table 2", "Model 1: loss / accuracy / note and onset accuracy"),
+                2: ("Table 3", "Model 2: loss / pitch accuracy / duration accuracy")}
 SUMMARY_SETTINGS = ("label", "part", "cell", "layers", "units", "window", "batch_size")
 
 
 def summary_table(histories: Mapping[str, pd.DataFrame], settings: pd.DataFrame,
                   model: int, at: str = "final") -> pd.DataFrame:
-    """The thesis's Table 2 (model 1: loss, accuracy) or Table 3 (model 2: loss, pitch
-    accuracy, duration accuracy) for the given runs, on training AND held-out windows.
+    """The thesis's Table 2 (model 1: loss, accuracy, and note and onset accuracy beside
+    them) or Table 3 (model 2: loss, pitch accuracy, duration accuracy) for the given runs,
+    on training AND held-out windows.
 
     `at` "final" reads the last finished epoch (as the thesis reports); "best" the epoch of
     lowest held-out loss (training loss when nothing was held out). One row per run of

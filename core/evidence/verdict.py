@@ -23,9 +23,10 @@ def verdict_table(frame: pd.DataFrame, metric: str = "best_val_loss",
     (a) equal units and (b) equal parameters: units differ and the counts are within
     `param_tolerance`, or within 1/units for a GRU too narrow for whole units to do better.
 
-    Each side's sample is one value of `metric` (lower is better) per seed: runs repeating
-    a seed are averaged first, as they are not independent draws. A winner is named only
-    when the `level` interval of GRU - LSTM excludes zero.
+    Each side's sample is one value of `metric` per seed (lower is better for a loss,
+    higher for an accuracy: `higher_is_better`): runs repeating a seed are averaged first,
+    as they are not independent draws. A winner is named only when the `level` interval of
+    GRU - LSTM excludes zero.
     """
     groups = group_runs(frame, metrics=(metric,))
     shared = [k for k in SETTING_FIELDS if k in groups and k not in ("cell", "units")]
@@ -74,12 +75,25 @@ def _per_seed(frame: pd.DataFrame, groups: pd.DataFrame,
             for index, row in groups.iterrows()}
 
 
-METRIC_WORDS = {"best_val_loss": "best held-out loss", "final_val_loss": "final held-out loss",
+# The metrics a verdict may judge by, in words: held-out loss (the default), then what the
+# music is judged by (note and onset accuracy for Model 1, the heads' for Model 2).
+METRIC_WORDS = {"best_val_loss": "best held-out loss",
+                "best_val_note_accuracy": "best held-out note accuracy",
+                "best_val_onset_accuracy": "best held-out onset accuracy",
+                "best_val_pitch_accuracy": "best held-out pitch accuracy",
+                "best_val_duration_accuracy": "best held-out duration accuracy",
+                "final_val_loss": "final held-out loss",
                 "final_loss": "final training loss", "best_loss": "best training loss"}
+
+
+def higher_is_better(metric: str) -> bool:
+    """Accuracies are better higher; losses (and anything else) lower."""
+    return metric.endswith("accuracy")
 
 
 def _compare(lstm_values: list[float], gru_values: list[float], lstm: pd.Series,
              gru: pd.Series, metric: str, level: float) -> dict:
+    sign = 1 if higher_is_better(metric) else -1  # > 0: GRU better
     metric = METRIC_WORDS.get(metric, metric.replace("_", " "))
     row = {"lstm_units": lstm["units"], "gru_units": gru["units"],
            "lstm_params": lstm["params"], "gru_params": gru["params"],
@@ -94,7 +108,8 @@ def _compare(lstm_values: list[float], gru_values: list[float], lstm: pd.Series,
                             f"{TOO_FEW}")
         return row
     w = welch(gru_values, lstm_values, level)
-    verdict = (LSTM_BETTER if w.ci_low > 0 else GRU_BETTER if w.ci_high < 0 else WITHIN_NOISE)
+    low, high = sorted((sign * w.ci_low, sign * w.ci_high))
+    verdict = GRU_BETTER if low > 0 else LSTM_BETTER if high < 0 else WITHIN_NOISE
     row.update(difference=w.difference, ci_low=w.ci_low, ci_high=w.ci_high, p_value=w.p_value,
                verdict=verdict,
                sentence=f"GRU - LSTM {metric} = {w.difference:+.4f} ({level:.0%} CI "

@@ -89,18 +89,18 @@ class TrainConfig:
     model: int = 1
     cell: str = "lstm"
     units: int = 128
-    layers: int = 2
+    layers: int = 1
     dropout_layers: int = 1
     dropout_rate: float = 0.2
     window: int = 32
     batch_size: int = 64
-    epochs: int = 8
-    learning_rate: float = 0.002
+    epochs: int = 30
+    learning_rate: float = 0.01
     embedding_dim: int = 32
     dense_units: int = 128
     seed: int = 0
     part: str = "lead"
-    objective: str = "window"
+    objective: str = "sequence"
     sequence_window: int = 0  # the sequence objective's training windows; 0: `window`
     input_encoding: str = "auto"  # a run records the form it was built with
     lr_schedule: str = "plateau"
@@ -186,6 +186,10 @@ ADDED_LATER: dict[str, Any] = dict(lr_schedule="constant", early_stopping=0, cli
                                    key_normalisation=False, transpose_augment=0,
                                    bar_position=False)
 THESIS_METHOD: dict[str, Any] = dict(objective="window", **ADDED_LATER)
+# Named settings the Train page and the CLI (--recipe) start from. "demo" is TrainConfig's
+# own defaults: the recipe the defense script trains (README). "thesis" trains the same
+# network the thesis's way (window objective, none of the recipe's additions).
+RECIPES: dict[str, dict[str, Any]] = {"demo": {}, "thesis": THESIS_METHOD}
 
 
 def thesis_runs(model: int, part: str, scale: str = "full") -> list[TrainConfig]:
@@ -207,6 +211,10 @@ def thesis_runs(model: int, part: str, scale: str = "full") -> list[TrainConfig]
 
 
 _FIELD_TYPES = {f.name: str(f.type) for f in dataclasses.fields(TrainConfig)}
+# The settings that choose a run's corpus and its held-out pieces (core.data.prepare.
+# corpus_for reads them): prepared, not trained.
+CORPUS_FIELDS = ("corpus", "chord_mode", "lead_line", "max_pieces", "val_fraction",
+                 "split_seed")
 SETTING_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig)
                        if f.name not in ("seed", "label"))
 INT_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig) if str(f.type) == "int")

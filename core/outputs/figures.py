@@ -57,6 +57,8 @@ PITCH_CLASSES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B"
 # What each history metric's number is, as an axis title.
 METRIC_AXES = {"loss": "cross-entropy loss (nats)",
                "accuracy": "accuracy (share of next symbols right)",
+               "note_accuracy": "note accuracy (share of new notes, chords, rests right)",
+               "onset_accuracy": "onset accuracy (new events and holds found, mean share)",
                "pitch_loss": "pitch cross-entropy (nats)",
                "duration_loss": "duration cross-entropy (nats)",
                "pitch_accuracy": "pitch accuracy (share of next pitches right)",

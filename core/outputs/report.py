@@ -43,7 +43,7 @@ from core.evidence.curves import load_histories_long
 from core.evidence.evaluation import list_evaluations, read_evaluation
 from core.evidence.measure import sample_metrics
 from core.evidence.metrics import NOTE_METRICS, SYMBOL_METRICS
-from core.evidence.tables import TABLE_METRICS, summary_table
+from core.evidence.tables import TABLE_METRICS, TABLE_TITLES, summary_table
 from core.evidence.verdict import verdict_table
 from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
@@ -284,11 +284,9 @@ def _metric_titles(model: int) -> list[str]:
 def tables_section(tables: Mapping[int, pd.DataFrame]) -> str:
     if not tables:
         return _note("None of the selected runs has finished an epoch yet.")
-    names = {1: ("Table 2", "Model 1: loss / accuracy"),
-             2: ("Table 3", "Model 2: loss / pitch accuracy / duration accuracy")}
     parts = []
     for model, frame in tables.items():
-        number, what = names[model]
+        number, what = TABLE_TITLES[model]
         formats = {c: fixed(3) for c in [*_metric_titles(model),
                                          *[c for c in frame if c.startswith("baseline")]]}
         parts.append(f"<h3>{esc(number)}. {esc(what)}</h3>"
@@ -297,7 +295,8 @@ def tables_section(tables: Mapping[int, pd.DataFrame]) -> str:
         "Final epoch of each run, as the thesis reports. The thesis measured training "
         "windows only; held-out columns are windows of whole pieces never trained on "
         "(a high training accuracy with a low held-out one is memorisation). Baseline "
-        "columns: what always predicting the most frequent symbol (accuracy) or the "
+        "columns: what always predicting the most frequent symbol (accuracy, note "
+        "accuracy; onset accuracy's is 0.5 for any constant answer) or the "
         "symbols' own frequencies (loss: the unigram entropy, in nats) scores on the same "
         "held-out windows; a run at its baseline has learnt nothing from the context.")
 

@@ -172,3 +172,23 @@ def _number(path: Path, line: int, column: str, text: str) -> float:
         shown = "".join(c for c in text[:20] if c.isprintable())
         raise RunFileError(f"{path}, line {line}: the {column} column holds '{shown}', "
                            "not a number") from None
+
+
+RISING_EPOCHS = 3  # epochs in a row a loss must rise before a run is said to get worse
+
+
+def rising_note(history: dict[str, np.ndarray]) -> str:
+    """'held-out loss rising for 3 epochs (since epoch 5)' when a run's last RISING_EPOCHS
+    epochs each ended with a higher loss (held-out, else training) than the one before: a
+    learning rate too high, or a network past its best (best.keras keeps that epoch)."""
+    name = "val_loss" if "val_loss" in history else "loss"
+    values = np.asarray(history.get(name, []), float)
+    tail = values[-RISING_EPOCHS - 1:]
+    if len(tail) <= RISING_EPOCHS or not (np.diff(tail) > 0).all():
+        return ""
+    rises = RISING_EPOCHS
+    while rises < len(values) - 1 and values[-rises - 1] > values[-rises - 2]:
+        rises += 1
+    where = "held-out" if name == "val_loss" else "training"
+    return (f"{where} loss rising for {rises} epochs (since epoch {len(values) - rises}): "
+            "lower the learning rate, or keep the best epoch, which generation uses")

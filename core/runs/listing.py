@@ -13,6 +13,7 @@ import pandas as pd
 
 from core.nets.config import SETTING_FIELDS
 from core.runs.files import RunError
+from core.runs.history import rising_note
 from core.runs.record import Run
 
 
@@ -86,16 +87,21 @@ def run_row(run: Run) -> dict[str, Any]:
 
 
 def _note(run: Run) -> str:
-    """What a reader should know beyond the state: where the run was resumed, and a last
-    history line a crash cut short (left out)."""
+    """What a reader should know beyond the state: where the run was resumed, that it
+    stopped early or its loss keeps rising, and a last history line a crash cut short
+    (left out)."""
     notes = [f"resumed at epoch {r['epoch']}" for r in run.record.get("resumes") or []
              if isinstance(r, dict) and "epoch" in r]
-    return "; ".join(filter(None, [", ".join(notes), run.history_columns.note]))
+    stopped = run.status.get("stopped_early")
+    early = f"stopped early after epoch {stopped}: no better held-out loss for " \
+            f"{run.config.early_stopping} epochs" if stopped else ""
+    return "; ".join(filter(None, [", ".join(notes), early, rising_note(run.history_columns),
+                                   run.history_columns.note]))
 
 
 def _history_summary(history: dict[str, np.ndarray]) -> dict[str, Any]:
-    """epochs_done, final_<metric> of the last epoch, best_<loss> (lowest, NaN ignored) and
-    the training seconds of all epochs."""
+    """epochs_done, final_<metric> of the last epoch, best_<loss> (lowest, NaN ignored),
+    best_<accuracy> (highest) and the training seconds of all epochs."""
     epochs = len(history["epoch"])
     summary: dict[str, Any] = {"epochs_done": epochs}
     if not epochs:
@@ -103,9 +109,10 @@ def _history_summary(history: dict[str, np.ndarray]) -> dict[str, Any]:
     for name, values in history.items():
         if name not in TIME_COLUMNS:
             summary[f"final_{name}"] = float(values[-1])
-        if name.endswith("loss"):
+        if name.endswith(("loss", "accuracy")):
             seen = values[~np.isnan(values)]
-            summary[f"best_{name}"] = float(seen.min()) if len(seen) else float("nan")
+            best = seen.min if name.endswith("loss") else seen.max
+            summary[f"best_{name}"] = float(best()) if len(seen) else float("nan")
     summary["seconds"] = float(np.nansum(history["seconds"])) if "seconds" in history else 0.0
     return summary
 

@@ -593,7 +593,7 @@ def _load(when: str) -> Figure:
                   "processes", f"{os.cpu_count()} cores")
 
 
-ONLY = ("all", "midi", "sweep", "objectives", "generation")  # `bench --only` choices
+ONLY = ("all", "midi", "sweep", "objectives", "generation", "quality")  # `bench --only`
 
 
 def run_all(quick: bool = False, only: str = "all", midi_folder: Path | None = None,
