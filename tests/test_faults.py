@@ -160,6 +160,49 @@ def test_the_train_page_resumes_a_killed_run(run_bank, app_env, monkeypatch):
     assert status["state"] == "queued" and status["resume"] and len(started) == 1
 
 
+# --------------------------------------------------------------------------- prepare
+
+PREPARE = """
+import sys
+from core.data.prepare import prepare_corpus
+prepare_corpus(sys.argv[1], cache_dir=sys.argv[2], workers=2)
+"""
+
+
+def children(pid: int) -> list[int]:
+    """The live processes whose parent is `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_killed_prepare_leaves_no_pool_worker_behind(tmp_path):
+    """kill -9 of a prepare reading its files on a pool of two: the workers were left
+    blocked on a pipe for good; now they die with it, and the cache is not written."""
+    from tests.fixtures import midi_bytes
+
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    for i in range(10):  # eight or more files: the pool reads them
+        (folder / f"{i}.mid").write_bytes(midi_bytes([60 + i, 62 + i, 64 + i, 65 + i]))
+    prepare = subprocess.Popen([sys.executable, "-c", PREPARE, str(folder),
+                                str(tmp_path / "cache")], cwd=REPO,
+                               env={**os.environ, "CORE_PAUSE_AT": "prepare:1"})
+    stopped(prepare)
+    workers = children(prepare.pid)
+    assert len(workers) == 2, workers
+    kill(prepare)
+    wait_until(lambda: all(process_state(w) in ("", "Z") for w in workers), 5,
+               "the pool's workers to die with their parent")
+    assert not [p for p in (tmp_path / "cache").glob("*") if p.suffix == ".npz"]
+
+
 # --------------------------------------------------------------------------- the queue
 
 @pytest.mark.slow

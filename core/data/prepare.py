@@ -31,6 +31,8 @@ from core.data.corpus import (
 from core.data.pieces import read_encoded
 from core.data.roles import ROLES_FILE, Overrides, RolesError, load_roles
 from core.data.symbols import CHORD_MODES
+from core.processes import pool_worker_start
+from core.runs.faults import pause_point
 
 if TYPE_CHECKING:
     from core.nets.config import TrainConfig
@@ -69,13 +71,20 @@ def _holdout(names: list[str], fraction: float, seed: int) -> set[str]:
 
 
 def _read_all(jobs: list[tuple], workers: int) -> Iterator[tuple[dict | None, FileReport]]:
-    """read_encoded over every job, in order, as each finishes (on `workers` processes)."""
+    """read_encoded over every job, in order, as each finishes (on `workers` processes,
+    which die with this one: core.processes)."""
     if workers <= 1 or len(jobs) < 8:
         yield from (read_encoded(*job) for job in jobs)
         return
     chunk = max(1, min(64, len(jobs) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(read_encoded, *zip(*jobs), chunksize=chunk)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=pool_worker_start,
+                               initargs=(os.getpid(),))
+    try:
+        for count, result in enumerate(pool.map(read_encoded, *zip(*jobs), chunksize=chunk), 1):
+            pause_point("prepare", count)
+            yield result
+    finally:  # interrupted (Ctrl-C, an error): the files not started yet are not read
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def read_roles(folder: Path, roles: Path | str | None) -> Overrides:
