@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import random
@@ -19,7 +20,16 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from music21 import corpus as m21corpus
 
-from core.data.cache import CorpusWriter, cache_path, files_key, load_corpus
+from core.data.cache import (
+    CorpusWriter,
+    DamagedCache,
+    cache_path,
+    files_key,
+    load_corpus,
+    report_path,
+    set_aside,
+    write_report_csv,
+)
 from core.data.corpus import (
     DEFAULT_CORPUS,
     ENCODING_VERSION,
@@ -33,9 +43,12 @@ from core.data.roles import ROLES_FILE, Overrides, RolesError, load_roles
 from core.data.symbols import CHORD_MODES
 from core.processes import pool_worker_start
 from core.runs.faults import pause_point
+from core.runs.files import WriteError
 
 if TYPE_CHECKING:
     from core.nets.config import TrainConfig
+
+log = logging.getLogger(__name__)  # notes (a damaged cache rebuilt); the CLI prints them
 
 
 @dataclass(frozen=True)
@@ -131,7 +144,9 @@ def prepare_corpus(source: str | Path = DEFAULT_CORPUS, *, chord_mode: str = "pi
     key = files_key(files, settings)
     path = cache_path(cache_dir, corpus_id, key)
     if path.exists():
-        return load_corpus(path)
+        cached = _from_cache(path, key)
+        if cached is not None:
+            return cached
     jobs = [(str(f), n, layout, chord_mode, overrides.get(n)) for f, n in zip(files, names)]
     writer, report = CorpusWriter(), []
     for (parts, line), f in zip(_read_all(jobs, workers or os.cpu_count() or 1), files):
@@ -148,6 +163,25 @@ def prepare_corpus(source: str | Path = DEFAULT_CORPUS, *, chord_mode: str = "pi
     splits = {p["name"]: "validation" if p["name"] in held else "train" for p in writer.pieces}
     writer.save(path, corpus_id, key, settings, splits, report)
     return load_corpus(path)
+
+
+def _from_cache(path: Path, key: str) -> Corpus | None:
+    """The cached corpus; None when its file is damaged: then it is set aside (said in one
+    line) and the caller prepares the corpus again from its files. A missing report CSV
+    beside it is written again (it is the cache's own report, also kept inside it)."""
+    try:
+        corpus = load_corpus(path, key)
+    except DamagedCache as exc:
+        aside = set_aside(path)
+        log.warning("%s: set aside as %s; preparing the corpus again from its files",
+                    exc, aside.name)
+        return None
+    if not report_path(path).exists():
+        try:
+            write_report_csv(corpus.report, report_path(path))
+        except WriteError as exc:  # a read-only cache still serves its corpus
+            log.warning("%s", exc)
+    return corpus
 
 
 def _roles_digest(overrides: Overrides) -> str:

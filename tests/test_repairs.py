@@ -1,0 +1,121 @@
+"""Derived files the project can rebuild, found damaged: a corpus cache cut short, emptied,
+of random bytes, of another format or holding pickled objects is said in one line (which
+file, why), set aside and prepared again from its files, by `prepare`, `generate` and the
+dashboard alike; nothing else is touched."""
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.cli import main
+from core.data.cache import DAMAGED, DamagedCache, cached_corpora, load_corpus
+from core.data.prepare import prepare_corpus
+from tests.apptest import click, open_page
+from tests.fixtures import HIGH, LOW, melody, write_score
+
+
+def npz(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def out_of_range(good: bytes) -> bytes:
+    """The cache with one symbol id past the end of its table (an altered file whose
+    archive is whole)."""
+    with np.load(io.BytesIO(good), allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["lead.steps"] = arrays["lead.steps"] + len(arrays["symbols"])
+    return npz(**arrays)
+
+
+DAMAGES = {  # what a crash, a full disk or a stray file can leave, and the reason said
+    "cut short": (lambda good: good[: len(good) // 2], "the archive is cut short or altered"),
+    "emptied": (lambda good: b"", "it is empty"),
+    "random bytes": (lambda good: bytes(range(256)) * 8, "it is not a NumPy .npz archive"),
+    "foreign archive": (lambda good: npz(weights=np.arange(4)),
+                        "an array it needs is missing"),
+    "pickled objects": (lambda good: npz(meta=np.array([{"x": 1}], dtype=object)),
+                        "it holds Python objects, which this project never loads"),
+    "ids out of range": (out_of_range, "its lead.steps arrays do not agree with its pieces"),
+}
+
+
+@pytest.fixture
+def songs(tmp_path) -> Path:
+    folder = tmp_path / "songs"
+    write_score(folder / "a.mid", [("Keys", melody(LOW)), ("Lead", melody(HIGH))])
+    write_score(folder / "b.mid", [("Keys", melody(HIGH[:4]))])
+    return folder
+
+
+def damage(cache: Path, how: str) -> Path:
+    (path,) = cached_corpora(cache)
+    path.write_bytes(DAMAGES[how][0](path.read_bytes()))
+    return path
+
+
+@pytest.mark.parametrize("how", DAMAGES)
+def test_a_damaged_cache_is_said_set_aside_and_prepared_again(songs, tmp_path, caplog, how):
+    cache = tmp_path / "cache"
+    first = prepare_corpus(songs, cache_dir=cache, workers=1)
+    path = damage(cache, how)
+    with pytest.raises(DamagedCache) as refused:
+        load_corpus(path)
+    assert str(refused.value) == f"the corpus cache {path} is damaged ({DAMAGES[how][1]}" \
+                                 + (")" if how != "foreign archive" else
+                                    ": not a corpus this version prepares)")
+    damaged_bytes = path.read_bytes()
+    with caplog.at_level(logging.WARNING, logger="core"):
+        again = prepare_corpus(songs, cache_dir=cache, workers=1)
+    assert again == first and load_corpus(path) == first  # rebuilt in place, whole
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line == f"{refused.value}: set aside as {path.name}{DAMAGED}; preparing the " \
+                   "corpus again from its files"
+    assert (cache / f"{path.name}{DAMAGED}").read_bytes() == damaged_bytes  # kept, aside
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [path.name, f"{path.name}{DAMAGED}", path.with_suffix(".report.csv").name])
+
+
+def test_a_cache_holding_another_corpus_than_its_name_is_refused(songs, tmp_path):
+    cache = tmp_path / "cache"
+    prepare_corpus(songs, cache_dir=cache, workers=1)
+    (path,) = cached_corpora(cache)
+    other = path.with_name("songs-0123456789abcdef.npz")
+    shutil.copy(path, other)
+    with pytest.raises(DamagedCache, match="holds another corpus than its name says"):
+        load_corpus(other, "0123456789abcdef" + "0" * 48)
+
+
+def test_prepare_and_generate_on_the_command_line_rebuild_a_damaged_cache(
+        run_bank, tmp_path, capsys):
+    """The issue's three commands: `prepare` and `train` ended in a traceback, `generate` in
+    numpy's advice to load pickles; now each says one note and carries on."""
+    run = run_bank.copy(tmp_path / "runs", "lead_lstm")
+    cache = shutil.copytree(run_bank.cache, tmp_path / "cache")
+    path = next(p for p in cached_corpora(cache) if p.name.startswith("bach-chorales"))
+    path.write_bytes(DAMAGES["random bytes"][0](b""))
+    assert main(["generate", "--lead", str(run), "--steps", "4", "--cache", str(cache)]) == 0
+    err = capsys.readouterr().err
+    assert f"note: the corpus cache {path} is damaged (it is not a NumPy .npz archive)" in err
+    assert "pickle" not in err and "Traceback" not in err
+    path.write_bytes(b"")
+    assert main(["prepare", "--max-pieces", "6", "--cache", str(cache)]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith(f"note: the corpus cache {path} is damaged (it is empty)")
+    assert "bach-chorales: 6 kept" in out and load_corpus(path).corpus_id == "bach-chorales"
+
+
+def test_the_corpus_page_prepares_again_over_a_damaged_cache(app_env, songs, tmp_path):
+    cache = app_env.use_cache(tmp_path / "page-cache")
+    prepare_corpus(songs, cache_dir=cache, workers=1)
+    path = damage(cache, "cut short")
+    at = open_page("corpus", corpus_source=str(songs), corpus_source_kind="previous")
+    click(at, "corpus_prepare")
+    assert not at.exception and not at.error
+    assert load_corpus(path).key and (cache / f"{path.name}{DAMAGED}").exists()
