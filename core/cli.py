@@ -34,7 +34,7 @@ from core.nets.config import (  # noqa: E402
 )
 from core.outputs.destination import OutputFolderError  # noqa: E402
 from core.runs.files import RunError  # noqa: E402
-from core.sampling.decoding import GenerationError  # noqa: E402
+from core.sampling.decoding import Decoding, GenerationError, parse_help  # noqa: E402
 
 USER_ERRORS = (ConfigError, CorpusError, GenerationError, RunError, OutputFolderError)
 
@@ -59,6 +59,15 @@ def whole_number_in(bounds: Bounds) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"must be in {bounds}, got {value}")
         return value
     return parse
+
+
+def decoding_value(text: str) -> Decoding:
+    """An argparse type: a decoding within its bounds (Decoding.parse), refused in one line
+    before anything loads."""
+    try:
+        return Decoding.parse(text)
+    except GenerationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def steps_bounds() -> Bounds:
@@ -250,11 +259,10 @@ def cmd_worker(args) -> None:
 
 
 def cmd_generate(args) -> None:
-    from core.sampling.decoding import Decoding
     from core.sampling.generation import generate
 
     runs = {k: v for k, v in (("lead", args.lead), ("accompaniment", args.accompaniment)) if v}
-    decodings = [Decoding.parse(d) for d in args.decoding or ["greedy"]]
+    decodings = args.decoding or [Decoding()]
     samples = []
     with progress_bar(f"{args.steps} steps per part", len(decodings)) as advance:
         for decoding in decodings:  # one sample per decoding; the bar moves as each is saved
@@ -274,12 +282,11 @@ def cmd_generate(args) -> None:
 def cmd_evaluate(args) -> None:
     from core.evidence.conditioning import conditioning_comparison
     from core.evidence.evaluation import evaluate, evaluation_folder
-    from core.sampling.decoding import Decoding, GenerationError
 
     runs = {k: v for k, v in (("lead", args.lead), ("accompaniment", args.accompaniment)) if v}
     if not runs:
         raise GenerationError("give --lead, --accompaniment, or both")
-    decodings = [Decoding.parse(d) for d in args.decoding or ["greedy"]]
+    decodings = args.decoding or [Decoding()]
     folder = evaluation_folder(next(iter(runs.values())))
     _, comparison = evaluate(runs, decodings, args.pieces, args.steps, args.seed, args.cache,
                              folder)
@@ -376,8 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=whole_number_in(steps_bounds()), default=64,
                    help=f"symbols to generate per part, in {steps_bounds()} "
                         "(16th notes for Model 1)")
-    p.add_argument("--decoding", action="append",
-                   help="greedy | temperature:T | top_k:K | top_p:P | beam:W (repeatable)")
+    p.add_argument("--decoding", action="append", type=decoding_value,
+                   help=f"{parse_help()} (repeatable)")
     p.add_argument("--seed", type=whole_number_in(BOUNDS["seed"]), default=0,
                    help=f"in {BOUNDS['seed']}")
     p.add_argument("--seed-piece", help="corpus piece to seed from (default: first held-out)")
@@ -393,8 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accompaniment", type=Path, help="accompaniment run directory")
     p.add_argument("--conditioned", type=Path,
                    help="also compare --accompaniment with this lead-conditioned one")
-    p.add_argument("--decoding", action="append",
-                   help="greedy | temperature:T | top_k:K | top_p:P | beam:W (repeatable)")
+    p.add_argument("--decoding", action="append", type=decoding_value,
+                   help=f"{parse_help()} (repeatable)")
     p.add_argument("--pieces", type=int, default=8, help="generated pieces per decoding")
     p.add_argument("--steps", type=whole_number_in(steps_bounds()), default=64,
                    help=f"symbols to generate per part, in {steps_bounds()}")

@@ -48,6 +48,21 @@ def test_generate_and_evaluate_check_seeds_and_steps_first(capsys, tmp_path, fla
         assert line == f"error: {message} (see python -m core {command} --help)"
 
 
+@pytest.mark.parametrize("decoding, message", [
+    ("beam:100000", "beam_width must be in [1, 16], got 100000"),  # was 2.5 GB and minutes
+    ("greedy:3", "greedy takes no value, got 'greedy:3'"),
+    ("temperature:inf", "temperature must be in [0, 2] (0 is greedy), got inf"),
+    ("temperature:", "temperature takes a number in [0, 2] after ':', got 'temperature:'"),
+])
+def test_decodings_are_refused_outside_their_bounds_before_anything_loads(capsys, tmp_path,
+                                                                          decoding, message):
+    for command in ("generate", "evaluate"):
+        line = one_line_error(capsys, [command, "--lead", str(tmp_path), "--decoding",
+                                       "greedy", "--decoding", decoding])
+        assert line == f"error: argument --decoding: {message} (see python -m core " \
+                       f"{command} --help)"
+
+
 def test_a_refused_training_setting_leaves_no_run_folder(capsys, tmp_path):
     line = one_line_error(capsys, ["train", "--seed", "-1", "--runs", str(tmp_path / "runs")])
     assert line == "error: seed: must be in [0, 4294967295], got -1"
