@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -518,19 +517,10 @@ def import_tensorflow_quietly() -> None:
     """Import TensorFlow with its start-up lines (oneDNN, CPU features, absl) held back:
     it writes them to file descriptor 2 before any log level applies. They are shown only
     if the import fails, or with --verbose."""
-    with tempfile.TemporaryFile() as sink:
-        saved = os.dup(2)
-        os.dup2(sink.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        except BaseException:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            sys.stderr.write(sink.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    from core.processes import stderr_held_back
+
+    with stderr_held_back():
+        import tensorflow  # noqa: F401
 
 
 def user_message(exc: BaseException) -> str:

@@ -1,5 +1,7 @@
-"""Child processes that die with their parent: the queue worker's training child and the
-pool that reads a corpus's files in parallel.
+"""What a process arranges about its children and its standard error.
+
+Children that die with their parent: the queue worker's training child and the pool that
+reads a corpus's files in parallel.
 
 A parent killed with SIGKILL runs no clean-up, and a child blocked on a pipe from it (a
 process pool's worker waiting for its next task) would wait for ever. Linux's
@@ -9,12 +11,20 @@ than a watchdog thread checking os.getppid(). The signal is tied to the thread t
 started the child, so a caller keeps that thread alive while its children work (a pool
 used inside one function call does). Elsewhere (macOS) the call is unavailable and a
 child may outlive a killed parent.
+
+Standard error held back: TensorFlow's start-up lines and Ray's C++ warnings are written to
+file descriptor 2 directly, below Python's sys.stderr and any log level, so the only way to
+keep a command's output to its own lines is to point that descriptor elsewhere meanwhile.
 """
 from __future__ import annotations
 
 import ctypes
 import os
 import signal
+import sys
+import tempfile
+from contextlib import contextmanager
+from typing import Iterator
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -36,3 +46,24 @@ def pool_worker_start(parent: int) -> None:
     workers that also took it would each print a traceback)."""
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def stderr_held_back(show_on_error: bool = True) -> Iterator[None]:
+    """File descriptor 2 into a temporary file while the block runs; what was written there
+    is shown afterwards only if the block raised and `show_on_error` (else dropped)."""
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if failed and show_on_error:
+                sink.seek(0)
+                sys.stderr.write(sink.read().decode(errors="replace"))

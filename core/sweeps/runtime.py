@@ -7,6 +7,12 @@ existing cluster; its trials then import the project from the same path on every
 (PYTHONPATH is passed to the workers), and the runs and sweeps folders must be one shared
 filesystem mounted at the same path everywhere (the README's cluster recipe).
 
+Joining is bounded in time: Ray's own connect retries for minutes against an address where
+nothing answers, printing C++ warnings all the while. `reach_cluster` first opens a plain
+TCP connection to the address (refused or silent: one SweepError within CONNECT_TIMEOUT_S,
+before the sweep is saved or Ray imported); a port that answers but is not a Ray head gets
+one of Ray's connect attempts (about 40 s) rather than twenty, its warnings held back.
+
 Ray is imported only here and in the sweep modules that run under it, so the dashboard and
 the other commands start as fast as without it. Its console output is switched off before
 the import: a sweep prints the project's own lines only.
@@ -15,10 +21,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import socket
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from core.processes import stderr_held_back
 from core.sweeps.spec import SweepError
 
 REPO = Path(__file__).resolve().parents[2]  # what every Ray worker must be able to import
@@ -31,6 +40,10 @@ QUIET = {
     "TF_CPP_MIN_LOG_LEVEL": "2",
 }
 OBJECT_STORE_BYTES = 100 * 2**20  # Ray's minimum is 75 MB; trials pass only small dicts
+CONNECT_TIMEOUT_S = 10.0  # an address where nothing answers is refused after this long
+# Ray's retries of a head that does not answer (20 by default, each up to 30 s): one.
+JOIN_ONCE = {"RAY_gcs_server_port_wait_time_s": "1"}
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colour codes in Ray's messages
 
 
 def quiet() -> None:
@@ -53,7 +66,8 @@ def ray_session(address: str = "") -> Iterator[dict]:
                    logging_level=logging.CRITICAL, runtime_env=runtime_env)
     try:
         if address:
-            ray.init(address=address, **options)
+            with _joining():
+                ray.init(address=address, **options)
         else:
             ray.init(address="local", num_cpus=os.cpu_count(),
                      object_store_memory=OBJECT_STORE_BYTES, **options)
@@ -66,6 +80,48 @@ def ray_session(address: str = "") -> Iterator[dict]:
         yield ray.cluster_resources()
     finally:
         ray.shutdown()
+
+
+@contextmanager
+def _joining() -> Iterator[None]:
+    """While joining a cluster: one connect attempt (JOIN_ONCE) and Ray's C++ warnings held
+    back (the error that follows says what went wrong in one line)."""
+    before = {k: os.environ.get(k) for k in JOIN_ONCE}
+    os.environ.update({k: os.environ.get(k) or v for k, v in JOIN_ONCE.items()})
+    try:
+        with stderr_held_back(show_on_error=False):
+            yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def reach_cluster(address: str, timeout: float | None = None) -> None:
+    """Refuse, within `timeout` seconds (CONNECT_TIMEOUT_S), an address where nothing
+    answers: the port is opened with a plain TCP connection before Ray is asked to join.
+    Addresses Ray resolves itself ("auto", "local", "") are left to it."""
+    host, port = _host_port(address)
+    if host is None:
+        return
+    timeout = CONNECT_TIMEOUT_S if timeout is None else timeout
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return
+    except socket.timeout:
+        reason = f"nothing answered within {timeout:g} s"
+    except OSError as exc:
+        reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+    raise SweepError("address", f"no Ray cluster at {address} ({reason}): start one there "
+                                "with `ray start --head`, or check the host and port")
+
+
+def _host_port(address: str) -> tuple[str | None, int]:
+    """(host, port) of 'host:port', 'ray://host:port' or '[v6]:port'; (None, 0) otherwise."""
+    match = re.fullmatch(r"(?:ray://)?\[?([^\[\]]+?)\]?:(\d{1,5})", address.strip())
+    return (match[1], int(match[2])) if match else (None, 0)
 
 
 def check_fits(cpus: float, gpus: float) -> None:
@@ -85,7 +141,12 @@ def check_fits(cpus: float, gpus: float) -> None:
                      f"that much (its nodes: {have})")
 
 
+def plain(text: str) -> str:
+    """One of Ray's messages as one plain line: its colour codes out, its lines joined."""
+    return " ".join(ANSI.sub("", text).split())
+
+
 def _first_sentence(exc: BaseException) -> str:
     """Ray's messages run to paragraphs with advice for its own tools: their first sentence."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = plain(str(exc)) or type(exc).__name__
     return text.split(". ")[0][:240]
