@@ -13,8 +13,9 @@ common convention of sampling interfaces; above it the distribution over these
 vocabularies is close to uniform noise, and inf or nan would make no distribution at all.
 top_k is at most 4096, above the largest vocabulary a part of the chorales has (about 2,000
 chords in voicing mode, 289 in pitch-class mode; a k at or above the vocabulary's size
-samples as plain temperature does) and costs nothing more for being large. beam_width is at most 16: each step re-runs the window
-for every beam, so beam:1000 ran past two minutes and beam:100000 took 2.5 GB.
+samples as plain temperature does) and costs nothing more for being large. beam_width is
+at most 16: each step re-runs the window for every beam, so beam:1000 ran past two minutes
+and beam:100000 took 2.5 GB.
 """
 from __future__ import annotations
 
