@@ -69,6 +69,15 @@ def decoding_value(text: str) -> Decoding:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def folder(text: str) -> Path:
+    """An argparse type: a folder, or a path where one will be made; an existing file is
+    refused (`runs --runs <a file>` read as "no runs yet", exit 0)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
+    return path
+
+
 def steps_bounds() -> Bounds:
     """Symbols generated per part: 1 to generation's MAX_STEPS."""
     from core.sampling.generation import MAX_STEPS
@@ -77,8 +86,8 @@ def steps_bounds() -> Bounds:
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--runs", type=Path, default=Path("runs"), help="runs folder")
-    parser.add_argument("--cache", type=Path, default=Path("cache"), help="corpus cache folder")
+    parser.add_argument("--runs", type=folder, default=Path("runs"), help="runs folder")
+    parser.add_argument("--cache", type=folder, default=Path("cache"), help="corpus cache folder")
 
 
 def _add_config_fields(parser: argparse.ArgumentParser,
@@ -374,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fair, tensorflow=True)
 
     p = sub.add_parser("verdict", help="LSTM vs GRU per setting: Welch interval and p-value")
-    p.add_argument("--runs", type=Path, default=Path("runs"))
+    p.add_argument("--runs", type=folder, default=Path("runs"))
     p.add_argument("--metric", default="best_val_loss",
                    help="a list_runs column, lower is better (e.g. best_loss: training)")
     p.set_defaults(func=cmd_verdict)
@@ -413,7 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate, tensorflow=True)
 
     p = sub.add_parser("runs", help="list runs with settings and metrics")
-    p.add_argument("--runs", type=Path, default=Path("runs"))
+    p.add_argument("--runs", type=folder, default=Path("runs"))
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("report", help="self-contained HTML (+ PDF) report of chosen runs")

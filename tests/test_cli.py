@@ -185,6 +185,27 @@ def test_no_runs_is_no_error(capsys, tmp_path):
     assert capsys.readouterr().out == "no runs yet\n"
 
 
+def test_a_file_given_as_the_runs_folder_is_an_error(capsys, tmp_path):
+    """It read as "no runs yet" with exit 0."""
+    afile = tmp_path / "runs.txt"
+    afile.write_text("not runs")
+    for argv in (["runs"], ["verdict"], ["train"]):
+        assert one_line_error(capsys, [*argv, "--runs", str(afile)]) == \
+            f"error: argument --runs: {afile} is a file, not a folder (see python -m core " \
+            f"{argv[0]} --help)"
+    assert afile.read_text() == "not runs"
+
+
+def test_an_oversized_sequence_window_is_named_by_its_own_flag(capsys, run_bank, tmp_path):
+    line = one_line_error(capsys, ["train", "--objective", "sequence", "--sequence-window",
+                                   "5000", "--max-pieces", "6", "--cache", str(run_bank.cache),
+                                   "--runs", str(tmp_path / "runs")])
+    assert line.startswith("error: sequence_window: sequence_window 5000 needs a training "
+                           "piece of 5001 symbols")
+    assert "choose a sequence_window of at most" in line
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.slow
 def test_tensorflow_start_up_lines_are_held_back(tmp_path):
     """TensorFlow writes its start-up lines straight to file descriptor 2; a command that
