@@ -47,7 +47,14 @@ from core.sweeps.progress import (
     trial_state,
     write_progress,
 )
-from core.sweeps.runtime import REPO, check_fits, plain, ray_session, reach_cluster
+from core.sweeps.runtime import (
+    REPO,
+    check_fits,
+    check_gpus_usable,
+    plain,
+    ray_session,
+    reach_cluster,
+)
 from core.sweeps.search import Trial, optuna_space, plan, planned_count
 from core.sweeps.spec import SweepError, SweepSpec, load_spec
 from core.sweeps.trial import CANCEL_FILE, SweepContext, run_trial, sweep_cancelled
@@ -168,6 +175,7 @@ def _run_ray(spec: SweepSpec, trials: list[Trial], sweep_dir: Path, runs: Path, 
         cpus = spec.cpus_per_trial or (max(1, int(resources.get("CPU", 1)) // spec.concurrent)
                                        if not spec.address else 1)
         check_fits(cpus, spec.gpus_per_trial)
+        check_gpus_usable(spec.gpus_per_trial)
         write_progress(sweep_dir, state="running", message="", cpus_per_trial=cpus)
         runner = _Runner(spec, context, {"cpu": cpus, "gpu": spec.gpus_per_trial},
                          on_progress)

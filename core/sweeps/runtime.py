@@ -41,6 +41,7 @@ QUIET = {
 }
 OBJECT_STORE_BYTES = 100 * 2**20  # Ray's minimum is 75 MB; trials pass only small dicts
 CONNECT_TIMEOUT_S = 10.0  # an address where nothing answers is refused after this long
+GPU_PROBE_S = 300.0  # a GPU node's TensorFlow import, first run on a cold node included
 # Ray's retries of a head that does not answer (20 by default, each up to 30 s): one.
 JOIN_ONCE = {"RAY_gcs_server_port_wait_time_s": "1"}
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colour codes in Ray's messages
@@ -144,6 +145,51 @@ def check_fits(cpus: float, gpus: float) -> None:
 def plain(text: str) -> str:
     """One of Ray's messages as one plain line: its colour codes out, its lines joined."""
     return " ".join(ANSI.sub("", text).split())
+
+
+def check_gpus_usable(gpus: float) -> None:
+    """Refuse --gpus-per-trial where a node that offers GPUs runs a TensorFlow that cannot
+    see one (the CPU build, or no driver): Ray would hand its trials a GPU and they would
+    train on the CPU, silently. Each such node is asked once, by a task holding a GPU there
+    (TensorFlow's import: seconds)."""
+    if not gpus:
+        return
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    probe = ray.remote(num_cpus=0, num_gpus=min(gpus, 1.0))(tensorflow_gpus)
+    nodes = [n for n in ray.nodes() if n.get("Alive") and n["Resources"].get("GPU", 0) >= gpus]
+    refs = {n["NodeManagerAddress"]: probe.options(scheduling_strategy=(
+        NodeAffinitySchedulingStrategy(n["NodeID"], soft=False))).remote() for n in nodes}
+    try:
+        found = ray.get(list(refs.values()), timeout=GPU_PROBE_S)
+    except Exception as exc:  # noqa: BLE001  a timeout, a node lost, TensorFlow missing
+        raise SweepError("gpus_per_trial", "could not ask the GPU nodes whether TensorFlow "
+                                           f"sees a GPU: {_first_sentence(exc)}") from exc
+    problems = [f"on node {ip}: {problem}" for ip, facts in zip(refs, found)
+                if (problem := gpu_problem(*facts))]
+    if problems:
+        raise SweepError("gpus_per_trial", "Ray would give trials a GPU that TensorFlow "
+                                           f"cannot use, {'; '.join(problems)}")
+
+
+def tensorflow_gpus() -> tuple[str, bool, int]:
+    """(TensorFlow's version, whether it is built with CUDA, the GPUs it sees) here."""
+    import tensorflow as tf
+
+    return tf.__version__, tf.test.is_built_with_cuda(), len(
+        tf.config.list_physical_devices("GPU"))
+
+
+def gpu_problem(version: str, cuda: bool, seen: int) -> str:
+    """Why a TensorFlow cannot train on a GPU, in words; "" when it can."""
+    if not cuda:
+        return (f"TensorFlow {version} is the CPU build (tensorflow-cpu): install the GPU "
+                "build there with `make setup GPU=1`")
+    if not seen:
+        return (f"TensorFlow {version} sees no GPU: check the NVIDIA driver there "
+                "(`nvidia-smi -L`)")
+    return ""
 
 
 def _first_sentence(exc: BaseException) -> str:
