@@ -5,6 +5,7 @@ dashboard alike; nothing else is touched."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -119,3 +120,45 @@ def test_the_corpus_page_prepares_again_over_a_damaged_cache(app_env, songs, tmp
     click(at, "corpus_prepare")
     assert not at.exception and not at.error
     assert load_corpus(path).key and (cache / f"{path.name}{DAMAGED}").exists()
+
+
+# --------------------------------------------------------------------------- other derived files
+
+@pytest.mark.parametrize("content", [b"", b"\x00\xff{", b"[1, 2]", b'{"corpus": 3}'])
+def test_a_damaged_corpus_choice_starts_on_the_chorales_and_is_written_again(app_env, content):
+    """uploads/.corpus-choice.json, the corpus a new session starts on."""
+    choice = app_env.uploads / ".corpus-choice.json"
+    choice.parent.mkdir(parents=True)
+    choice.write_bytes(content)
+    at = open_page("app")
+    assert not at.exception and "corpus_source" not in at.session_state
+    click(open_page("corpus", corpus_max_pieces=6), "corpus_prepare")
+    assert json.loads(choice.read_text())["corpus"] == "bach-chorales"
+
+
+def test_a_damaged_evaluation_is_left_out_so_it_is_made_again(tmp_path):
+    """An evaluation folder whose settings.json does not read counts as none: the Compare
+    page's "evaluate the runs that have no evaluation yet" and the report redo it."""
+    import pandas as pd
+
+    from core.evidence.evaluation import list_evaluations, write_evaluation
+
+    run = tmp_path / "run"
+    kept, damaged = (run / "evaluation" / name for name in ("20260101-1", "20260102-1"))
+    for folder in (kept, damaged):
+        write_evaluation(folder, {"n_pieces": 1}, comparison=pd.DataFrame({"metric": ["x"]}))
+    (damaged / "settings.json").write_bytes(b'{"n_pieces": 1')  # cut short
+    assert list_evaluations(run) == [kept]
+    assert not [p for p in kept.iterdir() if p.name.startswith(".")]  # written atomically
+
+
+def test_a_damaged_sweep_progress_reads_as_not_started_and_is_written_again(tmp_path):
+    from core.sweeps.progress import read_progress, sweep_progress, write_progress
+
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "progress.json").write_bytes(b"\x00\x01 not json")
+    assert read_progress(sweep) == {} and sweep_progress(sweep, tmp_path).driver == \
+        "not started"
+    write_progress(sweep, state="finished")
+    assert read_progress(sweep)["state"] == "finished"
