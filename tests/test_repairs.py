@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -91,6 +92,25 @@ def test_a_cache_holding_another_corpus_than_its_name_is_refused(songs, tmp_path
     shutil.copy(path, other)
     with pytest.raises(DamagedCache, match="holds another corpus than its name says"):
         load_corpus(other, "0123456789abcdef" + "0" * 48)
+
+
+def test_a_cache_write_killed_halfway_leaves_nothing_a_later_prepare_keeps(songs, tmp_path):
+    """A kill -9 while the cache is written leaves only a hidden temporary file (written,
+    then renamed into place): never listed as a corpus, and deleted by the next prepare
+    that writes there; a live writer's temporary file is left alone."""
+    import subprocess
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    orphan = cache / f".tmp-songs-0123-{gone.pid}-abcdef.npz"
+    live = cache / f".tmp-songs-4567-{os.getpid()}-abcdef.npz"
+    for temp in (orphan, live):
+        temp.write_bytes(b"PK\x03\x04 half a cache")
+    assert cached_corpora(cache) == []
+    prepare_corpus(songs, cache_dir=cache, workers=1)
+    assert not orphan.exists() and live.exists() and len(cached_corpora(cache)) == 1
 
 
 def test_prepare_and_generate_on_the_command_line_rebuild_a_damaged_cache(

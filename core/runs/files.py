@@ -165,11 +165,12 @@ def remove_orphan_temp_files(folder: Path) -> None:
     file is left alone."""
     for temp in Path(folder).glob(f"{TEMP_PREFIX}*"):
         pid = temp.stem.rsplit("-", 2)[-2] if temp.stem.count("-") >= 2 else ""
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not pid_running(int(pid)):
             temp.unlink(missing_ok=True)
 
 
-def _running(pid: int) -> bool:
+def pid_running(pid: int) -> bool:
+    """Whether a process `pid` exists (signal 0: nothing is sent)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

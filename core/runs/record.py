@@ -49,6 +49,7 @@ from core.runs.files import (
     RunFileError,
     fsync_path,
     now_iso,
+    pid_running,
     read_json,
     saving,
     write_json,
@@ -156,13 +157,7 @@ def process_alive(pid: int, identity: str | None = None) -> bool:
     if Path("/proc/self/stat").exists():
         found = process_identity(pid)
         return found is not None and identity in (None, found)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_running(pid)
 
 
 def trainer_alive(status: dict[str, Any]) -> bool:
