@@ -146,6 +146,7 @@ def test_killed_trials_resume_and_a_cancelled_sweep_continues_on_a_rerun(
     assert driver.wait(120) == 0
     first_log = (tmp_path / "run1.log").read_text()
     assert "cancelled" in first_log and "continue it with" in first_log
+    assert "A worker died or was killed" in first_log and "\x1b[" not in first_log  # plain
     assert read_progress(sweep)["state"] == "cancelled"
     assert read_status(killed)["state"] == "finished" and epochs(killed) == [1, 2, 3, 4]
     assert "restarted this trial after its process died" in read_status(killed)["sweep_note"]

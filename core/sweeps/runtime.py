@@ -38,6 +38,7 @@ QUIET = {
     "TUNE_GLOBAL_CHECKPOINT_S": "2",             # Tune's experiment state saved every 2 s
     "TUNE_WARN_INSUFFICENT_RESOURCE_THRESHOLD_S": "1000000",  # we check resources first
     "TF_CPP_MIN_LOG_LEVEL": "2",
+    "RAY_COLOR_PREFIX": "0",                     # a dead worker's "(raylet)" line: plain text
 }
 OBJECT_STORE_BYTES = 100 * 2**20  # Ray's minimum is 75 MB; trials pass only small dicts
 CONNECT_TIMEOUT_S = 10.0  # an address where nothing answers is refused after this long
