@@ -279,8 +279,7 @@ def cmd_generate(args) -> None:
                                 cache_dir=args.cache, method=args.method)
             advance()
     for part, epoch in (samples[0].epochs if samples else {}).items():
-        print(f"{part}: the model of epoch {epoch} of run {Path(runs[part]).name} (its best "
-              "committed epoch)")
+        print(f"{part}: the model of epoch {epoch} of run {Path(runs[part]).name}")
     if samples and samples[0].seed_mapped:
         print(f"seed: {samples[0].seed_mapped} symbols the run never saw were mapped to the "
               "nearest it knows")

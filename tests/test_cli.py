@@ -91,6 +91,8 @@ def test_generate_shows_a_progress_bar_on_a_terminal(capsys, run_bank, tmp_path,
     out, err = capsys.readouterr()
     assert "8 steps per part" in err and "2/2" in err
     assert len(list_samples(run)) == 2 and out.count("greedy: ") == 1
+    best = read_history(run)["val_loss"].idxmin() + 1  # the epoch generation says it used
+    assert f"lead: the model of epoch {best} of run {run.name}\n" in out
 
 
 def test_prepare_of_an_unreadable_folder_is_one_line(capsys, tmp_path):

@@ -139,10 +139,7 @@ def best_model(run: Run) -> tuple[Any, int]:
         done, best = _committed(run.path)
         pending = pending_path(run.path, done)
         latest = (pending.name, MODEL) if pending.exists() else (MODEL,)
-        try:
-            model, name = run.load_model_file(*((BEST, *latest) if best < done else latest))
-        except FileNotFoundError:  # renamed into place meanwhile
-            continue
+        model, name = run.load_model_file(*((BEST, *latest) if best < done else latest))
         if _committed(run.path)[0] != done:  # the trainer committed an epoch meanwhile
             continue
         if name == pending.name:
