@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,7 +39,7 @@ from core.nets.config import (  # noqa: E402
 from core.evidence.verdict import METRIC_WORDS  # noqa: E402
 from core.outputs.destination import OutputFolderError  # noqa: E402
 from core.runs.files import RunError  # noqa: E402
-from core.sampling.decoding import GenerationError  # noqa: E402
+from core.sampling.decoding import Decoding, GenerationError, parse_help  # noqa: E402
 
 USER_ERRORS = (ConfigError, CorpusError, GenerationError, RunError, OutputFolderError)
 
@@ -66,6 +65,24 @@ def whole_number_in(bounds: Bounds) -> Callable[[str], int]:
     return parse
 
 
+def decoding_value(text: str) -> Decoding:
+    """An argparse type: a decoding within its bounds (Decoding.parse), refused in one line
+    before anything loads."""
+    try:
+        return Decoding.parse(text)
+    except GenerationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def folder(text: str) -> Path:
+    """An argparse type: a folder, or a path where one will be made; an existing file is
+    refused (`runs --runs <a file>` read as "no runs yet", exit 0)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
+    return path
+
+
 def steps_bounds() -> Bounds:
     """Symbols generated per part: 1 to generation's MAX_STEPS."""
     from core.sampling.generation import MAX_STEPS
@@ -74,9 +91,9 @@ def steps_bounds() -> Bounds:
 
 
 def _add_paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--runs", type=Path, default=runs_dir(),
+    parser.add_argument("--runs", type=folder, default=runs_dir(),
                         help="runs folder (default: MUSIC_RUNS_DIR, else runs)")
-    parser.add_argument("--cache", type=Path, default=cache_dir(),
+    parser.add_argument("--cache", type=folder, default=cache_dir(),
                         help="corpus cache folder (default: MUSIC_CACHE_DIR, else cache)")
 
 
@@ -291,11 +308,10 @@ def cmd_worker(args) -> None:
 
 
 def cmd_generate(args) -> None:
-    from core.sampling.decoding import Decoding
     from core.sampling.generation import generate
 
     runs = {k: v for k, v in (("lead", args.lead), ("accompaniment", args.accompaniment)) if v}
-    decodings = [Decoding.parse(d) for d in args.decoding or ["greedy"]]
+    decodings = args.decoding or [Decoding()]
     samples = []
     with progress_bar(f"{args.steps} steps per part", len(decodings)) as advance:
         for decoding in decodings:  # one sample per decoding; the bar moves as each is saved
@@ -303,6 +319,8 @@ def cmd_generate(args) -> None:
                                 seed_piece=args.seed_piece, seed_file=args.seed_file,
                                 cache_dir=args.cache, method=args.method)
             advance()
+    for part, epoch in (samples[0].epochs if samples else {}).items():
+        print(f"{part}: the model of epoch {epoch} of run {Path(runs[part]).name}")
     if samples and samples[0].seed_mapped:
         print(f"seed: {samples[0].seed_mapped} symbols the run never saw were mapped to the "
               "nearest it knows")
@@ -315,12 +333,11 @@ def cmd_generate(args) -> None:
 def cmd_evaluate(args) -> None:
     from core.evidence.conditioning import conditioning_comparison
     from core.evidence.evaluation import evaluate, evaluation_folder
-    from core.sampling.decoding import Decoding, GenerationError
 
     runs = {k: v for k, v in (("lead", args.lead), ("accompaniment", args.accompaniment)) if v}
     if not runs:
         raise GenerationError("give --lead, --accompaniment, or both")
-    decodings = [Decoding.parse(d) for d in args.decoding or ["greedy"]]
+    decodings = args.decoding or [Decoding()]
     folder = evaluation_folder(next(iter(runs.values())))
     _, comparison = evaluate(runs, decodings, args.pieces, args.steps, args.seed, args.cache,
                              folder)
@@ -413,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_fair, tensorflow=True)
 
     p = sub.add_parser("verdict", help="LSTM vs GRU per setting: Welch interval and p-value")
-    p.add_argument("--runs", type=Path, default=runs_dir())
+    p.add_argument("--runs", type=folder, default=runs_dir())
     p.add_argument("--metric", default="best_val_loss", choices=list(METRIC_WORDS),
                    help="what each seed contributes: a loss (lower is better) or an accuracy "
                         "(higher is better); default: best held-out loss")
@@ -425,8 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=whole_number_in(steps_bounds()), default=64,
                    help=f"symbols to generate per part, in {steps_bounds()} "
                         "(16th notes for Model 1)")
-    p.add_argument("--decoding", action="append",
-                   help="greedy | temperature:T | top_k:K | top_p:P | beam:W (repeatable)")
+    p.add_argument("--decoding", action="append", type=decoding_value,
+                   help=f"{parse_help()} (repeatable)")
     p.add_argument("--seed", type=whole_number_in(BOUNDS["seed"]), default=0,
                    help=f"in {BOUNDS['seed']}")
     p.add_argument("--seed-piece", help="corpus piece to seed from (default: first held-out)")
@@ -442,8 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accompaniment", type=Path, help="accompaniment run directory")
     p.add_argument("--conditioned", type=Path,
                    help="also compare --accompaniment with this lead-conditioned one")
-    p.add_argument("--decoding", action="append",
-                   help="greedy | temperature:T | top_k:K | top_p:P | beam:W (repeatable)")
+    p.add_argument("--decoding", action="append", type=decoding_value,
+                   help=f"{parse_help()} (repeatable)")
     p.add_argument("--pieces", type=int, default=8, help="generated pieces per decoding")
     p.add_argument("--steps", type=whole_number_in(steps_bounds()), default=64,
                    help=f"symbols to generate per part, in {steps_bounds()}")
@@ -453,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate, tensorflow=True)
 
     p = sub.add_parser("runs", help="list runs with settings and metrics")
-    p.add_argument("--runs", type=Path, default=runs_dir())
+    p.add_argument("--runs", type=folder, default=runs_dir())
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("report", help="self-contained HTML (+ PDF) report of chosen runs")
@@ -569,19 +586,10 @@ def import_tensorflow_quietly() -> None:
     """Import TensorFlow with its start-up lines (oneDNN, CPU features, absl) held back:
     it writes them to file descriptor 2 before any log level applies. They are shown only
     if the import fails, or with --verbose."""
-    with tempfile.TemporaryFile() as sink:
-        saved = os.dup(2)
-        os.dup2(sink.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        except BaseException:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            sys.stderr.write(sink.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+    from core.processes import stderr_held_back
+
+    with stderr_held_back():
+        import tensorflow  # noqa: F401
 
 
 def user_message(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ from core.evidence.conditioning import describe_conditioning
 from core.evidence.evaluation import list_evaluations
 from core.runs.listing import list_runs, run_labels
 from core.runs.samples import list_samples
+from core.sampling.decoding import BOUNDS
 from tests.apptest import click, downloads, frame_with, open_page, rerun, texts
 from tests.tiny import STANDARD
 
@@ -112,6 +113,23 @@ def test_temperature_reaches_zero_greedy_and_model_2_has_two(runs, trained_runs)
     assert not at.error, [e.value for e in at.error]
     (sample,) = list_samples(runs / trained_runs.model2.name)
     assert sample["decoding"]["duration_temperature"] == 1.2
+
+
+def test_the_decoding_widgets_take_their_ranges_from_core_and_typed_ones_are_checked(
+        runs, trained_runs):
+    """One table of bounds for the page and the CLI (core.sampling.decoding.BOUNDS); a typed
+    decoding out of it, or with a value its strategy does not take, is listed, not run."""
+    at = open_page("listen")
+    pick(at, trained_runs.lead_lstm.name, strategies=["temperature", "top_k", "beam"],
+         extra="beam:100, greedy:3, top_k:4")
+    rerun(at)
+    assert (at.slider(key="listen_temperature").max, at.number_input(key="listen_top_k").max,
+            at.number_input(key="listen_beam").max) == \
+        (BOUNDS["temperature"].high, BOUNDS["top_k"].high, BOUNDS["beam_width"].high)
+    (error,) = [e.value for e in at.error]
+    assert "`beam:100`: beam_width must be in [1, 16], got 100" in error
+    assert "`greedy:3`: greedy takes no value, got 'greedy:3'" in error
+    assert "top_k k=4" in texts(at, "caption")
 
 
 def test_earlier_samples_are_deleted_after_a_confirmation(runs, trained_runs):

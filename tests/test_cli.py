@@ -48,6 +48,21 @@ def test_generate_and_evaluate_check_seeds_and_steps_first(capsys, tmp_path, fla
         assert line == f"error: {message} (see python -m core {command} --help)"
 
 
+@pytest.mark.parametrize("decoding, message", [
+    ("beam:100000", "beam_width must be in [1, 16], got 100000"),  # was 2.5 GB and minutes
+    ("greedy:3", "greedy takes no value, got 'greedy:3'"),
+    ("temperature:inf", "temperature must be in [0, 2] (0 is greedy), got inf"),
+    ("temperature:", "temperature takes a number in [0, 2] after ':', got 'temperature:'"),
+])
+def test_decodings_are_refused_outside_their_bounds_before_anything_loads(capsys, tmp_path,
+                                                                          decoding, message):
+    for command in ("generate", "evaluate"):
+        line = one_line_error(capsys, [command, "--lead", str(tmp_path), "--decoding",
+                                       "greedy", "--decoding", decoding])
+        assert line == f"error: argument --decoding: {message} (see python -m core " \
+                       f"{command} --help)"
+
+
 def test_a_refused_training_setting_leaves_no_run_folder(capsys, tmp_path):
     line = one_line_error(capsys, ["train", "--seed", "-1", "--runs", str(tmp_path / "runs")])
     assert line == "error: seed: must be in [0, 4294967295], got -1"
@@ -76,6 +91,8 @@ def test_generate_shows_a_progress_bar_on_a_terminal(capsys, run_bank, tmp_path,
     out, err = capsys.readouterr()
     assert "8 steps per part" in err and "2/2" in err
     assert len(list_samples(run)) == 2 and out.count("greedy: ") == 1
+    best = read_history(run)["val_loss"].idxmin() + 1  # the epoch generation says it used
+    assert f"lead: the model of epoch {best} of run {run.name}\n" in out
 
 
 def test_prepare_of_an_unreadable_folder_is_one_line(capsys, tmp_path):
@@ -168,6 +185,27 @@ def test_report_out_reuses_an_earlier_report_folder(tmp_path):
 def test_no_runs_is_no_error(capsys, tmp_path):
     assert main(["runs", "--runs", str(tmp_path / "none")]) == 0
     assert capsys.readouterr().out == "no runs yet\n"
+
+
+def test_a_file_given_as_the_runs_folder_is_an_error(capsys, tmp_path):
+    """It read as "no runs yet" with exit 0."""
+    afile = tmp_path / "runs.txt"
+    afile.write_text("not runs")
+    for argv in (["runs"], ["verdict"], ["train"]):
+        assert one_line_error(capsys, [*argv, "--runs", str(afile)]) == \
+            f"error: argument --runs: {afile} is a file, not a folder (see python -m core " \
+            f"{argv[0]} --help)"
+    assert afile.read_text() == "not runs"
+
+
+def test_an_oversized_sequence_window_is_named_by_its_own_flag(capsys, run_bank, tmp_path):
+    line = one_line_error(capsys, ["train", "--objective", "sequence", "--sequence-window",
+                                   "5000", "--max-pieces", "6", "--cache", str(run_bank.cache),
+                                   "--runs", str(tmp_path / "runs")])
+    assert line.startswith("error: sequence_window: sequence_window 5000 needs a training "
+                           "piece of 5001 symbols")
+    assert "choose a sequence_window of at most" in line
+    assert not (tmp_path / "runs").exists()
 
 
 @pytest.mark.slow

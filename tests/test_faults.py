@@ -9,6 +9,7 @@ whole, and a resumed run must end with the same history as the uninterrupted one
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -23,11 +24,11 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from core.nets.training import enqueue, resume_training
+from core.nets.training import enqueue, resume_training, run_training
 from core.runs.files import TEMP_PREFIX, write_json
 from core.runs.history import read_history
 from core.runs.listing import list_runs
-from core.runs.record import change_state, read_status
+from core.runs.record import Run, change_state, read_status
 from core.runs.samples import list_samples
 from core.runs.worker import queue_resume, work, worker_running
 from tests.apptest import click, frame_with, open_page, rerun, texts
@@ -158,6 +159,49 @@ def test_the_train_page_resumes_a_killed_run(run_bank, app_env, monkeypatch):
     click(at, f"resume_{killed.name}")
     status = read_status(killed)
     assert status["state"] == "queued" and status["resume"] and len(started) == 1
+
+
+# --------------------------------------------------------------------------- prepare
+
+PREPARE = """
+import sys
+from core.data.prepare import prepare_corpus
+prepare_corpus(sys.argv[1], cache_dir=sys.argv[2], workers=2)
+"""
+
+
+def children(pid: int) -> list[int]:
+    """The live processes whose parent is `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_killed_prepare_leaves_no_pool_worker_behind(tmp_path):
+    """kill -9 of a prepare reading its files on a pool of two: the workers were left
+    blocked on a pipe for good; now they die with it, and the cache is not written."""
+    from tests.fixtures import midi_bytes
+
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    for i in range(10):  # eight or more files: the pool reads them
+        (folder / f"{i}.mid").write_bytes(midi_bytes([60 + i, 62 + i, 64 + i, 65 + i]))
+    prepare = subprocess.Popen([sys.executable, "-c", PREPARE, str(folder),
+                                str(tmp_path / "cache")], cwd=REPO,
+                               env={**os.environ, "CORE_PAUSE_AT": "prepare:1"})
+    stopped(prepare)
+    workers = children(prepare.pid)
+    assert len(workers) == 2, workers
+    kill(prepare)
+    wait_until(lambda: all(process_state(w) in ("", "Z") for w in workers), 5,
+               "the pool's workers to die with their parent")
+    assert not [p for p in (tmp_path / "cache").glob("*") if p.suffix == ".npz"]
 
 
 # --------------------------------------------------------------------------- the queue
@@ -337,6 +381,85 @@ def test_the_listen_page_says_what_a_broken_run_lacks(broken_runs, app_env, name
         assert len(errors) == 1 and outcome in errors[0] and name in errors[0], errors
     else:  # best.keras unreadable: generated from model.keras instead
         assert errors == [] and list_samples(runs / broken[name]) != []
+
+
+def make_best(run: Path, epoch: int) -> None:
+    """Give epoch `epoch` the lowest held-out loss in history.csv, so the test, not a tiny
+    network's luck, decides which epoch is the best."""
+    lines = (run / "history.csv").read_text().splitlines()
+    column = lines[0].split(",").index("val_loss")
+    for i in range(1, len(lines)):
+        cells = lines[i].split(",")
+        cells[column] = "0.001" if i == epoch else "9.0"
+        lines[i] = ",".join(cells)
+    (run / "history.csv").write_text("\n".join(lines) + "\n")
+
+
+class Killed(BaseException):
+    """Stands for a kill -9 between epoch 2's history row and its model's rename."""
+
+
+def test_generation_uses_the_committed_epoch_after_a_kill_before_the_model_rename(
+        tmp_path, cache, monkeypatch, caplog):
+    """Killed after epoch 2's history row, before .epoch-2.keras became model.keras:
+    history says 2 epochs, model.keras and best.keras hold epoch 1. Generation used to take
+    best.keras silently; it now takes epoch 2's model from the pending file and says so."""
+    import keras
+
+    from core.runs import checkpoint
+    from core.sampling.decoding import Decoding
+    from core.sampling.generation import generate, load_best
+
+    def commit(temp, path):
+        if temp.name == ".epoch-2.keras":
+            raise Killed
+        committed(temp, path)
+
+    committed = checkpoint.commit
+    monkeypatch.setattr(checkpoint, "commit", commit)
+    run = enqueue(tiny_config(epochs=2), tmp_path, cache)
+    with pytest.raises(Killed):
+        run_training(run, cache)
+    monkeypatch.undo()
+    make_best(run, 2)
+    pending = run / ".epoch-2.keras"
+    assert pending.exists() and len(read_history(run)) == 2
+
+    model, epoch = load_best(Run(run))
+    assert epoch == 2
+    expected = keras.saving.load_model(pending).get_weights()
+    stale = keras.saving.load_model(run / "best.keras").get_weights()
+    assert all((a == b).all() for a, b in zip(model.get_weights(), expected))
+    assert not all((a == b).all() for a, b in zip(model.get_weights(), stale))
+    with caplog.at_level(logging.WARNING, logger="core"):
+        (sample,) = generate({"lead": run}, 4, [Decoding()], cache_dir=cache, render=False)
+    assert sample.epochs == {"lead": 2}
+    assert json.loads((sample.folder / "sample.json").read_text())["epochs"] == {"lead": 2}
+    assert f"run {run.name}: epoch 2's model was saved but not yet renamed into place" in \
+        caplog.text
+
+
+def test_a_best_model_of_random_bytes_is_reported_damaged_not_missing(run_bank, tmp_path,
+                                                                      caplog):
+    from core.sampling.decoding import Decoding, GenerationError
+    from core.sampling.generation import generate
+
+    run = run_bank.copy(tmp_path, "lead_lstm")
+    make_best(run, 1)  # best.keras is the model generation needs
+    (run / "best.keras").write_bytes(bytes(range(256)) * 20)
+    with caplog.at_level(logging.WARNING, logger="core"):
+        (sample,) = generate({"lead": run}, 4, [Decoding()], cache_dir=run_bank.cache,
+                             render=False)
+    assert sample.epochs == {"lead": 2}  # the latest committed epoch, said in the note
+    assert f"run {run.name}: best.keras (damaged: not a Keras model archive) cannot be " \
+           "loaded; using model.keras instead" in caplog.text
+    (run / "model.keras").write_bytes(b"")
+    with pytest.raises(GenerationError) as refused:
+        generate({"lead": run}, 4, [Decoding()], cache_dir=run_bank.cache, render=False)
+    assert str(refused.value) == (
+        f"run {run.name} cannot be loaded: run {run.name}: best.keras (damaged: not a Keras "
+        "model archive) and model.keras (damaged: empty) cannot be loaded")
+    assert "File not found" not in str(refused.value)
 
 
 # --------------------------------------------------------------------------- full disk

@@ -1,5 +1,6 @@
 """Decoding strategies, determinism, and generation's error paths on tiny real runs."""
 import json
+import re
 import shutil
 import wave
 from dataclasses import asdict, replace
@@ -14,7 +15,14 @@ from core.outputs.audio import PEAK_DBFS, peak_dbfs
 from core.runs.record import RunError, open_run
 from core.runs.samples import list_samples
 from core.sampling.context import Context
-from core.sampling.decoding import Decoding, GenerationError, choose, reshape
+from core.sampling.decoding import (
+    BOUNDS,
+    Decoding,
+    GenerationError,
+    choose,
+    parse_help,
+    reshape,
+)
 from core.sampling.generation import (
     generate,
     generate_parts,
@@ -58,6 +66,39 @@ def test_decoding_parse_and_validation():
         Decoding.parse("temperature:-0.1")
     with pytest.raises(GenerationError, match="duration temperature"):
         Decoding("temperature", duration_temperature=-1.0).validate()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("greedy:3", "greedy takes no value, got 'greedy:3'"),
+    ("temperature:", "temperature takes a number in [0, 2] after ':', got 'temperature:'"),
+    ("temperature:inf", "temperature must be in [0, 2] (0 is greedy), got inf"),
+    ("temperature:nan", "temperature must be in [0, 2] (0 is greedy), got nan"),
+    ("temperature:2.5", "temperature must be in [0, 2] (0 is greedy), got 2.5"),
+    ("top_k:0", "top_k must be in [1, 4096], got 0"),
+    ("top_k:5000", "top_k must be in [1, 4096], got 5000"),
+    ("top_k:2.5", "top_k takes a whole number in [1, 4096] after ':', got 'top_k:2.5'"),
+    ("top_p:0", "top_p must be in (0, 1], got 0.0"),
+    ("top_p:1.5", "top_p must be in (0, 1], got 1.5"),
+    ("beam:100000", "beam_width must be in [1, 16], got 100000"),
+    ("beam:", "beam takes a whole number in [1, 16] after ':', got 'beam:'"),
+    ("nucleus:0.9", "unknown decoding 'nucleus:0.9'; use one of greedy, temperature, top_k, "
+                    "top_p, beam with an optional ':value'"),
+])
+def test_every_decoding_parameter_is_refused_outside_its_bounds(text, message):
+    with pytest.raises(GenerationError) as refused:
+        Decoding.parse(text)
+    assert str(refused.value) == message
+
+
+def test_the_bounds_are_one_table_read_by_validation_and_the_help():
+    for name, bounds in BOUNDS.items():
+        top = int(bounds.high) if name in ("top_k", "beam_width") else bounds.high
+        assert Decoding(**{name: top}).validate()  # the ends are allowed where closed
+        with pytest.raises(GenerationError, match=f"must be in {re.escape(str(bounds))}"):
+            Decoding(**{name: top * 2}).validate()
+    assert parse_help() == ("greedy | temperature:T (T in [0, 2]) | top_k:K (K in [1, 4096]) "
+                            "| top_p:P (P in (0, 1]) | beam:W (W in [1, 16])")
+    assert Decoding.parse("beam:16").beam_width == 16 and Decoding.parse("greedy") == Decoding()
 
 
 def test_temperature_zero_is_greedy_for_every_sampling_strategy():
@@ -113,7 +154,7 @@ def test_greedy_generation_follows_the_models_argmax(runs):
         ahead = np.arange(len(window) - 7, len(window) + 1)  # the next of each window symbol
         probs = np.asarray(model({input_name("steps"): np.array([window[-8:]]),
                                   input_name("position"): ((ahead - 4) % 16)[None]}))
-        assert symbol == probs.argmax()
+        assert symbol == probs.reshape(-1, probs.shape[-1])[-1].argmax()  # its last position
         window.append(int(symbol))
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import sys
 import time
 
 import pytest
@@ -201,3 +203,46 @@ def test_a_trial_that_no_node_can_hold_is_refused_before_it_waits_for_ever(monke
                                          r"2 CPU, 0 GPU\)"):
         check_fits(2, 1)
     check_fits(2, 0)
+
+
+def test_an_address_where_no_cluster_answers_is_one_error_in_bounded_time(capsys, tmp_path,
+                                                                          run_bank,
+                                                                          monkeypatch):
+    """`sweep --address` hung with Ray's raw warnings for minutes; now a refused port and a
+    silent one (a listener that never accepts: its queue is full) are each one `error:`
+    line within the timeout --help states, and nothing is saved or started."""
+    from core.sweeps import runtime
+
+    monkeypatch.setattr(runtime, "CONNECT_TIMEOUT_S", 1.0)
+    sweeps = tmp_path / "sweeps"
+    common = ["sweep", "--sweeps", str(sweeps), "--runs", str(tmp_path / "runs"),
+              "--cache", str(run_bank.cache), "--max-pieces", "6", "--window", "8",
+              "--grid", "cell=lstm,gru", "--seeds", "1"]
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        refused = f"127.0.0.1:{closed.getsockname()[1]}"
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(0)
+        queued = socket.create_connection(silent.getsockname())  # fills its accept queue
+        for address, reason in [(refused, "connection refused"),
+                                (f"127.0.0.1:{silent.getsockname()[1]}",
+                                 "nothing answered within 1 s")]:
+            started = time.monotonic()
+            line = one_line_error(capsys, [*common, "--address", address])
+            assert line == f"error: address: no Ray cluster at {address} ({reason}): start " \
+                           "one there with `ray start --head`, or check the host and port"
+            assert time.monotonic() - started < 5
+        queued.close()
+    assert not sweeps.exists() and not (tmp_path / "runs").exists()
+    ray = sys.modules.get("ray")
+    assert ray is None or not ray.is_initialized()  # Ray was never started
+
+
+def test_ray_messages_are_one_plain_line():
+    from core.sweeps.runtime import plain
+
+    killed = ("\x1b[36mray::ImplicitFunc.train()\x1b[39m (pid=4242, ip=10.0.0.2)\n"
+              "  File \"trial.py\", line 1\nSystemExit: killed")
+    assert plain(killed) == "ray::ImplicitFunc.train() (pid=4242, ip=10.0.0.2) File " \
+                            "\"trial.py\", line 1 SystemExit: killed"

@@ -146,6 +146,7 @@ def test_killed_trials_resume_and_a_cancelled_sweep_continues_on_a_rerun(
     assert driver.wait(120) == 0
     first_log = (tmp_path / "run1.log").read_text()
     assert "cancelled" in first_log and "continue it with" in first_log
+    assert "A worker died or was killed" in first_log and "\x1b[" not in first_log  # plain
     assert read_progress(sweep)["state"] == "cancelled"
     assert read_status(killed)["state"] == "finished" and epochs(killed) == [1, 2, 3, 4]
     assert "restarted this trial after its process died" in read_status(killed)["sweep_note"]
@@ -211,8 +212,9 @@ def ray_node(args: list[str], env: dict, log: Path) -> subprocess.Popen:
 def test_a_sweep_on_a_two_node_cluster_places_trials_on_both(tmp_path, run_bank, ray_temp):
     """A head and a second node, each a separate local process with its own ports, temp dir
     and one CPU; a sweep submitted to the head with --address runs trials on both. The
-    second node declares one (pretend) GPU: a sweep with --gpus-per-trial 1 runs only there,
-    each trial given that GPU by Ray (TensorFlow-CPU still trains on the CPU)."""
+    second node declares one (pretend) GPU: a sweep with --gpus-per-trial 1 is refused,
+    since that node's TensorFlow (the CPU build) cannot see a GPU and its trials would
+    train on the CPU without a word."""
     runs = tmp_path / "runs"
     env = {**ray_environment(ray_temp), "RAY_AUTH_MODE": "token"}
     port = free_port()
@@ -242,14 +244,16 @@ def test_a_sweep_on_a_two_node_cluster_places_trials_on_both(tmp_path, run_bank,
                                         "--gpus-per-trial=1", "--name=gpu",
                                         f"--address=127.0.0.1:{port}"),
                            env=env, log=tmp_path / "gpu.log")
-        assert gpu.wait(300) == 0, (tmp_path / "gpu.log").read_text()
+        assert gpu.wait(300) == 2, (tmp_path / "gpu.log").read_text()
+        said = (tmp_path / "gpu.log").read_text().splitlines()[-1]
+        assert said.startswith("error: gpus_per_trial: Ray would give trials a GPU that "
+                               "TensorFlow cannot use, on node ") and \
+            "is the CPU build (tensorflow-cpu): install the GPU build there with `make " \
+            "setup GPU=1`" in said, said
         gpu_sweep = [d for d in sweep_dirs(tmp_path / "sweeps") if d.name.endswith("-gpu")][0]
-        statuses = [read_status(d) for d in trial_runs(runs, gpu_sweep.name).values()]
-        assert [s["state"] for s in statuses] == ["finished", "finished"]
-        gpu_nodes = {s["ray_node"] for s in statuses}
-        assert len(gpu_nodes) == 1 and gpu_nodes < placed
-        assert all(s["ray_gpus"] == ["0"] for s in statuses)
-        print(f"cluster: --gpus-per-trial 1 placed both trials on {gpu_nodes} with GPU 0")
+        assert trial_runs(runs, gpu_sweep.name) == {}
+        assert read_progress(gpu_sweep)["state"] == "failed"
+        print(f"cluster: --gpus-per-trial 1 on the pretend GPU node refused: {said}")
     finally:
         for node in nodes:
             node.send_signal(signal.SIGTERM)  # `ray start --block` stops its own processes

@@ -136,4 +136,4 @@ def test_the_sequence_objective_trains_on_its_own_window_length(corpus):
     (x, y), *_ = batches(config, short, "sequence")
     assert np.asarray(x[input_name("steps")]).shape[1] == 4 == np.asarray(y).shape[1]
     refused = refusal(TrainConfig(window=8, sequence_window=5000, objective="sequence"))
-    assert refused is not None and refused.field == "window" and "5000" in str(refused)
+    assert refused is not None and refused.field == "sequence_window" and "5000" in str(refused)

@@ -1,6 +1,7 @@
 """Listen page, the choices every section shares: the decodings to compare (any strategy,
 any number of times with other parameters; temperature 0 is greedy, and Model 2's duration
 stream may have a temperature of its own), the random seed, and the generation method.
+Every parameter's range comes from core.sampling.decoding.BOUNDS, as the CLI's does.
 """
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import re
 import streamlit as st
 
 from core.nets.config import TrainConfig
-from core.sampling.decoding import STRATEGIES, Decoding, GenerationError
+from core.sampling.decoding import (
+    BOUNDS,
+    STRATEGIES,
+    Decoding,
+    GenerationError,
+    parse_help,
+)
 from core.sampling.generation import METHODS, pick_method
 
 STRATEGY_TITLES = {"greedy": "greedy (argmax)", "temperature": "temperature sampling",
@@ -18,6 +25,22 @@ STRATEGY_TITLES = {"greedy": "greedy (argmax)", "temperature": "temperature samp
 METHOD_TITLES = {"auto": "auto (stateful for sequence-trained runs, else window)",
                  "window": "window (thesis)", "stateful": "stateful"}
 METHOD_KEY = "listen_method"
+STEP = 0.05  # the sliders' step; top-p's open lower end is its first step
+
+
+def temperature_slider(place, label: str, value: float, key: str, **options) -> float:
+    """A temperature slider over BOUNDS["temperature"] (0 is greedy): the Listen and the
+    Listening test pages' one widget for it."""
+    bounds = BOUNDS["temperature"]
+    return place.slider(label, float(bounds.low), float(bounds.high), value, STEP, key=key,
+                        **options)
+
+
+def whole_number_input(place, label: str, name: str, value: int, key: str, **options) -> int:
+    """A number input over BOUNDS[name] (top_k, beam_width)."""
+    bounds = BOUNDS[name]
+    return place.number_input(label, int(bounds.low), int(bounds.high), value, key=key,
+                              **options)
 
 
 def pretty(decoding: Decoding) -> str:
@@ -46,23 +69,23 @@ def _strategy_settings(strategies: list[str], model2: bool) -> tuple[list[Decodi
     With a Model 2 run chosen, the duration stream gets a temperature slider of its own."""
     c1, c2, c3, c4, c5 = st.columns(5)
     sampling = any(s in strategies for s in ("temperature", "top_k", "top_p"))
-    temperature = c1.slider("Temperature" + (" (pitch)" if model2 else ""), 0.0, 2.0, 0.65,
-                            0.05, key="listen_temperature", disabled=not sampling,
-                            help="for temperature, top-k and top-p sampling (thesis: 0.65); "
-                                 "0 is greedy: always the most likely symbol")
+    temperature = temperature_slider(
+        c1, "Temperature" + (" (pitch)" if model2 else ""), 0.65, "listen_temperature",
+        disabled=not sampling, help="for temperature, top-k and top-p sampling (thesis: "
+                                    "0.65); 0 is greedy: always the most likely symbol")
     duration = None
     if model2:
-        duration = c1.slider("Temperature (duration, Model 2)", 0.0, 2.0, float(temperature),
-                             0.05, key="listen_duration_temperature", disabled=not sampling,
-                             help="Model 2 samples its duration stream at this temperature, "
-                                  "its pitch stream at the one above (Model 1 runs use the "
-                                  "one above)")
-    top_k = c2.number_input("top-k: k", 1, 256, 8, key="listen_top_k",
-                            disabled="top_k" not in strategies)
-    top_p = c3.slider("top-p: p", 0.05, 1.0, 0.9, 0.05, key="listen_top_p",
-                      disabled="top_p" not in strategies)
-    beam = c4.number_input("beam width", 1, 16, 4, key="listen_beam",
-                           disabled="beam" not in strategies)
+        duration = temperature_slider(
+            c1, "Temperature (duration, Model 2)", float(temperature),
+            "listen_duration_temperature", disabled=not sampling,
+            help="Model 2 samples its duration stream at this temperature, its pitch stream "
+                 "at the one above (Model 1 runs use the one above)")
+    top_k = whole_number_input(c2, "top-k: k", "top_k", 8, "listen_top_k",
+                               disabled="top_k" not in strategies)
+    top_p = c3.slider("top-p: p", STEP, float(BOUNDS["top_p"].high), 0.9, STEP,
+                      key="listen_top_p", disabled="top_p" not in strategies)
+    beam = whole_number_input(c4, "beam width", "beam_width", 4, "listen_beam",
+                              disabled="beam" not in strategies)
     seed = c5.number_input("Random seed", 0, 2**31 - 1, 0, key="listen_seed",
                            help="the same seed and settings give the same music")
     own = None if duration is None or duration == temperature else float(duration)
@@ -81,9 +104,9 @@ def decodings_form(model2: bool = False) -> tuple[list[Decoding], list[str], int
                                 format_func=STRATEGY_TITLES.get)
     extra = c2.text_input("More decodings (strategy:value, comma-separated)", key="listen_extra",
                           placeholder="temperature:1.0, top_k:4, top_p:0.8, beam:2",
-                          help="Add any strategy again with another parameter: temperature:T, "
-                               "top_k:K, top_p:P, beam:W, greedy. top-k and top-p typed here "
-                               "sample at temperature 1.")
+                          help="Add any strategy again with another parameter: "
+                               f"{parse_help()}. top-k and top-p typed here sample at "
+                               "temperature 1.")
     chosen, seed = _strategy_settings(strategies, model2)
     typed, errors = parse_specs(extra)
     decodings, repeated = [], []

@@ -37,7 +37,7 @@ from views.common import (
     show_no_runs,
     usable_runs,
 )
-from views.listen_decodings import STRATEGY_TITLES
+from views.listen_decodings import STRATEGY_TITLES, temperature_slider
 
 LISTENER = "listening_listener"      # session_state: who is answering now
 NAME_BOX = "listening_name_box"      # the name field (cleared for the next listener)
@@ -144,11 +144,11 @@ def _decoding(model2: bool) -> Decoding:
     strategy = c1.selectbox("Decoding", list(STRATEGIES), index=1, format_func=STRATEGY_TITLES.get,
                             key="listening_strategy")
     sampling = strategy in ("temperature", "top_k", "top_p")
-    temperature = c2.slider("Temperature" + (" (pitch)" if model2 else ""), 0.0, 2.0, 0.65,
-                            0.05, key="listening_temperature", disabled=not sampling,
-                            help="0 is greedy")
-    duration = c3.slider("Temperature (duration, Model 2)", 0.0, 2.0, float(temperature), 0.05,
-                         key="listening_duration", disabled=not (sampling and model2))
+    temperature = temperature_slider(c2, "Temperature" + (" (pitch)" if model2 else ""), 0.65,
+                                     "listening_temperature", disabled=not sampling,
+                                     help="0 is greedy")
+    duration = temperature_slider(c3, "Temperature (duration, Model 2)", float(temperature),
+                                  "listening_duration", disabled=not (sampling and model2))
     own = float(duration) if model2 and sampling and duration != temperature else None
     return Decoding(strategy, temperature=float(temperature), duration_temperature=own)
 

@@ -7,6 +7,14 @@ JSON cache of version 1 took and loads every symbol as one shared string. It sta
 format: arrays of numbers and text only, read with allow_pickle=False; the settings, piece
 names and report ride along as JSON text. `CorpusWriter` collects the pieces as ids while the
 files are read, so no parsed score and no piece's list of strings is held until the end.
+
+A cache is only ever derived from its files, so a damaged one costs a prepare, never a
+failed command: `load_corpus` checks what it reads (the archive, its arrays, the settings,
+that the ids and offsets agree) and raises `DamagedCache` with one plain reason; the caller
+(core.data.prepare) sets the file aside and prepares the corpus again, as MLflow's and Ray
+Tune's stores rebuild or refuse a damaged artefact rather than crash on it. Both files are
+written atomically (core.runs.files), so a kill or a full disk leaves the previous version
+or none, never half of one.
 """
 from __future__ import annotations
 
@@ -16,7 +24,8 @@ import gc
 import hashlib
 import io
 import json
-import os
+import zipfile
+import zlib
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -27,14 +36,23 @@ from core.data.corpus import (
     PARTS,
     STREAMS,
     Corpus,
+    CorpusError,
     EncodedPart,
     FileReport,
     PartData,
     Piece,
 )
 from core.data.metre import Metre
+from core.runs.files import atomic_path, remove_orphan_temp_files, write_bytes
 
 SUFFIX = ".npz"
+DAMAGED = ".damaged"  # a damaged cache file set aside: <name>.npz.damaged
+ZIP_MAGIC = b"PK\x03\x04"  # every .npz starts so (a zip archive of .npy files)
+
+
+class DamagedCache(CorpusError):
+    """A cache file that cannot be read back as the corpus it should hold; the message is
+    one line naming the file and why."""
 
 
 def files_key(files: list[Path], settings: dict[str, Any]) -> str:
@@ -52,7 +70,8 @@ def cache_path(cache_dir: Path | str, corpus_id: str, key: str) -> Path:
 def cached_corpora(cache_dir: Path | str) -> list[Path]:
     """Every prepared corpus in a cache folder (any corpus, any settings)."""
     folder = Path(cache_dir)
-    return sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
+    return sorted(p for p in folder.glob(f"*{SUFFIX}") if not p.name.startswith(".")) \
+        if folder.is_dir() else []  # hidden: a file being written (core.runs.files)
 
 
 def report_path(path: Path) -> Path:
@@ -102,28 +121,34 @@ class CorpusWriter:
             arrays[f"{part}.{stream}"] = np.concatenate(ids or [np.zeros(0, np.int32)])
             arrays[f"{part}.{stream}.offsets"] = np.asarray(self.offsets[part, stream], np.int64)
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_orphan_temp_files(path.parent)
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(buffer.getvalue())
-        os.replace(tmp, path)
+        write_bytes(path, buffer.getvalue(), f"the corpus cache {path}")
         write_report_csv(report, report_path(path))
 
 
 def write_report_csv(report: Iterable[FileReport], path: Path) -> None:
-    with path.open("w", newline="") as fh:
+    with atomic_path(path, f"the prepare report {path}") as temp, \
+            temp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=[f.name for f in fields(FileReport)])
         writer.writeheader()
         writer.writerows(asdict(r) for r in report)
 
 
-def load_corpus(path: Path) -> Corpus:
-    """A corpus saved by CorpusWriter; every occurrence of a symbol is one shared string."""
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(data["meta"].tobytes())
-        table = np.array(data["symbols"].tolist(), dtype=object)
-        streams = {(p, s): (table[data[f"{p}.{s}"]], data[f"{p}.{s}.offsets"])
-                   for p in PARTS for s in STREAMS}
+def load_corpus(path: Path, key: str | None = None) -> Corpus:
+    """A corpus saved by CorpusWriter; every occurrence of a symbol is one shared string.
+    A file that is not such a corpus (or, given `key`, holds another one) is DamagedCache."""
+    try:
+        return _load(Path(path), key)
+    except DamagedCache:
+        raise
+    except Exception as exc:  # noqa: BLE001  zipfile, zlib, numpy and json each raise their own
+        raise DamagedCache(f"the corpus cache {path} is damaged ({_reason(exc)})") from exc
+
+
+def _load(path: Path, key: str | None) -> Corpus:
+    meta, streams = _read_checked(path, key)
 
     def part(name: str, i: int) -> PartData:
         return PartData(*(streams[name, s][0][streams[name, s][1][i]:
@@ -137,6 +162,70 @@ def load_corpus(path: Path) -> Corpus:
                   for i, p in enumerate(meta["pieces"])]
     return Corpus(meta["corpus_id"], meta["key"], meta["settings"], pieces,
                   [FileReport(**r) for r in meta["report"]])
+
+
+def _read_checked(path: Path, key: str | None) -> tuple[dict, dict]:
+    """The settings and each stream's (symbols, offsets) of a cache file,
+    each checked: an empty or foreign file, a cut or altered archive, a missing array, ids
+    or offsets that disagree are refused here, so nothing downstream meets them."""
+    with path.open("rb") as fh:
+        start = fh.read(len(ZIP_MAGIC))
+    if start != ZIP_MAGIC:
+        what = "it is empty" if not start else "it is not a NumPy .npz archive"
+        raise DamagedCache(f"the corpus cache {path} is damaged ({what})")
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(data["meta"].tobytes())
+        if key is not None and meta.get("key") != key:
+            raise DamagedCache(f"the corpus cache {path} holds another corpus than its name "
+                               "says")
+        table = np.array(data["symbols"].tolist(), dtype=object)
+        streams = {}
+        for p in PARTS:
+            for s in STREAMS:
+                ids, offsets = data[f"{p}.{s}"], data[f"{p}.{s}.offsets"]
+                _check_stream(path, f"{p}.{s}", ids, offsets, len(table), len(meta["pieces"]))
+                streams[p, s] = (table[ids], offsets)
+    return meta, streams
+
+
+def _check_stream(path: Path, name: str, ids: np.ndarray, offsets: np.ndarray, symbols: int,
+                  pieces: int) -> None:
+    """One stream's ids point into the symbol table and its offsets cut it into `pieces`."""
+    agree = (ids.dtype.kind in "iu" and offsets.dtype.kind in "iu"
+             and ids.ndim == offsets.ndim == 1 and len(offsets) == pieces + 1
+             and offsets[0] == 0 and offsets[-1] == len(ids)
+             and bool(np.all(np.diff(offsets) >= 0))
+             and (not len(ids) or (ids.min() >= 0 and ids.max() < symbols)))
+    if not agree:
+        raise DamagedCache(f"the corpus cache {path} is damaged (its {name} arrays do not "
+                           "agree with its pieces)")
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a cache file could not be read, in words (never numpy's advice on pickles)."""
+    if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError)):
+        return "the archive is cut short or altered"
+    if isinstance(exc, KeyError):
+        return "an array it needs is missing: not a corpus this version prepares"
+    if isinstance(exc, ValueError) and "pickle" in str(exc).lower():
+        return "it holds Python objects, which this project never loads"
+    if isinstance(exc, ValueError):  # json's and numpy's: the contents are not what was saved
+        return "its contents are unreadable"
+    if isinstance(exc, OSError):
+        return (exc.strerror or str(exc)).lower()
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}"
+
+
+def set_aside(path: Path) -> Path:
+    """Move a damaged cache file (and its report) out of the cache's way: <name>.damaged
+    beside it, replacing an earlier one of the same name; returns where it went."""
+    aside = path.with_name(path.name + DAMAGED)
+    try:
+        path.replace(aside)
+    except FileNotFoundError:  # another process set it aside first
+        pass
+    report_path(path).unlink(missing_ok=True)
+    return aside
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import random
@@ -26,7 +27,16 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from music21 import corpus as m21corpus
 
-from core.data.cache import CorpusWriter, cache_path, files_key, load_corpus
+from core.data.cache import (
+    CorpusWriter,
+    DamagedCache,
+    cache_path,
+    files_key,
+    load_corpus,
+    report_path,
+    set_aside,
+    write_report_csv,
+)
 from core.data.corpus import (
     DEFAULT_CORPUS,
     ENCODING_VERSION,
@@ -39,9 +49,14 @@ from core.data.corpus import (
 from core.data.pieces import read_encoded
 from core.data.roles import ROLES_FILE, Overrides, RolesError, load_roles
 from core.data.symbols import CHORD_MODES
+from core.processes import pool_worker_start
+from core.runs.faults import pause_point
+from core.runs.files import WriteError
 
 if TYPE_CHECKING:
     from core.nets.config import TrainConfig
+
+log = logging.getLogger(__name__)  # notes (a damaged cache rebuilt); the CLI prints them
 
 
 @dataclass(frozen=True)
@@ -132,13 +147,20 @@ def _holdout(names: list[str], fraction: float, seed: int) -> set[str]:
 
 
 def _read_all(jobs: list[tuple], workers: int) -> Iterator[tuple[dict | None, FileReport]]:
-    """read_encoded over every job, in order, as each finishes (on `workers` processes)."""
+    """read_encoded over every job, in order, as each finishes (on `workers` processes,
+    which die with this one: core.processes)."""
     if workers <= 1 or len(jobs) < 8:
         yield from (read_encoded(*job) for job in jobs)
         return
     chunk = max(1, min(64, len(jobs) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(read_encoded, *zip(*jobs), chunksize=chunk)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=pool_worker_start,
+                               initargs=(os.getpid(),))
+    try:
+        for count, result in enumerate(pool.map(read_encoded, *zip(*jobs), chunksize=chunk), 1):
+            pause_point("prepare", count)
+            yield result
+    finally:  # interrupted (Ctrl-C, an error): the files not started yet are not read
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def read_roles(folder: Path, roles: Path | str | None) -> Overrides:
@@ -200,7 +222,9 @@ def prepare_corpus(source: str | Path = DEFAULT_CORPUS, *, chord_mode: str = "pi
     key = files_key(files + [p for p in partners if p], settings)
     path = cache_path(cache_dir, corpus_id, key)
     if path.exists():
-        return load_corpus(path)
+        cached = _from_cache(path, key)
+        if cached is not None:
+            return cached
     jobs = [(str(f), n, layout, chord_mode, overrides.get(n), resolved,
              str(partners[i]) if partners else None) for i, (f, n) in enumerate(zip(files, names))]
     writer, report, total = CorpusWriter(), list(unmatched), len(files) + len(unmatched)
@@ -218,6 +242,25 @@ def prepare_corpus(source: str | Path = DEFAULT_CORPUS, *, chord_mode: str = "pi
     splits = {p["name"]: "validation" if p["name"] in held else "train" for p in writer.pieces}
     writer.save(path, corpus_id, key, settings, splits, report)
     return load_corpus(path)
+
+
+def _from_cache(path: Path, key: str) -> Corpus | None:
+    """The cached corpus; None when its file is damaged: then it is set aside (said in one
+    line) and the caller prepares the corpus again from its files. A missing report CSV
+    beside it is written again (it is the cache's own report, also kept inside it)."""
+    try:
+        corpus = load_corpus(path, key)
+    except DamagedCache as exc:
+        aside = set_aside(path)
+        log.warning("%s: set aside as %s; preparing the corpus again from its files",
+                    exc, aside.name)
+        return None
+    if not report_path(path).exists():
+        try:
+            write_report_csv(corpus.report, report_path(path))
+        except WriteError as exc:  # a read-only cache still serves its corpus
+            log.warning("%s", exc)
+    return corpus
 
 
 def _roles_digest(overrides: Overrides) -> str:

@@ -26,7 +26,7 @@ from core.evidence.measure import METRICS, measure, training_index
 from core.evidence.ngrams import NgramIndex
 from core.nets.config import TrainConfig
 from core.nets.windows import target_names
-from core.runs.files import now_iso, write_json
+from core.runs.files import now_iso, write_bytes, write_json
 from core.runs.record import Run, open_run
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import generate_parts, load_model, open_part_runs
@@ -182,7 +182,7 @@ def write_evaluation(folder: Path, settings: dict[str, Any], **tables: pd.DataFr
     """CSV per table and settings.json last, so a folder with settings.json is complete."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
-        table.to_csv(folder / f"{name}.csv", index=False)
+        write_bytes(folder / f"{name}.csv", table.to_csv(index=False).encode())
     write_json(folder / "settings.json", settings)
 
 
@@ -198,6 +198,15 @@ def read_evaluation(folder: Path | str) -> dict[str, Any]:
 
 
 def list_evaluations(run_dir: Path | str) -> list[Path]:
-    """A run's complete evaluation folders, newest first."""
+    """A run's complete evaluation folders, newest first. One whose settings.json does not
+    read (damaged) is left out, so the run counts as not evaluated and is evaluated again."""
     folder = Path(run_dir) / "evaluation"
-    return sorted((p.parent for p in folder.glob("*/settings.json")), reverse=True)
+    return sorted((p.parent for p in folder.glob("*/settings.json") if _readable(p)),
+                  reverse=True)
+
+
+def _readable(settings: Path) -> bool:
+    try:
+        return isinstance(json.loads(settings.read_text()), dict)
+    except (OSError, ValueError):
+        return False

@@ -209,10 +209,12 @@ def check_windows(corpus: Corpus, config: TrainConfig) -> None:
     if not lengths:
         raise ConfigError("part", f"no training piece has the {part} part (only held-out "
                                   "pieces do)")
-    fix = f"choose a window of at most {longest - 1}" if longest > 1 else "too short for any window"
-    raise ConfigError("window", f"window {n} needs a training piece of {n + 1} symbols ({n} "
-                                f"to read, 1 to predict), but the longest {part} of a "
-                                f"training piece has {longest}: {fix}")
+    name = "sequence_window" if config.train_window > config.window else "window"
+    fix = f"choose a {name} of at most {longest - 1}" if longest > 1 else \
+        "too short for any window"
+    raise ConfigError(name, f"{name} {n} needs a training piece of {n + 1} symbols ({n} "
+                            f"to read, 1 to predict), but the longest {part} of a "
+                            f"training piece has {longest}: {fix}")
 
 
 def windows_per_epoch(windows: WindowSet, objective: str) -> int:

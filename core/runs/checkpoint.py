@@ -11,9 +11,15 @@ A crash before 2 leaves epoch k-1 complete (resume deletes the pending file); a 
 2 leaves the pending file, which resume renames into place (rolls forward). So model.keras,
 best.keras and history.csv always agree on the last complete epoch, and no file is ever
 seen half written.
+
+Generation reads the same order (`best_model`): the best epoch is the one history.csv
+says, and when that is the last complete epoch its model is taken from where that epoch
+left it (the pending file, before its rename; model.keras after it, whose best.keras copy
+a kill may have prevented), never from an earlier epoch's file.
 """
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -22,6 +28,7 @@ import numpy as np
 
 from core.runs.faults import pause_point
 from core.runs.files import (
+    RunError,
     RunFileError,
     commit,
     copy_file,
@@ -32,6 +39,15 @@ from core.runs.files import (
 from core.runs.history import append_history, keep_epochs, read_history_columns
 from core.runs.record import BEST, MODEL, Run
 
+READ_TRIES = 3  # a trainer may commit an epoch while generation reads: read again
+
+log = logging.getLogger(__name__)  # notes (a pending model used); the CLI prints them
+
+
+def pending_path(run_dir: Path, epoch: int) -> Path:
+    """Where epoch `epoch`'s model waits for its history row (step 1 above)."""
+    return run_dir / f".epoch-{epoch}.keras"
+
 
 def score(row: dict[str, Any]) -> float:
     """What "best" means: the held-out loss, or the training loss without held-out pieces."""
@@ -39,11 +55,17 @@ def score(row: dict[str, Any]) -> float:
     return math.inf if value is None or math.isnan(value) else float(value)
 
 
+def epoch_scores(history: dict[str, np.ndarray]) -> list[float]:
+    """Each history row's `score`, epoch by epoch."""
+    return [score({k: float(v[i]) for k, v in history.items()})
+            for i in range(len(history["epoch"]))]
+
+
 def save_epoch(run_dir: Path, model, row: dict[str, Any], best: float) -> float:
     """Commit epoch row["epoch"] (model, history row, best model) in the order the module
     docstring gives; returns the best score so far."""
     epoch = int(row["epoch"])
-    pending = run_dir / f".epoch-{epoch}.keras"
+    pending = pending_path(run_dir, epoch)
     try:
         with saving(f"{MODEL} of run {run_dir.name}"):
             model.save(pending)
@@ -82,7 +104,7 @@ def restore(run_dir: Path, steps_per_epoch: int | None = None):
     number of training steps than the history's epochs, is a RunFileError: resuming from
     it would train a different run."""
     done = complete_epochs(run_dir)
-    pending = run_dir / f".epoch-{done}.keras"
+    pending = pending_path(run_dir, done)
     if done and pending.exists():
         with saving(f"{MODEL} of run {run_dir.name}"):
             commit(pending, run_dir / MODEL)
@@ -90,8 +112,7 @@ def restore(run_dir: Path, steps_per_epoch: int | None = None):
         path.unlink()
     remove_temp_files(run_dir)
     keep_epochs(run_dir, done)
-    history = read_history_columns(run_dir)
-    scores = [score({k: float(v[i]) for k, v in history.items()}) for i in range(done)]
+    scores = epoch_scores(read_history_columns(run_dir))
     if not done:
         return 0, None, math.inf
     if int(np.argmin(scores)) == done - 1:
@@ -107,3 +128,30 @@ def restore(run_dir: Path, steps_per_epoch: int | None = None):
                            f"{steps} steps, not the {done} epoch(s) of {steps_per_epoch} "
                            "its history.csv records")
     return done, model, min(scores)
+
+
+def best_model(run: Run) -> tuple[Any, int]:
+    """The model of the run's best committed epoch (lowest `score` in history.csv) and that
+    epoch. The last epoch's model is read from where the commit order left it (see the
+    module docstring); an earlier best from best.keras, or, when best.keras cannot be
+    loaded, from the last epoch's model with a note saying so."""
+    for _ in range(READ_TRIES):
+        done, best = _committed(run.path)
+        pending = pending_path(run.path, done)
+        latest = (pending.name, MODEL) if pending.exists() else (MODEL,)
+        model, name = run.load_model_file(*((BEST, *latest) if best < done else latest))
+        if _committed(run.path)[0] != done:  # the trainer committed an epoch meanwhile
+            continue
+        if name == pending.name:
+            log.warning("run %s: epoch %d's model was saved but not yet renamed into place "
+                        "(the run stopped in between); generating from it", run.run_id, done)
+        return model, best if name == BEST else done
+    raise RunFileError(f"run {run.run_id} kept committing epochs while its model was read")
+
+
+def _committed(run_dir: Path) -> tuple[int, int]:
+    """(complete epochs, the best of them) by history.csv; no epoch is a RunError."""
+    scores = epoch_scores(read_history_columns(run_dir))
+    if not scores:
+        raise RunError(f"run {run_dir.name} has no finished epoch to generate from")
+    return len(scores), int(np.argmin(scores)) + 1

@@ -159,5 +159,26 @@ def remove_temp_files(folder: Path) -> None:
             temp.unlink(missing_ok=True)
 
 
+def remove_orphan_temp_files(folder: Path) -> None:
+    """Delete the temporary files of writers that were killed (their process is gone) in a
+    folder that several processes may write at once (the corpus cache); a live writer's
+    file is left alone."""
+    for temp in Path(folder).glob(f"{TEMP_PREFIX}*"):
+        pid = temp.stem.rsplit("-", 2)[-2] if temp.stem.count("-") >= 2 else ""
+        if pid.isdigit() and not pid_running(int(pid)):
+            temp.unlink(missing_ok=True)
+
+
+def pid_running(pid: int) -> bool:
+    """Whether a process `pid` exists (signal 0: nothing is sent)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text())

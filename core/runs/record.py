@@ -31,6 +31,7 @@ import platform
 import shutil
 import socket
 import time
+import zipfile
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache, cached_property
@@ -48,6 +49,7 @@ from core.runs.files import (
     RunFileError,
     fsync_path,
     now_iso,
+    pid_running,
     read_json,
     saving,
     write_json,
@@ -155,13 +157,7 @@ def process_alive(pid: int, identity: str | None = None) -> bool:
     if Path("/proc/self/stat").exists():
         found = process_identity(pid)
         return found is not None and identity in (None, found)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_running(pid)
 
 
 def trainer_alive(status: dict[str, Any]) -> bool:
@@ -352,17 +348,27 @@ class Run:
 
         A best.keras that cannot be loaded (emptied by a crash of an earlier version, or
         damaged) falls back to model.keras, the latest epoch, with a note in the log:
-        the run still generates rather than refusing over its second file."""
+        the run still generates rather than refusing over its second file. Generation
+        chooses the file by the run's committed epochs (core.runs.checkpoint.best_model)."""
+        return self.load_model_file(*((BEST, MODEL) if which == "best" else (MODEL,)))[0]
+
+    def load_model_file(self, *names: str) -> tuple[Any, str]:
+        """The first of the run's model files `names` that loads, and its name; one that
+        is not a Keras archive at all (random bytes, an emptied file) is said to be
+        damaged rather than, as Keras puts it, not found."""
         import keras
 
         from core.nets import models  # noqa: F401  registers the custom layers
 
         failed: list[str] = []
-        for name in ((BEST, MODEL) if which == "best" else (MODEL,)):
+        for name in names:
             path = self.path / name
             if not path.exists():
                 continue
             try:
+                if not zipfile.is_zipfile(path):
+                    raise ValueError("damaged: " + ("empty" if not path.stat().st_size else
+                                                    "not a Keras model archive"))
                 model = keras.saving.load_model(path, safe_mode=True)
             except Exception as exc:  # keras raises many types for a damaged file
                 failed.append(f"{name} ({_first_line(exc)})")
@@ -370,7 +376,7 @@ class Run:
             if failed:
                 log.warning("run %s: %s cannot be loaded; using %s instead", self.run_id,
                             failed[0], name)
-            return model
+            return model, name
         if failed:
             raise RunFileError(f"run {self.run_id}: {' and '.join(failed)} cannot be loaded")
         raise RunError(f"run {self.run_id} has no saved model (no finished epoch?)")

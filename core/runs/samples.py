@@ -84,6 +84,7 @@ class Sample:
     generation_seconds: float = 0.0  # choosing the symbols only, not rendering them
     files: dict[str, str] = field(default_factory=dict)
     seed_mapped: int = 0  # seed symbols mapped to the nearest the run knows (core.data.nearest)
+    epochs: dict[str, int] = field(default_factory=dict)  # each part's model: its epoch
 
 
 def save_sample(infos: Mapping[str, Run], symbols: Mapping[str, dict[str, list[str]]],
@@ -103,7 +104,7 @@ def save_sample(infos: Mapping[str, Run], symbols: Mapping[str, dict[str, list[s
     final = first.path / SAMPLES / sample_id
     folder = final.with_name(f"{TEMP_PREFIX}{sample_id}")
     sample = Sample(sample_id, folder, decoding, symbols, seed_quarters,
-                    generation_seconds=timing["seconds"])
+                    generation_seconds=timing["seconds"], epochs=dict(timing["epochs"]))
     try:
         with saving(f"sample {sample_id} of run {first.run_id}"):
             folder.mkdir(parents=True)
@@ -116,6 +117,7 @@ def save_sample(infos: Mapping[str, Run], symbols: Mapping[str, dict[str, list[s
                 "models": {p: i.config.model for p, i in infos.items()},
                 "seed_quarters": seed_quarters, "symbols": symbols, "files": sample.files,
                 "generation_seconds": timing["seconds"], "methods": timing["methods"],
+                "epochs": sample.epochs,
                 "render_error": render_error})
             _publish(folder, final)
     except BaseException:

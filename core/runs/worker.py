@@ -23,11 +23,9 @@ What it guarantees:
 """
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import logging
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -35,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from core.processes import die_with_parent
 from core.runs.faults import pause_point
 from core.runs.listing import run_dirs
 from core.runs.record import (
@@ -51,7 +50,6 @@ LOCK = ".worker.lock"
 LOG = ".worker.log"
 REPO = Path(__file__).resolve().parents[2]  # where `python -m core` finds the package
 LOCK_PATIENCE = 1.0  # seconds a worker waits for the lock: a probe holds it for microseconds
-PR_SET_PDEATHSIG = 1
 WORKER_VARIABLE = "CORE_WORKER_PID"  # tells a training child which worker started it
 
 log = logging.getLogger(__name__)
@@ -91,18 +89,6 @@ def _core_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "core", *args]
 
 
-def _die_with_parent(parent: int) -> None:
-    """In the child before it runs: be killed when the worker dies, so a killed worker
-    never leaves a training running without the lock (Linux; elsewhere the next worker
-    waits for such a training instead)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the worker died before the line above
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
 def _train_child(run_dir: Path, cache_dir: Path) -> None:
     """Train one run in a child process that dies with this one."""
     args = ["train-run", str(run_dir), "--cache", str(cache_dir)]
@@ -111,7 +97,7 @@ def _train_child(run_dir: Path, cache_dir: Path) -> None:
     parent = os.getpid()
     subprocess.run(_core_command(*args), check=False, cwd=REPO,
                    env={**os.environ, WORKER_VARIABLE: str(parent)},
-                   preexec_fn=lambda: _die_with_parent(parent))
+                   preexec_fn=lambda: die_with_parent(parent))
 
 
 def _settle(run_dir: Path, queued_at: float, stuck: set[tuple[str, float]]) -> None:

@@ -5,6 +5,17 @@ Temperature 0 is greedy decoding, the limit of softmax(log p / t) as t falls to 
 sampling strategy at t = 0 picks the most likely symbol. Model 2 samples two streams; its
 duration stream may have a temperature of its own (`duration_temperature`), since a wild
 rhythm and wild pitches are different faults.
+
+BOUNDS is the one table of each parameter's allowed values (as core.nets.config.BOUNDS is
+for training): `validate`, the CLI's --decoding help and the Listen and Listening test
+forms all read it. Temperature is at most 2: the range the pages always offered and the
+common convention of sampling interfaces; above it the distribution over these
+vocabularies is close to uniform noise, and inf or nan would make no distribution at all.
+top_k is at most 4096, above the largest vocabulary a part of the chorales has (about 2,000
+chords in voicing mode, 289 in pitch-class mode; a k at or above the vocabulary's size
+samples as plain temperature does) and costs nothing more for being large. beam_width is
+at most 16: each step re-runs the window for every beam, so beam:1000 ran past two minutes
+and beam:100000 took 2.5 GB.
 """
 from __future__ import annotations
 
@@ -13,7 +24,17 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from core.nets.config import Bounds
+
 STRATEGIES = ("greedy", "temperature", "top_k", "top_p", "beam")
+BOUNDS: dict[str, Bounds] = {
+    "temperature": Bounds(0.0, 2.0), "duration_temperature": Bounds(0.0, 2.0),
+    "top_k": Bounds(1, 4096), "top_p": Bounds(0.0, 1.0, low_open=True),
+    "beam_width": Bounds(1, 16),
+}
+# The parameter each strategy takes in 'strategy:value' (greedy takes none).
+PARAMETER: dict[str, str | None] = {"greedy": None, "temperature": "temperature",
+                                    "top_k": "top_k", "top_p": "top_p", "beam": "beam_width"}
 
 
 class GenerationError(ValueError):
@@ -34,21 +55,20 @@ class Decoding:
     duration_temperature: float | None = None  # Model 2's duration stream; None: temperature
 
     def validate(self) -> "Decoding":
-        """Refuse an impossible decoding, naming the setting and the value given (a person
-        reads this, so never the dataclass's repr)."""
-        checks = [(self.strategy in STRATEGIES,
-                   f"strategy must be one of {', '.join(STRATEGIES)}, got {self.strategy}"),
-                  (self.temperature >= 0,
-                   f"temperature must be >= 0 (0 is greedy), got {self.temperature:g}"),
-                  (self.duration_temperature is None or self.duration_temperature >= 0,
-                   f"the duration temperature must be >= 0 (0 is greedy), got "
-                   f"{self.duration_temperature}"),
-                  (self.top_k >= 1, f"top_k must be >= 1, got {self.top_k}"),
-                  (0 < self.top_p <= 1, f"top_p must be in (0, 1], got {self.top_p:g}"),
-                  (self.beam_width >= 1, f"beam_width must be >= 1, got {self.beam_width}")]
-        for ok, message in checks:
-            if not ok:
-                raise GenerationError(message)
+        """Refuse an impossible decoding, naming the setting, its bounds and the value given
+        (a person reads this, so never the dataclass's repr)."""
+        if self.strategy not in STRATEGIES:
+            raise GenerationError(f"strategy must be one of {', '.join(STRATEGIES)}, got "
+                                  f"{self.strategy}")
+        for name, bounds in BOUNDS.items():
+            value = getattr(self, name)
+            if value is None and name == "duration_temperature":
+                continue
+            if not _is_number(value, integer=name in ("top_k", "beam_width")) \
+                    or value not in bounds:
+                said = "the duration temperature" if name == "duration_temperature" else name
+                cold = " (0 is greedy)" if name.endswith("temperature") else ""
+                raise GenerationError(f"{said} must be in {bounds}{cold}, got {value}")
         return self
 
     @property
@@ -95,17 +115,43 @@ class Decoding:
 
     @classmethod
     def parse(cls, text: str) -> "Decoding":
-        """'greedy', 'temperature:0.65', 'top_k:8', 'top_p:0.9', 'beam:4' (CLI and forms)."""
-        name, _, value = text.partition(":")
-        fields = {"greedy": None, "temperature": ("temperature", float),
-                  "top_k": ("top_k", int), "top_p": ("top_p", float), "beam": ("beam_width", int)}
+        """'greedy', 'temperature:0.65', 'top_k:8', 'top_p:0.9', 'beam:4' (CLI and forms);
+        a strategy without ':' takes its default. A value a strategy does not take
+        ('greedy:3'), an empty one ('temperature:') or one out of BOUNDS is refused."""
+        name, colon, value = text.partition(":")
+        if name not in PARAMETER:
+            raise GenerationError(f"unknown decoding {text!r}; use one of "
+                                  f"{', '.join(STRATEGIES)} with an optional ':value'")
+        field = PARAMETER[name]
+        if not colon:
+            return cls(name).validate()
+        if field is None:
+            raise GenerationError(f"{name} takes no value, got {text!r}")
+        kind = int if field in ("top_k", "beam_width") else float
         try:
-            spec = fields[name]
-            extra = {spec[0]: spec[1](value)} if spec and value else {}
-        except (KeyError, ValueError) as exc:
-            raise GenerationError(f"unknown decoding {text!r}; use one of {STRATEGIES} "
-                                  "with an optional ':value'") from exc
-        return cls(name, **extra).validate()
+            number = kind(value)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise GenerationError(f"{name} takes {what} in {BOUNDS[field]} after ':', got "
+                                  f"{text!r}") from None
+        return cls(name, **{field: number}).validate()
+
+
+def parse_help() -> str:
+    """What `--decoding` (and the pages' typed decodings) take, with each value's bounds:
+    'greedy | temperature:T (T in [0, 2]) | ...'."""
+    values = [f"{name}:{letter} ({letter} in {BOUNDS[PARAMETER[name]]})"
+              for name, letter in (("temperature", "T"), ("top_k", "K"), ("top_p", "P"),
+                                   ("beam", "W"))]
+    return " | ".join(["greedy", *values])
+
+
+def _is_number(value: Any, integer: bool) -> bool:
+    """A real number (a whole one when `integer`), never a bool or a string."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, (int, np.integer)) if integer else \
+        isinstance(value, (int, float, np.integer, np.floating))
 
 
 def reshape(probs: np.ndarray, decoding: Decoding) -> np.ndarray:

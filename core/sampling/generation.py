@@ -21,6 +21,7 @@ from core.data.nearest import fit_to_vocabulary
 from core.data.prepare import config_lead_line
 from core.data.timeline import PartSymbols
 from core.nets.windows import PITCHED, target_names
+from core.runs.checkpoint import best_model
 from core.runs.record import Run, open_run
 from core.runs.samples import Sample, save_sample
 from core.sampling import stateful, window
@@ -56,9 +57,15 @@ def open_part_runs(runs: Mapping[str, Path | str]) -> dict[str, Run]:
 
 
 def load_model(run: Run):
-    """The run's best model; a missing or damaged file is a GenerationError."""
+    """The model of the run's best committed epoch (`load_best`)."""
+    return load_best(run)[0]
+
+
+def load_best(run: Run) -> tuple[Any, int]:
+    """The model of the run's best committed epoch and that epoch
+    (core.runs.checkpoint.best_model); a missing or damaged file is a GenerationError."""
     try:
-        return run.load_model("best")
+        return best_model(run)
     except Exception as exc:  # keras raises many types for a missing or damaged file
         raise GenerationError(f"run {run.run_id} cannot be loaded: {exc}") from exc
 
@@ -162,7 +169,8 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
     """One sample per decoding, all from the same seed window, saved under the first run.
 
     `runs` maps "lead" and/or "accompaniment" to run directories. Seed symbols a run never
-    saw are mapped to the nearest it knows; each sample's `seed_mapped` says how many.
+    saw are mapped to the nearest it knows; each sample's `seed_mapped` says how many, its
+    `epochs` which epoch's model each part came from (its best committed one).
     """
     if not 1 <= steps <= MAX_STEPS:
         raise GenerationError(f"steps must be in [1, {MAX_STEPS}], got {steps}")
@@ -174,13 +182,15 @@ def generate(runs: dict[str, Path | str], steps: int, decodings: list[Decoding],
     else:
         piece, source = seed_from_corpus(first, seed_piece, cache_dir)
     mapped = seed_mapped(piece, infos, steps)
-    models = {part: load_model(info) for part, info in infos.items()}
+    loaded = {part: load_best(info) for part, info in infos.items()}
+    models = {part: model for part, (model, _) in loaded.items()}
     samples = []
     for decoding in decodings:
         started = time.perf_counter()
         parts = generate_parts(infos, models, [piece], steps, decoding, seed, method)[0]
         timing = {"seconds": round(time.perf_counter() - started, 4),
-                  "methods": {p: pick_method(i.config, decoding, method) for p, i in infos.items()}}
+                  "methods": {p: pick_method(i.config, decoding, method) for p, i in infos.items()},
+                  "epochs": {part: epoch for part, (_, epoch) in loaded.items()}}
         symbols = {part: generated.symbols for part, generated in parts.items()}
         samples.append(save_sample(infos, symbols, decoding, seed, source, steps, render, timing))
         samples[-1].seed_mapped = mapped

@@ -22,6 +22,7 @@ from typing import Callable
 
 from core.folders import runs_dir, sweeps_dir
 from core.nets.config import SCALES, TrainConfig
+from core.sweeps.runtime import CONNECT_TIMEOUT_S
 from core.sweeps.spec import METHODS, SweepSpec, parse_grid, parse_range, thesis_settings
 
 
@@ -56,7 +57,10 @@ def add_sweep_commands(sub, config_flags: Callable, path_flags: Callable) -> Non
                    help="0: this machine's cores / --concurrent (1 on a cluster)")
     p.add_argument("--gpus-per-trial", type=float, default=0.0)
     p.add_argument("--address", default=os.environ.get("RAY_ADDRESS", ""),
-                   help="an existing Ray cluster (host:port; default RAY_ADDRESS)")
+                   help="an existing Ray cluster (host:port; default RAY_ADDRESS); where "
+                        f"nothing answers within {CONNECT_TIMEOUT_S:g} s the sweep is refused "
+                        "before it is saved (a port that answers but is not a Ray head: "
+                        "about 40 s)")
     p.add_argument("--name", default="", help="the sweep's name (in its id and labels)")
     p.add_argument("--sample-seed", type=int, default=0,
                    help="seed of random and Optuna sampling")

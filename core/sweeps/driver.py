@@ -47,7 +47,14 @@ from core.sweeps.progress import (
     trial_state,
     write_progress,
 )
-from core.sweeps.runtime import REPO, check_fits, ray_session
+from core.sweeps.runtime import (
+    REPO,
+    check_fits,
+    check_gpus_usable,
+    plain,
+    ray_session,
+    reach_cluster,
+)
 from core.sweeps.search import Trial, optuna_space, plan, planned_count
 from core.sweeps.spec import SweepError, SweepSpec, load_spec
 from core.sweeps.trial import CANCEL_FILE, SweepContext, run_trial, sweep_cancelled
@@ -82,7 +89,7 @@ def run_sweep(sweep_dir: Path | str, runs_root: Path | str, cache_dir: Path | st
         except KeyboardInterrupt:
             state, message = "cancelled", "cancelled"
         except BaseException as exc:
-            message = f"{type(exc).__name__}: {exc}"
+            message = plain(f"{type(exc).__name__}: {exc}")
             raise
         finally:
             write_progress(sweep_dir, state=state, message=message,
@@ -93,10 +100,13 @@ def run_sweep(sweep_dir: Path | str, runs_root: Path | str, cache_dir: Path | st
 
 def check_sweep(spec: SweepSpec, cache_dir: Path | str) -> list[Trial]:
     """Everything that can be checked before a sweep starts: the spec, every trial's
-    settings, and that each trial's windows fit its corpus. Returns the planned trials
-    (none for Optuna, whose settings come as it runs)."""
+    settings, that each trial's windows fit its corpus, and that something answers at the
+    cluster's address (within runtime.CONNECT_TIMEOUT_S). Returns the planned trials (none
+    for Optuna, whose settings come as it runs)."""
     trials = plan(spec)
     check_corpus(trials, spec, Path(cache_dir))
+    if spec.address:
+        reach_cluster(spec.address)
     return trials
 
 
@@ -165,6 +175,7 @@ def _run_ray(spec: SweepSpec, trials: list[Trial], sweep_dir: Path, runs: Path, 
         cpus = spec.cpus_per_trial or (max(1, int(resources.get("CPU", 1)) // spec.concurrent)
                                        if not spec.address else 1)
         check_fits(cpus, spec.gpus_per_trial)
+        check_gpus_usable(spec.gpus_per_trial)
         write_progress(sweep_dir, state="running", message="", cpus_per_trial=cpus)
         runner = _Runner(spec, context, {"cpu": cpus, "gpu": spec.gpus_per_trial},
                          on_progress)
