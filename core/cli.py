@@ -257,6 +257,18 @@ def cmd_fair(args) -> None:
         _train_seeds(setting, args.k, args)
 
 
+def cmd_demo(args) -> None:
+    from core.evidence.experiments import defense_runs
+    from core.nets.training import train
+
+    config = _config_from(args)
+    runs = defense_runs(config, corpus_for(config, args.cache), args.k)
+    for i, run in enumerate(runs, 1):
+        print(f"== {i} of {len(runs)}: {run.part}, {run.label}", flush=True)
+        with epoch_bar(run) as on_epoch:
+            print(train(run, args.runs, args.cache, on_epoch=on_epoch))
+
+
 def cmd_verdict(args) -> None:
     from core.evidence.verdict import verdict_table
     from core.runs.listing import runs_table
@@ -428,6 +440,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_fields(p, recipe=True)
     _add_paths(p)
     p.set_defaults(func=cmd_fair, tensorflow=True)
+
+    p = sub.add_parser("demo", help="the defense demo: the fair comparison (3 seeds each) and "
+                                    "an accompaniment run, of the demo recipe unless flags "
+                                    "change it")
+    p.add_argument("--k", type=int, default=3, help="number of seeds per setting")
+    _add_config_fields(p, recipe=True)
+    _add_paths(p)
+    p.set_defaults(func=cmd_demo, tensorflow=True)
 
     p = sub.add_parser("verdict", help="LSTM vs GRU per setting: Welch interval and p-value")
     p.add_argument("--runs", type=folder, default=runs_dir())

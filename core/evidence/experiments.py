@@ -74,3 +74,21 @@ def fair_pair(config: TrainConfig,
             dataclasses.replace(config, cell="gru", units=matched,
                                 label=f"{prefix}GRU {matched} units "
                                       f"(parameters of LSTM {units})").validate())
+
+
+DEFENSE_SEEDS = 3  # seeds per setting of the defense's fair comparison: enough for a verdict
+
+
+def defense_runs(config: TrainConfig, corpus: Corpus,
+                 seeds: int = DEFENSE_SEEDS) -> list[TrainConfig]:
+    """The defense demo (README): the fair comparison of `config`'s lead (LSTM, GRU at equal
+    units, GRU at equal parameters; `seeds` seeds each) and one accompaniment run, in the
+    order they should train: a round of the three settings, the accompaniment, then the
+    other rounds, so Compare and Listen have something to show after the first four."""
+    trio = [seed_configs(setting, seeds)
+            for setting in fair_pair(dataclasses.replace(config, part="lead"), corpus)]
+    rounds = [[runs[i] for runs in trio] for i in range(seeds)]
+    accompaniment = dataclasses.replace(config, part="accompaniment", conditioned=False,
+                                        label=f"{config.label}: accompaniment"
+                                        if config.label else "accompaniment").validate()
+    return [*rounds[0], accompaniment, *(c for round_ in rounds[1:] for c in round_)]
