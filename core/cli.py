@@ -34,6 +34,7 @@ from core.nets.config import (  # noqa: E402
     Bounds,
     ConfigError,
     TrainConfig,
+    recipe,
     thesis_runs,
 )
 from core.evidence.verdict import METRIC_WORDS  # noqa: E402
@@ -144,8 +145,8 @@ def _config_from(args: argparse.Namespace) -> TrainConfig:
     names = [f.name for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)]
     values = {n: getattr(args, n) for n in names}
     given = getattr(args, "given", set())
-    values.update({k: v for k, v in RECIPES[getattr(args, "recipe", "demo")].items()
-                   if k not in given})
+    named = recipe(getattr(args, "recipe", "demo"), values.get("model", TrainConfig.model))
+    values.update({k: v for k, v in named.items() if k not in given})
     if "corpus" in values:
         values["corpus"] = corpus_source(values["corpus"])
     return TrainConfig(**values).validate()
