@@ -350,6 +350,7 @@ def test_the_start_page_queues_the_defense_demo(app_env, monkeypatch):
     assert len(runs) == 10 and started
     parts = [r["part"] for r in runs]
     assert parts.count("accompaniment") == 1 and parts[3] == "accompaniment"
+    assert runs[3]["conditioned"] is True  # it reads the lead
     lead = [r for r in runs if r["part"] == "lead"]
     assert [r["cell"] for r in lead[:3]] == ["lstm", "gru", "gru"]
     assert lead[0]["units"] == lead[1]["units"] < lead[2]["units"]   # equal units, parameters

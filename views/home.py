@@ -157,10 +157,10 @@ def demo() -> None:
         left.markdown(
             "**At a defense**: train the demo the day before. One button queues the fair "
             f"comparison with the demo recipe (LSTM, GRU at equal units and GRU at equal "
-            f"parameters, {DEFENSE_SEEDS} seeds each) and an accompaniment run: 10 runs, "
-            "about 10 minutes on 2 cores. Then show Compare (curves against their "
-            "baselines, the verdict, the report), Listen, and pass the laptop round for the "
-            "listening test.")
+            f"parameters, {DEFENSE_SEEDS} seeds each) and an accompaniment that reads the "
+            "lead: 10 runs, about 10 minutes on 2 cores. Then show Compare (curves against "
+            "their baselines, the verdict, the report), Listen, and pass the laptop round "
+            "for the listening test.")
         if right.button("Train the defense demo", key="home_demo", icon=":material/school:",
                         width="stretch"):
             queue_demo()
