@@ -240,3 +240,20 @@ def test_the_chorales_pickups_are_read_as_their_metre(corpus):
     metres = {p.name: p.metre for p in corpus.pieces}
     assert all(m.bar_steps in (12, 16, 24) for m in metres.values())
     assert any(m.downbeat for m in metres.values()), "no chorale of the six starts on a pickup"
+
+
+# --- greedy decoding of Model 1's steps ------------------------------------------------------
+
+def test_greedy_starts_a_new_note_when_new_notes_together_outweigh_the_hold():
+    """The hold at 0.4 beats every single note (0.12 each) but not all of them together:
+    plain argmax would hold for ever; greedy with the hold's id starts the likeliest note."""
+    from core.sampling.decoding import Decoding, choose, most_likely
+
+    probs = np.array([[0.4, 0.12, 0.16, 0.12, 0.1, 0.1],     # new notes 0.6 > hold 0.4
+                      [0.6, 0.1, 0.1, 0.1, 0.05, 0.05]])     # the hold wins
+    assert most_likely(probs).tolist() == [0, 0]
+    assert most_likely(probs, hold=0).tolist() == [2, 0]
+    rng = np.random.default_rng(0)
+    cold = Decoding("temperature", temperature=0.0)
+    assert choose(probs, cold, rng, hold=0).tolist() == choose(probs, Decoding(), rng,
+                                                               hold=0).tolist() == [2, 0]

@@ -193,11 +193,27 @@ def reshape(probs: np.ndarray, decoding: Decoding) -> np.ndarray:
     return p
 
 
-def choose(probs: np.ndarray, decoding: Decoding, rng: np.random.Generator) -> np.ndarray:
-    """One symbol id per row of `probs` (batch, vocab); the most likely one for greedy
-    decoding, beam search's single steps and sampling at temperature 0."""
+def most_likely(probs: np.ndarray, hold: int | None = None) -> np.ndarray:
+    """Greedy decoding's symbol per row of `probs` (batch, vocab): the argmax; for Model 1's
+    steps (`hold`: the hold's id) in two decisions, as onset accuracy scores them: whether
+    something new starts (the new symbols' probability together against the hold's), then
+    the most likely new symbol. The plain argmax holds a note for ever wherever the hold
+    alone outweighs each single new symbol, though together they outweigh it: measured on
+    the demo recipe, 17 of 82 held-out chorales' greedy continuations held one note for all
+    of their 128 16ths."""
+    best = probs.argmax(axis=-1)
+    if hold is None:
+        return best
+    new = np.where(np.arange(probs.shape[-1]) == hold, -np.inf, probs).argmax(axis=-1)
+    return np.where(probs[:, hold] < 0.5, new, hold)
+
+
+def choose(probs: np.ndarray, decoding: Decoding, rng: np.random.Generator,
+           hold: int | None = None) -> np.ndarray:
+    """One symbol id per row of `probs` (batch, vocab); for greedy decoding and sampling at
+    temperature 0 the most likely one (`most_likely`, which takes Model 1's hold id)."""
     if not decoding.samples or decoding.temperature == 0:
-        return probs.argmax(axis=-1)
+        return most_likely(probs, hold)
     p = reshape(probs, decoding)
     cumulative = np.cumsum(p, axis=-1)
     draws = rng.random((p.shape[0], 1))
