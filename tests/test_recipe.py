@@ -24,6 +24,7 @@ from core.nets.windows import (
     to_dataset,
 )
 from core.runs.history import read_history
+from core.runs.listing import list_runs
 from core.runs.record import open_run, read_status
 from tests.tiny import tiny_config
 
@@ -123,6 +124,8 @@ def test_a_run_records_its_schedule_stops_early_and_resumes_to_the_same_end(tmp_
     status = read_status(run)
     done = len(read_history(run))
     assert status["state"] == "finished" and status["stopped_early"] == done < 8
+    note = list_runs(tmp_path / "a").set_index("run_id").loc[run.name, "note"]
+    assert f"stopped early after epoch {done}" in note
     recorded = json.loads((run / "config.json").read_text())["config"]
     assert (recorded["early_stopping"], recorded["clip_norm"], recorded["lr_schedule"]) == \
         (2, 0.5, "plateau")
@@ -257,3 +260,14 @@ def test_greedy_starts_a_new_note_when_new_notes_together_outweigh_the_hold():
     cold = Decoding("temperature", temperature=0.0)
     assert choose(probs, cold, rng, hold=0).tolist() == choose(probs, Decoding(), rng,
                                                                hold=0).tolist() == [2, 0]
+
+
+def test_a_loss_rising_three_epochs_in_a_row_is_said():
+    from core.runs.history import rising_note
+
+    flat = {"epoch": np.arange(1, 7), "val_loss": np.array([1.0, 0.8, 0.7, 0.72, 0.71, 0.7])}
+    assert rising_note(flat) == ""
+    rising = {"epoch": np.arange(1, 7), "val_loss": np.array([1.0, 0.8, 0.7, 0.72, 0.75, 0.8])}
+    assert rising_note(rising).startswith("held-out loss rising for 3 epochs (since epoch 3)")
+    training = {"epoch": np.arange(1, 5), "loss": np.array([1.0, 1.1, 1.2, 1.3])}
+    assert rising_note(training).startswith("training loss rising for 3 epochs (since epoch 1)")
