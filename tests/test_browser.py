@@ -6,7 +6,7 @@ writes samples into the runs), walks the way a newcomer at a defense does: the S
 (what is ready, the path) and its button to Compare; on Compare it picks the lead LSTM and the
 lead GRU run in "Runs to plot" and checks that the curves chart shows both in its legend (and
 no other run); on Listen it picks the lead LSTM and the accompaniment run, asks for all five
-decodings, presses Generate and checks that every score is whole inside its frame, that the
+decodings (six with the measured best, top-p 0.95, preselected beside them), presses Generate and checks that every score is whole inside its frame, that the
 downloads read MIDI / MusicXML / WAV in full and that the WAVs download from the server; on
 the listening test it prepares a pair and answers it under a listener's name.
 
@@ -43,7 +43,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync"]
 HEALTH_TIMEOUT = 60        # seconds for the server to answer /_stcore/health
 PAGE_TIMEOUT = 30_000      # ms: a page's first render, a chart after a selection
-GENERATE_TIMEOUT = 180_000  # ms: Generate (TensorFlow import, five decodings, FluidSynth)
+GENERATE_TIMEOUT = 180_000  # ms: Generate (TensorFlow import, six decodings, FluidSynth)
 STRATEGIES = ("top-k sampling", "top-p (nucleus) sampling", "beam search")  # besides the two
 DOWNLOAD_LABELS = ["MIDI", "MusicXML", "WAV"]
 
@@ -217,7 +217,7 @@ def _listen(page, lead: str, accompaniment: str) -> None:
         page.get_by_role("option", name=title).click()
         _settle(page)
     box.press("Escape")
-    expect(page.get_by_text("Comparing 5 decoding(s)")).to_be_visible()
+    expect(page.get_by_text("Comparing 6 decoding(s)")).to_be_visible()
     generate = page.get_by_role("button", name="Generate", exact=True)
     expect(generate).to_be_enabled(timeout=PAGE_TIMEOUT)
     generate.click()
@@ -227,7 +227,7 @@ def _listen(page, lead: str, accompaniment: str) -> None:
     # The page reports a failed generation with st.error: stop waiting as soon as one shows.
     expect(audio.first.or_(error.first)).to_be_attached(timeout=GENERATE_TIMEOUT)
     assert not error.count(), f"Generate failed: {error.first.inner_text()}"
-    expect(audio).to_have_count(5, timeout=PAGE_TIMEOUT)
+    expect(audio).to_have_count(6, timeout=PAGE_TIMEOUT)
     _settle(page)
     _scores_are_whole(page)
     _downloads_read_in_full(page)
@@ -245,11 +245,11 @@ def _listen(page, lead: str, accompaniment: str) -> None:
 
 
 def _scores_are_whole(page) -> None:
-    """Five engraved scores, each drawn inside its frame's width (shrunk, not cut to its
+    """Six engraved scores, each drawn inside its frame's width (shrunk, not cut to its
     first bar) and tall enough to read."""
     frames = page.locator(".score-frame")
-    assert frames.count() == 5
-    for i in range(5):
+    assert frames.count() == 6
+    for i in range(6):
         sizes = frames.nth(i).evaluate(
             "frame => { const svg = frame.querySelector('svg').getBoundingClientRect();"
             " return [svg.width, svg.height, frame.clientWidth, frame.scrollWidth]; }")
@@ -262,7 +262,7 @@ def _downloads_read_in_full(page) -> None:
     """Every download button says MIDI / MusicXML / WAV, and its label is not cut off."""
     buttons = page.get_by_test_id("stDownloadButton").locator("button")
     labels = [b.inner_text().strip() for b in buttons.all()]
-    assert [label.split()[-1] for label in labels] == DOWNLOAD_LABELS * 5, labels
+    assert [label.split()[-1] for label in labels] == DOWNLOAD_LABELS * 6, labels
     for button in buttons.all():
         cut = button.evaluate("b => [...b.querySelectorAll('p, span, div')].some("
                               "e => e.scrollWidth > e.clientWidth + 1)")
