@@ -24,6 +24,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from core.data.corpus import DEFAULT_CORPUS, CorpusError  # noqa: E402
 from core.data.prepare import corpus_for  # noqa: E402
+from core.evidence.verdict import METRIC_WORDS  # noqa: E402
+from core.files import RunError  # noqa: E402
 from core.folders import cache_dir, corpus_source, new_report_dir, runs_dir  # noqa: E402
 from core.nets.config import (  # noqa: E402
     BOUNDS,
@@ -36,9 +38,7 @@ from core.nets.config import (  # noqa: E402
     TrainConfig,
     thesis_runs,
 )
-from core.evidence.verdict import METRIC_WORDS  # noqa: E402
 from core.outputs.destination import OutputFolderError  # noqa: E402
-from core.runs.files import RunError  # noqa: E402
 from core.sampling.decoding import Decoding, GenerationError, parse_help  # noqa: E402
 
 USER_ERRORS = (ConfigError, CorpusError, GenerationError, RunError, OutputFolderError)
@@ -595,7 +595,7 @@ def import_tensorflow_quietly() -> None:
 def user_message(exc: BaseException) -> str:
     """One line for an error the user can act on: the project's own messages as they are,
     a file system error as the path and the reason (a full disk said plainly)."""
-    from core.runs.files import disk_full
+    from core.files import disk_full
 
     if isinstance(exc, OSError) and not isinstance(exc, USER_ERRORS):
         reason = "no space left on the device" if disk_full(exc) else \

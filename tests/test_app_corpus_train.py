@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.nets.config import THESIS_METHOD, TrainConfig
 from core.nets.training import enqueue
-from core.runs.record import read_status, wait_for, write_status
+from core.runs.status import read_status, wait_for, write_status
 from tests.apptest import TIMEOUT, click, open_page, rerun, texts
 from tests.fixtures import HIGH, LOW, melody, midi_bytes, write_score
 from tests.tiny import tiny_config
@@ -173,7 +173,7 @@ def test_runs_table_is_cached_on_mtimes_and_refreshes(app_env):
     config = tiny_config(dropout_layers=0, epochs=1)
     run_dir = enqueue(config, app_env.runs, app_env.cache)
     assert list(common.load_runs_table()["state"]) == ["queued"]
-    from core.runs.worker import cancel
+    from core.runs.status import cancel
     cancel(run_dir)
     os.utime(run_dir / "status.json", ns=(1, 10**18))        # a surely different mtime
     assert list(common.load_runs_table()["state"]) == ["cancelled"]

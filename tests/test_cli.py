@@ -17,8 +17,8 @@ from core.nets.training import enqueue, run_training
 from core.outputs.destination import OutputFolderError
 from core.outputs.report import report_folder
 from core.runs.history import read_history
-from core.runs.record import change_state
 from core.runs.samples import list_samples
+from core.runs.status import change_state
 from tests.tiny import tiny_config
 
 

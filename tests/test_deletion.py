@@ -13,8 +13,8 @@ import pytest
 from core.runs import worker
 from core.runs.deletion import DeletionError, delete_run, delete_sample, delete_upload
 from core.runs.estimates import epoch_seconds, queue_estimate
-from core.runs.record import cancel_requested, change_state, read_status, write_status
 from core.runs.samples import SAMPLE
+from core.runs.status import cancel_requested, change_state, read_status, write_status
 
 
 def fake_run(root, name, state="finished"):

@@ -24,7 +24,8 @@ from core.nets.windows import (
     to_dataset,
 )
 from core.runs.history import read_history
-from core.runs.record import open_run, read_status
+from core.runs.record import open_run
+from core.runs.status import read_status
 from tests.tiny import tiny_config
 
 HOLD = 0  # the hold's id in the hand-made targets below

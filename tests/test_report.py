@@ -17,6 +17,7 @@ from core.cli import main
 from core.evidence.baselines import run_baseline
 from core.evidence.evaluation import evaluate, evaluation_folder
 from core.evidence.verdict import verdict_table
+from core.files import read_json, write_json
 from core.glossary import GLOSSARY
 from core.outputs.figures import CELL_DASH, series_colours
 from core.outputs.report import (
@@ -26,7 +27,6 @@ from core.outputs.report import (
     find_chromium,
     split_shared,
 )
-from core.runs.files import read_json, write_json
 from core.runs.listing import runs_table
 from core.runs.record import RunError
 from core.runs.samples import list_samples

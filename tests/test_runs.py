@@ -14,21 +14,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.files import RunError, RunFileError, WriteError, atomic_path, write_json
 from core.nets.config import SETTING_FIELDS, TrainConfig
-from core.runs.files import RunError, RunFileError, WriteError, atomic_path, write_json
+from core.processes import process_identity
 from core.runs.history import PARTIAL_NOTE, append_history, keep_epochs, read_history
 from core.runs.listing import SETTING_COLUMNS, list_runs, runs_table
-from core.runs.record import (
-    FINAL,
-    Run,
-    change_state,
-    open_run,
-    process_identity,
-    read_status,
-    write_status,
-)
+from core.runs.record import Run, open_run
 from core.runs.samples import list_samples, read_sample
-from core.runs.worker import cancel, queue_resume
+from core.runs.status import FINAL, cancel, change_state, read_status, write_status
+from core.runs.worker import queue_resume
 from scripts.synthetic_runs import write_synthetic_run
 
 
@@ -199,7 +193,6 @@ def test_list_samples_newest_first_through_the_one_reader(tmp_path):
         (samples / name).mkdir(parents=True)
         (samples / name / "sample.json").write_text(text)
     assert [s["sample_id"] for s in list_samples(tmp_path / "run")] == ["c", "a"]
-    assert Run(tmp_path / "run").samples == list_samples(tmp_path / "run")
     assert list_samples(tmp_path / "nothing") == []
     with pytest.raises(RunFileError, match="holds no sample"):
         read_sample(samples / "20260101-2")

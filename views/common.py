@@ -27,6 +27,7 @@ from core.data.pieces import check_file
 from core.data.prepare import Progress, prepare_corpus
 from core.data.uploads import UploadError, new_upload_folder, save_upload
 from core.evidence.baselines import Baseline, BaselineError, run_baseline, run_baselines
+from core.files import file_stamp, read_json, write_json
 from core.folders import (  # noqa: F401 - every page reads its folders from here
     cache_dir,
     reports_dir,
@@ -36,9 +37,9 @@ from core.folders import (  # noqa: F401 - every page reads its folders from her
 )
 from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
-from core.runs.files import file_stamp, read_json, write_json
 from core.runs.listing import list_runs, run_labels, runs_table
 from core.runs.record import Run
+from core.runs.status import USABLE
 
 CORPUS_KEY = "corpus_source"            # session_state: DEFAULT_CORPUS or an upload folder
 MAX_PIECES_KEY = "corpus_max_pieces"    # session_state: 0 = every piece
@@ -49,7 +50,6 @@ NO_RUNS_MESSAGE = ("No runs yet: train one on the **Train** page, or queue the s
 CHOICE_FILE = ".corpus-choice.json"      # in the uploads folder: the corpus last prepared
 CHOICE_KEY = "corpus_choice_saved"       # session_state: what this session read or wrote there
 MISSING = "–"                            # a value a table cannot show (never "None")
-USABLE_STATES = ("finished", "running", "cancelled", "killed")  # runs that may have weights
 # Files whose changes mean a run's row in the runs table changed.
 _RUN_FILES = ("status.json", "history.csv", "config.json", "cancel")
 # How the pages title core.evidence's music metrics in tables and charts.
@@ -267,7 +267,7 @@ def usable_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """Runs with saved weights (at least one finished epoch), newest first: those Listen
     and the listening test can generate from."""
     root = runs_dir()
-    ok = runs["state"].isin(USABLE_STATES) & runs["run_id"].map(lambda r: Run(root / r).has_model)
+    ok = runs["state"].isin(USABLE) & runs["run_id"].map(lambda r: Run(root / r).has_model)
     return runs[ok].sort_values("run_id", ascending=False)
 
 

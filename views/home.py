@@ -13,9 +13,8 @@ import streamlit as st
 
 from core.evidence.listening import list_pairs, read_answers
 from core.runs.samples import list_samples
+from core.runs.status import ACTIVE
 from views.common import load_runs_table, prepared_corpora, runs_dir
-
-ACTIVE = ("queued", "running")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from core.evidence.conditioning import (
     conditioning_comparison,
 )
 from core.evidence.evaluation import evaluation_folder, write_evaluation
-from core.runs.files import now_iso
+from core.files import now_iso
 from core.runs.record import RunError
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import MAX_STEPS

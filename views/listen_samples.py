@@ -20,12 +20,12 @@ import streamlit as st
 from core.assets import DEMO_SEED, asset_path
 from core.data.uploads import UploadError, save_upload
 from core.evidence.measure import generated_quarters, sample_metrics, sample_notes
+from core.files import RunFileError, file_stamp
 from core.nets.config import OBJECTIVES
 from core.outputs.engraving import scalable_svg
 from core.outputs.figures import piano_roll
 from core.outputs.score import RenderError
 from core.runs.deletion import DeletionError, delete_sample
-from core.runs.files import RunFileError, file_stamp
 from core.runs.record import RunError, open_run
 from core.runs.samples import list_samples, read_sample, sample_file, sample_pages
 from core.sampling.decoding import Decoding, GenerationError

@@ -12,17 +12,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.files import RunError
 from core.runs import worker
 from core.runs.deletion import DeletionError, delete_run
 from core.runs.estimates import queue_estimate
-from core.runs.files import RunError
 from core.runs.history import read_history, read_history_columns, rising_note
 from core.runs.listing import run_labels
-from core.runs.record import RESUMABLE, cancel_requested, read_status
+from core.runs.status import ACTIVE, RESUMABLE, cancel, cancel_requested, read_status
 from views import common
 from views.train_sweep import cancel_everything, running_notice
 
-ACTIVE = ("queued", "running")
 # A worker takes a few seconds to start (Python, then its lock): no "no worker" warning
 # for runs queued this recently.
 WORKER_GRACE_S = 20.0
@@ -115,7 +114,7 @@ def live() -> None:
             if cancel_requested(run_dir) and state == "running":
                 button.caption("stopping after this batch…")
             else:  # a callback, so the table below already shows the new state
-                button.button("Cancel", key=f"cancel_{row.run_id}", on_click=worker.cancel,
+                button.button("Cancel", key=f"cancel_{row.run_id}", on_click=cancel,
                               args=(run_dir,))
             if state == "running":
                 fraction, text = _progress(status, int(row.epochs or 1))

@@ -61,7 +61,8 @@ def _train_seconds(config: TrainConfig, runs: Path, cache: Path,
     """Per-epoch training seconds (the fit alone: held-out metrics excluded) and held-out
     losses; with a `target`, training stops at the first epoch that reaches it."""
     from core.nets.training import enqueue, run_training
-    from core.runs.record import Run, request_cancel
+    from core.runs.record import Run
+    from core.runs.status import request_cancel
 
     run_dir = enqueue(config, runs, cache)
 
@@ -152,7 +153,7 @@ TINY_TRIAL = {"units": 8, "layers": 1, "dropout_layers": 1, "window": 8, "epochs
 def _run_spans(runs: Path) -> float:
     """Seconds from the first run's start to the last run's end in a runs folder."""
     from core.runs.listing import run_dirs
-    from core.runs.record import read_status
+    from core.runs.status import read_status
 
     statuses = [read_status(d) for d in run_dirs(runs)]
     return max(s["ended_at"] for s in statuses) - min(s["started_at"] for s in statuses)

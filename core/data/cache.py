@@ -13,7 +13,7 @@ failed command: `load_corpus` checks what it reads (the archive, its arrays, the
 that the ids and offsets agree) and raises `DamagedCache` with one plain reason; the caller
 (core.data.prepare) sets the file aside and prepares the corpus again, as MLflow's and Ray
 Tune's stores rebuild or refuse a damaged artefact rather than crash on it. Both files are
-written atomically (core.runs.files), so a kill or a full disk leaves the previous version
+written atomically (core.files), so a kill or a full disk leaves the previous version
 or none, never half of one.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ from core.data.corpus import (
     Piece,
 )
 from core.data.metre import Metre
-from core.runs.files import atomic_path, remove_orphan_temp_files, write_bytes
+from core.files import atomic_path, remove_orphan_temp_files, write_bytes
 
 SUFFIX = ".npz"
 DAMAGED = ".damaged"  # a damaged cache file set aside: <name>.npz.damaged
@@ -71,7 +71,7 @@ def cached_corpora(cache_dir: Path | str) -> list[Path]:
     """Every prepared corpus in a cache folder (any corpus, any settings)."""
     folder = Path(cache_dir)
     return sorted(p for p in folder.glob(f"*{SUFFIX}") if not p.name.startswith(".")) \
-        if folder.is_dir() else []  # hidden: a file being written (core.runs.files)
+        if folder.is_dir() else []  # hidden: a file being written (core.files)
 
 
 def report_path(path: Path) -> Path:

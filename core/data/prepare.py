@@ -49,9 +49,9 @@ from core.data.corpus import (
 from core.data.pieces import read_encoded
 from core.data.roles import ROLES_FILE, Overrides, RolesError, load_roles
 from core.data.symbols import CHORD_MODES
+from core.faults import pause_point
+from core.files import WriteError
 from core.processes import pool_worker_start
-from core.runs.faults import pause_point
-from core.runs.files import WriteError
 
 if TYPE_CHECKING:
     from core.nets.config import TrainConfig

@@ -21,12 +21,12 @@ from __future__ import annotations
 import io
 import re
 import stat
-import time
 import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
 
 from core.data.corpus import SUFFIXES
+from core.files import folder_stamp
 
 MAX_BYTES = 20 * 2**20          # one upload, and one file inside a zip
 MAX_TOTAL_FACTOR = 5            # an archive may unpack to at most this many times max_bytes
@@ -86,7 +86,7 @@ def new_upload_folder(root: Path, label: str) -> Path:
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     slug = _folder_name(label, default="upload")[:60]
-    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
+    base = f"{folder_stamp()}-{slug}"
     for i in range(10_000):
         folder = root / (base if i == 0 else f"{base}-{i}")
         try:

@@ -107,9 +107,9 @@ def run_baseline(run_dir: Path | str, cache_dir: Path | str = "cache") -> Baseli
     read back as it was."""
     from core.data.corpus import CorpusError
     from core.data.prepare import corpus_for
+    from core.files import RunError
     from core.nets.config import ConfigError
     from core.nets.windows import build_windows, target_names
-    from core.runs.files import RunError
     from core.runs.record import open_run
 
     try:

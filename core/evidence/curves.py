@@ -11,7 +11,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from core.runs.files import RunFileError
+from core.files import RunFileError
 from core.runs.history import read_history
 
 TRAIN = "train"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -24,9 +23,9 @@ from core.data.timeline import PartSymbols
 from core.evidence.distributions import compare_distributions
 from core.evidence.measure import METRICS, measure, training_index
 from core.evidence.ngrams import NgramIndex
+from core.files import folder_stamp, now_iso, write_bytes, write_json
 from core.nets.config import TrainConfig
 from core.nets.windows import target_names
-from core.runs.files import now_iso, write_bytes, write_json
 from core.runs.record import Run, open_run
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import generate_parts, load_model, open_part_runs
@@ -142,7 +141,7 @@ def compare(generated: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
 
 def evaluation_folder(run_dir: Path | str) -> Path:
     """A new folder name for one evaluation under a run (created when written)."""
-    return Path(run_dir) / "evaluation" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return Path(run_dir) / "evaluation" / folder_stamp(fine=True)
 
 
 def evaluate(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], n_pieces: int = 8,

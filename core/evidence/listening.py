@@ -27,10 +27,10 @@ import pandas as pd
 from core.data.encoding import decode_part
 from core.data.timeline import PartSymbols, quarter_length, trim
 from core.evidence.statistics import binomial_test
+from core.files import folder_stamp, now_iso, read_json, write_json
 from core.nets.windows import target_names
 from core.outputs.audio import match_lengths, render_wav
 from core.outputs.score import combine_parts, write_midi
-from core.runs.files import now_iso, read_json, write_json
 from core.sampling.decoding import Decoding
 
 LISTENING_DIR = ".listening"
@@ -142,7 +142,7 @@ def _save_pair(runs_root: Path | str, clips: Mapping[str, Mapping[str, PartSymbo
     """Render both clips into a fresh pair folder, pair.json last (a listed pair is whole);
     a rendering failure removes the folder."""
     digest = hashlib.sha1(repr(sorted(settings.items())).encode()).hexdigest()[:8]
-    pair_id = f"{settings['created'][:19].replace(':', '').replace('-', '')}-{digest}"
+    pair_id = f"{folder_stamp()}-{digest}"
     folder = listening_dir(runs_root) / PAIRS_DIR / pair_id
     folder.mkdir(parents=True)
     try:

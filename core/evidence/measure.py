@@ -20,7 +20,7 @@ from core.evidence.metrics import (
     piece_metrics,
 )
 from core.evidence.ngrams import NgramIndex
-from core.runs.files import RunFileError
+from core.files import RunFileError
 from core.runs.samples import sample_file
 
 SAMPLE_METRICS = ("pitch_range", "scale_consistency", "polyphony", "loop_share", "consonance")

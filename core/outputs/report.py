@@ -45,11 +45,11 @@ from core.evidence.measure import sample_metrics
 from core.evidence.metrics import NOTE_METRICS, SYMBOL_METRICS
 from core.evidence.tables import TABLE_METRICS, TABLE_TITLES, summary_table
 from core.evidence.verdict import verdict_table
+from core.files import RunFileError, read_json, write_bytes
 from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
 from core.outputs.destination import output_folder
 from core.outputs.figures import axis_title, curve_figure, series_colours
-from core.runs.files import RunFileError, read_json, write_bytes
 from core.runs.history import read_history
 from core.runs.listing import run_labels, runs_table
 from core.runs.record import RunError

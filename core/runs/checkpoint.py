@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from core.runs.faults import pause_point
-from core.runs.files import (
+from core.faults import pause_point
+from core.files import (
     RunError,
     RunFileError,
     commit,

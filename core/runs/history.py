@@ -17,7 +17,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from core.runs.files import RunFileError, atomic_path, saving
+from core.files import RunFileError, atomic_path, saving
 
 HISTORY = "history.csv"
 PARTIAL_NOTE = "the last line of history.csv was cut short (a crash while it was written) " \

@@ -11,8 +11,8 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from core.files import RunError
 from core.nets.config import SETTING_FIELDS
-from core.runs.files import RunError
 from core.runs.history import rising_note
 from core.runs.record import Run
 

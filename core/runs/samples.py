@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from core.data.encoding import decode_part
 from core.data.timeline import quarter_length, trim
-from core.runs.files import (
+from core.files import (
     TEMP_PREFIX,
     RunFileError,
+    folder_stamp,
     fsync_path,
     now_iso,
     read_json,
@@ -99,8 +99,7 @@ def save_sample(infos: Mapping[str, Run], symbols: Mapping[str, dict[str, list[s
     seed_quarters = {p: quarter_length(infos[p].config,
                                        {k: v[:infos[p].config.window] for k, v in s.items()})
                      for p, s in symbols.items()}
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    sample_id = f"{stamp}-{decoding.label}-s{seed}"
+    sample_id = f"{folder_stamp(fine=True)}-{decoding.label}-s{seed}"
     final = first.path / SAMPLES / sample_id
     folder = final.with_name(f"{TEMP_PREFIX}{sample_id}")
     sample = Sample(sample_id, folder, decoding, symbols, seed_quarters,

@@ -34,15 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from core.data.corpus import CorpusError
+from core.files import RunError, write_json
 from core.nets.config import ConfigError
 from core.runs.checkpoint import score
-from core.runs.files import RunError, write_json
-from core.runs.record import (
-    change_state,
-    read_status,
-    request_cancel,
-    write_status,
-)
+from core.runs.status import change_state, read_status, request_cancel, write_status
 from core.sweeps.progress import STOPPED_EARLY, record_failure, trial_runs
 from core.sweeps.search import Trial, optuna_trial
 from core.sweeps.spec import load_spec
@@ -195,7 +190,7 @@ def _prepare_process() -> None:
 
 
 def _checkpoint_epoch(folder: Path) -> int:
-    from core.runs.files import read_json
+    from core.files import read_json
 
     try:
         return int(read_json(folder / CHECKPOINT_STATE)["epoch"])
