@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from core.data.corpus import DEFAULT_CORPUS, CorpusError  # noqa: E402
+from core.data.corpus import CorpusError, is_default_corpus  # noqa: E402
 from core.data.prepare import corpus_for  # noqa: E402
 from core.evidence.verdict import METRIC_WORDS  # noqa: E402
 from core.files import RunError  # noqa: E402
@@ -197,7 +197,7 @@ def _save_roles(roles: Path, corpus: str) -> Path:
     that folder (training's included) reads it."""
     from core.data.roles import ROLES_FILE, RolesError, load_roles, save_roles
 
-    if corpus in (DEFAULT_CORPUS, "", "default"):
+    if is_default_corpus(corpus):
         raise CorpusError("--roles applies to a folder of your own files, not the default "
                           "corpus")
     try:

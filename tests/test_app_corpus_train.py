@@ -62,9 +62,10 @@ def test_corpus_page_prepares_and_shows_report_and_counts(app_env):
 def test_upload_with_a_corrupt_file_reports_why_it_was_skipped(app_env):
     at = AppTest.from_string("""
 import streamlit as st
-from views import common
-result = common.save_uploaded_files([("good.mid", GOOD), ("broken.mid", b"MThd" + b"x" * 300),
-                                     ("notes.txt", b"hello")], "my pieces")
+from core.data.uploads import save_uploads
+from core.folders import uploads_dir
+result = save_uploads([("good.mid", GOOD), ("broken.mid", b"MThd" + b"x" * 300),
+                       ("notes.txt", b"hello")], uploads_dir(), "my pieces")
 st.session_state["result"] = result
 """.replace("GOOD", repr(midi_bytes(HIGH))), default_timeout=TIMEOUT).run()
     result = at.session_state["result"]
@@ -88,8 +89,9 @@ st.session_state["result"] = result
 def test_upload_with_nothing_usable_is_refused_and_leaves_no_folder(app_env):
     at = AppTest.from_string("""
 import streamlit as st
-from views import common
-st.session_state["result"] = common.save_uploaded_files([("a.txt", b"x")], "bad")
+from core.data.uploads import save_uploads
+from core.folders import uploads_dir
+st.session_state["result"] = save_uploads([("a.txt", b"x")], uploads_dir(), "bad")
 """, default_timeout=TIMEOUT).run()
     result = at.session_state["result"]
     assert result.folder is None and result.refused[0][0] == "a.txt"

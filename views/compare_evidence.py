@@ -18,13 +18,13 @@ from core.evidence.verdict import METRIC_WORDS, TOO_FEW, verdict_table
 from core.folders import new_report_dir
 from core.outputs.figures import parallel_figure, split_constant
 from core.outputs.report import build_report, zip_report
+from core.runs.listing import runs_signature
 from core.runs.record import RunError
 from core.sampling.decoding import Decoding, GenerationError
 from views.common import (
     cache_dir,
     reports_dir,
     runs_dir,
-    runs_signature,
     settings_table,
 )
 
