@@ -217,7 +217,7 @@ def _print_epoch(row: dict) -> None:
 
 
 def cmd_train(args) -> None:
-    from core.nets.training import train
+    from core.runs.training import train
 
     config = _config_from(args)
     with epoch_bar(config) as on_epoch:
@@ -226,7 +226,7 @@ def cmd_train(args) -> None:
 
 
 def cmd_preset(args) -> None:
-    from core.nets.training import train
+    from core.runs.training import train
 
     for config in thesis_runs(args.model, args.part, args.scale):
         config = dataclasses.replace(config, max_pieces=args.max_pieces, seed=args.seed).validate()
@@ -237,7 +237,7 @@ def cmd_preset(args) -> None:
 
 def _train_seeds(config: TrainConfig, k: int, args) -> None:
     from core.evidence.experiments import seed_configs
-    from core.nets.training import train
+    from core.runs.training import train
 
     print(f"== {config.layers}x{config.units} {config.cell}, {k} seed(s)", flush=True)
     for seed_config in seed_configs(config, k):
@@ -277,7 +277,7 @@ def cmd_verdict(args) -> None:
 
 
 def cmd_train_run(args) -> None:
-    from core.nets.training import run_training
+    from core.runs.training import run_training
 
     status = run_training(args.run_dir, args.cache, resume=args.resume)
     if status.get("state") == "cancelled" and not status.get("finished"):
@@ -291,12 +291,12 @@ def _run_dir(run: str, runs_root: Path) -> Path:
 
 
 def cmd_resume(args) -> None:
-    from core.nets.training import resume_training
-    from core.runs.history import read_history
     from core.runs.record import open_run
+    from core.runs.training import resume_training
 
     run_dir = _run_dir(args.run, args.runs)
-    with epoch_bar(open_run(run_dir).config, len(read_history(run_dir))) as on_epoch:
+    run = open_run(run_dir)
+    with epoch_bar(run.config, len(run.history)) as on_epoch:
         status = resume_training(run_dir, args.cache, on_epoch=on_epoch)
     print(f"{run_dir}: {status.get('state')}, resumed at epoch {status.get('resumed_at', 1)}")
 

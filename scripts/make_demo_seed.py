@@ -3,7 +3,7 @@
 The first bars of the first Bach chorale of music21's bundled corpus (bwv1.6): the soprano
 as the lead and the lower voices merged into chords as the accompaniment, exactly as the
 default corpus reads a chorale (core.data.scores.split_parts), written as a two-instrument
-MIDI file by the same writer as every generated sample (core.outputs.score). Being the first
+MIDI file by the same writer as every generated sample (core.rendering.score). Being the first
 piece of the default corpus, its symbols are in the vocabulary of any run trained on it,
 however few pieces it used. Rerun after changing the encoding or the writer:
 
@@ -20,7 +20,7 @@ from music21 import corpus  # noqa: E402
 from core.assets import DEMO_SEED, asset_path  # noqa: E402
 from core.data.prepare import default_corpus_files  # noqa: E402
 from core.data.scores import split_parts  # noqa: E402
-from core.outputs.score import combine_parts, write_midi  # noqa: E402
+from core.rendering.score import combine_parts, write_midi  # noqa: E402
 
 BARS = 8  # measures 0 (the pick-up) to 8: 128 sixteenth steps, enough for a window of 64
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.nets.config import THESIS_METHOD, TrainConfig
-from core.nets.training import enqueue
 from core.runs.status import read_status, wait_for, write_status
+from core.runs.training import enqueue
 from tests.apptest import TIMEOUT, click, open_page, rerun, texts
 from tests.fixtures import HIGH, LOW, melody, midi_bytes, write_score
 from tests.tiny import tiny_config

@@ -13,12 +13,12 @@ import pytest
 
 from core import cli
 from core.cli import main
-from core.nets.training import enqueue, run_training
 from core.outputs.destination import OutputFolderError
 from core.outputs.report import report_folder
 from core.runs.history import read_history
 from core.runs.samples import list_samples
 from core.runs.status import change_state
+from core.runs.training import enqueue, run_training
 from tests.tiny import tiny_config
 
 

@@ -205,8 +205,9 @@ def test_summary_table_model1_final_is_the_last_epoch(runs: Path):
     assert (lstm["loss"], lstm["accuracy"]) == (1.0, 0.70)
     assert (lstm["held-out loss"], lstm["held-out accuracy"]) == (2.05, 0.44)
     assert table.iloc[1]["cell"] == "gru" and table.iloc[1]["held-out loss"] == 2.5
-    assert list(table.columns[-4:]) == ["loss", "held-out loss", "accuracy",
-                                        "held-out accuracy"]
+    assert list(table.columns[-8:]) == ["loss", "held-out loss", "accuracy",
+                                        "held-out accuracy", "note acc", "held-out note acc",
+                                        "onset acc", "held-out onset acc"]
 
 
 def test_summary_table_best_is_the_lowest_held_out_loss(runs: Path):

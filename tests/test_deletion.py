@@ -65,7 +65,7 @@ def test_deleting_a_training_run_waits_until_it_stopped(tmp_path):
     root = tmp_path / "runs"
     run = fake_run(root, "training", "running")
 
-    def trainer():  # what core.nets.training does when it sees the cancel file
+    def trainer():  # what core.runs.training does when it sees the cancel file
         while not cancel_requested(run):
             time.sleep(0.05)
         change_state(run, "cancelled", ("running",))

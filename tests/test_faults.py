@@ -25,12 +25,12 @@ import pytest
 
 from core.cli import main
 from core.files import TEMP_PREFIX, write_json
-from core.nets.training import enqueue, resume_training, run_training
 from core.runs.history import read_history
 from core.runs.listing import list_runs
 from core.runs.record import Run
 from core.runs.samples import list_samples
 from core.runs.status import change_state, read_status
+from core.runs.training import enqueue, resume_training, run_training
 from core.runs.worker import queue_resume, work, worker_running
 from tests.apptest import click, frame_with, open_page, rerun, texts
 from tests.tiny import tiny_config
@@ -232,7 +232,7 @@ def test_a_new_worker_waits_for_a_training_its_dead_worker_left_running(tmp_path
 ENQUEUE = """
 import sys, time
 from pathlib import Path
-from core.nets.training import enqueue
+from core.runs.training import enqueue
 from core.runs.worker import ensure_worker
 from tests.tiny import tiny_config
 runs, cache, go, seed = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])

@@ -23,7 +23,7 @@ from core.evidence.listening import (
     record_answer,
     results,
 )
-from core.outputs.audio import peak_dbfs
+from core.rendering.audio import peak_dbfs
 from core.runs.listing import run_dirs
 from core.runs.record import open_run
 from core.sampling.decoding import Decoding

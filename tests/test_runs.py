@@ -376,24 +376,3 @@ def test_an_empty_best_keras_falls_back_to_model_keras_with_a_note(run_bank, tmp
     (path / "model.keras").write_bytes(b"PK\x03\x04 not a zip")
     with pytest.raises(RunFileError, match="best.keras .* and model.keras .* cannot be loaded"):
         Run(path).load_model()
-
-
-def test_a_sample_that_fails_to_save_leaves_nothing_listed(run_bank, tmp_path, monkeypatch):
-    from core.sampling.decoding import Decoding
-    from core.sampling.generation import generate
-
-    path = run_bank.copy(tmp_path, "lead_lstm")
-
-    def full_disk(score, folder, stem):
-        (Path(folder) / f"{stem}.mid").write_bytes(b"")  # a 0-byte MIDI, then the disk fills
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr("core.outputs.rendering.render_all", full_disk)
-    with pytest.raises(WriteError, match=r"no space left on the device while saving sample "
-                                         rf".*-greedy-s0 of run {path.name}"):
-        generate({"lead": path}, 8, [Decoding()], cache_dir=run_bank.cache)
-    assert list_samples(path) == [] and list((path / "samples").iterdir()) == []
-    monkeypatch.undo()
-    sample = generate({"lead": path}, 8, [Decoding()], cache_dir=run_bank.cache, render=False)[0]
-    assert sample.folder.parent == path / "samples" and sample.folder.is_dir()
-    assert [s["sample_id"] for s in list_samples(path)] == [sample.sample_id]

@@ -34,7 +34,7 @@ from core.folders import (  # noqa: F401 - every page reads its folders from her
 from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
 from core.runs.listing import list_runs, run_labels, runs_signature, runs_table
-from core.runs.record import Run
+from core.runs.record import CONFIG, Run
 from core.runs.status import USABLE
 
 CORPUS_KEY = "corpus_source"            # session_state: DEFAULT_CORPUS or an upload folder
@@ -93,7 +93,7 @@ def _baseline(run_dir: str, stamp: int, cache: str) -> Baseline | str:
 
 
 def _cached_baseline(run_dir: Path, cache: Path | str) -> Baseline:
-    found = _baseline(str(run_dir), file_stamp(run_dir, "config.json"), str(cache))
+    found = _baseline(str(run_dir), file_stamp(run_dir, CONFIG), str(cache))
     if isinstance(found, str):
         raise BaselineError(found)
     return found

@@ -23,7 +23,7 @@ from core.evidence.grouping import curve_bands, group_bands, seed_groups
 from core.evidence.tables import TABLE_TITLES, summary_table
 from core.files import RunFileError, file_stamp
 from core.outputs.figures import axis_title, band_figure, curve_figure, series_colours
-from core.runs.history import read_history
+from core.runs.record import Run
 from core.runs.status import ACTIVE
 from views.common import (
     load_baselines,
@@ -47,7 +47,7 @@ Baselines = dict  # run_id -> core.evidence.baselines.Baseline, or why there is 
 def _history(path: str, stamp: int) -> pd.DataFrame | str:
     """One run's history.csv (a message instead when unreadable); `stamp` is its mtime."""
     try:
-        return read_history(Path(path))
+        return Run(path).history
     except RunFileError as exc:
         return str(exc)
 

@@ -19,7 +19,7 @@ from core.folders import new_report_dir
 from core.outputs.figures import parallel_figure, split_constant
 from core.outputs.report import build_report, zip_report
 from core.runs.listing import runs_signature
-from core.runs.record import RunError
+from core.runs.record import Run, RunError
 from core.sampling.decoding import Decoding, GenerationError
 from views.common import (
     cache_dir,
@@ -138,8 +138,7 @@ def show_verdict(table: pd.DataFrame, key: str) -> None:
 def _unevaluated(selected: list[str]) -> list[str]:
     """The selected runs with weights but no evaluation folder yet."""
     root = runs_dir()
-    return [r for r in selected if not list_evaluations(root / r)
-            and any((root / r / name).is_file() for name in ("best.keras", "model.keras"))]
+    return [r for r in selected if not list_evaluations(root / r) and Run(root / r).has_model]
 
 
 def evaluate_runs(run_ids: list[str], table: pd.DataFrame) -> list[str]:

@@ -22,11 +22,11 @@ from core.data.uploads import UploadError, save_upload
 from core.evidence.measure import generated_quarters, sample_metrics, sample_notes
 from core.files import RunFileError, file_stamp
 from core.nets.config import OBJECTIVES
-from core.outputs.engraving import scalable_svg
 from core.outputs.figures import piano_roll
-from core.outputs.score import RenderError
+from core.rendering.engraving import scalable_svg
+from core.rendering.score import RenderError
 from core.runs.deletion import DeletionError, delete_sample
-from core.runs.record import RunError, open_run
+from core.runs.record import Run, RunError
 from core.runs.samples import list_samples, read_sample, sample_file, sample_pages
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import MAX_STEPS, generate
@@ -50,12 +50,11 @@ DOWNLOADS = (("midi", "MIDI", "audio/midi"),
 # --------------------------------------------------------------------------- seeds
 
 def held_out_pieces(run_id: str) -> list[str]:
-    """The run's held-out pieces, as its record (config.json) names them."""
+    """The run's held-out pieces, as its record names them (core.runs.record.Run)."""
     try:
-        record = open_run(runs_dir() / run_id).record
+        return Run(runs_dir() / run_id).held_out_pieces
     except RunError:
         return []
-    return list((record.get("corpus") or {}).get("held_out") or [])
 
 
 def _save_seed(upload) -> Path:

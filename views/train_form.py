@@ -4,7 +4,7 @@ seeds of a setting; the fair LSTM vs GRU plan (core.evidence.experiments.fair_pa
 widths and parameter counts; the thesis's runs 1-4 as presets.
 
 Submitting only checks the settings against the corpus and records the runs as queued
-(core.nets.training.enqueue); a detached worker (core.runs.worker.ensure_worker) trains them
+(core.runs.training.enqueue); a detached worker (core.runs.worker.ensure_worker) trains them
 one at a time (called through its module, so tests can replace it). Refusals are remembered
 across the rerun and shown beside the field they name.
 """
@@ -28,8 +28,8 @@ from core.nets.config import (
     TrainConfig,
     thesis_runs,
 )
-from core.nets.training import enqueue
 from core.runs import worker
+from core.runs.training import enqueue
 from views import common
 
 ERROR_KEY = "train_form_error"      # (field, message) of the last refused submit

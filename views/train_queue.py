@@ -16,8 +16,9 @@ from core.files import RunError
 from core.runs import worker
 from core.runs.deletion import DeletionError, delete_run
 from core.runs.estimates import queue_estimate
-from core.runs.history import read_history, read_history_columns, rising_note
+from core.runs.history import rising_note
 from core.runs.listing import run_labels
+from core.runs.record import Run
 from core.runs.status import ACTIVE, RESUMABLE, cancel, cancel_requested, read_status
 from views import common
 from views.train_sweep import cancel_everything, running_notice
@@ -64,7 +65,7 @@ def _duration(seconds: float) -> str:
 
 def _last_epoch(run_dir: Path) -> str:
     try:
-        history = read_history(run_dir)
+        history = Run(run_dir).history
     except RunError:  # the listing shows why; progress just has no last epoch
         return ""
     if history.empty:
@@ -78,7 +79,7 @@ def _last_epoch(run_dir: Path) -> str:
 def _rising(run_dir: Path) -> str:
     """core.runs.history.rising_note of a run still training ("" when unreadable)."""
     try:
-        return rising_note(read_history_columns(run_dir))
+        return rising_note(Run(run_dir).history_columns)
     except RunError:
         return ""
 

@@ -60,9 +60,9 @@ def _train_seconds(config: TrainConfig, runs: Path, cache: Path,
                    target: float | None = None) -> tuple[list[float], list[float]]:
     """Per-epoch training seconds (the fit alone: held-out metrics excluded) and held-out
     losses; with a `target`, training stops at the first epoch that reaches it."""
-    from core.nets.training import enqueue, run_training
     from core.runs.record import Run
     from core.runs.status import request_cancel
+    from core.runs.training import enqueue, run_training
 
     run_dir = enqueue(config, runs, cache)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.files import RunFileError
-from core.runs.history import read_history
+from core.runs.record import Run
 
 TRAIN = "train"
 HELD_OUT = "held-out"
@@ -84,7 +84,7 @@ def load_histories_long(run_dirs: Iterable[Path | str],
     for run_dir in run_dirs:
         run_dir = Path(run_dir)
         try:
-            histories[run_dir.name] = read_history(run_dir)
+            histories[run_dir.name] = Run(run_dir).history
         except RunFileError as exc:
             errors[run_dir.name] = str(exc)
     return histories_long(histories, settings), errors

@@ -24,7 +24,7 @@ def seed_configs(config: TrainConfig, k: int = 3) -> list[TrainConfig]:
 def enqueue_seeds(config: TrainConfig, k: int = 3, runs_root: Path | str = "runs",
                   cache_dir: Path | str = "cache") -> list[Path]:
     """Record the k seeds as queued runs for the background worker (the dashboard's way)."""
-    from core.nets.training import enqueue
+    from core.runs.training import enqueue
 
     return [enqueue(c, runs_root, cache_dir) for c in seed_configs(config, k)]
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from core.evidence.curves import TIME_COLUMNS, smooth, split_metric
 from core.nets.config import INT_FIELDS, SETTING_FIELDS
-from core.runs.history import read_history
+from core.runs.record import Run
 
 GROUP_METRICS = ("best_val_loss", "final_loss")
 STATISTICS = ("mean", "std", "min", "max")
@@ -54,7 +54,7 @@ def curve_bands(run_dirs: Iterable[Path | str], columns: Sequence[str] | None = 
     """Per epoch, mean/std/min/max across runs of each loss and accuracy column of their
     history.csv (the spread bands of a seed group). `seeds` counts the runs that reached
     the epoch: where it drops, the band describes fewer runs."""
-    histories = [read_history(Path(d)) for d in run_dirs]
+    histories = [Run(d).history for d in run_dirs]
     histories = [h for h in histories if not h.empty and "epoch" in h]
     if not histories:
         return pd.DataFrame(columns=["epoch", "seeds"])

@@ -27,7 +27,7 @@ SAMPLE_METRICS = ("pitch_range", "scale_consistency", "polyphony", "loop_share",
 
 
 def sample_notes(sample: Mapping[str, Any]) -> pd.DataFrame:
-    """The sample's note table (the notes CSV core.outputs.rendering wrote)."""
+    """The sample's note table (the notes CSV core.rendering.piece wrote)."""
     path = sample_file(sample, "notes")
     if path is None:
         raise RunFileError(f"sample {Path(sample['folder']).name} has no note table")

@@ -48,7 +48,7 @@ from core.files import (
     write_json,
 )
 from core.nets.config import TrainConfig
-from core.runs.history import read_history_columns
+from core.runs.history import history_frame, read_history_columns
 from core.runs.status import STATUS, read_status
 
 CONFIG, VOCAB = "config.json", "vocab.json"
@@ -177,8 +177,8 @@ class Run:
 
     @cached_property
     def history(self) -> pd.DataFrame:
-        """history.csv as a table, one row per finished epoch."""
-        return pd.DataFrame(self.history_columns, copy=False)
+        """history.csv as a table, one row per finished epoch (core.runs.history)."""
+        return history_frame(self.history_columns)
 
     @property
     def sweep(self) -> dict[str, Any]:

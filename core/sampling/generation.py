@@ -23,10 +23,10 @@ from core.data.timeline import PartSymbols
 from core.nets.windows import PITCHED, target_names
 from core.runs.checkpoint import best_model
 from core.runs.record import Run, open_run
-from core.runs.samples import Sample, save_sample
 from core.sampling import stateful, window
 from core.sampling.context import Context, duration_quarters
 from core.sampling.decoding import Decoding, GenerationError
+from core.sampling.saving import Sample, save_sample
 from core.sampling.seeds import (
     encode_seeds,
     run_seed,

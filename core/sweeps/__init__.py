@@ -5,7 +5,7 @@ spec      SweepSpec (search space, seeds, method, budget, resources), validated 
           place; sweeps/<id>/sweep.json
 search    the spec expanded into trials (grid and random here, seeded; Optuna's space)
 trial     the function Tune runs per trial: create or continue its run, train it through
-          core.nets.training, report each epoch to Tune
+          core.runs.training, report each epoch to Tune
 driver    the process that runs a sweep: the machine's training lock, Ray, Tune, re-runs
           that continue from the run directories, start (detached) and cancel
 runtime   Ray started embedded or joined at an address, quietly; resources checked

@@ -35,6 +35,7 @@ from core.files import RunError, folder_stamp
 from core.nets.config import TrainConfig
 from core.processes import recorded, recorded_alive
 from core.runs import worker
+from core.runs.history import best_score
 from core.runs.record import Run
 from core.runs.status import ACTIVE, cancel, read_status
 from core.sweeps.progress import (
@@ -291,12 +292,11 @@ def _trained_settings(runs: Path, sweep_dir: Path) -> list[tuple[dict, float]]:
         if params is None or trial_state(run.status) != "done":
             continue
         try:
-            best = run.history_columns
+            history = run.history_columns
         except RunError:
             continue
-        losses = best.get("val_loss", best.get("loss"))
-        if losses is not None and len(losses):
-            scores[json.dumps(params, sort_keys=True)].append(float(min(losses)))
+        if len(history["epoch"]):
+            scores[json.dumps(params, sort_keys=True)].append(best_score(history))
     return [(json.loads(k), sum(v) / len(v)) for k, v in scores.items()]
 
 

@@ -20,8 +20,7 @@ from typing import Any, Iterable
 
 from core.files import RunError, now_iso, read_json, write_json
 from core.processes import recorded_alive
-from core.runs.checkpoint import score
-from core.runs.history import read_history_columns
+from core.runs.history import best_score, read_history_columns
 from core.runs.listing import run_dirs
 from core.runs.record import Run
 from core.runs.status import ACTIVE
@@ -154,11 +153,9 @@ def _seconds(data: dict[str, Any]) -> float:
 def _best_score(run: Run) -> float:
     """The run's lowest held-out loss (training loss without held-out pieces) so far."""
     try:
-        history = run.history_columns
+        return best_score(run.history_columns)
     except RunError:
         return math.inf
-    rows = [{k: float(v[i]) for k, v in history.items()} for i in range(len(history["epoch"]))]
-    return min((score(r) for r in rows), default=math.inf)
 
 
 def record_failure(sweep_dir: Path, key: str, message: str) -> None:

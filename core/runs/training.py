@@ -1,5 +1,9 @@
 """Training one run: corpus -> windows -> model -> a run directory filled epoch by epoch.
 
+It lives with the run record because that is what it fills: the network comes from
+core.nets (config, windows, models, schedule, accuracy), each epoch is committed through
+core.runs.checkpoint, and the state moves through core.runs.status.
+
 `enqueue` checks a configuration against its corpus and records it (state "queued");
 `run_training` trains a recorded run; `resume_training` continues a killed, failed or
 cancelled one from its last complete epoch; `train` enqueues and trains in this process.
