@@ -72,7 +72,7 @@ def test_runs_of_one_data_share_one_measurement(trained_runs):
     lines = baseline_lines(found, [p.name for p in ids], "accuracy")
     assert len(lines) == 2 and all(0 < value < 1 for _, value in lines)
     columns = baseline_columns(found, [p.name for p in ids] + ["unknown"], model=1)
-    assert list(columns.columns) == ["baseline loss", "baseline accuracy"]
+    assert list(columns.columns) == ["baseline loss", "baseline accuracy", "baseline note acc"]
     assert columns["baseline accuracy"].iloc[0] == lines[0][1]
     assert math.isnan(columns["baseline loss"].iloc[3])            # no baseline: NaN, no row lost
 

@@ -8,6 +8,8 @@ model's), the real held-out pieces are measured the same way, and the two distri
 compared per metric (Yang & Lerch's overlapping area).
 
 Results are written as CSV under the lead run, evaluation/<timestamp>/, for the dashboard.
+`evaluate` opens the runs and their corpus once and hands both down: the generation, the
+training pieces' n-grams and the reference all read the same objects.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from core.data.corpus import ACCOMPANIMENT, LEAD, PARTS, Corpus, Piece
+from core.data.prepare import corpus_for
 from core.data.timeline import PartSymbols
 from core.evidence.distributions import compare_distributions
 from core.evidence.measure import METRICS, measure, training_index
@@ -32,27 +35,29 @@ from core.sampling.generation import generate_parts, load_model, open_part_runs
 from core.sampling.seeds import seed_pieces
 
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what comes next)
+Runs = Mapping[str, Run | Path | str]  # by part: opened runs, or their directories
 
-def _source(source: Corpus | Run | Path | str,
-            cache_dir: Path | str) -> tuple[Corpus, TrainConfig]:
-    """(corpus, the settings it is read with): a run's own encoding, or Model 1 in the
-    corpus's chord mode for a bare corpus."""
-    from core.data.prepare import corpus_for
 
+def _source(source: Corpus | Run | Path | str, cache_dir: Path | str,
+            corpus: Corpus | None) -> tuple[Corpus, TrainConfig]:
+    """(corpus, the settings it is read with): a run's own encoding (its corpus: `corpus`
+    when the caller has it), or Model 1 in the corpus's chord mode for a bare corpus."""
     if isinstance(source, Corpus):
         return source, TrainConfig(model=1, chord_mode=source.settings.get("chord_mode",
                                                                             "pitch_class"))
     run = source if isinstance(source, Run) else open_run(source)
-    return corpus_for(run.config, cache_dir), run.config
+    return corpus or corpus_for(run.config, cache_dir), run.config
 
 
 def reference_metrics(source: Corpus | Run | Path | str, split: str = "validation",
                       parts: Sequence[str] = PARTS, skip: int = 0, steps: int | None = None,
                       cache_dir: Path | str = "cache",
                       index: NgramIndex | None = None,
-                      pieces: Sequence[Piece] | None = None) -> pd.DataFrame:
+                      pieces: Sequence[Piece] | None = None,
+                      corpus: Corpus | None = None) -> pd.DataFrame:
     """One row per piece of `split` (its name in `piece`) with the metrics of the real music;
-    `pieces` measures those pieces of the corpus instead.
+    `pieces` measures those pieces of the corpus instead (`corpus`: the run's, when the
+    caller has opened it).
 
     A run as `source` measures its corpus in the run's encoding (Model 1 steps or Model 2
     pitch + duration); a Corpus is measured in Model 1 steps. The first of `parts` gives the
@@ -62,7 +67,7 @@ def reference_metrics(source: Corpus | Run | Path | str, split: str = "validatio
     the whole piece: with the seed window and the generated length, the real continuation
     of each seed, as long as a generated one, so length-bound metrics compare fairly.
     """
-    corpus, config = _source(source, cache_dir)
+    corpus, config = _source(source, cache_dir, corpus)
     streams = target_names(config)
     if index is None:
         index = training_index(corpus, parts[0], streams[0])
@@ -80,16 +85,17 @@ def reference_metrics(source: Corpus | Run | Path | str, split: str = "validatio
     return pd.DataFrame(rows)
 
 
-def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decoding],
+def generated_metrics(runs: Runs, decodings: Sequence[Decoding],
                       n_pieces: int = 8, steps: int = 64, seed: int = 0,
                       cache_dir: Path | str = "cache",
                       index: NgramIndex | None = None, method: str = "auto",
                       progress: Progress | None = None,
-                      pieces: Sequence[Piece] | None = None) -> pd.DataFrame:
+                      pieces: Sequence[Piece] | None = None,
+                      corpus: Corpus | None = None) -> pd.DataFrame:
     """One row per generated piece: `n_pieces` per decoding, seeded from the held-out
     pieces in turn (or from each of `pieces` once), each measured on its generated
     continuation only. `progress` hears (decodings done, decodings in all, the next one's
-    title) before each decoding.
+    title) before each decoding. `runs` may be opened already, and `corpus` their corpus.
 
     The measured span runs from the end of the longest seed window to the end of the
     shorter part, so every note in it was generated. Each model is loaded once and all
@@ -102,11 +108,9 @@ def generated_metrics(runs: Mapping[str, Path | str], decodings: Sequence[Decodi
         raise GenerationError("give at least one decoding")
     for decoding in decodings:
         decoding.validate()
-    from core.data.prepare import corpus_for
-
     infos = open_part_runs(runs)
     symbol_part = LEAD if LEAD in infos else ACCOMPANIMENT
-    corpus = corpus_for(infos[symbol_part].config, cache_dir)
+    corpus = corpus or corpus_for(infos[symbol_part].config, cache_dir)
     if index is None:
         index = training_index(corpus, symbol_part, target_names(infos[symbol_part].config)[0])
     pieces = seed_pieces(corpus, infos, n_pieces) if pieces is None else list(pieces)
@@ -144,7 +148,7 @@ def evaluation_folder(run_dir: Path | str) -> Path:
     return Path(run_dir) / "evaluation" / folder_stamp(fine=True)
 
 
-def evaluate(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], n_pieces: int = 8,
+def evaluate(runs: Runs, decodings: Sequence[Decoding], n_pieces: int = 8,
              steps: int = 64, seed: int = 0, cache_dir: Path | str = "cache",
              out_dir: Path | str | None = None, method: str = "auto",
              progress: Progress | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -158,14 +162,12 @@ def evaluate(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], n_pi
     infos = open_part_runs(runs)
     symbol_part = LEAD if LEAD in infos else ACCOMPANIMENT
     info = infos[symbol_part]
-    from core.data.prepare import corpus_for
-
     corpus = corpus_for(info.config, cache_dir)
     index = training_index(corpus, symbol_part, target_names(info.config)[0])
-    generated = generated_metrics(runs, decodings, n_pieces, steps, seed, cache_dir, index,
-                                  method, progress)
+    generated = generated_metrics(infos, decodings, n_pieces, steps, seed, cache_dir, index,
+                                  method, progress, corpus=corpus)
     reference = reference_metrics(info, parts=tuple(infos), skip=info.config.window,
-                                  steps=steps, cache_dir=cache_dir, index=index)
+                                  steps=steps, index=index, corpus=corpus)
     comparison = compare(generated, reference)
     if out_dir is not None:
         settings = {"created": now_iso(), "runs": {p: i.run_id for p, i in infos.items()},

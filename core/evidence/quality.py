@@ -20,6 +20,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from core.data.corpus import LEAD, Corpus, Piece
+from core.data.prepare import corpus_for
 from core.evidence.distributions import compare_distributions
 from core.evidence.evaluation import compare, generated_metrics, reference_metrics
 from core.evidence.measure import METRICS, training_index
@@ -49,8 +50,6 @@ def quality(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], steps
     the overlap as a share of the ceiling, and the means of each sample. One row per
     (decoding, metric); `judged` marks JUDGED metrics, `noisy` a ceiling below
     NOISY_CEILING."""
-    from core.data.prepare import corpus_for
-
     infos = {part: open_run(path) for part, path in runs.items()}
     first = infos[LEAD] if LEAD in infos else next(iter(infos.values()))
     corpus: Corpus = corpus_for(first.config, cache_dir)
@@ -59,12 +58,12 @@ def quality(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], steps
     index = training_index(corpus, first.config.part, target_names(first.config)[0])
     parts, window = tuple(infos), first.config.window
     real = {name: reference_metrics(first, parts=parts, skip=window, steps=steps,
-                                    cache_dir=cache_dir, index=index, pieces=half)
+                                    index=index, pieces=half, corpus=corpus)
             for name, half in (("seeds", seeds), ("reference", reference))}
     metrics = [m for m in METRICS if m in real["reference"]]
     ceiling = compare_distributions(real["seeds"], real["reference"], metrics)
-    generated = generated_metrics(runs, decodings, steps=steps, seed=seed,
-                                  cache_dir=cache_dir, index=index, pieces=seeds)
+    generated = generated_metrics(infos, decodings, steps=steps, seed=seed, index=index,
+                                  pieces=seeds, corpus=corpus)
     table = compare(generated, real["reference"])
     table["ceiling"] = table["metric"].map(ceiling["overlapping_area"])
     table["share_of_ceiling"] = table["overlapping_area"] / table["ceiling"]

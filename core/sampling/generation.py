@@ -41,12 +41,14 @@ METHODS = ("auto", "window", "stateful")
 MAX_STEPS = 2000  # symbols per part one call generates: ~125 bars of 16ths, minutes of work
 
 
-def open_part_runs(runs: Mapping[str, Path | str]) -> dict[str, Run]:
-    """Lead first, then accompaniment; each run must have been trained on its part."""
+def open_part_runs(runs: Mapping[str, Run | Path | str]) -> dict[str, Run]:
+    """Lead first, then accompaniment, each opened (core.runs.record.open_run) unless it
+    is already; each run must have been trained on its part."""
     unknown = sorted(set(runs) - set(PARTS))
     if unknown:
         raise GenerationError(f"runs are given per part ({', '.join(PARTS)}), not {unknown}")
-    infos = {part: open_run(runs[part]) for part in PARTS if runs.get(part)}
+    infos = {part: runs[part] if isinstance(runs[part], Run) else open_run(runs[part])
+             for part in PARTS if runs.get(part)}
     if not infos:
         raise GenerationError("give a lead run, an accompaniment run, or both")
     for part, info in infos.items():

@@ -10,5 +10,7 @@ driver    the process that runs a sweep: the machine's training lock, Ray, Tune,
           that continue from the run directories, start (detached) and cancel
 runtime   Ray started embedded or joined at an address, quietly; resources checked
 progress  trial states from the runs' files, progress.json, the best trial so far
-command   `python -m core sweep`, `sweeps`, `sweep-cancel`
+
+Its commands (`python -m core sweep`, `sweeps`, `sweep-cancel`) are core.cli.sweeps, whose
+flags are made from SweepSpec's fields.
 """
