@@ -15,6 +15,7 @@ from core.evidence.listening import list_pairs, read_answers
 from core.runs.samples import list_samples
 from core.runs.status import ACTIVE
 from views.common import load_runs_table, prepared_corpora, runs_dir
+from views.pages import page
 
 
 @dataclass(frozen=True)
@@ -44,22 +45,22 @@ def steps() -> list[Step]:
     pairs, answers = len(list_pairs(runs_dir())), len(read_answers(runs_dir()))
     training = f", {active} queued or training" if active else ""
     return [
-        Step("Corpus", "views/corpus.py", ":material/library_music:",
+        Step(*page("Corpus"),
              "Choose the music (Bach chorales, or your MIDI files) and prepare it.",
              corpora > 0, f"{corpora} corpus setting(s) prepared" if corpora
              else "no corpus prepared yet"),
-        Step("Train", "views/train.py", ":material/model_training:",
+        Step(*page("Train"),
              "Train LSTM and GRU networks; the thesis's four runs are one button.",
              finished > 0, f"{finished} run(s) finished{training}" if finished or active
              else "no run yet"),
-        Step("Compare", "views/compare.py", ":material/monitoring:",
+        Step(*page("Compare"),
              "Curves against the baseline, Tables 2 and 3, the verdict, the report.",
              finished >= 2, "ready" if finished >= 2 else "needs 2 finished runs"),
-        Step("Listen", "views/listen.py", ":material/headphones:",
+        Step(*page("Listen"),
              "Generate with five decodings; see the score, hear it, measure it.",
              samples > 0, f"{samples} sample(s) generated" if samples
              else "no sample yet" if finished else "needs a finished run"),
-        Step("Listening test", "views/listening.py", ":material/hearing:",
+        Step(*page("Listening test"),
              "Real or generated? A blind test the committee can take.",
              answers > 0, f"{pairs} pair(s), {answers} answer(s)" if pairs
              else "no pairs prepared yet"),

@@ -31,7 +31,7 @@ from core.runs.samples import list_samples, read_sample, sample_file, sample_pag
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import MAX_STEPS, generate
 from views.common import METRIC_TITLES, cache_dir, readable, runs_dir, uploads_dir
-from views.listen_decodings import method_form, methods_used, pretty
+from views.listen_decodings import method_form, methods_used
 
 SHOWN = "listen_shown"          # session_state: sample folders shown side by side
 TIMINGS = "listen_timings"      # session_state: one row per Generate press (method, seconds)
@@ -149,7 +149,7 @@ def run_generation(chosen: dict[str, str], labels: dict[str, str], decodings: li
         "at": datetime.now().strftime("%H:%M:%S"), "method": method,
         "used": methods_used(objectives, decodings, method),
         "runs": ", ".join(labels.get(r, r) for r in chosen.values()),
-        "decodings": ", ".join(pretty(d) for d in decodings),
+        "decodings": ", ".join(d.title for d in decodings),
         "samples": len(samples), "steps": steps, "seconds": seconds,
         "generating": sum(s.generation_seconds for s in samples)})
 
