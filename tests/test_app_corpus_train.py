@@ -337,3 +337,25 @@ def test_every_page_has_the_glossary_and_the_start_page_leads_on(app_env, traine
         for term in ("hold _", "rest r", "pitch-class chord", "held-out pieces",
                      "cross-entropy loss (nats)", "baseline", "top-p (nucleus)"):
             assert f"**{term}**" in body
+
+
+def test_the_start_page_queues_the_defense_demo(app_env, monkeypatch):
+    """One button queues the fair comparison of the demo recipe (3 settings x 3 seeds) and an
+    accompaniment run, in training order, and hands over to the Train page."""
+    started = []
+    monkeypatch.setattr("core.runs.worker.ensure_worker", lambda *a: started.append(a))
+    at = open_page("app", corpus_max_pieces=6)
+    click(at, "home_demo")
+    assert "Queued the defense demo: 10 runs" in texts(at, "success")  # on the Train page
+    queued = sorted(run_dirs(app_env.runs), key=lambda d: read_status(d)["queued_at"])
+    runs = [json.loads((d / "config.json").read_text())["config"] for d in queued]
+    assert len(runs) == 10 and started
+    parts = [r["part"] for r in runs]
+    assert parts.count("accompaniment") == 1 and parts[3] == "accompaniment"
+    assert runs[3]["conditioned"] is True  # it reads the lead
+    lead = [r for r in runs if r["part"] == "lead"]
+    assert [r["cell"] for r in lead[:3]] == ["lstm", "gru", "gru"]
+    assert lead[0]["units"] == lead[1]["units"] < lead[2]["units"]   # equal units, parameters
+    assert sorted(r["seed"] for r in lead) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    defaults = TrainConfig()
+    assert all(r["objective"] == defaults.objective and r["key_normalisation"] for r in runs)

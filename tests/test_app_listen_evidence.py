@@ -24,16 +24,19 @@ from tests.tiny import STANDARD
 
 @dataclass(frozen=True)
 class EvidenceRuns:
-    runs: Path          # trained_runs' four runs plus `conditioned`
+    runs: Path          # trained_runs' four runs plus `conditioned` and `window`
     conditioned: str    # a Model 1 accompaniment run conditioned on the lead
+    window: str         # a lead run trained on the thesis's window objective
 
 
 @pytest.fixture(scope="module")
 def evidence_runs(run_bank, tmp_path_factory) -> EvidenceRuns:
-    """The four standard runs and a conditioned accompaniment run in one folder."""
+    """The four standard runs, a conditioned accompaniment run and a window-objective lead
+    run in one folder."""
     runs = run_bank.folder(tmp_path_factory.mktemp("evidence") / "runs", *STANDARD,
-                           "conditioned")
-    return EvidenceRuns(runs, run_bank.path("conditioned").name)
+                           "conditioned", "lead_window")
+    return EvidenceRuns(runs, run_bank.path("conditioned").name,
+                        run_bank.path("lead_window").name)
 
 
 @pytest.fixture
@@ -56,6 +59,7 @@ def test_three_decodings_side_by_side_with_temperature_twice(runs, trained_runs)
     at = open_page("listen")
     pick(at, trained_runs.lead_lstm.name, trained_runs.accompaniment.name,
          ["temperature", "top_k"], extra="temperature:1.0, Temperature:0.65")
+    at.slider(key="listen_temperature").set_value(0.65)
     at.number_input(key="listen_steps").set_value(16)
     rerun(at)
     assert "already listed, left out: temperature t=0.65" in texts(at, "caption")
@@ -68,7 +72,7 @@ def test_three_decodings_side_by_side_with_temperature_twice(runs, trained_runs)
     assert frame_with(at, "decoding")["decoding"].tolist() == names
     assert len(list((runs / trained_runs.lead_lstm.name / "samples").iterdir())) == 3
     assert "Last generation took" in texts(at, "caption")
-    assert "method auto (lead: window, accompaniment: window)" in texts(at, "caption")
+    assert "method auto (lead: stateful, accompaniment: stateful)" in texts(at, "caption")
 
 
 def test_five_decodings_stay_readable_with_downloads_named_in_full(runs, trained_runs):
@@ -162,9 +166,9 @@ def test_a_bad_extra_decoding_is_named_and_blocks_generating(runs, trained_runs)
     assert at.button(key="listen_evaluate").disabled
 
 
-def test_stateful_generation_is_timed_beside_the_window_method(runs, trained_runs):
+def test_stateful_generation_is_timed_beside_the_window_method(runs, evidence_runs):
     at = open_page("listen")
-    pick(at, trained_runs.lead_lstm.name)
+    pick(at, evidence_runs.window)
     at.number_input(key="listen_steps").set_value(12)
     for method in ("window", "stateful"):
         at.radio(key="listen_method").set_value(method)
@@ -184,6 +188,7 @@ def test_corpus_evaluation_table_chart_and_csvs(runs, trained_runs):
     at = open_page("listen")
     pick(at, trained_runs.lead_lstm.name, trained_runs.accompaniment.name,
          ["greedy", "temperature"])
+    at.slider(key="listen_temperature").set_value(0.65)
     at.number_input(key="listen_eval_pieces").set_value(3)
     at.number_input(key="listen_eval_steps").set_value(16)
     rerun(at)

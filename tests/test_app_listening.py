@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from core.evidence.listening import list_pairs, read_answers, real_position
+from core.sampling.decoding import MEASURED_BEST
 from tests.apptest import click, frame_with, open_page, rerun, texts
 
 pytestmark = pytest.mark.slow  # renders audio with FluidSynth
@@ -19,6 +20,8 @@ def test_listeners_take_the_test_in_turn_and_see_the_binomial_test(app_env, runs
     assert "No pairs yet" in texts(at, "info")
     at.selectbox(key="listening_lead_run").set_value(trained_runs.lead_lstm.name)
     at.selectbox(key="listening_accompaniment_run").set_value(trained_runs.accompaniment.name)
+    assert at.selectbox(key="listening_strategy").value == MEASURED_BEST.strategy
+    at.selectbox(key="listening_strategy").set_value("temperature")
     at.slider(key="listening_temperature").set_value(0.0)
     at.number_input(key="listening_steps").set_value(16)
     rerun(at)

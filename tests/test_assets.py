@@ -32,8 +32,8 @@ def test_a_missing_asset_is_named():
 
 
 def test_demo_seed_has_a_lead_and_an_accompaniment_a_thesis_window_long():
-    parts, source = seed_from_file(asset_path(DEMO_SEED))
+    piece, source = seed_from_file(asset_path(DEMO_SEED))
     assert source == "file:demo-seed.mid"
-    assert parts["accompaniment"] is not None
-    assert min(len(parts["lead"].steps), len(parts["accompaniment"].steps)) >= 64
-    assert any(s not in ("r", "_") for s in parts["lead"].steps)
+    assert piece.accompaniment is not None
+    assert min(len(piece.lead.steps), len(piece.accompaniment.steps)) >= 64
+    assert any(s not in ("r", "_") for s in piece.lead.steps)

@@ -73,6 +73,7 @@ def test_runs_of_one_data_share_one_measurement(trained_runs):
     assert len(lines) == 2 and all(0 < value < 1 for _, value in lines)
     columns = baseline_columns(found, [p.name for p in ids] + ["unknown"], model=1)
     assert list(columns.columns) == ["baseline loss", "baseline accuracy", "baseline note acc"]
+    assert 0 < columns["baseline note acc"].iloc[0] < columns["baseline accuracy"].iloc[0]
     assert columns["baseline accuracy"].iloc[0] == lines[0][1]
     assert math.isnan(columns["baseline loss"].iloc[3])            # no baseline: NaN, no row lost
 

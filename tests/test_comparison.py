@@ -208,6 +208,7 @@ def test_summary_table_model1_final_is_the_last_epoch(runs: Path):
     assert list(table.columns[-8:]) == ["loss", "held-out loss", "accuracy",
                                         "held-out accuracy", "note acc", "held-out note acc",
                                         "onset acc", "held-out onset acc"]
+    assert pd.isna(lstm["note acc"])  # recorded before note accuracy existed: no number
 
 
 def test_summary_table_best_is_the_lowest_held_out_loss(runs: Path):

@@ -114,6 +114,6 @@ def test_wrong_types_are_refused_by_name(field_name, value):
 
 def test_only_the_sequence_objective_has_a_training_window_of_its_own():
     with pytest.raises(ConfigError) as err:
-        TrainConfig(sequence_window=16).validate()
+        TrainConfig(objective="window", sequence_window=16).validate()
     assert err.value.field == "sequence_window"
     assert TrainConfig(objective="sequence", sequence_window=16).validate().train_window == 16

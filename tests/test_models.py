@@ -8,9 +8,10 @@ from core.nets.config import THESIS_METHOD, TrainConfig
 from core.nets.models import build_model
 from core.nets.windows import input_name
 
-# The thesis's networks read symbols alone: the shape tests below switch the bar position off
-# and test it on its own (test_bar_position_is_one_more_input_of_the_first_layer).
-SYMBOLS_ONLY = dict(bar_position=False)
+# The thesis's networks predict the next symbol from the symbols alone: the shape tests below
+# build them so (the window objective, no bar position) and test the bar position on its own
+# (test_bar_position_is_one_more_input_of_the_first_layer).
+SYMBOLS_ONLY = dict(objective="window", bar_position=False)
 
 
 def lstm_params(inputs: int, units: int) -> int:

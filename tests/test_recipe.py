@@ -23,6 +23,7 @@ from core.nets.windows import (
     to_dataset,
 )
 from core.runs.history import read_history
+from core.runs.listing import list_runs
 from core.runs.record import open_run
 from core.runs.status import read_status
 from core.runs.training import enqueue, resume_training, run_training, train
@@ -124,6 +125,8 @@ def test_a_run_records_its_schedule_stops_early_and_resumes_to_the_same_end(tmp_
     status = read_status(run)
     done = len(read_history(run))
     assert status["state"] == "finished" and status["stopped_early"] == done < 8
+    note = list_runs(tmp_path / "a").set_index("run_id").loc[run.name, "note"]
+    assert f"stopped early after epoch {done}" in note
     recorded = json.loads((run / "config.json").read_text())["config"]
     assert (recorded["early_stopping"], recorded["clip_norm"], recorded["lr_schedule"]) == \
         (2, 0.5, "plateau")
@@ -241,3 +244,31 @@ def test_the_chorales_pickups_are_read_as_their_metre(corpus):
     metres = {p.name: p.metre for p in corpus.pieces}
     assert all(m.bar_steps in (12, 16, 24) for m in metres.values())
     assert any(m.downbeat for m in metres.values()), "no chorale of the six starts on a pickup"
+
+
+# --- greedy decoding of Model 1's steps ------------------------------------------------------
+
+def test_greedy_starts_a_new_note_when_new_notes_together_outweigh_the_hold():
+    """The hold at 0.4 beats every single note (0.12 each) but not all of them together:
+    plain argmax would hold for ever; greedy with the hold's id starts the likeliest note."""
+    from core.sampling.decoding import Decoding, choose, most_likely
+
+    probs = np.array([[0.4, 0.12, 0.16, 0.12, 0.1, 0.1],     # new notes 0.6 > hold 0.4
+                      [0.6, 0.1, 0.1, 0.1, 0.05, 0.05]])     # the hold wins
+    assert most_likely(probs).tolist() == [0, 0]
+    assert most_likely(probs, hold=0).tolist() == [2, 0]
+    rng = np.random.default_rng(0)
+    cold = Decoding("temperature", temperature=0.0)
+    assert choose(probs, cold, rng, hold=0).tolist() == choose(probs, Decoding(), rng,
+                                                               hold=0).tolist() == [2, 0]
+
+
+def test_a_loss_rising_three_epochs_in_a_row_is_said():
+    from core.runs.history import rising_note
+
+    flat = {"epoch": np.arange(1, 7), "val_loss": np.array([1.0, 0.8, 0.7, 0.72, 0.71, 0.7])}
+    assert rising_note(flat) == ""
+    rising = {"epoch": np.arange(1, 7), "val_loss": np.array([1.0, 0.8, 0.7, 0.72, 0.75, 0.8])}
+    assert rising_note(rising).startswith("held-out loss rising for 3 epochs (since epoch 3)")
+    training = {"epoch": np.arange(1, 5), "loss": np.array([1.0, 1.1, 1.2, 1.3])}
+    assert rising_note(training).startswith("training loss rising for 3 epochs (since epoch 1)")

@@ -28,6 +28,7 @@ RUN_SPECS: dict[str, dict[str, Any]] = {
     "model2": dict(model=2, cell="lstm", part="lead"),
     "conditioned": dict(model=1, cell="lstm", part="accompaniment", conditioned=True),
     "three_epochs": dict(epochs=3),  # what a run killed and resumed must equal
+    "lead_window": dict(objective="window"),  # the thesis's objective (the default: sequence)
     **{f"{cell}_seed_{i}": dict(cell=cell, seed=i, label=f"seed {i + 1} of 2")
        for cell in ("lstm", "gru") for i in range(2)},
 }

@@ -204,12 +204,13 @@ def usable_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_names(runs: pd.DataFrame) -> dict[str, str]:
-    """run_labels plus what the run id does not say: conditioning, sequence objective."""
+    """run_labels plus what the run id does not say: conditioning, the thesis's window
+    objective (the demo recipe trains the sequence objective)."""
     labels = run_labels(runs)
     for _, row in runs.iterrows():
         notes = [text for text, on in
                  (("conditioned on the lead", is_conditioned(row.get("conditioned"))),
-                  ("sequence objective", row.get("objective") == "sequence")) if on]
+                  ("window objective", row.get("objective") == "window")) if on]
         if notes:
             labels[row["run_id"]] = f"{labels[row['run_id']]} · {', '.join(notes)}"
     return labels

@@ -11,11 +11,25 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from core.data.corpus import CorpusError
+from core.evidence.experiments import DEFENSE_SEEDS, defense_runs
 from core.evidence.listening import list_pairs, read_answers
+from core.nets.config import ConfigError, TrainConfig
+from core.runs import worker
 from core.runs.samples import list_samples
 from core.runs.status import ACTIVE
-from views.common import load_runs_table, prepared_corpora, runs_dir
+from core.runs.training import enqueue
+from views.common import (
+    cache_dir,
+    corpus_label,
+    corpus_settings,
+    load_corpus,
+    load_runs_table,
+    prepared_corpora,
+    runs_dir,
+)
 from views.pages import page
+from views.train_form import NOTICE_KEY
 
 
 @dataclass(frozen=True)
@@ -112,10 +126,44 @@ def main() -> None:
             st.markdown(f"{mark} {item.state}")
             if st.button(f"Open {item.title}", key=f"home_open_{number}", width="stretch"):
                 st.switch_page(item.page)
-    st.caption("At a defense: prepare the corpus and queue the thesis's runs (small) before "
-               "the talk; show Compare (curves against the baseline, the verdict, the report), "
-               "Listen (five decodings side by side), then pass the laptop round for the "
-               "listening test.")
+    demo()
+
+
+def queue_demo() -> None:
+    """Queue the defense demo on the selected corpus (core.evidence.experiments.
+    defense_runs of the demo recipe), start the worker and open the Train page."""
+    settings = corpus_settings()
+    config = TrainConfig(**settings).validate()
+    try:
+        with st.spinner("Checking the demo's runs against the corpus…"):
+            corpus = load_corpus(settings["corpus"], settings["max_pieces"],
+                                 settings["chord_mode"], settings["lead_line"])
+            queued = [enqueue(c, runs_dir(), cache_dir()) for c in defense_runs(config, corpus)]
+    except (ConfigError, CorpusError) as exc:
+        st.session_state[NOTICE_KEY] = ("error", f"The demo was not queued: {exc}")
+    else:
+        worker.ensure_worker(runs_dir(), cache_dir())
+        st.session_state[NOTICE_KEY] = (
+            "success", f"Queued the defense demo: {len(queued)} runs on "
+                       f"{corpus_label(settings['corpus'])}. They train one at a time in the "
+                       "background.")
+    st.switch_page(page("Train").path)
+
+
+def demo() -> None:
+    """The defense demo in one button (README, 'Demo at a defense')."""
+    with st.container(border=True):
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.markdown(
+            "**At a defense**: train the demo the day before. One button queues the fair "
+            f"comparison with the demo recipe (LSTM, GRU at equal units and GRU at equal "
+            f"parameters, {DEFENSE_SEEDS} seeds each) and an accompaniment that reads the "
+            "lead: 10 runs, about 10 minutes on 2 cores. Then show Compare (curves against "
+            "their baselines, the verdict, the report), Listen, and pass the laptop round "
+            "for the listening test.")
+        if right.button("Train the defense demo", key="home_demo", icon=":material/school:",
+                        width="stretch"):
+            queue_demo()
 
 
 main()

@@ -12,6 +12,8 @@ import streamlit as st
 from core.nets.config import TrainConfig
 from core.sampling.decoding import (
     BOUNDS,
+    MEASURED_BEST,
+    MEASURED_TEMPERATURE,
     STRATEGIES,
     Decoding,
     GenerationError,
@@ -65,9 +67,11 @@ def _strategy_settings(strategies: list[str], model2: bool) -> tuple[list[Decodi
     c1, c2, c3, c4, c5 = st.columns(5)
     sampling = any(s in strategies for s in ("temperature", "top_k", "top_p"))
     temperature = temperature_slider(
-        c1, "Temperature" + (" (pitch)" if model2 else ""), 0.65, "listen_temperature",
-        disabled=not sampling, help="for temperature, top-k and top-p sampling (thesis: "
-                                    "0.65); 0 is greedy: always the most likely symbol")
+        c1, "Temperature" + (" (pitch)" if model2 else ""), MEASURED_TEMPERATURE,
+        "listen_temperature", disabled=not sampling,
+        help=f"for temperature, top-k and top-p sampling; {MEASURED_TEMPERATURE:g} measured "
+             "closest to held-out music of the plain temperatures (the thesis used 0.65); 0 "
+             "is greedy: always the most likely symbol")
     duration = None
     if model2:
         duration = temperature_slider(
@@ -77,7 +81,7 @@ def _strategy_settings(strategies: list[str], model2: bool) -> tuple[list[Decodi
                  "at the one above (Model 1 runs use the one above)")
     top_k = whole_number_input(c2, "top-k: k", "top_k", 8, "listen_top_k",
                                disabled="top_k" not in strategies)
-    top_p = c3.slider("top-p: p", STEP, float(BOUNDS["top_p"].high), 0.9, STEP,
+    top_p = c3.slider("top-p: p", STEP, float(BOUNDS["top_p"].high), Decoding().top_p, STEP,
                       key="listen_top_p", disabled="top_p" not in strategies)
     beam = whole_number_input(c4, "beam width", "beam_width", 4, "listen_beam",
                               disabled="beam" not in strategies)
@@ -98,10 +102,12 @@ def decodings_form(model2: bool = False) -> tuple[list[Decoding], list[str], int
                                 default=["greedy", "temperature"], key="listen_strategies",
                                 format_func=STRATEGY_TITLES.get)
     extra = c2.text_input("More decodings (strategy:value, comma-separated)", key="listen_extra",
+                          value=MEASURED_BEST.spec,
                           placeholder="temperature:1.0, top_k:4, top_p:0.8, beam:2",
                           help="Add any strategy again with another parameter: "
                                f"{parse_help()}. top-k and top-p typed here sample at "
-                               "temperature 1.")
+                               f"temperature 1; {MEASURED_BEST.spec} measured closest to "
+                               "held-out music of every decoding.")
     chosen, seed = _strategy_settings(strategies, model2)
     typed, errors = parse_specs(extra)
     decodings, repeated = [], []

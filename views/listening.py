@@ -27,7 +27,7 @@ from core.evidence.listening import (
 )
 from core.rendering.score import RenderError
 from core.runs.record import Run, RunError
-from core.sampling.decoding import STRATEGIES, Decoding, GenerationError
+from core.sampling.decoding import MEASURED_BEST, STRATEGIES, Decoding, GenerationError
 from views.common import (
     cache_dir,
     load_runs_table,
@@ -141,12 +141,16 @@ def show_results() -> None:
 def _decoding(model2: bool) -> Decoding:
     """The decoding the pairs are generated with."""
     c1, c2, c3 = st.columns(3)
-    strategy = c1.selectbox("Decoding", list(STRATEGIES), index=1, format_func=STRATEGY_TITLES.get,
-                            key="listening_strategy")
+    strategy = c1.selectbox("Decoding", list(STRATEGIES),
+                            index=STRATEGIES.index(MEASURED_BEST.strategy),
+                            format_func=STRATEGY_TITLES.get, key="listening_strategy",
+                            help=f"Preselected: {MEASURED_BEST.title}, the decoding that "
+                                 "measured closest to held-out music (README, 'The demo "
+                                 "recipe').")
     sampling = strategy in ("temperature", "top_k", "top_p")
-    temperature = temperature_slider(c2, "Temperature" + (" (pitch)" if model2 else ""), 0.65,
-                                     "listening_temperature", disabled=not sampling,
-                                     help="0 is greedy")
+    temperature = temperature_slider(c2, "Temperature" + (" (pitch)" if model2 else ""),
+                                     MEASURED_BEST.temperature, "listening_temperature",
+                                     disabled=not sampling, help="0 is greedy")
     duration = temperature_slider(c3, "Temperature (duration, Model 2)", float(temperature),
                                   "listening_duration", disabled=not (sampling and model2))
     own = float(duration) if model2 and sampling and duration != temperature else None

@@ -25,6 +25,7 @@ from core.nets.config import (
     SETTING_FIELDS,
     ConfigError,
     TrainConfig,
+    recipe,
     thesis_runs,
 )
 from core.runs import worker
@@ -173,13 +174,15 @@ def _recipe_column(defaults: TrainConfig) -> dict:
 
 
 def apply_recipe(name: str) -> None:
-    """Fill the form's widgets with a recipe's settings (a button's callback): the demo
-    recipe resets every field to TrainConfig's defaults, the thesis's method only the
-    settings it names (the network's shape stays)."""
-    recipe = TrainConfig(**RECIPES[name])
-    for field in RECIPES[name] or SETTING_FIELDS:
+    """Fill the form's widgets with a recipe's settings for the model chosen (a button's
+    callback): the demo recipe resets every other field to TrainConfig's defaults, the
+    thesis's method only the settings it names (the network's shape stays)."""
+    model = int(st.session_state.get("tf_model", TrainConfig.model))
+    settings = recipe(name, model)
+    filled = TrainConfig(model=model, **settings)
+    for field in settings if RECIPES[name] else SETTING_FIELDS:
         if field not in CORPUS_FIELDS:
-            st.session_state[f"tf_{field}"] = getattr(recipe, field)
+            st.session_state[f"tf_{field}"] = getattr(filled, field)
 
 
 def recipe_buttons() -> None:

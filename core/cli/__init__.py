@@ -28,10 +28,10 @@ USER_ERRORS = (ConfigError, CorpusError, GenerationError, RunError, OutputFolder
 # Each command's parser, in the order `--help` lists them (one small builder per command,
 # beside the command it runs).
 COMMANDS = (corpus.add_prepare, training.add_train, training.add_preset, training.add_seeds,
-            training.add_fair, results.add_verdict, music.add_generate, music.add_evaluate,
-            results.add_runs, results.add_report, results.add_bench, training.add_worker,
-            training.add_train_run, training.add_resume, sweeps.add_sweep, sweeps.add_sweeps,
-            sweeps.add_sweep_cancel)
+            training.add_fair, training.add_demo, results.add_verdict, music.add_generate,
+            music.add_evaluate, results.add_runs, results.add_report, results.add_bench,
+            training.add_worker, training.add_train_run, training.add_resume,
+            sweeps.add_sweep, sweeps.add_sweeps, sweeps.add_sweep_cancel)
 
 
 def build_parser() -> argparse.ArgumentParser:

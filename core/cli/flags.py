@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from core.folders import cache_dir, corpus_source, runs_dir
-from core.nets.config import BOUNDS, CHOICES, RECIPES, Bounds, TrainConfig
+from core.nets.config import BOUNDS, CHOICES, RECIPES, Bounds, TrainConfig, recipe
 from core.sampling.decoding import Decoding, GenerationError
 
 
@@ -114,8 +114,8 @@ def config_from(args: argparse.Namespace) -> TrainConfig:
     names = [f.name for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)]
     values = {n: getattr(args, n) for n in names}
     given = getattr(args, "given", set())
-    values.update({k: v for k, v in RECIPES[getattr(args, "recipe", "demo")].items()
-                   if k not in given})
+    named = recipe(getattr(args, "recipe", "demo"), values.get("model", TrainConfig.model))
+    values.update({k: v for k, v in named.items() if k not in given})
     if "corpus" in values:
         values["corpus"] = corpus_source(values["corpus"])
     return TrainConfig(**values).validate()

@@ -53,6 +53,18 @@ def cmd_fair(args) -> None:
         _train_seeds(setting, args.k, args)
 
 
+def cmd_demo(args) -> None:
+    from core.evidence.experiments import defense_runs
+    from core.runs.training import train
+
+    config = config_from(args)
+    runs = defense_runs(config, corpus_for(config, args.cache), args.k)
+    for i, run in enumerate(runs, 1):
+        print(f"== {i} of {len(runs)}: {run.part}, {run.label}", flush=True)
+        with epoch_bar(run) as on_epoch:
+            print(train(run, args.runs, args.cache, on_epoch=on_epoch))
+
+
 def cmd_train_run(args) -> None:
     from core.runs.training import run_training
 
@@ -115,6 +127,16 @@ def add_fair(sub) -> None:
     add_config_fields(p, recipe=True)
     add_paths(p)
     p.set_defaults(func=cmd_fair, tensorflow=True)
+
+
+def add_demo(sub) -> None:
+    p = sub.add_parser("demo", help="the defense demo: the fair comparison (3 seeds each) and "
+                                    "an accompaniment run, of the demo recipe unless flags "
+                                    "change it")
+    p.add_argument("--k", type=int, default=3, help="number of seeds per setting")
+    add_config_fields(p, recipe=True)
+    add_paths(p)
+    p.set_defaults(func=cmd_demo, tensorflow=True)
 
 
 def add_worker(sub) -> None:

@@ -109,7 +109,7 @@ def run_baseline(run_dir: Path | str, cache_dir: Path | str = "cache") -> Baseli
     from core.data.prepare import corpus_for
     from core.files import RunError
     from core.nets.config import ConfigError
-    from core.nets.windows import build_windows, target_names
+    from core.nets.windows import build_windows, held_out_windows, target_names
     from core.runs.record import open_run
 
     try:
@@ -121,7 +121,7 @@ def run_baseline(run_dir: Path | str, cache_dir: Path | str = "cache") -> Baseli
     if recorded and recorded != corpus.key:
         raise BaselineError(f"no baseline for {run.run_id}: its corpus has changed since it "
                             "was trained")
-    split, windows = HELD_OUT, build_windows(corpus, run.config, run.vocabs, "validation")
+    split, windows = HELD_OUT, held_out_windows(corpus, run.config, run.vocabs)
     if len(windows) == 0:
         split, windows = TRAIN, build_windows(corpus, run.config, run.vocabs, "train")
     if len(windows) == 0:

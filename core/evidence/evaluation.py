@@ -68,21 +68,29 @@ def reference_metrics(source: Corpus | Run | Path | str, split: str = "validatio
     of each seed, as long as a generated one, so length-bound metrics compare fairly.
     """
     corpus, config = _source(source, cache_dir, corpus)
-    streams = target_names(config)
     if index is None:
-        index = training_index(corpus, parts[0], streams[0])
+        index = training_index(corpus, parts[0], target_names(config)[0])
     rows = []
     for piece in corpus.split(split) if pieces is None else pieces:
         if any(piece.part(p) is None for p in parts):
             continue
-        data = {p: PartSymbols({s: piece.part(p).stream(s) for s in streams}, config.model,
-                               config.chord_mode) for p in parts}
-        first = data[parts[0]]
-        start = first.time_at(skip)
-        end = (max(p.time_at(len(p.main)) for p in data.values()) if steps is None
-               else first.time_at(skip + steps))
+        data, start, end = real_span(piece, parts, config, skip, steps)
         rows.append({"piece": piece.name, **measure(data, start, end, index)})
     return pd.DataFrame(rows)
+
+
+def real_span(piece: Piece, parts: Sequence[str], config: TrainConfig, skip: int = 0,
+              steps: int | None = None) -> tuple[dict[str, PartSymbols], float, float]:
+    """A piece's parts in `config`'s encoding and the span (quarters) of its real music from
+    symbol `skip` of the first part, `steps` symbols on (to its end where it is shorter;
+    the whole piece when `steps` is None)."""
+    streams = target_names(config)
+    data = {p: PartSymbols({s: piece.part(p).stream(s) for s in streams}, config.model,
+                           config.chord_mode) for p in parts}
+    first = data[parts[0]]
+    end = (max(p.time_at(len(p.main)) for p in data.values()) if steps is None
+           else first.time_at(skip + steps))
+    return data, first.time_at(skip), end
 
 
 def generated_metrics(runs: Runs, decodings: Sequence[Decoding],
@@ -98,7 +106,10 @@ def generated_metrics(runs: Runs, decodings: Sequence[Decoding],
     title) before each decoding. `runs` may be opened already, and `corpus` their corpus.
 
     The measured span runs from the end of the longest seed window to the end of the
-    shorter part, so every note in it was generated. Each model is loaded once and all
+    shorter part, so every note in it was generated, and lasts no longer than the seed
+    piece's own real continuation (`real_span` of `steps` symbols after the window): a
+    piece that ends sooner is compared at its length, as the reference measures it. Each
+    model is loaded once and all
     pieces of a decoding are generated in one batch, so a batch shares one random stream
     (`seed`): a row is reproduced by the same call, not by generate() alone.
     """
@@ -125,7 +136,10 @@ def generated_metrics(runs: Runs, decodings: Sequence[Decoding],
         generated = generate_parts(infos, models, pieces, steps, decoding, seed, method)
         for i, (piece, parts) in enumerate(zip(pieces, generated)):
             start = max(p.time_at(infos[name].config.window) for name, p in parts.items())
-            end = min(p.time_at(len(p.main)) for p in parts.values())
+            _, real_start, real_end = real_span(piece, tuple(infos), infos[symbol_part].config,
+                                                infos[symbol_part].config.window, steps)
+            end = min(min(p.time_at(len(p.main)) for p in parts.values()),
+                      start + real_end - real_start)
             rows.append({"decoding": decoding.label, "piece_index": i, "seed_piece": piece.name,
                          "seed": seed, **run_ids, **measure(parts, start, end, index)})
     if progress:

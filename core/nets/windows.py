@@ -189,6 +189,26 @@ def build_windows(corpus: Corpus, config: TrainConfig, vocabs: dict[str, Vocabul
     return WindowSet(flat, np.asarray(starts, dtype=np.int64), n, moves)
 
 
+HELD_OUT_WINDOWS = 4096  # held-out windows a run is measured on each epoch, at most
+
+
+def held_out_windows(corpus: Corpus, config: TrainConfig,
+                     vocabs: dict[str, Vocabulary]) -> WindowSet:
+    """The held-out windows a run is measured on (core.runs.training) and its baselines
+    counted on (core.evidence.baselines): every window of the held-out pieces, or a fixed
+    draw of HELD_OUT_WINDOWS of them (seeded by the split) where there are more. Measuring
+    all of them each epoch cost more than training the epoch (the chorales' 7,644 windows:
+    1.0 s against 1.1 s of training, 1x128 LSTM; 4,096 take 0.5 s). On that run the draw
+    measured loss 0.436, accuracy 0.868, note accuracy 0.465 where all windows gave 0.442,
+    0.865, 0.457; every run of a corpus is measured on the same draw, every epoch."""
+    windows = build_windows(corpus, config, vocabs, "validation")
+    if len(windows) <= HELD_OUT_WINDOWS:
+        return windows
+    rng = np.random.default_rng([config.split_seed, HELD_OUT_WINDOWS])
+    keep = np.sort(rng.choice(len(windows), HELD_OUT_WINDOWS, replace=False))
+    return WindowSet(windows.arrays, windows.starts[keep], windows.window)
+
+
 def piece_lengths(corpus: Corpus, config: TrainConfig, split: str) -> list[int]:
     """Symbols per piece of one split for this model, pieces lacking its part left out:
     what `build_windows` cuts into windows, counted without encoding anything."""

@@ -43,6 +43,7 @@ from core.nets.windows import (
     build_windows,
     check_windows,
     corpus_vocabularies,
+    held_out_windows,
     target_names,
     to_dataset,
     windows_per_epoch,
@@ -244,7 +245,7 @@ def _train(run_dir: Path, cache_dir: Path, on_epoch: Callable[[dict], None] | No
     corpus = corpus_for(config, cache_dir)
     check_windows(corpus, config)
     train_ws = build_windows(corpus, config, run.vocabs, "train", config.train_window)
-    val_ws = build_windows(corpus, config, run.vocabs, "validation")
+    val_ws = held_out_windows(corpus, config, run.vocabs)
     per_epoch = windows_per_epoch(train_ws, config.objective)
     # runs trained before whole batches (recorded without the flag) keep their partial one
     whole = bool(run.record.get("whole_batches", "parameters" not in run.record))

@@ -27,6 +27,11 @@ class Context:
     lead: np.ndarray | None = None  # (batch, >= n + steps + 1) lead ids
     metres: Sequence[Metre] | None = None  # per row; None: no bar position is read
     durations: np.ndarray | None = None  # Model 2: each duration id's length in quarters
+    hold: int | None = None  # Model 1: the hold's id (greedy decides onsets apart: decoding)
+
+    def hold_of(self, stream: str) -> int | None:
+        """The hold id greedy decoding weighs for a stream (Model 1's steps only)."""
+        return self.hold if stream == "steps" else None
 
     def inputs(self, history: dict[str, np.ndarray], start: int,
                stop: int) -> dict[str, np.ndarray]:
@@ -55,7 +60,7 @@ class Context:
         """The context of row i alone, repeated `repeat` times (beam search's beams)."""
         lead = None if self.lead is None else np.repeat(self.lead[i:i + 1], repeat, axis=0)
         metres = None if self.metres is None else [self.metres[i]] * repeat
-        return Context(self.model, lead, metres, self.durations)
+        return Context(self.model, lead, metres, self.durations, self.hold)
 
 
 def duration_quarters(symbols: Sequence[str]) -> np.ndarray:

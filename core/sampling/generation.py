@@ -19,6 +19,7 @@ from core.data.encoding import lead_steps
 from core.data.keys import transpose_symbol
 from core.data.nearest import fit_to_vocabulary
 from core.data.prepare import config_lead_line
+from core.data.symbols import HOLD
 from core.data.timeline import PartSymbols
 from core.nets.windows import PITCHED, target_names
 from core.runs.checkpoint import best_model
@@ -143,8 +144,9 @@ def _context(info: Run, pieces: Sequence[Piece]) -> Context:
     config = info.config
     durations = (duration_quarters(info.vocabs["duration"].symbols) if config.model == 2
                  else None)
+    hold = info.vocabs["steps"].index.get(HOLD) if config.model == 1 else None
     return Context(config.model, metres=[p.metre for p in pieces] if config.bar_position
-                   else None, durations=durations)
+                   else None, durations=durations, hold=hold)
 
 
 def _followed_lead(info: Run, generated: PartSymbols, shift: int) -> list[str]:

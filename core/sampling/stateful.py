@@ -93,8 +93,8 @@ def generate_stateful(model, config: TrainConfig, seed: dict[str, np.ndarray], s
     primer = {**history, **context.inputs(history, 0, n)}
     probs, states = stepper.prime({k: v.astype(np.int32) for k, v in primer.items()}, states)
     for t in range(steps):
-        chosen = {k: choose(np.asarray(p, dtype=np.float64), decoding.for_stream(k), rng)
-                  for k, p in probs.items()}
+        chosen = {k: choose(np.asarray(p, dtype=np.float64), decoding.for_stream(k), rng,
+                            context.hold_of(k)) for k, p in probs.items()}
         history = {k: np.concatenate([v, chosen[k][:, None]], axis=1) for k, v in history.items()}
         if t + 1 < steps:
             inputs = {k: v[:, -1] for k, v in history.items()}

@@ -43,7 +43,7 @@ def generate_ids(model, config, seed: dict[str, np.ndarray], steps: int, decodin
         windows.update(context.inputs(history, t, t + n))
         probs = _predict(model, config, windows)
         for name in history:
-            chosen = choose(probs[name], decoding.for_stream(name), rng)
+            chosen = choose(probs[name], decoding.for_stream(name), rng, context.hold_of(name))
             history[name] = np.concatenate([history[name], chosen[:, None]], axis=1)
     return {k: v[:, n:] for k, v in history.items()}
 
