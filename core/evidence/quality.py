@@ -22,7 +22,7 @@ import pandas as pd
 from core.data.corpus import LEAD, Corpus, Piece
 from core.data.prepare import corpus_for
 from core.evidence.distributions import compare_distributions
-from core.evidence.evaluation import compare, generated_metrics, reference_metrics
+from core.evidence.evaluation import compare, measured_generation, measured_reference
 from core.evidence.measure import METRICS, training_index
 from core.nets.windows import target_names
 from core.runs.record import open_run
@@ -57,13 +57,13 @@ def quality(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], steps
     seeds, reference = halves(list({p.name: p for p in usable}.values()), seed)
     index = training_index(corpus, first.config.part, target_names(first.config)[0])
     parts, window = tuple(infos), first.config.window
-    real = {name: reference_metrics(first, parts=parts, skip=window, steps=steps,
-                                    index=index, pieces=half, corpus=corpus)
+    real = {name: measured_reference(corpus, first.config, index, parts=parts, skip=window,
+                                     steps=steps, pieces=half)
             for name, half in (("seeds", seeds), ("reference", reference))}
     metrics = [m for m in METRICS if m in real["reference"]]
     ceiling = compare_distributions(real["seeds"], real["reference"], metrics)
-    generated = generated_metrics(infos, decodings, steps=steps, seed=seed, index=index,
-                                  pieces=seeds, corpus=corpus)
+    generated = measured_generation(infos, corpus, index, decodings, steps=steps, seed=seed,
+                                    pieces=seeds)
     table = compare(generated, real["reference"])
     table["ceiling"] = table["metric"].map(ceiling["overlapping_area"])
     table["share_of_ceiling"] = table["overlapping_area"] / table["ceiling"]
