@@ -97,11 +97,19 @@ def cmd_worker(args) -> None:
 
 
 
-def add_train(sub) -> None:
-    p = sub.add_parser("train", help="train one run (every hyperparameter is a flag)")
+def _training_command(sub, name: str, func, help: str, seeds: str = "") -> None:
+    """A command that trains settings given by every training flag (and --recipe), into
+    the folders --runs and --cache; with `seeds`, the help of its number of seeds --k."""
+    p = sub.add_parser(name, help=help)
+    if seeds:
+        p.add_argument("--k", type=int, default=3, help=seeds)
     add_config_fields(p, recipe=True)
     add_paths(p)
-    p.set_defaults(func=cmd_train, tensorflow=True)
+    p.set_defaults(func=func, tensorflow=True)
+
+
+def add_train(sub) -> None:
+    _training_command(sub, "train", cmd_train, "train one run (every hyperparameter is a flag)")
 
 
 def add_preset(sub) -> None:
@@ -113,30 +121,19 @@ def add_preset(sub) -> None:
 
 
 def add_seeds(sub) -> None:
-    p = sub.add_parser("seeds", help="train k seeds of one setting (train's flags)")
-    p.add_argument("--k", type=int, default=3, help="number of seeds: seed .. seed+k-1")
-    add_config_fields(p, recipe=True)
-    add_paths(p)
-    p.set_defaults(func=cmd_seeds, tensorflow=True)
+    _training_command(sub, "seeds", cmd_seeds, "train k seeds of one setting (train's flags)",
+                      "number of seeds: seed .. seed+k-1")
 
 
 def add_fair(sub) -> None:
-    p = sub.add_parser("fair", help="k seeds each of LSTM at --units, GRU at --units and GRU "
-                                    "at the LSTM's parameter count")
-    p.add_argument("--k", type=int, default=3, help="number of seeds per setting")
-    add_config_fields(p, recipe=True)
-    add_paths(p)
-    p.set_defaults(func=cmd_fair, tensorflow=True)
+    _training_command(sub, "fair", cmd_fair, "k seeds each of LSTM at --units, GRU at --units "
+                      "and GRU at the LSTM's parameter count", "number of seeds per setting")
 
 
 def add_demo(sub) -> None:
-    p = sub.add_parser("demo", help="the defense demo: the fair comparison (3 seeds each) and "
-                                    "an accompaniment run, of the demo recipe unless flags "
-                                    "change it")
-    p.add_argument("--k", type=int, default=3, help="number of seeds per setting")
-    add_config_fields(p, recipe=True)
-    add_paths(p)
-    p.set_defaults(func=cmd_demo, tensorflow=True)
+    _training_command(sub, "demo", cmd_demo, "the defense demo: the fair comparison (3 seeds "
+                      "each) and an accompaniment run, of the demo recipe unless flags change "
+                      "it", "number of seeds per setting")
 
 
 def add_worker(sub) -> None:
