@@ -97,7 +97,7 @@ def test_table_2_holds_the_final_epoch_of_each_history_and_its_baseline(runs, re
 def test_curves_embed_plotly_once_and_nothing_is_fetched(report):
     page = report["html"]
     assert page.count(get_plotlyjs()[:200]) == 1  # the library, inline, once
-    assert page.count("Plotly.newPlot") == 4  # Model 1: loss, accuracy, note, onset acc
+    assert page.count("Plotly.newPlot") == 4  # Model 1: loss, accuracy, note and onset acc
     assert "LSTM" in section(page, "curves") and "GRU" in section(page, "curves")
     assert not REMOTE.search(page)
 
@@ -113,7 +113,7 @@ def test_curves_give_each_run_its_own_colour_never_grey(runs, report):
     """Every curve has a colour; the runs' colours are distinct, saturated (no grey or
     near-black) and those the Compare page gives the same runs."""
     traces = plotted_traces(section(report["html"], "curves"))
-    assert len(traces) == 4 * 2 * 4  # 4 charts (loss, accuracy, note, onset) x 2 splits x 4 runs
+    assert len(traces) == 4 * 2 * 4  # 4 charts (loss, 3 accuracies) x 2 splits x 4 runs
     colours = {t["legendgroup"]: t["line"]["color"] for t in traces}
     assert colours == series_colours(r.name for r in runs["all"])
     assert len(set(colours.values())) == 4
