@@ -9,8 +9,9 @@ command and the page see the same runs, corpora, uploads, sweeps and reports.
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from pathlib import Path
+
+from core.files import folder_stamp
 
 FOLDERS = {"runs": ("MUSIC_RUNS_DIR", "runs"), "cache": ("MUSIC_CACHE_DIR", "cache"),
            "uploads": ("MUSIC_UPLOADS_DIR", "uploads"), "sweeps": ("MUSIC_SWEEPS_DIR", "sweeps"),
@@ -51,7 +52,7 @@ def uploads_dir() -> Path:
 
 def new_report_dir() -> Path:
     """A fresh report folder under the reports folder, named by the time."""
-    return reports_dir() / f"report-{datetime.now():%Y%m%d-%H%M%S}"
+    return reports_dir() / f"report-{folder_stamp()}"
 
 
 def corpus_source(corpus: str) -> str:

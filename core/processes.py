@@ -1,4 +1,5 @@
-"""What a process arranges about its children and its standard error.
+"""What a process arranges about its children and its standard error, and how a process is
+recognised again later.
 
 Children that die with their parent: the queue worker's training child and the pool that
 reads a corpus's files in parallel.
@@ -15,16 +16,22 @@ child may outlive a killed parent.
 Standard error held back: TensorFlow's start-up lines and Ray's C++ warnings are written to
 file descriptor 2 directly, below Python's sys.stderr and any log level, so the only way to
 keep a command's output to its own lines is to point that descriptor elsewhere meanwhile.
+
+A process recognised again: a run's trainer and a sweep's driver record who they are (pid,
+host, and the process's boot id and start time from /proc, since a pid alone may be reused
+by an unrelated process); `recorded_alive` tells a reader whether that process still runs.
 """
 from __future__ import annotations
 
 import ctypes
 import os
 import signal
+import socket
 import sys
 import tempfile
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
+from typing import Any, Iterator, Mapping
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -67,3 +74,52 @@ def stderr_held_back(show_on_error: bool = True) -> Iterator[None]:
             if failed and show_on_error:
                 sink.seek(0)
                 sys.stderr.write(sink.read().decode(errors="replace"))
+
+
+def pid_running(pid: int) -> bool:
+    """Whether a process `pid` exists (signal 0: nothing is sent)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def process_identity(pid: int) -> str | None:
+    """'<boot id>:<start time>' of a live process on this host, None when it is gone or a
+    zombie (or without /proc): a pid alone may be reused by an unrelated process."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    if fields[0] in ("Z", "X"):  # dead, not yet reaped by its parent
+        return None
+    return f"{boot}:{fields[19]}"  # field 22 of stat, its start time
+
+
+def process_alive(pid: int, identity: str | None = None) -> bool:
+    """Whether `pid` still runs (as the process recorded as `identity`, when given)."""
+    if pid <= 0:
+        return False
+    if Path("/proc/self/stat").exists():
+        found = process_identity(pid)
+        return found is not None and identity in (None, found)
+    return pid_running(pid)
+
+
+def recorded(pid: int | None = None) -> dict[str, Any]:
+    """What identifies a process (this one by default) to a later reader: pid, host and
+    identity, as a run's status.json and a sweep's progress.json record them."""
+    pid = os.getpid() if pid is None else pid
+    return {"pid": pid, "host": socket.gethostname(), "process": process_identity(pid)}
+
+
+def recorded_alive(fields: Mapping[str, Any]) -> bool:
+    """Whether the process `fields` record (see `recorded`) still runs; one recorded on
+    another host (or on none) is assumed to, as it cannot be asked from here."""
+    if fields.get("host") != socket.gethostname():
+        return True
+    return process_alive(int(fields.get("pid") or 0), fields.get("process"))

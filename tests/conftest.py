@@ -1,7 +1,7 @@
 """Shared pytest fixtures: one bank of really trained tiny runs, and page environments.
 
 `run_bank` (session scope) trains each named run of `RUN_SPECS` at most once per test
-session, on demand, with core.nets.training.train and the tiny settings of tests/tiny.py, so
+session, on demand, with core.runs.training.train and the tiny settings of tests/tiny.py, so
 page, generation, evaluation and report tests read run directories exactly as the dashboard
 would (config.json, status.json, history.csv, vocab.json, model.keras, best.keras). A test
 gets its own folder holding copies of exactly the runs it names (`run_bank.folder`), so
@@ -39,7 +39,7 @@ class RunBank:
     def path(self, name: str) -> Path:
         """The bank's own (read-only) directory of run `name`, trained on first use."""
         if name not in self.trained:
-            from core.nets.training import train
+            from core.runs.training import train
 
             config = tiny_config(**RUN_SPECS[name])
             self.trained[name] = train(config, runs_root=self.root / name, cache_dir=self.cache)

@@ -278,8 +278,8 @@ def test_engraving_works_outside_the_main_thread(tmp_path, trained_runs):
     """Streamlit runs pages in a script thread; Verovio must still find its fonts there."""
     from music21 import note, stream
 
-    from core.outputs.engraving import render_svg
-    from core.outputs.score import write_musicxml
+    from core.rendering.engraving import render_svg
+    from core.rendering.score import write_musicxml
 
     score = stream.Score([stream.Part([note.Note("C4"), note.Note("E4")])])
     xml = write_musicxml(score, tmp_path / "x.musicxml")

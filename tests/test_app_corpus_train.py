@@ -15,8 +15,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.nets.config import THESIS_METHOD, TrainConfig
-from core.nets.training import enqueue
-from core.runs.record import read_status, wait_for, write_status
+from core.runs.status import read_status, wait_for, write_status
+from core.runs.training import enqueue
 from tests.apptest import TIMEOUT, click, open_page, rerun, texts
 from tests.fixtures import HIGH, LOW, melody, midi_bytes, write_score
 from tests.tiny import tiny_config
@@ -62,9 +62,10 @@ def test_corpus_page_prepares_and_shows_report_and_counts(app_env):
 def test_upload_with_a_corrupt_file_reports_why_it_was_skipped(app_env):
     at = AppTest.from_string("""
 import streamlit as st
-from views import common
-result = common.save_uploaded_files([("good.mid", GOOD), ("broken.mid", b"MThd" + b"x" * 300),
-                                     ("notes.txt", b"hello")], "my pieces")
+from core.data.uploads import save_uploads
+from core.folders import uploads_dir
+result = save_uploads([("good.mid", GOOD), ("broken.mid", b"MThd" + b"x" * 300),
+                       ("notes.txt", b"hello")], uploads_dir(), "my pieces")
 st.session_state["result"] = result
 """.replace("GOOD", repr(midi_bytes(HIGH))), default_timeout=TIMEOUT).run()
     result = at.session_state["result"]
@@ -88,8 +89,9 @@ st.session_state["result"] = result
 def test_upload_with_nothing_usable_is_refused_and_leaves_no_folder(app_env):
     at = AppTest.from_string("""
 import streamlit as st
-from views import common
-st.session_state["result"] = common.save_uploaded_files([("a.txt", b"x")], "bad")
+from core.data.uploads import save_uploads
+from core.folders import uploads_dir
+st.session_state["result"] = save_uploads([("a.txt", b"x")], uploads_dir(), "bad")
 """, default_timeout=TIMEOUT).run()
     result = at.session_state["result"]
     assert result.folder is None and result.refused[0][0] == "a.txt"
@@ -173,7 +175,7 @@ def test_runs_table_is_cached_on_mtimes_and_refreshes(app_env):
     config = tiny_config(dropout_layers=0, epochs=1)
     run_dir = enqueue(config, app_env.runs, app_env.cache)
     assert list(common.load_runs_table()["state"]) == ["queued"]
-    from core.runs.worker import cancel
+    from core.runs.status import cancel
     cancel(run_dir)
     os.utime(run_dir / "status.json", ns=(1, 10**18))        # a surely different mtime
     assert list(common.load_runs_table()["state"]) == ["cancelled"]

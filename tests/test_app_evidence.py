@@ -18,10 +18,10 @@ import pytest
 from core.data.prepare import corpus_for
 from core.evidence.evaluation import list_evaluations
 from core.evidence.experiments import matched_gru_units
+from core.files import read_json
 from core.outputs.figures import series_colours
-from core.runs.files import read_json
 from core.runs.history import read_history
-from core.runs.record import read_status
+from core.runs.status import read_status
 from tests.apptest import chart, click, open_page, rerun, texts, values
 from tests.tiny import tiny_config
 

@@ -19,7 +19,7 @@ from core.evidence.baselines import (
     run_baselines,
     target_baseline,
 )
-from core.runs.files import read_json, write_json
+from core.files import read_json, write_json
 from core.runs.listing import runs_table
 from core.runs.record import open_run
 

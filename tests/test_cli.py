@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from core import cli
-from core.cli import main
-from core.nets.training import enqueue, run_training
+from core.cli import main, results
 from core.outputs.destination import OutputFolderError
 from core.outputs.report import report_folder
 from core.runs.history import read_history
-from core.runs.record import change_state
 from core.runs.samples import list_samples
+from core.runs.status import change_state
+from core.runs.training import enqueue, run_training
 from tests.tiny import tiny_config
 
 
@@ -105,7 +105,7 @@ def test_errors_of_the_system_and_ctrl_c_are_one_line_and_debug_shows_them(capsy
     def full(args):
         raise OSError(errno.ENOSPC, "No space left on device", "/runs/x/model.keras")
 
-    monkeypatch.setattr(cli, "cmd_runs", full)
+    monkeypatch.setattr(results, "cmd_runs", full)
     assert one_line_error(capsys, ["runs"]) == \
         "error: no space left on the device: /runs/x/model.keras"
     with pytest.raises(OSError):
@@ -114,7 +114,7 @@ def test_errors_of_the_system_and_ctrl_c_are_one_line_and_debug_shows_them(capsy
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "cmd_runs", interrupted)
+    monkeypatch.setattr(results, "cmd_runs", interrupted)
     assert one_line_error(capsys, ["runs"], code=130) == "error: interrupted"
 
 
@@ -218,7 +218,7 @@ def test_tensorflow_start_up_lines_are_held_back(tmp_path):
 
     def stderr(*argv: str) -> str:
         return subprocess.run([sys.executable, *argv], capture_output=True, text=True,
-                              cwd=Path(cli.__file__).resolve().parents[1], timeout=120).stderr
+                              cwd=Path(cli.__file__).resolve().parents[2], timeout=120).stderr
 
     assert "oneDNN" in stderr("-c", "import tensorflow")  # what there is to hold back
     assert stderr("-c", "from core.cli import import_tensorflow_quietly as q; q()") == ""

@@ -26,7 +26,7 @@ from core.evidence.measure import (
     sample_metrics,
 )
 from core.evidence.tables import hyperparameter_frame, summary_table
-from core.runs.files import RunFileError, file_stamp
+from core.files import RunFileError, file_stamp
 from core.runs.history import read_history
 from core.runs.listing import filter_runs, list_runs, run_labels
 from core.runs.samples import read_sample, sample_file

@@ -6,6 +6,7 @@ import shutil
 import pytest
 from music21 import converter, instrument, note, stream
 
+import core.data.cache as cache_mod
 import core.data.prepare as corpus_mod
 from core.data.cache import load_corpus
 from core.data.corpus import CorpusError
@@ -186,6 +187,20 @@ def test_second_prepare_reads_the_cache_without_parsing(tmp_path, monkeypatch):
     third = prepare_corpus(folder, cache_dir=cache, workers=1)
     assert third.key != first.key
     assert third.piece("b.mid").lead.pitch == symbols(HIGH[4:])
+
+
+def test_each_file_is_hashed_once_per_process_until_it_changes(tmp_path):
+    folder = tmp_path / "songs"
+    write_score(folder / "a.mid", [("Keys", melody(LOW))])
+    write_score(folder / "b.mid", [("Keys", melody(HIGH))])
+    first = prepare_corpus(folder, cache_dir=tmp_path / "cache", workers=1)
+    hashed = cache_mod._digest.cache_info().misses
+    assert prepare_corpus(folder, cache_dir=tmp_path / "cache", workers=1).key == first.key
+    assert cache_mod._digest.cache_info().misses == hashed     # no file read to hash it
+    write_score(folder / "b.mid", [("Keys", melody(HIGH[:4]))])
+    changed = prepare_corpus(folder, cache_dir=tmp_path / "cache", workers=1)
+    assert cache_mod._digest.cache_info().misses == hashed + 1  # b.mid alone, again
+    assert changed.key != first.key
 
 
 def test_moving_a_file_to_a_sub_folder_changes_the_key(tmp_path):

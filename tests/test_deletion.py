@@ -13,8 +13,8 @@ import pytest
 from core.runs import worker
 from core.runs.deletion import DeletionError, delete_run, delete_sample, delete_upload
 from core.runs.estimates import epoch_seconds, queue_estimate
-from core.runs.record import cancel_requested, change_state, read_status, write_status
 from core.runs.samples import SAMPLE
+from core.runs.status import cancel_requested, change_state, read_status, write_status
 
 
 def fake_run(root, name, state="finished"):
@@ -65,7 +65,7 @@ def test_deleting_a_training_run_waits_until_it_stopped(tmp_path):
     root = tmp_path / "runs"
     run = fake_run(root, "training", "running")
 
-    def trainer():  # what core.nets.training does when it sees the cancel file
+    def trainer():  # what core.runs.training does when it sees the cancel file
         while not cancel_requested(run):
             time.sleep(0.05)
         change_state(run, "cancelled", ("running",))

@@ -1,7 +1,7 @@
 """Fault injection: training children and the worker killed with SIGKILL at chosen instants,
 every run file corrupted in turn, a full disk, and processes enqueueing at once.
 
-A process is stopped at a named instant by CORE_PAUSE_AT (core.runs.faults.pause_point),
+A process is stopped at a named instant by CORE_PAUSE_AT (core.faults.pause_point),
 then killed: no race decides where the kill lands. After every fault the run must read
 right ("killed", "failed" with the reason, "broken" with the reason), its files must be
 whole, and a resumed run must end with the same history as the uninterrupted one.
@@ -24,12 +24,13 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from core.nets.training import enqueue, resume_training, run_training
-from core.runs.files import TEMP_PREFIX, write_json
+from core.files import TEMP_PREFIX, write_json
 from core.runs.history import read_history
 from core.runs.listing import list_runs
-from core.runs.record import Run, change_state, read_status
+from core.runs.record import Run
 from core.runs.samples import list_samples
+from core.runs.status import change_state, read_status
+from core.runs.training import enqueue, resume_training, run_training
 from core.runs.worker import queue_resume, work, worker_running
 from tests.apptest import click, frame_with, open_page, rerun, texts
 from tests.tiny import tiny_config
@@ -231,7 +232,7 @@ def test_a_new_worker_waits_for_a_training_its_dead_worker_left_running(tmp_path
 ENQUEUE = """
 import sys, time
 from pathlib import Path
-from core.nets.training import enqueue
+from core.runs.training import enqueue
 from core.runs.worker import ensure_worker
 from tests.tiny import tiny_config
 runs, cache, go, seed = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])

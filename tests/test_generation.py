@@ -1,17 +1,20 @@
 """Decoding strategies, determinism, and generation's error paths on tiny real runs."""
+import errno
 import json
 import re
 import shutil
 import wave
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.io import wavfile
 
 from core.data.metre import Metre
+from core.files import WriteError
 from core.nets.windows import input_name
-from core.outputs.audio import PEAK_DBFS, peak_dbfs
+from core.rendering.audio import PEAK_DBFS, peak_dbfs
 from core.runs.record import RunError, open_run
 from core.runs.samples import list_samples
 from core.sampling.context import Context
@@ -262,13 +265,13 @@ def test_beam_search_returns_a_continuation(runs):
 
 
 def test_missing_synthesiser_costs_only_the_audio(runs, monkeypatch):
-    import core.outputs.rendering
-    import core.outputs.score
+    import core.rendering.piece
+    import core.rendering.score
 
     def no_fluidsynth(*args, **kwargs):
-        raise core.outputs.score.RenderError("fluidsynth is not installed")
+        raise core.rendering.score.RenderError("fluidsynth is not installed")
 
-    monkeypatch.setattr(core.outputs.rendering, "render_wav", no_fluidsynth)
+    monkeypatch.setattr(core.rendering.piece, "render_wav", no_fluidsynth)
     sample = generate({"lead": runs["lead"]}, 8, [Decoding()], cache_dir=runs["cache"])[0]
     saved = json.loads((sample.folder / "sample.json").read_text())
     assert "fluidsynth" in saved["render_error"]
@@ -282,3 +285,21 @@ def test_sample_records_method_and_generation_time(runs):
     saved = [json.loads((s.folder / "sample.json").read_text()) for s in sample]
     assert saved[0]["methods"] == {"lead": "stateful"}
     assert saved[1]["methods"] == {"lead": "window"}  # beam search always re-feeds windows
+
+
+def test_a_sample_that_fails_to_save_leaves_nothing_listed(run_bank, tmp_path, monkeypatch):
+    path = run_bank.copy(tmp_path, "lead_lstm")
+
+    def full_disk(score, folder, stem):
+        (Path(folder) / f"{stem}.mid").write_bytes(b"")  # a 0-byte MIDI, then the disk fills
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("core.sampling.saving.render_all", full_disk)
+    with pytest.raises(WriteError, match=r"no space left on the device while saving sample "
+                                         rf".*-greedy-s0 of run {path.name}"):
+        generate({"lead": path}, 8, [Decoding()], cache_dir=run_bank.cache)
+    assert list_samples(path) == [] and list((path / "samples").iterdir()) == []
+    monkeypatch.undo()
+    sample = generate({"lead": path}, 8, [Decoding()], cache_dir=run_bank.cache, render=False)[0]
+    assert sample.folder.parent == path / "samples" and sample.folder.is_dir()
+    assert [s["sample_id"] for s in list_samples(path)] == [sample.sample_id]

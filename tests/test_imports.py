@@ -1,9 +1,12 @@
-"""core's modules import one another without a circle, counting imports inside functions too
+"""core's modules import one another without a circle and only from their own stage of the
+flow or an earlier one (core.STAGES), counting imports inside functions too
 (a local import hides a circle from Python's loader, not from a reader)."""
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+from core import STAGES
 
 CORE = Path(__file__).resolve().parents[1] / "core"
 
@@ -83,3 +86,86 @@ def test_core_has_no_import_circle():
 def test_the_cycle_finder_finds_a_circle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+# --------------------------------------------------------------------------- layers
+
+ROOT = CORE.parent
+PAGES = len(STAGES)  # views/ and app.py: above every stage of core
+
+
+def stage_of(module: str) -> int | None:
+    """The index in core.STAGES of the stage a module belongs to (PAGES for the dashboard's
+    pages), None for what is no stage's (the root package, outside libraries)."""
+    if module == "app" or module == "views" or module.startswith("views."):
+        return PAGES
+    for index, (_, members) in enumerate(STAGES):
+        if any(module == m or module.startswith(m + ".") for m in members):
+            return index
+    return None
+
+
+def every_import(path: Path) -> set[str]:
+    """Every name a file imports, anywhere in it: inside functions and under TYPE_CHECKING
+    too (a layer is what a module knows of, not only what runs first), `from X import Y`
+    giving both X.Y and X, a relative import resolved against the file's package."""
+    module = module_name(path) if path.is_relative_to(CORE) else \
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[:len(package) - node.level + 1] + [node.module or ""]
+                            if node.level else [node.module or ""]).strip(".")
+            found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
+def source_files() -> dict[str, Path]:
+    """core's modules, the pages and app.py, by module name."""
+    files = {module_name(p): p for p in CORE.rglob("*.py")}
+    files.update({".".join(p.relative_to(ROOT).with_suffix("").parts): p
+                  for p in [*(ROOT / "views").glob("*.py"), ROOT / "app.py"]})
+    return files
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """'importer -> imported (stage -> stage)' for each import of a later stage."""
+    names = [name for name, _ in STAGES] + ["pages"]
+    found = []
+    for source, targets in sorted(graph.items()):
+        for target in sorted(targets):
+            here, there = stage_of(source), stage_of(target)
+            if here is not None and there is not None and there > here:
+                found.append(f"{source} -> {target} ({names[here]} -> {names[there]})")
+    return found
+
+
+def test_every_module_of_core_belongs_to_a_stage():
+    modules = [m for m in source_files() if m != "core"]
+    assert [m for m in modules if stage_of(m) is None] == []
+    assert stage_of("core.data.prepare") < stage_of("core.runs.record") < \
+        stage_of("core.sampling.generation") < stage_of("core.outputs.report") < PAGES
+
+
+def test_no_module_imports_a_later_stage_of_the_flow():
+    graph = {name: every_import(path) for name, path in source_files().items()}
+    assert "core.runs.training" in graph["core.cli.training"]   # lazy imports are read too
+    assert upward_imports(graph) == []
+
+
+def test_core_never_imports_streamlit():
+    graph = {name: every_import(path) for name, path in source_files().items()}
+    assert any(n.startswith("streamlit") for n in graph["app"])
+    assert [m for m, names in graph.items() if stage_of(m) != PAGES
+            and any(n == "streamlit" or n.startswith("streamlit.") for n in names)] == []
+
+
+def test_the_layer_check_finds_an_import_that_runs_back_up():
+    assert upward_imports({"core.data.prepare": {"core.runs.record"},
+                           "core.runs.record": {"core.data.vocabulary"}}) == \
+        ["core.data.prepare -> core.runs.record (data -> runs)"]
+    assert upward_imports({"core.outputs.figures": {"views.common"}}) == \
+        ["core.outputs.figures -> views.common (outputs -> pages)"]

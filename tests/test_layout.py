@@ -14,7 +14,7 @@ from core.data.notes import symbol_notes
 from core.data.prepare import prepare_corpus
 from core.data.timeline import PartSymbols
 from core.evidence.metrics import piece_metrics
-from core.nets.training import train
+from core.runs.training import train
 from core.sampling.decoding import Decoding
 from core.sampling.generation import generate
 from tests.tiny import tiny_config

@@ -4,7 +4,6 @@ a CSV with their settings, and the exact binomial test of the share found."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from music21 import converter
 from scipy import stats
@@ -23,7 +22,7 @@ from core.evidence.listening import (
     record_answer,
     results,
 )
-from core.outputs.audio import peak_dbfs
+from core.rendering.audio import peak_dbfs
 from core.runs.listing import run_dirs
 from core.runs.record import open_run
 from core.sampling.decoding import Decoding
@@ -127,5 +126,7 @@ def test_answers_are_saved_with_their_settings_and_tested_against_chance(pairs, 
 
 
 def test_no_answers_no_results(tmp_path):
-    assert results(read_answers(tmp_path)).empty
-    assert isinstance(read_answers(tmp_path), pd.DataFrame)
+    answers = read_answers(tmp_path)
+    assert answers.empty and list(answers.columns) == list(ANSWER_COLUMNS)
+    assert results(answers).empty and list(results(answers).columns)[:3] == \
+        ["lead run", "accompaniment run", "decoding"]

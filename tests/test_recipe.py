@@ -13,7 +13,6 @@ from core.data.metre import Metre
 from core.nets.accuracy import NoteAccuracy, OnsetAccuracy
 from core.nets.config import ADDED_LATER, TrainConfig
 from core.nets.schedule import end_epoch, epoch_callbacks, resume_callbacks, start
-from core.nets.training import enqueue, resume_training, run_training, train
 from core.nets.windows import (
     bar_positions,
     build_windows,
@@ -25,7 +24,9 @@ from core.nets.windows import (
 )
 from core.runs.history import read_history
 from core.runs.listing import list_runs
-from core.runs.record import open_run, read_status
+from core.runs.record import open_run
+from core.runs.status import read_status
+from core.runs.training import enqueue, resume_training, run_training, train
 from tests.tiny import tiny_config
 
 HOLD = 0  # the hold's id in the hand-made targets below

@@ -13,8 +13,8 @@ import pytest
 from music21 import chord, converter, meter, note, stream, tempo
 
 from core.data.notes import note_table
-from core.outputs import audio
-from core.outputs.audio import (
+from core.rendering import audio
+from core.rendering.audio import (
     PEAK_DBFS,
     find_soundfont,
     match_lengths,
@@ -22,9 +22,9 @@ from core.outputs.audio import (
     peak_dbfs,
     render_wav,
 )
-from core.outputs.engraving import render_svg, scalable_svg
-from core.outputs.rendering import render_all
-from core.outputs.score import RenderError, combine_parts, write_midi, write_musicxml
+from core.rendering.engraving import render_svg, scalable_svg
+from core.rendering.piece import render_all
+from core.rendering.score import RenderError, combine_parts, write_midi, write_musicxml
 
 TEMPO = 90
 SCALE = [60, 62, 64, 65, 67, 69, 71, 72]  # C4 .. C5, one quarter each: two 4/4 bars

@@ -17,16 +17,12 @@ from core.cli import main
 from core.evidence.baselines import run_baseline
 from core.evidence.evaluation import evaluate, evaluation_folder
 from core.evidence.verdict import verdict_table
+from core.files import read_json, write_json
 from core.glossary import GLOSSARY
 from core.outputs.figures import CELL_DASH, series_colours
-from core.outputs.report import (
-    PDF_FILE,
-    REPORT_FILE,
-    build_report,
-    find_chromium,
-    split_shared,
-)
-from core.runs.files import read_json, write_json
+from core.outputs.report import REPORT_FILE, build_report
+from core.outputs.report.html import split_shared
+from core.outputs.report.pdf import PDF_FILE, find_chromium
 from core.runs.listing import runs_table
 from core.runs.record import RunError
 from core.runs.samples import list_samples

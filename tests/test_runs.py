@@ -14,21 +14,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.files import RunError, RunFileError, WriteError, atomic_path, write_json
 from core.nets.config import SETTING_FIELDS, TrainConfig
-from core.runs.files import RunError, RunFileError, WriteError, atomic_path, write_json
+from core.processes import process_identity
 from core.runs.history import PARTIAL_NOTE, append_history, keep_epochs, read_history
 from core.runs.listing import SETTING_COLUMNS, list_runs, runs_table
-from core.runs.record import (
-    FINAL,
-    Run,
-    change_state,
-    open_run,
-    process_identity,
-    read_status,
-    write_status,
-)
+from core.runs.record import Run, open_run
 from core.runs.samples import list_samples, read_sample
-from core.runs.worker import cancel, queue_resume
+from core.runs.status import FINAL, cancel, change_state, read_status, write_status
+from core.runs.worker import queue_resume
 from scripts.synthetic_runs import write_synthetic_run
 
 
@@ -199,7 +193,6 @@ def test_list_samples_newest_first_through_the_one_reader(tmp_path):
         (samples / name).mkdir(parents=True)
         (samples / name / "sample.json").write_text(text)
     assert [s["sample_id"] for s in list_samples(tmp_path / "run")] == ["c", "a"]
-    assert Run(tmp_path / "run").samples == list_samples(tmp_path / "run")
     assert list_samples(tmp_path / "nothing") == []
     with pytest.raises(RunFileError, match="holds no sample"):
         read_sample(samples / "20260101-2")
@@ -383,24 +376,3 @@ def test_an_empty_best_keras_falls_back_to_model_keras_with_a_note(run_bank, tmp
     (path / "model.keras").write_bytes(b"PK\x03\x04 not a zip")
     with pytest.raises(RunFileError, match="best.keras .* and model.keras .* cannot be loaded"):
         Run(path).load_model()
-
-
-def test_a_sample_that_fails_to_save_leaves_nothing_listed(run_bank, tmp_path, monkeypatch):
-    from core.sampling.decoding import Decoding
-    from core.sampling.generation import generate
-
-    path = run_bank.copy(tmp_path, "lead_lstm")
-
-    def full_disk(score, folder, stem):
-        (Path(folder) / f"{stem}.mid").write_bytes(b"")  # a 0-byte MIDI, then the disk fills
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr("core.outputs.rendering.render_all", full_disk)
-    with pytest.raises(WriteError, match=r"no space left on the device while saving sample "
-                                         rf".*-greedy-s0 of run {path.name}"):
-        generate({"lead": path}, 8, [Decoding()], cache_dir=run_bank.cache)
-    assert list_samples(path) == [] and list((path / "samples").iterdir()) == []
-    monkeypatch.undo()
-    sample = generate({"lead": path}, 8, [Decoding()], cache_dir=run_bank.cache, render=False)[0]
-    assert sample.folder.parent == path / "samples" and sample.folder.is_dir()
-    assert [s["sample_id"] for s in list_samples(path)] == [sample.sample_id]

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from core.nets.training import enqueue
 from core.runs.listing import run_dirs
-from core.runs.record import change_state, write_status
+from core.runs.status import change_state, write_status
+from core.runs.training import enqueue
 from core.runs.worker import worker_lock
 from core.sweeps.progress import read_progress, sweep_progress, trial_state
 from core.sweeps.search import optuna_space, optuna_trial, plan, planned_count

@@ -18,11 +18,12 @@ import numpy as np
 import pytest
 
 from core.evidence.verdict import verdict_table
-from core.nets.training import enqueue
 from core.runs import worker
 from core.runs.history import read_history
 from core.runs.listing import list_runs, runs_table
-from core.runs.record import Run, read_status, wait_for
+from core.runs.record import Run
+from core.runs.status import read_status, wait_for
+from core.runs.training import enqueue
 from core.sweeps.driver import cancel_sweep
 from core.sweeps.progress import failures, read_progress, trial_runs
 from core.sweeps.spec import sweep_dirs

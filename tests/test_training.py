@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.files import RunError, WriteError, write_json
 from core.nets.config import ConfigError
-from core.nets.training import enqueue, epoch_seed, resume_training, run_training, train
-from core.runs.files import RunError, WriteError, write_json
 from core.runs.history import read_history
 from core.runs.listing import list_runs
-from core.runs.record import change_state, open_run, read_status, request_cancel
-from core.runs.worker import cancel
+from core.runs.record import open_run
+from core.runs.status import cancel, change_state, read_status, request_cancel
+from core.runs.training import enqueue, epoch_seed, resume_training, run_training, train
 from tests.tiny import tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]

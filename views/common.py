@@ -11,9 +11,6 @@ rerun yet refresh as soon as a background training run writes a new epoch.
 from __future__ import annotations
 
 import math
-import os
-from collections import OrderedDict
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -22,11 +19,11 @@ import pandas as pd
 import streamlit as st
 
 from core.data.cache import cached_corpora
-from core.data.corpus import DEFAULT_CORPUS, Corpus, FileReport
-from core.data.pieces import check_file
-from core.data.prepare import Progress, prepare_corpus
-from core.data.uploads import UploadError, new_upload_folder, save_upload
+from core.data.corpus import DEFAULT_CORPUS, Corpus, is_default_corpus
+from core.data.prepare import Progress
+from core.data.recent import recent_corpus
 from core.evidence.baselines import Baseline, BaselineError, run_baseline, run_baselines
+from core.files import file_stamp, read_json, write_json
 from core.folders import (  # noqa: F401 - every page reads its folders from here
     cache_dir,
     reports_dir,
@@ -36,9 +33,9 @@ from core.folders import (  # noqa: F401 - every page reads its folders from her
 )
 from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
-from core.runs.files import file_stamp, read_json, write_json
-from core.runs.listing import list_runs, run_labels, runs_table
-from core.runs.record import Run
+from core.runs.listing import list_runs, run_labels, runs_signature, runs_table
+from core.runs.record import CONFIG, Run
+from core.runs.status import USABLE
 
 CORPUS_KEY = "corpus_source"            # session_state: DEFAULT_CORPUS or an upload folder
 MAX_PIECES_KEY = "corpus_max_pieces"    # session_state: 0 = every piece
@@ -49,39 +46,12 @@ NO_RUNS_MESSAGE = ("No runs yet: train one on the **Train** page, or queue the s
 CHOICE_FILE = ".corpus-choice.json"      # in the uploads folder: the corpus last prepared
 CHOICE_KEY = "corpus_choice_saved"       # session_state: what this session read or wrote there
 MISSING = "–"                            # a value a table cannot show (never "None")
-USABLE_STATES = ("finished", "running", "cancelled", "killed")  # runs that may have weights
-# Files whose changes mean a run's row in the runs table changed.
-_RUN_FILES = ("status.json", "history.csv", "config.json", "cancel")
 # How the pages title core.evidence's music metrics in tables and charts.
 METRIC_TITLES = {"pitch_range": "pitch range (semitones)",
                  "scale_consistency": "scale consistency",
                  "polyphony": "polyphony (pitches at once)",
                  "loop_share": "loop share",
                  "consonance": "consonance (lead vs accomp.)"}
-
-
-def runs_signature(root: Path | None = None) -> tuple:
-    """A cheap fingerprint of the runs folder: names and mtimes of each run's small files.
-
-    Only `stat` calls (no file is opened), so 200 runs cost a few milliseconds; any epoch
-    written, state changed or run added/removed changes it.
-    """
-    root = Path(root) if root is not None else runs_dir()
-    if not root.is_dir():
-        return ()
-    signature = []
-    with os.scandir(root) as entries:
-        for entry in entries:
-            if entry.name.startswith(".") or not entry.is_dir():
-                continue
-            stamps = []
-            for name in _RUN_FILES:
-                try:
-                    stamps.append(os.stat(os.path.join(entry.path, name)).st_mtime_ns)
-                except OSError:
-                    stamps.append(0)
-            signature.append((entry.name, *stamps))
-    return tuple(sorted(signature))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -123,7 +93,7 @@ def _baseline(run_dir: str, stamp: int, cache: str) -> Baseline | str:
 
 
 def _cached_baseline(run_dir: Path, cache: Path | str) -> Baseline:
-    found = _baseline(str(run_dir), file_stamp(run_dir, "config.json"), str(cache))
+    found = _baseline(str(run_dir), file_stamp(run_dir, CONFIG), str(cache))
     if isinstance(found, str):
         raise BaselineError(found)
     return found
@@ -193,8 +163,7 @@ def corpus_settings() -> dict[str, Any]:
 def corpus_label(source: str | None = None) -> str:
     """A short human name for a corpus source (the upload folder's name, not its path)."""
     source = selected_corpus() if source is None else source
-    return "Bach chorales (music21)" if source in (DEFAULT_CORPUS, "", "default") \
-        else Path(source).name
+    return "Bach chorales (music21)" if is_default_corpus(source) else Path(source).name
 
 
 def upload_folders() -> list[Path]:
@@ -206,56 +175,19 @@ def upload_folders() -> list[Path]:
                   reverse=True)
 
 
-def _folder_signature(source: str) -> tuple:
-    if source == DEFAULT_CORPUS:
-        return ()
-    folder = Path(source)
-    if not folder.is_dir():
-        return ("missing",)
-    return tuple(sorted((str(p.relative_to(folder)), p.stat().st_mtime_ns, p.stat().st_size)
-                        for p in folder.rglob("*") if p.is_file()))
-
-
-KEPT_CORPORA = 4  # prepared corpora held in memory, the most recently used
-
-
-@st.cache_resource(show_spinner=False)
-def _corpora() -> OrderedDict:
-    """Prepared corpora by their settings and folder signature, shared by sessions (a plain
-    store rather than a cached function: a cached function would record the progress bar a
-    prepare draws and replay it into later pages)."""
-    return OrderedDict()
-
-
 def load_corpus(source: str | None = None, max_pieces: int | None = None,
                 chord_mode: str | None = None, lead_line: str | None = None,
                 progress: Callable[[Progress], None] | None = None) -> Corpus:
-    """core.data.prepare.prepare_corpus with the split TrainConfig uses, kept in memory.
-
-    Arguments default to the session's selection; `progress` hears every file read when the
-    corpus is not cached yet. The key covers the folder's files and its roles file, so a
-    changed role prepares again. The first prepare of the full default corpus parses ~400
-    files (~35 s on 2 cores); afterwards core's disk cache and this in-memory store make it
-    instant. Raises core.data.corpus.CorpusError for an unusable corpus.
-    Treat the result as read-only: it is shared between sessions.
-    """
-    settings = corpus_settings()
-    source = settings["corpus"] if source is None else str(source)
-    max_pieces = settings["max_pieces"] if max_pieces is None else int(max_pieces)
-    chord_mode = settings["chord_mode"] if chord_mode is None else chord_mode
-    lead_line = settings["lead_line"] if lead_line is None else lead_line
-    defaults = TrainConfig()
-    key = (source, chord_mode, lead_line, max_pieces, defaults.val_fraction,
-           defaults.split_seed, str(cache_dir()), _folder_signature(source))
-    store = _corpora()
-    corpus = store.pop(key, None) or prepare_corpus(
-        source, chord_mode=chord_mode, val_fraction=defaults.val_fraction,
-        seed=defaults.split_seed, max_pieces=max_pieces, cache_dir=cache_dir(),
-        lead_line=lead_line, progress=progress)
-    store[key] = corpus                      # the most recently used last
-    while len(store) > KEPT_CORPORA:
-        store.popitem(last=False)
-    return corpus
+    """The corpus with these settings (each defaults to the session's selection), kept in
+    memory across reruns and sessions (core.data.recent.recent_corpus). The first prepare
+    of the full default corpus parses ~400 files (~35 s on 2 cores); afterwards it is
+    instant. Raises core.data.corpus.CorpusError for an unusable corpus. Treat the result
+    as read-only: it is shared between sessions."""
+    chosen = {k: v for k, v in (("corpus", source and str(source)),
+                                ("max_pieces", max_pieces), ("chord_mode", chord_mode),
+                                ("lead_line", lead_line)) if v is not None}
+    settings = TrainConfig(**{**corpus_settings(), **chosen})
+    return recent_corpus(settings, cache_dir(), progress)
 
 
 def is_conditioned(value) -> bool:
@@ -267,7 +199,7 @@ def usable_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """Runs with saved weights (at least one finished epoch), newest first: those Listen
     and the listening test can generate from."""
     root = runs_dir()
-    ok = runs["state"].isin(USABLE_STATES) & runs["run_id"].map(lambda r: Run(root / r).has_model)
+    ok = runs["state"].isin(USABLE) & runs["run_id"].map(lambda r: Run(root / r).has_model)
     return runs[ok].sort_values("run_id", ascending=False)
 
 
@@ -291,47 +223,6 @@ def show_no_runs(runs: pd.DataFrame | None = None) -> bool:
         st.info(NO_RUNS_MESSAGE, icon=":material/model_training:")
         return True
     return False
-
-
-@dataclass
-class UploadResult:
-    """What one press of "Save upload" did: the new folder (None when nothing was kept),
-    the saved files, zip members left out and whole uploads refused, each with its reason,
-    and what a prepare will make of each saved file (kept with its roles, or skipped and
-    why), named by its path in the folder."""
-
-    folder: Path | None
-    saved: list[Path] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    refused: list[tuple[str, str]] = field(default_factory=list)
-    checks: list[FileReport] = field(default_factory=list)
-
-
-def save_uploaded_files(files: Iterable[tuple[str, bytes]], label: str) -> UploadResult:
-    """Save uploads (name, bytes) with core.data.uploads.save_upload into one fresh folder under
-    uploads_dir(), and check every saved file (core.data.pieces.check_file). A refused file
-    (UploadError) does not stop the others; if nothing at all was saved the empty folder is
-    removed, so "previous uploads" lists only folders with files in them.
-    """
-    folder = new_upload_folder(uploads_dir(), label)
-    result = UploadResult(folder)
-    for name, data in files:
-        try:
-            saved = save_upload(name, data, folder)
-        except UploadError as exc:
-            result.refused.append((exc.name, exc.reason))
-            continue
-        result.saved.extend(saved)
-        result.skipped.extend(saved.skipped)
-    if not result.saved:
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
-        result.folder = None
-    result.checks = [replace(check_file(p), file=p.relative_to(folder).as_posix())
-                     for p in result.saved]
-    return result
 
 
 def glossary() -> None:

@@ -11,8 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from core.runs.listing import run_labels
+from core.runs.status import ACTIVE
 from views.common import load_runs_table, show_no_runs
-from views.compare_curves import LIVE_STATES, curves
+from views.compare_curves import curves
 from views.compare_evidence import parallel_view, report_view, verdict_view
 from views.compare_runs import SELECTED, runs_picker
 
@@ -42,7 +43,7 @@ def main() -> None:
                 "curves, Tables 2 and 3, the verdict and the report follow your selection. "
                 "Lead and accompaniment runs are drawn apart, as their numbers measure "
                 "different music.", icon=":material/check_box:")
-    elif runs[runs["run_id"].isin(selected)]["state"].isin(LIVE_STATES).any():
+    elif runs[runs["run_id"].isin(selected)]["state"].isin(ACTIVE).any():
         st.caption(f"A selected run is training: its curves refresh every "
                    f"{REFRESH_SECONDS} s.")
         st.fragment(run_every=REFRESH_SECONDS)(curves)(selected, runs, labels, True)

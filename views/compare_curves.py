@@ -21,9 +21,10 @@ from core.evidence.baselines import baseline_columns, baseline_lines
 from core.evidence.curves import histories_long, smooth
 from core.evidence.grouping import curve_bands, group_bands, seed_groups
 from core.evidence.tables import TABLE_TITLES, summary_table
+from core.files import RunFileError, file_stamp
 from core.outputs.figures import axis_title, band_figure, curve_figure, series_colours
-from core.runs.files import RunFileError, file_stamp
-from core.runs.history import read_history
+from core.runs.record import Run
+from core.runs.status import ACTIVE
 from views.common import (
     load_baselines,
     load_runs_table,
@@ -32,7 +33,6 @@ from views.common import (
     settings_table,
 )
 
-LIVE_STATES = ("running", "queued")
 GROUP_SEEDS = "compare_group_seeds"  # toggle: one mean curve + band per seed group
 SPREAD_LABELS = {"minmax": "min–max", "std": "±1 std"}
 SPLIT_NOTE = ("Left: training windows; right: held-out pieces. LSTM solid lines, GRU dashed; "
@@ -47,7 +47,7 @@ Baselines = dict  # run_id -> core.evidence.baselines.Baseline, or why there is 
 def _history(path: str, stamp: int) -> pd.DataFrame | str:
     """One run's history.csv (a message instead when unreadable); `stamp` is its mtime."""
     try:
-        return read_history(Path(path))
+        return Run(path).history
     except RunFileError as exc:
         return str(exc)
 
@@ -173,7 +173,7 @@ def curves(selected: list[str], runs: pd.DataFrame, labels: dict[str, str],
     """Loss and accuracy per epoch (or wall time) of the selected runs, from history.csv."""
     if watching:
         now = load_runs_table()
-        if not now[now["run_id"].isin(selected)]["state"].isin(LIVE_STATES).any():
+        if not now[now["run_id"].isin(selected)]["state"].isin(ACTIVE).any():
             st.rerun()  # the runs we followed have ended: redraw the page without polling
         runs = now
     histories, errors = load_histories(selected)

@@ -14,17 +14,24 @@ from core.data.corpus import CorpusError
 from core.evidence.curves import HELD_OUT
 from core.evidence.evaluation import evaluate, evaluation_folder, list_evaluations
 from core.evidence.tables import HYPERPARAMETERS, hyperparameter_frame
-from core.evidence.verdict import METRIC_WORDS, TOO_FEW, verdict_table
+from core.evidence.verdict import (
+    METRIC_WORDS,
+    TOO_FEW,
+    described,
+    shown_columns,
+    verdict_table,
+)
 from core.folders import new_report_dir
 from core.outputs.figures import parallel_figure, split_constant
-from core.outputs.report import build_report, zip_report
-from core.runs.record import RunError
+from core.outputs.report import build_report
+from core.outputs.report.pdf import zip_report
+from core.runs.listing import runs_signature
+from core.runs.record import Run, RunError
 from core.sampling.decoding import Decoding, GenerationError
 from views.common import (
     cache_dir,
     reports_dir,
     runs_dir,
-    runs_signature,
     settings_table,
 )
 
@@ -34,9 +41,6 @@ VERDICT_METRIC = "compare_verdict_metric"  # what each seed contributes
 # What "Evaluate" runs for a report: the thesis's two decodings on a few held-out pieces.
 REPORT_DECODINGS = (Decoding("greedy"), Decoding("temperature", temperature=0.65))
 REPORT_PIECES, REPORT_STEPS = 8, 64
-VERDICT_SHOWN = ["comparison", "verdict", "model", "part", "layers", "lstm_units", "gru_units",
-                 "lstm_params", "gru_params", "lstm_n", "gru_n", "lstm_mean", "gru_mean",
-                 "difference", "ci_low", "ci_high", "p_value"]
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -50,12 +54,6 @@ def _verdict(root: str, signature: tuple, run_ids: tuple[str, ...] | None,
 
 
 # --------------------------------------------------------------------------- verdict
-
-def _verdict_where(row: pd.Series, varying: list[str]) -> str:
-    where = [f"model {row['model']} {row['part']}", f"{row['layers']} layer(s)"]
-    where += [f"{c.replace('_', ' ')} {row[c]}" for c in varying]
-    return ", ".join(where)
-
 
 def verdict_view(selected: list[str]) -> None:
     """LSTM vs GRU per setting over the selected runs, or over the whole runs folder when
@@ -106,10 +104,7 @@ def verdict_view(selected: list[str]) -> None:
 def show_verdict(table: pd.DataFrame, key: str) -> None:
     """A verdict_table as a table (the settings that vary between its rows as columns) and
     one sentence per comparison; the Train page's sweeps show theirs the same way."""
-    shared = [c for c in table.columns if c not in VERDICT_SHOWN and c != "sentence"]
-    varying = [c for c in shared if table[c].astype(str).nunique() > 1]
-    shown = table[[c for c in VERDICT_SHOWN[:5] if c in table] + varying
-                  + [c for c in VERDICT_SHOWN[5:] if c in table]]
+    shown = table[shown_columns(table)]
     number = st.column_config.NumberColumn
     st.dataframe(shown, hide_index=True, width="stretch", key=key,
                  column_config={
@@ -126,11 +121,9 @@ def show_verdict(table: pd.DataFrame, key: str) -> None:
                      "ci_low": number("95% CI low", format="%+.4f"),
                      "ci_high": number("95% CI high", format="%+.4f"),
                      "p_value": number("Welch p", format="%.3g")})
-    for _, row in table.iterrows():
-        sentence, _, words = str(row["sentence"]).rpartition(": ")
-        st.markdown(f"- **{row['comparison']}**, {_verdict_where(row, varying)}, LSTM "
-                    f"{row['lstm_units']} vs GRU {row['gru_units']} units: {sentence}: "
-                    f"**{words}**")
+    for kind, about, sentence in described(table):
+        sentence, _, words = sentence.rpartition(": ")
+        st.markdown(f"- **{kind}**, {about}: {sentence}: **{words}**")
 
 
 # --------------------------------------------------------------------------- report
@@ -138,8 +131,7 @@ def show_verdict(table: pd.DataFrame, key: str) -> None:
 def _unevaluated(selected: list[str]) -> list[str]:
     """The selected runs with weights but no evaluation folder yet."""
     root = runs_dir()
-    return [r for r in selected if not list_evaluations(root / r)
-            and any((root / r / name).is_file() for name in ("best.keras", "model.keras"))]
+    return [r for r in selected if not list_evaluations(root / r) and Run(root / r).has_model]
 
 
 def evaluate_runs(run_ids: list[str], table: pd.DataFrame) -> list[str]:
@@ -186,7 +178,7 @@ def _build(selected: list[str], pdf: bool) -> None:
 
 
 def report_view(selected: list[str]) -> None:
-    """Build core.report.build_report of the selected runs (evaluating first those without
+    """Build core.outputs.report.build_report of the selected runs (evaluating first those without
     an evaluation, when asked) and offer it as a zip."""
     st.subheader("Defense report")
     st.caption("One folder that opens anywhere, offline: each run's settings, Tables 2 and 3 "

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from core.data.corpus import DEFAULT_CORPUS, SUFFIXES
+from core.data.uploads import UploadResult, save_uploads
 from core.runs.deletion import DeletionError, delete_upload
 from views import common
 from views.corpus_report import REPORT_COLUMNS
@@ -111,7 +112,8 @@ def upload_form() -> None:
             st.warning("Choose at least one file first.")
             return
         with st.spinner("Saving and checking every file…"):
-            result = common.save_uploaded_files(((f.name, f.getvalue()) for f in files), label)
+            result = save_uploads(((f.name, f.getvalue()) for f in files),
+                                  common.uploads_dir(), label)
         st.session_state[RESULT] = result   # shown while this upload stays selected
         if result.folder is not None:
             st.session_state[common.CORPUS_KEY] = str(result.folder)
@@ -144,7 +146,7 @@ def show_upload_result(kind: str) -> None:
                    + (" …" if len(result.skipped) > 10 else ""))
 
 
-def show_checks(result: common.UploadResult) -> None:
+def show_checks(result: UploadResult) -> None:
     """Kept / skipped per saved file with the plain reason; the whole upload can be deleted
     when nothing in it can be used."""
     checks = pd.DataFrame([asdict(c) for c in result.checks], columns=CHECK_COLUMNS)

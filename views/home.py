@@ -15,9 +15,10 @@ from core.data.corpus import CorpusError
 from core.evidence.experiments import DEFENSE_SEEDS, defense_runs
 from core.evidence.listening import list_pairs, read_answers
 from core.nets.config import ConfigError, TrainConfig
-from core.nets.training import enqueue
 from core.runs import worker
 from core.runs.samples import list_samples
+from core.runs.status import ACTIVE
+from core.runs.training import enqueue
 from views.common import (
     cache_dir,
     corpus_label,
@@ -27,9 +28,8 @@ from views.common import (
     prepared_corpora,
     runs_dir,
 )
+from views.pages import page
 from views.train_form import NOTICE_KEY
-
-ACTIVE = ("queued", "running")
 
 
 @dataclass(frozen=True)
@@ -59,22 +59,22 @@ def steps() -> list[Step]:
     pairs, answers = len(list_pairs(runs_dir())), len(read_answers(runs_dir()))
     training = f", {active} queued or training" if active else ""
     return [
-        Step("Corpus", "views/corpus.py", ":material/library_music:",
+        Step(*page("Corpus"),
              "Choose the music (Bach chorales, or your MIDI files) and prepare it.",
              corpora > 0, f"{corpora} corpus setting(s) prepared" if corpora
              else "no corpus prepared yet"),
-        Step("Train", "views/train.py", ":material/model_training:",
+        Step(*page("Train"),
              "Train LSTM and GRU networks; the thesis's four runs are one button.",
              finished > 0, f"{finished} run(s) finished{training}" if finished or active
              else "no run yet"),
-        Step("Compare", "views/compare.py", ":material/monitoring:",
+        Step(*page("Compare"),
              "Curves against the baseline, Tables 2 and 3, the verdict, the report.",
              finished >= 2, "ready" if finished >= 2 else "needs 2 finished runs"),
-        Step("Listen", "views/listen.py", ":material/headphones:",
+        Step(*page("Listen"),
              "Generate with five decodings; see the score, hear it, measure it.",
              samples > 0, f"{samples} sample(s) generated" if samples
              else "no sample yet" if finished else "needs a finished run"),
-        Step("Listening test", "views/listening.py", ":material/hearing:",
+        Step(*page("Listening test"),
              "Real or generated? A blind test the committee can take.",
              answers > 0, f"{pairs} pair(s), {answers} answer(s)" if pairs
              else "no pairs prepared yet"),
@@ -147,7 +147,7 @@ def queue_demo() -> None:
             "success", f"Queued the defense demo: {len(queued)} runs on "
                        f"{corpus_label(settings['corpus'])}. They train one at a time in the "
                        "background.")
-    st.switch_page("views/train.py")
+    st.switch_page(page("Train").path)
 
 
 def demo() -> None:

@@ -19,12 +19,12 @@ from core.evidence.conditioning import (
     conditioning_comparison,
 )
 from core.evidence.evaluation import evaluation_folder, write_evaluation
-from core.runs.files import now_iso
+from core.files import now_iso
 from core.runs.record import RunError
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import MAX_STEPS
 from views.common import cache_dir, is_conditioned, runs_dir
-from views.listen_decodings import chosen_method, pretty
+from views.listen_decodings import chosen_method
 from views.listen_evaluation import show_evaluation
 
 CONDITIONING = "listen_conditioning"  # session_state: the conditioning comparison shown
@@ -69,7 +69,7 @@ def conditioning_section(usable: pd.DataFrame, chosen: dict[str, str],
     options = decodings or [DEFAULT_CONDITIONING_DECODING]
     default = next((i for i, d in enumerate(options) if d.strategy == "temperature"), 0)
     c1, c2, c3, c4 = st.columns([1.4, 1, 1, 1.4], vertical_alignment="bottom")
-    decoding = c1.selectbox("Decoding", options, index=default, format_func=pretty,
+    decoding = c1.selectbox("Decoding", options, index=default, format_func=lambda d: d.title,
                             key="listen_cond_decoding", help="one of the decodings above")
     n_pieces = c2.number_input("Pieces", 1, 256, 8, key="listen_cond_pieces")
     steps = c3.number_input("Steps", 1, MAX_STEPS, 64, key="listen_cond_steps")

@@ -45,11 +45,6 @@ def whole_number_input(place, label: str, name: str, value: int, key: str, **opt
                               **options)
 
 
-def pretty(decoding: Decoding) -> str:
-    """'temperature t=0.65': the name the sample columns and tables use."""
-    return decoding.title
-
-
 def parse_specs(text: str) -> tuple[list[Decoding], list[str]]:
     """Extra decodings typed as 'temperature:1.0, top_k:4' (core Decoding.parse; names are
     forgiving about case and '-'); returns them and one message per bad spec."""
@@ -118,7 +113,7 @@ def decodings_form(model2: bool = False) -> tuple[list[Decoding], list[str], int
     decodings, repeated = [], []
     for decoding in chosen + typed:
         if any(d.label == decoding.label for d in decodings):
-            repeated.append(pretty(decoding))
+            repeated.append(decoding.title)
         else:
             decodings.append(decoding)
     if errors:
@@ -128,7 +123,7 @@ def decodings_form(model2: bool = False) -> tuple[list[Decoding], list[str], int
     if decodings:
         note = f" (already listed, left out: {', '.join(repeated)})" if repeated else ""
         st.caption(f"Comparing {len(decodings)} decoding(s): "
-                   f"**{' · '.join(pretty(d) for d in decodings)}**{note}")
+                   f"**{' · '.join(d.title for d in decodings)}**{note}")
     return decodings, errors, seed
 
 

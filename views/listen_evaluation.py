@@ -19,8 +19,8 @@ from core.evidence.evaluation import (
     list_evaluations,
     read_evaluation,
 )
+from core.files import file_stamp
 from core.outputs.figures import overlap_figure
-from core.runs.files import file_stamp
 from core.runs.record import RunError
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import MAX_STEPS

@@ -20,18 +20,18 @@ import streamlit as st
 from core.assets import DEMO_SEED, asset_path
 from core.data.uploads import UploadError, save_upload
 from core.evidence.measure import generated_quarters, sample_metrics, sample_notes
+from core.files import RunFileError, file_stamp
 from core.nets.config import OBJECTIVES
-from core.outputs.engraving import scalable_svg
 from core.outputs.figures import piano_roll
-from core.outputs.score import RenderError
+from core.rendering.engraving import scalable_svg
+from core.rendering.score import RenderError
 from core.runs.deletion import DeletionError, delete_sample
-from core.runs.files import RunFileError, file_stamp
-from core.runs.record import RunError, open_run
+from core.runs.record import Run, RunError
 from core.runs.samples import list_samples, read_sample, sample_file, sample_pages
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import MAX_STEPS, generate
 from views.common import METRIC_TITLES, cache_dir, readable, runs_dir, uploads_dir
-from views.listen_decodings import method_form, methods_used, pretty
+from views.listen_decodings import method_form, methods_used
 
 SHOWN = "listen_shown"          # session_state: sample folders shown side by side
 TIMINGS = "listen_timings"      # session_state: one row per Generate press (method, seconds)
@@ -50,12 +50,11 @@ DOWNLOADS = (("midi", "MIDI", "audio/midi"),
 # --------------------------------------------------------------------------- seeds
 
 def held_out_pieces(run_id: str) -> list[str]:
-    """The run's held-out pieces, as its record (config.json) names them."""
+    """The run's held-out pieces, as its record names them (core.runs.record.Run)."""
     try:
-        record = open_run(runs_dir() / run_id).record
+        return Run(runs_dir() / run_id).held_out_pieces
     except RunError:
         return []
-    return list((record.get("corpus") or {}).get("held_out") or [])
 
 
 def _save_seed(upload) -> Path:
@@ -150,7 +149,7 @@ def run_generation(chosen: dict[str, str], labels: dict[str, str], decodings: li
         "at": datetime.now().strftime("%H:%M:%S"), "method": method,
         "used": methods_used(objectives, decodings, method),
         "runs": ", ".join(labels.get(r, r) for r in chosen.values()),
-        "decodings": ", ".join(pretty(d) for d in decodings),
+        "decodings": ", ".join(d.title for d in decodings),
         "samples": len(samples), "steps": steps, "seconds": seconds,
         "generating": sum(s.generation_seconds for s in samples)})
 

@@ -25,7 +25,7 @@ from core.evidence.listening import (
     record_answer,
     results,
 )
-from core.outputs.score import RenderError
+from core.rendering.score import RenderError
 from core.runs.record import Run, RunError
 from core.sampling.decoding import MEASURED_BEST, STRATEGIES, Decoding, GenerationError
 from views.common import (

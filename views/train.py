@@ -1,8 +1,8 @@
 """Train page: queue runs (one form with every Table 1 setting, k seeds of a setting, the fair
 LSTM vs GRU comparison, or the thesis's four runs) and watch them train in the background.
 
-The form, the fair plan and the presets are views/train_form.py; sweeps (settings x seeds
-on Ray Tune) are views/train_sweep.py; the live queue, the recent runs and deleting runs are
+The form and the presets are views/train_form.py, the fair plan views/train_fair.py; sweeps
+(settings x seeds on Ray Tune) are views/train_sweep.py; the live queue, the recent runs and deleting runs are
 views/train_queue.py. Runs train one at a time in a detached worker
 process, so a page reload or closing the browser never stops a run.
 """
@@ -12,14 +12,8 @@ import streamlit as st
 
 from core.nets.config import TrainConfig
 from views import common
-from views.train_form import (
-    NOTICE_KEY,
-    fair_panel,
-    plan_fair,
-    presets,
-    submit,
-    train_form,
-)
+from views.train_fair import fair_panel, plan_fair
+from views.train_form import NOTICE_KEY, presets, submit, train_form
 from views.train_queue import live, manage_runs
 from views.train_sweep import sweep_section
 

@@ -1,10 +1,10 @@
 """Train page, the form: every Table 1 setting with its bounds and choices read from
 core.nets.config (BOUNDS, CHOICES), so the form can never offer what validation refuses; k
-seeds of a setting; the fair LSTM vs GRU plan (core.evidence.experiments.fair_pair) with its
-widths and parameter counts; the thesis's runs 1-4 as presets.
+seeds of a setting; the thesis's runs 1-4 as presets. Its Fair button's plan is
+views/train_fair.py.
 
 Submitting only checks the settings against the corpus and records the runs as queued
-(core.nets.training.enqueue); a detached worker (core.runs.worker.ensure_worker) trains them
+(core.runs.training.enqueue); a detached worker (core.runs.worker.ensure_worker) trains them
 one at a time (called through its module, so tests can replace it). Refusals are remembered
 across the rerun and shown beside the field they name.
 """
@@ -13,11 +13,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from core.data.corpus import CorpusError
-from core.evidence.experiments import enqueue_seeds, fair_pair, parameter_count
+from core.evidence.experiments import enqueue_seeds
 from core.nets.config import (
     BOUNDS,
     CHOICES,
@@ -29,16 +28,14 @@ from core.nets.config import (
     recipe,
     thesis_runs,
 )
-from core.nets.training import enqueue
 from core.runs import worker
+from core.runs.training import enqueue
 from views import common
 
 ERROR_KEY = "train_form_error"      # (field, message) of the last refused submit
 NOTICE_KEY = "train_notice"         # ("success" | "error", message) after a submit/preset
-FAIR_KEY = "train_fair_plan"        # the planned fair comparison, shown until queued/discarded
 QUEUE_BUTTON = "Queue this run"
 FAIR_BUTTON = "Fair LSTM vs GRU…"
-FAIR_SEEDS = 3                      # seeds per setting the fair comparison offers by default
 MAX_SEEDS = 20                      # seeds of one setting the form queues at most
 LEARNING_RATE_STEP = 0.00001        # the smallest learning rate the form shows (5 decimals)
 MODEL_LABELS = {1: "Model 1 — one token per 16th note", 2: "Model 2 — pitch + duration streams"}
@@ -251,7 +248,7 @@ def train_form(defaults: TrainConfig) -> tuple[str, TrainConfig, int] | None:
     return ("fair" if fair else "queue"), config, seeds
 
 
-def _refused(exc: ConfigError | CorpusError, what: str = "Not queued") -> None:
+def refused(exc: ConfigError | CorpusError, what: str = "Not queued") -> None:
     """Remember why: beside the field it names, and at the top of the page."""
     if isinstance(exc, ConfigError):
         message = str(exc).removeprefix(f"{exc.field}: ")
@@ -269,81 +266,12 @@ def submit(configs: list[TrainConfig], what: str, seeds: int = 1) -> None:
                         "is used it is prepared, which can take a while)…"):
             queued = queue_runs(configs, seeds)
     except (ConfigError, CorpusError) as exc:
-        _refused(exc)
+        refused(exc)
     else:
         names = ", ".join(f"`{p.name}`" for p in queued)
         st.session_state[NOTICE_KEY] = ("success", f"Queued {what}: {names}. They train one "
                                                    "at a time in the background.")
     st.rerun()
-
-
-def plan_fair(config: TrainConfig, seeds: int) -> None:
-    """Work out the fair comparison (matched GRU width, parameter counts) for the panel."""
-    for key in (ERROR_KEY, NOTICE_KEY, FAIR_KEY):
-        st.session_state.pop(key, None)
-    try:
-        with st.spinner("Building the LSTM and GRU networks to count their parameters and "
-                        "find the GRU width that matches the LSTM (the first time a corpus is "
-                        "used it is prepared first, which can take a while)…"):
-            corpus = common.load_corpus(config.corpus, config.max_pieces, config.chord_mode,
-                                        config.lead_line)
-            settings = fair_pair(config, corpus)
-            params = [parameter_count(c, corpus) for c in settings]
-    except (ConfigError, CorpusError) as exc:
-        _refused(exc, "No fair comparison")
-    else:
-        st.session_state[FAIR_KEY] = {"configs": [c.to_dict() for c in settings],
-                                      "params": params,
-                                      "seeds": seeds if seeds > 1 else FAIR_SEEDS}
-    st.rerun()
-
-
-def _fair_summary(configs: list[TrainConfig], params: list[int]) -> None:
-    """The three settings' widths and parameter counts, in words and as a table."""
-    lstm, gru, matched = configs
-    p_lstm, p_gru, p_matched = params
-    st.markdown(
-        f"At equal units ({lstm.units}) the GRU has **{p_gru:,}** parameters, "
-        f"{p_gru / p_lstm:.0%} of the LSTM's **{p_lstm:,}**. The GRU with the LSTM's "
-        f"parameter count is **{matched.units} units wide** ({p_matched:,} parameters, "
-        f"{p_matched / p_lstm - 1:+.1%}).")
-    table = pd.DataFrame({
-        "setting": ["LSTM", "GRU, equal units", "GRU, equal parameters"],
-        "cell": [c.cell.upper() for c in configs], "units": [c.units for c in configs],
-        "layers": [c.layers for c in configs], "parameters": params,
-        "vs LSTM": [f"{p / p_lstm:.0%}" for p in params]})
-    st.dataframe(table, hide_index=True, width="content",
-                 column_config={"parameters": st.column_config.NumberColumn(
-                     "parameters", format="localized")})
-    st.caption(f"Model {lstm.model}, {lstm.part}, {lstm.layers} layer(s), window "
-               f"{lstm.window}, {lstm.epochs} epochs, objective {lstm.objective}, "
-               f"first seed {lstm.seed}. The verdict on **Compare** judges each GRU "
-               "against the LSTM by the 95% interval of the difference in best held-out "
-               "loss across seeds.")
-
-
-def fair_panel() -> None:
-    """The planned fair comparison: widths and parameter counts, k, and Queue / Discard."""
-    plan = st.session_state.get(FAIR_KEY)
-    if not plan:
-        return
-    configs = [TrainConfig.from_dict(c) for c in plan["configs"]]
-    with st.container(border=True):
-        st.subheader("Fair LSTM vs GRU")
-        _fair_summary(configs, plan["params"])
-        left, middle, right = st.columns([1.2, 1.6, 1], vertical_alignment="bottom")
-        seeds = int(left.number_input("Seeds per setting (k)", 1, MAX_SEEDS,
-                                      int(plan["seeds"]), key="fair_seeds", help=SEEDS_HELP))
-        if seeds < 2:
-            st.warning("With 1 seed per setting there is no verdict: the interval needs at "
-                       "least 2 seeds on each side.")
-        if middle.button(f"Queue {3 * seeds} runs (3 settings × {seeds})", type="primary",
-                         key="fair_queue", width="stretch"):
-            st.session_state.pop(FAIR_KEY, None)
-            submit(configs, f"fair LSTM vs GRU, {seeds} seed(s) each", seeds)
-        if right.button("Discard", key="fair_discard", width="stretch"):
-            st.session_state.pop(FAIR_KEY, None)
-            st.rerun()
 
 
 def presets() -> None:

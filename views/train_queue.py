@@ -12,17 +12,17 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.files import RunError
 from core.runs import worker
 from core.runs.deletion import DeletionError, delete_run
 from core.runs.estimates import queue_estimate
-from core.runs.files import RunError
-from core.runs.history import read_history, read_history_columns, rising_note
+from core.runs.history import rising_note
 from core.runs.listing import run_labels
-from core.runs.record import RESUMABLE, cancel_requested, read_status
+from core.runs.record import Run
+from core.runs.status import ACTIVE, RESUMABLE, cancel, cancel_requested, read_status
 from views import common
 from views.train_sweep import cancel_everything, running_notice
 
-ACTIVE = ("queued", "running")
 # A worker takes a few seconds to start (Python, then its lock): no "no worker" warning
 # for runs queued this recently.
 WORKER_GRACE_S = 20.0
@@ -65,7 +65,7 @@ def _duration(seconds: float) -> str:
 
 def _last_epoch(run_dir: Path) -> str:
     try:
-        history = read_history(run_dir)
+        history = Run(run_dir).history
     except RunError:  # the listing shows why; progress just has no last epoch
         return ""
     if history.empty:
@@ -79,7 +79,7 @@ def _last_epoch(run_dir: Path) -> str:
 def _rising(run_dir: Path) -> str:
     """core.runs.history.rising_note of a run still training ("" when unreadable)."""
     try:
-        return rising_note(read_history_columns(run_dir))
+        return rising_note(Run(run_dir).history_columns)
     except RunError:
         return ""
 
@@ -115,7 +115,7 @@ def live() -> None:
             if cancel_requested(run_dir) and state == "running":
                 button.caption("stopping after this batch…")
             else:  # a callback, so the table below already shows the new state
-                button.button("Cancel", key=f"cancel_{row.run_id}", on_click=worker.cancel,
+                button.button("Cancel", key=f"cancel_{row.run_id}", on_click=cancel,
                               args=(run_dir,))
             if state == "running":
                 fraction, text = _progress(status, int(row.epochs or 1))

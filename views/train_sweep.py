@@ -23,12 +23,12 @@ from core.evidence.tables import hyperparameter_frame
 from core.evidence.verdict import verdict_table
 from core.nets.config import BOUNDS, CHOICES, ConfigError, TrainConfig
 from core.outputs.figures import parallel_figure, split_constant
+from core.processes import recorded_alive
 from core.runs import worker
 from core.sweeps import driver
 from core.sweeps.progress import (
     ACTIVE_DRIVER,
     SweepProgress,
-    driver_alive,
     failures,
     read_progress,
     sweep_progress,
@@ -283,7 +283,7 @@ def running_notice() -> None:
     """What trains now when a sweep does (the queue's runs wait for it)."""
     for folder in sweep_dirs(common.sweeps_dir())[::-1]:
         data = read_progress(folder)
-        if data.get("state") not in ACTIVE_DRIVER or not driver_alive(data):
+        if data.get("state") not in ACTIVE_DRIVER or not recorded_alive(data):
             continue
         progress = sweep_progress(folder, common.runs_dir())
         if progress.driver in ACTIVE_DRIVER:
@@ -298,6 +298,6 @@ def cancel_everything() -> None:
     """Cancel all: the sweeps first (so none starts another trial), then the queue."""
     for folder in sweep_dirs(common.sweeps_dir()):
         data = read_progress(folder)
-        if data.get("state") in ACTIVE_DRIVER and driver_alive(data):
+        if data.get("state") in ACTIVE_DRIVER and recorded_alive(data):
             driver.cancel_sweep(folder, common.runs_dir())
     worker.cancel_all(common.runs_dir())

@@ -30,8 +30,8 @@ BENCH_HOLDOUT = 0.2
 
 def _train(config: TrainConfig, runs: Path, cache: Path, budget: float | None = None) -> Path:
     """Train one run; with a `budget`, no epoch starts after that many training seconds."""
-    from core.nets.training import enqueue, run_training
-    from core.runs.record import request_cancel
+    from core.runs.status import request_cancel
+    from core.runs.training import enqueue, run_training
 
     run_dir = enqueue(config, runs, cache)
 

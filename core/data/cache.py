@@ -13,13 +13,14 @@ failed command: `load_corpus` checks what it reads (the archive, its arrays, the
 that the ids and offsets agree) and raises `DamagedCache` with one plain reason; the caller
 (core.data.prepare) sets the file aside and prepares the corpus again, as MLflow's and Ray
 Tune's stores rebuild or refuse a damaged artefact rather than crash on it. Both files are
-written atomically (core.runs.files), so a kill or a full disk leaves the previous version
+written atomically (core.files), so a kill or a full disk leaves the previous version
 or none, never half of one.
 """
 from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import gc
 import hashlib
 import io
@@ -43,7 +44,7 @@ from core.data.corpus import (
     Piece,
 )
 from core.data.metre import Metre
-from core.runs.files import atomic_path, remove_orphan_temp_files, write_bytes
+from core.files import atomic_path, remove_orphan_temp_files, write_bytes
 
 SUFFIX = ".npz"
 DAMAGED = ".damaged"  # a damaged cache file set aside: <name>.npz.damaged
@@ -56,11 +57,26 @@ class DamagedCache(CorpusError):
 
 
 def files_key(files: list[Path], settings: dict[str, Any]) -> str:
+    """The corpus's identity: its settings, and each file's path and contents."""
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
     for path in files:
         digest.update(path.as_posix().encode())  # the whole path: piece names include sub-folders
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(file_digest(path))
     return digest.hexdigest()
+
+
+def file_digest(path: Path) -> bytes:
+    """SHA-256 of a file's bytes, hashed once per process for each version of the file (its
+    inode, size, modification and change times): every training, generation, evaluation and
+    listening test asks for its corpus, and each ask used to read every byte of every file
+    again (10,000 MIDI files: the whole folder from the disk)."""
+    found = Path(path).stat()
+    return _digest(str(path), found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _digest(path: str, *version: int) -> bytes:
+    return hashlib.sha256(Path(path).read_bytes()).digest()
 
 
 def cache_path(cache_dir: Path | str, corpus_id: str, key: str) -> Path:
@@ -71,7 +87,7 @@ def cached_corpora(cache_dir: Path | str) -> list[Path]:
     """Every prepared corpus in a cache folder (any corpus, any settings)."""
     folder = Path(cache_dir)
     return sorted(p for p in folder.glob(f"*{SUFFIX}") if not p.name.startswith(".")) \
-        if folder.is_dir() else []  # hidden: a file being written (core.runs.files)
+        if folder.is_dir() else []  # hidden: a file being written (core.files)
 
 
 def report_path(path: Path) -> Path:

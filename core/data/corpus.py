@@ -14,6 +14,7 @@ LEAD = "lead"
 ACCOMPANIMENT = "accompaniment"
 PARTS = (LEAD, ACCOMPANIMENT)
 DEFAULT_CORPUS = "bach-chorales"
+DEFAULT_ALIASES = ("", "default")  # what a setting or a flag may also call it
 # 2: MIDI read by symusic with roles for any number of tracks; 3: the lead chosen by
 # core.data.melody, the lead line a setting, the lead/accompaniment folder layout; 4: each
 # piece's metre
@@ -23,6 +24,11 @@ ENCODING_VERSION = 4
 # as lead and accompaniment files.
 LEAD_LINES = ("auto", "top", "whole")
 SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
+
+
+def is_default_corpus(source: object) -> bool:
+    """Whether a corpus setting names the bundled chorales (by name or an alias)."""
+    return str(source) in (DEFAULT_CORPUS, *DEFAULT_ALIASES)
 
 
 class CorpusError(ValueError):

@@ -44,9 +44,3 @@ class Metre:
     def from_list(cls, saved: list[int] | None) -> "Metre":
         """The metre a cache saved with `to_list`; 4/4 from step 0 when none was saved."""
         return cls(*saved) if saved else cls()
-
-
-def event_onsets(lengths: np.ndarray) -> np.ndarray:
-    """The 16th step where each event starts, given each event's length in 16ths, plus
-    where the last one ends (Model 2's durations, rounded to the grid)."""
-    return np.concatenate([[0], np.cumsum(np.asarray(lengths, np.int64))])

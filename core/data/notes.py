@@ -4,7 +4,7 @@ decoded), and their 16th-note piano roll.
 
 Metrics, piano rolls and the notes CSV of every sample read this one representation. Parts
 are named as the data layer names them, 'lead' and 'accompaniment' (`part_name`); the staff
-names a score shows ('Lead') belong to core.outputs.score.
+names a score shows ('Lead') belong to core.rendering.score.
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ import random
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Protocol
 
 from music21 import corpus as m21corpus
 
@@ -45,18 +45,28 @@ from core.data.corpus import (
     Corpus,
     CorpusError,
     FileReport,
+    is_default_corpus,
 )
 from core.data.pieces import read_encoded
 from core.data.roles import ROLES_FILE, Overrides, RolesError, load_roles
 from core.data.symbols import CHORD_MODES
+from core.faults import pause_point
+from core.files import WriteError
 from core.processes import pool_worker_start
-from core.runs.faults import pause_point
-from core.runs.files import WriteError
-
-if TYPE_CHECKING:
-    from core.nets.config import TrainConfig
 
 log = logging.getLogger(__name__)  # notes (a damaged cache rebuilt); the CLI prints them
+
+
+class CorpusSettings(Protocol):
+    """The settings that choose a corpus and its held-out pieces: a training configuration's
+    (core.nets.config.CORPUS_FIELDS), or anything else with these attributes."""
+
+    corpus: str
+    chord_mode: str
+    lead_line: str
+    max_pieces: int
+    val_fraction: float
+    split_seed: int
 
 
 @dataclass(frozen=True)
@@ -129,10 +139,9 @@ def lead_line_for(lead_line: str, layout: str) -> str:
     return "whole" if layout == "pairs" else "top"
 
 
-def config_lead_line(config: TrainConfig) -> str:
+def config_lead_line(config: CorpusSettings) -> str:
     """The lead line a run's corpus was prepared with (so a seed file is read alike)."""
-    pairs = config.corpus not in ("", "default", DEFAULT_CORPUS) and \
-        is_pairs_folder(Path(config.corpus))
+    pairs = not is_default_corpus(config.corpus) and is_pairs_folder(Path(config.corpus))
     return lead_line_for(config.lead_line, "pairs" if pairs else "instruments")
 
 
@@ -271,11 +280,11 @@ def _roles_digest(overrides: Overrides) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def corpus_for(config: TrainConfig, cache_dir: Path | str = "cache",
+def corpus_for(config: CorpusSettings, cache_dir: Path | str = "cache",
                **options: Any) -> Corpus:
     """The corpus a configuration names, from the cache when it was prepared before;
     `options` (roles, progress) go to prepare_corpus."""
-    source = DEFAULT_CORPUS if config.corpus in ("", "default") else config.corpus
+    source = DEFAULT_CORPUS if is_default_corpus(config.corpus) else config.corpus
     return prepare_corpus(source, chord_mode=config.chord_mode, val_fraction=config.val_fraction,
                           seed=config.split_seed, max_pieces=config.max_pieces,
                           lead_line=config.lead_line, cache_dir=cache_dir, **options)

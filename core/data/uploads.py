@@ -3,7 +3,7 @@
 Plain Python, no Streamlit: the dashboard hands over the name and bytes of an upload and gets
 back the paths it may read. Nothing outside the destination folder is ever written:
 
-- only the score suffixes the corpus reads (`core.corpus.SUFFIXES`) are kept; other members of
+- only the score suffixes the corpus reads (`core.data.corpus.SUFFIXES`) are kept; other members of
   a zip are skipped and reported (`SavedFiles.skipped`), an error only when nothing is left;
 - names are sanitised (safe characters, no hidden files, no paths from a single upload);
 - zip members with absolute paths, '..', symlinks or other special files, or a path that
@@ -14,19 +14,24 @@ back the paths it may read. Nothing outside the destination folder is ever writt
   identical file already there is simply reused).
 
 A refused upload raises `UploadError` naming the file and the reason, and leaves behind none
-of the files it had started to write.
+of the files it had started to write. `save_uploads` is one press of the dashboard's "Save
+upload": every file into one fresh folder, each refusal kept with its reason, and a check of
+what a prepare will make of each saved file.
 """
 from __future__ import annotations
 
 import io
 import re
 import stat
-import time
 import unicodedata
 import zipfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import Iterable
 
-from core.data.corpus import SUFFIXES
+from core.data.corpus import SUFFIXES, FileReport
+from core.data.pieces import check_file
+from core.files import folder_stamp
 
 MAX_BYTES = 20 * 2**20          # one upload, and one file inside a zip
 MAX_TOTAL_FACTOR = 5            # an archive may unpack to at most this many times max_bytes
@@ -86,7 +91,7 @@ def new_upload_folder(root: Path, label: str) -> Path:
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     slug = _folder_name(label, default="upload")[:60]
-    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
+    base = f"{folder_stamp()}-{slug}"
     for i in range(10_000):
         folder = root / (base if i == 0 else f"{base}-{i}")
         try:
@@ -318,3 +323,43 @@ def _remove(written: list[Path]) -> None:
                 path.unlink()
         except OSError:
             pass
+
+
+@dataclass
+class UploadResult:
+    """What one press of "Save upload" did: the new folder (None when nothing was kept),
+    the saved files, zip members left out and whole uploads refused, each with its reason,
+    and what a prepare will make of each saved file (kept with its roles, or skipped and
+    why), named by its path in the folder."""
+
+    folder: Path | None
+    saved: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    checks: list[FileReport] = field(default_factory=list)
+
+
+def save_uploads(files: Iterable[tuple[str, bytes]], root: Path, label: str) -> UploadResult:
+    """Save uploads (name, bytes) with `save_upload` into one fresh folder under `root`, and
+    check every saved file (core.data.pieces.check_file). A refused file (UploadError) does
+    not stop the others; if nothing at all was saved the empty folder is removed, so the
+    previous uploads listed are only folders with files in them."""
+    folder = new_upload_folder(root, label)
+    result = UploadResult(folder)
+    for name, data in files:
+        try:
+            saved = save_upload(name, data, folder)
+        except UploadError as exc:
+            result.refused.append((exc.name, exc.reason))
+            continue
+        result.saved.extend(saved)
+        result.skipped.extend(saved.skipped)
+    if not result.saved:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+        result.folder = None
+    result.checks = [replace(check_file(p), file=p.relative_to(folder).as_posix())
+                     for p in result.saved]
+    return result

@@ -3,7 +3,7 @@ would score, so a curve or a table can say whether the run learnt anything at al
 
 Model 1's steps are mostly holds `_`, so a network that always answers `_` is right most of the
 time: a held-out accuracy of 0.73 can be exactly that. Two baselines, measured on the very
-targets the run's held-out metrics are measured on (core.nets.training.next_symbol_metrics:
+targets the run's held-out metrics are measured on (core.runs.training.next_symbol_metrics:
 the symbol after each held-out window of the run's window length, in its part, model, chord
 mode and vocabulary):
 
@@ -107,9 +107,9 @@ def run_baseline(run_dir: Path | str, cache_dir: Path | str = "cache") -> Baseli
     read back as it was."""
     from core.data.corpus import CorpusError
     from core.data.prepare import corpus_for
+    from core.files import RunError
     from core.nets.config import ConfigError
     from core.nets.windows import build_windows, held_out_windows, target_names
-    from core.runs.files import RunError
     from core.runs.record import open_run
 
     try:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from core.data.corpus import ACCOMPANIMENT, LEAD, PARTS
 from core.evidence.evaluation import generated_metrics
-from core.runs.history import read_history
+from core.runs.record import Run
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import open_part_runs
 
@@ -19,7 +19,7 @@ DEFAULT_CONDITIONING_DECODING = Decoding("temperature", temperature=0.65)  # the
 
 def best_held_out_loss(run_dir: Path | str) -> float:
     """The lowest val_loss in a run's history.csv; NaN when nothing was held out."""
-    history = read_history(Path(run_dir))
+    history = Run(run_dir).history
     if "val_loss" not in history or history["val_loss"].dropna().empty:
         return float("nan")
     return float(history["val_loss"].min())

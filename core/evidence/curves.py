@@ -8,11 +8,10 @@ import math
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
-from core.runs.files import RunFileError
-from core.runs.history import read_history
+from core.files import RunFileError
+from core.runs.record import Run
 
 TRAIN = "train"
 HELD_OUT = "held-out"
@@ -84,7 +83,7 @@ def load_histories_long(run_dirs: Iterable[Path | str],
     for run_dir in run_dirs:
         run_dir = Path(run_dir)
         try:
-            histories[run_dir.name] = read_history(run_dir)
+            histories[run_dir.name] = Run(run_dir).history
         except RunFileError as exc:
             errors[run_dir.name] = str(exc)
     return histories_long(histories, settings), errors
@@ -116,18 +115,8 @@ def smooth(long: pd.DataFrame, method: str = "ema", amount: float = 0.0) -> pd.D
         raise ValueError(f"method must be 'ema' or 'rolling', got {method!r}")
     out = out.sort_values(["run_id", "metric", "split", "epoch"], kind="stable")
     groups = out.groupby(["run_id", "metric", "split"], sort=False)["raw"]
-    if method == "ema":
-        out["value"] = groups.transform(lambda s: _ema(s.to_numpy(float), amount))
+    if method == "ema":  # TensorBoard's smoothing is exactly pandas' bias-corrected ewm
+        out["value"] = groups.transform(lambda s: s.ewm(alpha=1 - amount, adjust=True).mean())
     else:
         out["value"] = groups.transform(lambda s: s.rolling(int(amount), min_periods=1).mean())
     return out.reset_index(drop=True)
-
-
-def _ema(values: np.ndarray, weight: float) -> np.ndarray:
-    smoothed = np.empty_like(values)
-    acc, norm = 0.0, 0.0
-    for i, v in enumerate(values):
-        acc = weight * acc + (1 - weight) * v
-        norm = weight * norm + (1 - weight)
-        smoothed[i] = acc / norm
-    return smoothed

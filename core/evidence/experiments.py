@@ -5,26 +5,45 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from pathlib import Path
 
 from core.data.corpus import Corpus
 from core.nets.config import BOUNDS, ConfigError, TrainConfig
+
+# How the seeds of one setting are labelled: the setting's label, then which seed of how
+# many. The label is all a run's files say of its seed group, so Compare names a group by
+# taking exactly this suffix off again (`seed_label_base`), the writer's own pattern.
+SEED_SUFFIX = "seed {index} of {k}"
+_SEED_SUFFIX = re.compile(r"(,\s*)?" + SEED_SUFFIX.format(index=r"\d+", k=r"\d+") + "$")
+
+
+def seed_label(base: str, index: int, k: int) -> str:
+    """The label of seed `index` (from 0) of `k` of a setting labelled `base`:
+    "<base>, seed i of k", or "seed i of k" when the setting has no label."""
+    suffix = SEED_SUFFIX.format(index=index + 1, k=k)
+    return f"{base}, {suffix}" if base else suffix
+
+
+def seed_label_base(label: str) -> str:
+    """The setting's label a `seed_label` was made from ("" for none); any other label as
+    it is."""
+    return _SEED_SUFFIX.sub("", label).strip()
 
 
 def seed_configs(config: TrainConfig, k: int = 3) -> list[TrainConfig]:
     """The same setting with seeds config.seed .. config.seed + k - 1, labelled by seed."""
     if k < 1:
         raise ConfigError("k", f"the number of seeds must be >= 1, got {k}")
-    prefix = f"{config.label}, " if config.label else ""
     return [dataclasses.replace(config, seed=config.seed + i,
-                                label=f"{prefix}seed {i + 1} of {k}").validate()
+                                label=seed_label(config.label, i, k)).validate()
             for i in range(k)]
 
 
 def enqueue_seeds(config: TrainConfig, k: int = 3, runs_root: Path | str = "runs",
                   cache_dir: Path | str = "cache") -> list[Path]:
     """Record the k seeds as queued runs for the background worker (the dashboard's way)."""
-    from core.nets.training import enqueue
+    from core.runs.training import enqueue
 
     return [enqueue(c, runs_root, cache_dir) for c in seed_configs(config, k)]
 

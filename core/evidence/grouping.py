@@ -4,7 +4,6 @@ as one mean curve inside its band.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -12,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from core.evidence.curves import TIME_COLUMNS, smooth, split_metric
+from core.evidence.experiments import seed_label_base
 from core.nets.config import INT_FIELDS, SETTING_FIELDS
-from core.runs.history import read_history
+from core.runs.record import Run
 
 GROUP_METRICS = ("best_val_loss", "final_loss")
 STATISTICS = ("mean", "std", "min", "max")
@@ -54,7 +54,7 @@ def curve_bands(run_dirs: Iterable[Path | str], columns: Sequence[str] | None = 
     """Per epoch, mean/std/min/max across runs of each loss and accuracy column of their
     history.csv (the spread bands of a seed group). `seeds` counts the runs that reached
     the epoch: where it drops, the band describes fewer runs."""
-    histories = [read_history(Path(d)) for d in run_dirs]
+    histories = [Run(d).history for d in run_dirs]
     histories = [h for h in histories if not h.empty and "epoch" in h]
     if not histories:
         return pd.DataFrame(columns=["epoch", "seeds"])
@@ -99,8 +99,6 @@ def bands_long(bands: pd.DataFrame, spread: str = "minmax") -> pd.DataFrame:
     return long.astype({"epoch": int, "seeds": int}).reset_index(drop=True)
 
 
-# "seed 2 of 3" as core.evidence.experiments.seed_configs labels the seeds of one setting
-SEED_SUFFIX = re.compile(r"(,\s*)?seed \d+ of \d+$")
 SEED_GROUP_COLUMNS = ("group", "cell", "model", "n", "run_ids")
 BAND_KEYS = ("group", "cell", "model", "metric", "split", "epoch", "seeds")
 
@@ -135,7 +133,7 @@ def seed_groups(table: pd.DataFrame, run_ids: Sequence[str]) -> pd.DataFrame:
 
 def _group_name(row: pd.Series, labels: pd.Series) -> str:
     """The runs' shared label without its seed suffix, else the setting's shape."""
-    bases = {SEED_SUFFIX.sub("", str(labels.get(r) or "")).strip() for r in row["run_ids"]}
+    bases = {seed_label_base(str(labels.get(r) or "")) for r in row["run_ids"]}
     base = bases.pop() if len(bases) == 1 else ""
     return base or (f"{str(row.get('cell', '?')).upper()} {row.get('layers', '?')}"
                     f"×{row.get('units', '?')}, model {row.get('model', '?')} "

@@ -24,13 +24,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
 
-from core.data.encoding import decode_part
 from core.data.timeline import PartSymbols, quarter_length, trim
 from core.evidence.statistics import binomial_test
+from core.files import folder_stamp, now_iso, read_json, write_json
 from core.nets.windows import target_names
-from core.outputs.audio import match_lengths, render_wav
-from core.outputs.score import combine_parts, write_midi
-from core.runs.files import now_iso, read_json, write_json
+from core.rendering.audio import match_lengths, render_wav
+from core.rendering.piece import piece_score
+from core.rendering.score import TEMPO_BPM, write_midi
 from core.sampling.decoding import Decoding
 
 LISTENING_DIR = ".listening"
@@ -39,7 +39,6 @@ PAIR_FILE = "pair.json"
 ANSWERS = "answers.csv"
 CLIPS = ("real", "generated")
 POSITIONS = ("A", "B")
-TEMPO_BPM = 90            # both clips of every pair, as generated samples are rendered
 MIN_CONTINUATION = 2.0    # quarters of music after the seed a pair needs at least
 ANSWER_COLUMNS = ("answered_at", "listener", "pair_id", "real_was", "answer", "correct",
                   "lead_run", "accompaniment_run", "decoding", "decoding_title",
@@ -80,13 +79,11 @@ def answers_path(runs_root: Path | str) -> Path:
 def render_clip(parts: Mapping[str, PartSymbols], configs: Mapping[str, Any], end: float,
                 folder: Path, stem: str) -> Path:
     """One clip: each part's symbols cut at `end` quarters, as one piano score at
-    TEMPO_BPM, to MIDI and a peak-normalised WAV; returns the WAV."""
-    music = {p: decode_part(trim(configs[p], s.symbols, end), s.model, s.chord_mode)
-             for p, s in parts.items()}
-    score = combine_parts(music.get("lead") or music["accompaniment"],
-                          music.get("accompaniment") if "lead" in music else None,
-                          tempo_bpm=TEMPO_BPM)
-    midi = write_midi(score, folder / f"{stem}.mid")
+    TEMPO_BPM (core.rendering.piece.piece_score, as samples are), to MIDI and a
+    peak-normalised WAV; returns the WAV."""
+    cut = {p: PartSymbols(trim(configs[p], s.symbols, end), s.model, s.chord_mode)
+           for p, s in parts.items()}
+    midi = write_midi(piece_score(cut, TEMPO_BPM), folder / f"{stem}.mid")
     return render_wav(midi, folder / f"{stem}.wav")
 
 
@@ -142,7 +139,7 @@ def _save_pair(runs_root: Path | str, clips: Mapping[str, Mapping[str, PartSymbo
     """Render both clips into a fresh pair folder, pair.json last (a listed pair is whole);
     a rendering failure removes the folder."""
     digest = hashlib.sha1(repr(sorted(settings.items())).encode()).hexdigest()[:8]
-    pair_id = f"{settings['created'][:19].replace(':', '').replace('-', '')}-{digest}"
+    pair_id = f"{folder_stamp()}-{digest}"
     folder = listening_dir(runs_root) / PAIRS_DIR / pair_id
     folder.mkdir(parents=True)
     try:

@@ -20,14 +20,14 @@ from core.evidence.metrics import (
     piece_metrics,
 )
 from core.evidence.ngrams import NgramIndex
-from core.runs.files import RunFileError
+from core.files import RunFileError
 from core.runs.samples import sample_file
 
 SAMPLE_METRICS = ("pitch_range", "scale_consistency", "polyphony", "loop_share", "consonance")
 
 
 def sample_notes(sample: Mapping[str, Any]) -> pd.DataFrame:
-    """The sample's note table (the notes CSV core.outputs.rendering wrote)."""
+    """The sample's note table (the notes CSV core.rendering.piece wrote)."""
     path = sample_file(sample, "notes")
     if path is None:
         raise RunFileError(f"sample {Path(sample['folder']).name} has no note table")

@@ -20,8 +20,9 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from core.data.corpus import LEAD, Corpus, Piece
+from core.data.prepare import corpus_for
 from core.evidence.distributions import compare_distributions
-from core.evidence.evaluation import compare, generated_metrics, reference_metrics
+from core.evidence.evaluation import compare, measured_generation, measured_reference
 from core.evidence.measure import METRICS, training_index
 from core.nets.windows import target_names
 from core.runs.record import open_run
@@ -49,8 +50,6 @@ def quality(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], steps
     the overlap as a share of the ceiling, and the means of each sample. One row per
     (decoding, metric); `judged` marks JUDGED metrics, `noisy` a ceiling below
     NOISY_CEILING."""
-    from core.data.prepare import corpus_for
-
     infos = {part: open_run(path) for part, path in runs.items()}
     first = infos[LEAD] if LEAD in infos else next(iter(infos.values()))
     corpus: Corpus = corpus_for(first.config, cache_dir)
@@ -58,13 +57,13 @@ def quality(runs: Mapping[str, Path | str], decodings: Sequence[Decoding], steps
     seeds, reference = halves(list({p.name: p for p in usable}.values()), seed)
     index = training_index(corpus, first.config.part, target_names(first.config)[0])
     parts, window = tuple(infos), first.config.window
-    real = {name: reference_metrics(first, parts=parts, skip=window, steps=steps,
-                                    cache_dir=cache_dir, index=index, pieces=half)
+    real = {name: measured_reference(corpus, first.config, index, parts=parts, skip=window,
+                                     steps=steps, pieces=half)
             for name, half in (("seeds", seeds), ("reference", reference))}
     metrics = [m for m in METRICS if m in real["reference"]]
     ceiling = compare_distributions(real["seeds"], real["reference"], metrics)
-    generated = generated_metrics(runs, decodings, steps=steps, seed=seed,
-                                  cache_dir=cache_dir, index=index, pieces=seeds)
+    generated = measured_generation(infos, corpus, index, decodings, steps=steps, seed=seed,
+                                    pieces=seeds)
     table = compare(generated, real["reference"])
     table["ceiling"] = table["metric"].map(ceiling["overlapping_area"])
     table["share_of_ceiling"] = table["overlapping_area"] / table["ceiling"]

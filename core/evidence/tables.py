@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.evidence.curves import HELD_OUT, SPLITS, TRAIN, metric_column
+from core.runs.history import SCORE_COLUMNS, epoch_scores
 
 # The numeric hyperparameters of Table 1 (plus learning rate) for parallel coordinates.
 HYPERPARAMETERS = ("units", "layers", "dropout_layers", "window", "batch_size",
@@ -35,8 +36,9 @@ def summary_table(histories: Mapping[str, pd.DataFrame], settings: pd.DataFrame,
     them) or Table 3 (model 2: loss, pitch accuracy, duration accuracy) for the given runs,
     on training AND held-out windows.
 
-    `at` "final" reads the last finished epoch (as the thesis reports); "best" the epoch of
-    lowest held-out loss (training loss when nothing was held out). One row per run of
+    `at` "final" reads the last finished epoch (as the thesis reports); "best" the run's
+    best epoch (core.runs.history.epoch_scores: lowest held-out loss, training loss when
+    nothing was held out). One row per run of
     that model with a history, in the order of `histories`; columns: run_id, the settings
     in SUMMARY_SETTINGS, epoch (the row's), epochs (finished), then each metric as
     "<title>" (train) and "held-out <title>".
@@ -54,11 +56,9 @@ def summary_table(histories: Mapping[str, pd.DataFrame], settings: pd.DataFrame,
         if _as_int(info.get("model")) != model:
             continue
         row_index = len(history) - 1
-        if at == "best":
-            score = history["val_loss"] if "val_loss" in history and \
-                history["val_loss"].notna().any() else history.get("loss")
-            if score is not None and score.notna().any():
-                row_index = int(np.nanargmin(score.to_numpy(float)))
+        scores = epoch_scores(history)
+        if at == "best" and np.isfinite(scores).any():
+            row_index = int(np.argmin(scores))
         chosen = history.iloc[row_index]
         row: dict[str, Any] = {"run_id": run_id}
         row.update({k: info.get(k) for k in SUMMARY_SETTINGS})
@@ -86,18 +86,16 @@ def hyperparameter_frame(runs: pd.DataFrame,
                          settings: Sequence[str] = HYPERPARAMETERS) -> pd.DataFrame:
     """The numeric settings of each run with a recorded loss, for parallel coordinates:
     run_id, `settings` (the Table 1 HYPERPARAMETERS unless a sweep names its own), cell as
-    0 (lstm) / 1 (gru), model, and `best loss`: the lowest held-out loss, or the lowest
-    training loss for a run that held nothing out (see `loss_split`). Broken runs and runs
-    with no finished epoch are left out."""
+    0 (lstm) / 1 (gru), model, and `best loss`: the best of the first of SCORE_COLUMNS a
+    run has (core.runs.history: the lowest held-out loss, or the lowest training loss for a
+    run that held nothing out; `loss_split` says which). Broken runs and runs with no
+    finished epoch are left out."""
     columns = ["run_id", *settings, "cell", "model", "best loss", "loss_split"]
     if runs.empty:
         return pd.DataFrame(columns=columns)
     frame = runs.copy()
-    held = frame["best_val_loss"] if "best_val_loss" in frame else \
-        pd.Series(math.nan, index=frame.index)
-    train = frame["best_loss"] if "best_loss" in frame else \
-        pd.Series(math.nan, index=frame.index)
-    held, train = pd.to_numeric(held, errors="coerce"), pd.to_numeric(train, errors="coerce")
+    held, train = (pd.to_numeric(frame.get(f"best_{c}", pd.Series(math.nan, frame.index)),
+                                 errors="coerce") for c in SCORE_COLUMNS)
     frame["best loss"] = held.fillna(train)
     frame["loss_split"] = np.where(held.notna(), HELD_OUT, TRAIN)
     if "state" in frame:

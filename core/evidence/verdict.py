@@ -1,6 +1,10 @@
 """The verdict on "LSTM beats GRU": every LSTM setting against every otherwise identical GRU
 setting, at equal units and at equal parameters, judged by Welch's interval of the difference
 in best held-out loss per seed. A winner is named only when the interval excludes zero.
+
+How a verdict is shown is decided here too, so the CLI, the report and the Compare and Train
+pages show the same columns (`shown_columns`: the settings that vary between its rows by one
+rule) and the same words per comparison (`described`).
 """
 from __future__ import annotations
 
@@ -89,6 +93,38 @@ METRIC_WORDS = {"best_val_loss": "best held-out loss",
 def higher_is_better(metric: str) -> bool:
     """Accuracies are better higher; losses (and anything else) lower."""
     return metric.endswith("accuracy")
+
+
+SHAPE = ("model", "part", "layers")  # what every comparison names: its network's shape
+SIDES = ("lstm_units", "gru_units", "lstm_params", "gru_params", "lstm_n", "gru_n",
+         "lstm_mean", "gru_mean", "difference", "ci_low", "ci_high", "p_value")
+
+
+def varying_settings(table: pd.DataFrame) -> list[str]:
+    """The settings a verdict table's comparisons share beyond SHAPE whose values differ
+    between its rows (a missing value counts as a value): what tells its rows apart."""
+    shared = list(table.columns[1:table.columns.get_loc("lstm_units")])
+    return [c for c in shared if c not in SHAPE and table[c].astype(str).nunique() > 1]
+
+
+def shown_columns(table: pd.DataFrame) -> list[str]:
+    """The columns every reader shows of a verdict table, in order: the comparison and its
+    verdict, the shape, the varying settings, then both sides and the interval."""
+    return ["comparison", "verdict", *SHAPE, *varying_settings(table), *SIDES]
+
+
+def described(table: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Each comparison in words: (kind, what it compares, its sentence), e.g. ('equal
+    units', 'model 1 lead, 1 layer(s), LSTM 8 vs GRU 8 units', 'GRU - LSTM ... : GRU
+    better'); the sentence ends with the verdict after its last ': '."""
+    varying = varying_settings(table)
+    found = []
+    for _, row in table.iterrows():
+        about = [f"model {row['model']} {row['part']}", f"{row['layers']} layer(s)",
+                 *(f"{c.replace('_', ' ')} {row[c]}" for c in varying),
+                 f"LSTM {row['lstm_units']} vs GRU {row['gru_units']} units"]
+        found.append((str(row["comparison"]), ", ".join(about), str(row["sentence"])))
+    return found
 
 
 def _compare(lstm_values: list[float], gru_values: list[float], lstm: pd.Series,

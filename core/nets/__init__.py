@@ -1,4 +1,5 @@
-"""Encoded sequences -> trained networks (the second stage).
+"""Encoded sequences -> networks (the second stage): what a network is and reads; training one
+into a run directory is core.runs.training's.
 
 config    TrainConfig: every setting, its bounds (BOUNDS) and choices (CHOICES), validated in
           one place; the thesis's four runs
@@ -8,5 +9,6 @@ cells     the cell table (Keras layer, projected cell, gates per name) and the L
           cells fed by a row lookup instead of a one-hot product
 models    the network's wiring, written once (embed, recurrent cells, heads): the Keras
           builder and stateful generation's Stepper both run it
-training  one run checked, recorded and trained into its run directory, epoch by epoch
+schedule  the learning-rate schedule, early stopping and clipping, driven epoch by epoch
+accuracy  note and onset accuracy (Model 1), beside the plain accuracy
 """

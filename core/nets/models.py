@@ -72,7 +72,8 @@ def resolved_encoding(config: TrainConfig) -> str:
     with a one-hot vector). On a GPU it is "onehot": Keras runs a stock LSTM/GRU layer as
     cuDNN's fused kernel but the lookup's first layer (a projected cell in keras.layers.RNN)
     as a loop of small kernels: one training step of a 3x1024 LSTM took 45 ms instead of 14
-    on an H200 (issue 10's device check, Keras 3.15 on its PyTorch backend)."""
+    on an H200 (issue 10's device check, timed through Keras 3.15 on PyTorch, whose stock
+    layers take the same cuDNN kernel; this project trains on TensorFlow, not timed so)."""
     if config.input_encoding != "auto":
         return config.input_encoding
     return "onehot" if gpu_present() else "lookup"

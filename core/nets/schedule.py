@@ -15,7 +15,7 @@ The callbacks keep state between epochs (the best loss so far, epochs waited), w
 resumed run has lost with its process. `resume_callbacks` rebuilds it by replaying the
 history's rows through fresh callbacks from the starting rate, so a run killed and resumed
 takes the same decisions as one that never stopped. Held-out metrics are measured outside
-Keras' fit (core.nets.training), so the callbacks are driven by hand once an epoch's row is
+Keras' fit (core.runs.training), so the callbacks are driven by hand once an epoch's row is
 complete.
 """
 from __future__ import annotations

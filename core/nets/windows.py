@@ -194,7 +194,7 @@ HELD_OUT_WINDOWS = 4096  # held-out windows a run is measured on each epoch, at 
 
 def held_out_windows(corpus: Corpus, config: TrainConfig,
                      vocabs: dict[str, Vocabulary]) -> WindowSet:
-    """The held-out windows a run is measured on (core.nets.training) and its baselines
+    """The held-out windows a run is measured on (core.runs.training) and its baselines
     counted on (core.evidence.baselines): every window of the held-out pieces, or a fixed
     draw of HELD_OUT_WINDOWS of them (seeded by the split) where there are more. Measuring
     all of them each epoch cost more than training the epoch (the chorales' 7,644 windows:

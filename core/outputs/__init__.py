@@ -1,9 +1,8 @@
-"""Generated sequences -> score, MIDI, MusicXML, audio, pictures and the report (the last
-stage).
+"""Runs, samples and evidence -> what the lab shows about many runs at once (the last stage):
+the figures the pages and the report draw, and the defense report. One piece's music files
+are core.rendering's, one layer down.
 
-score      the two generated parts as one score; MIDI and MusicXML files
-audio      WAV through FluidSynth (midi2audio)
-engraving  SVG pages through Verovio
-rendering  every output of one piece in one folder
-report     the self-contained defense report (HTML, PDF through Chromium)
+figures      every chart, for the pages and the report (one colour per run everywhere)
+report       the self-contained defense report (HTML, PDF through Chromium, a zip)
+destination  where an output folder may be written without overwriting what it did not write
 """

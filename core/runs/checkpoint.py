@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from core.runs.faults import pause_point
-from core.runs.files import (
+from core.faults import pause_point
+from core.files import (
     RunError,
     RunFileError,
     commit,
@@ -36,7 +36,13 @@ from core.runs.files import (
     remove_temp_files,
     saving,
 )
-from core.runs.history import append_history, keep_epochs, read_history_columns
+from core.runs.history import (
+    append_history,
+    epoch_score,
+    epoch_scores,
+    keep_epochs,
+    read_history_columns,
+)
 from core.runs.record import BEST, MODEL, Run
 
 READ_TRIES = 3  # a trainer may commit an epoch while generation reads: read again
@@ -47,18 +53,6 @@ log = logging.getLogger(__name__)  # notes (a pending model used); the CLI print
 def pending_path(run_dir: Path, epoch: int) -> Path:
     """Where epoch `epoch`'s model waits for its history row (step 1 above)."""
     return run_dir / f".epoch-{epoch}.keras"
-
-
-def score(row: dict[str, Any]) -> float:
-    """What "best" means: the held-out loss, or the training loss without held-out pieces."""
-    value = row.get("val_loss", row.get("loss", math.nan))
-    return math.inf if value is None or math.isnan(value) else float(value)
-
-
-def epoch_scores(history: dict[str, np.ndarray]) -> list[float]:
-    """Each history row's `score`, epoch by epoch."""
-    return [score({k: float(v[i]) for k, v in history.items()})
-            for i in range(len(history["epoch"]))]
 
 
 def save_epoch(run_dir: Path, model, row: dict[str, Any], best: float) -> float:
@@ -78,10 +72,10 @@ def save_epoch(run_dir: Path, model, row: dict[str, Any], best: float) -> float:
     pause_point("row", epoch)
     with saving(f"{MODEL} of run {run_dir.name}"):
         commit(pending, run_dir / MODEL)  # if this fails, resume rolls it forward
-    if score(row) < best:
+    if epoch_score(row) < best:
         pause_point("best", epoch)
         copy_file(run_dir / MODEL, run_dir / BEST, f"{BEST} of run {run_dir.name}")
-        return score(row)
+        return epoch_score(row)
     return best
 
 
@@ -127,11 +121,11 @@ def restore(run_dir: Path, steps_per_epoch: int | None = None):
         raise RunFileError(f"run {run_dir.name} cannot resume: its {MODEL} has trained "
                            f"{steps} steps, not the {done} epoch(s) of {steps_per_epoch} "
                            "its history.csv records")
-    return done, model, min(scores)
+    return done, model, float(min(scores))
 
 
 def best_model(run: Run) -> tuple[Any, int]:
-    """The model of the run's best committed epoch (lowest `score` in history.csv) and that
+    """The model of the run's best committed epoch (lowest epoch_score in history.csv) and that
     epoch. The last epoch's model is read from where the commit order left it (see the
     module docstring); an earlier best from best.keras, or, when best.keras cannot be
     loaded, from the last epoch's model with a note saying so."""
@@ -152,6 +146,6 @@ def best_model(run: Run) -> tuple[Any, int]:
 def _committed(run_dir: Path) -> tuple[int, int]:
     """(complete epochs, the best of them) by history.csv; no epoch is a RunError."""
     scores = epoch_scores(read_history_columns(run_dir))
-    if not scores:
+    if not len(scores):
         raise RunError(f"run {run_dir.name} has no finished epoch to generate from")
     return len(scores), int(np.argmin(scores)) + 1

@@ -9,15 +9,14 @@ so no name, link or '..' can make it remove anything outside the runs and upload
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
-from core.runs.files import RunError
-from core.runs.record import CONFIG, change_state, read_status, request_cancel
+from core.files import RunError
+from core.runs.record import CONFIG
 from core.runs.samples import SAMPLE, SAMPLES
+from core.runs.status import STATES, cancel, wait_for
 
 STOP_TIMEOUT_S = 60.0   # how long a training run is given to stop before deleting it
-ACTIVE = ("queued", "running")
 
 
 class DeletionError(RunError):
@@ -38,17 +37,13 @@ def _inside(root: Path | str, path: Path | str, depth: int, what: str) -> Path:
 
 def _stop(run_dir: Path, timeout: float) -> None:
     """Cancel a queued run at once; ask a running one to stop and wait until it has."""
-    if change_state(run_dir, "cancelled", ("queued",), error="cancelled before it started"):
+    if cancel(run_dir) != "running":
         return
-    if read_status(run_dir).get("state") != "running":
-        return
-    request_cancel(run_dir)
-    deadline = time.monotonic() + timeout
-    while read_status(run_dir).get("state") == "running":
-        if time.monotonic() > deadline:
-            raise DeletionError(f"run {run_dir.name} was asked to stop but is still training "
-                                f"after {timeout:g} s; try again once it has stopped")
-        time.sleep(0.25)
+    try:
+        wait_for(run_dir, tuple(s for s in STATES if s != "running"), timeout, poll=0.25)
+    except TimeoutError:
+        raise DeletionError(f"run {run_dir.name} was asked to stop but is still training "
+                            f"after {timeout:g} s; try again once it has stopped") from None
 
 
 def delete_run(run_dir: Path | str, runs_root: Path | str,

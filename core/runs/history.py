@@ -12,16 +12,22 @@ import io
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from core.runs.files import RunFileError, atomic_path, saving
+from core.files import RunFileError, atomic_path, saving
 
 HISTORY = "history.csv"
 PARTIAL_NOTE = "the last line of history.csv was cut short (a crash while it was written) " \
                "and is ignored"
+
+
+# What "best" means for a run, everywhere (best.keras, the epoch generation uses, a sweep's
+# best trial, Tables 2/3 at their best epoch, the hyperparameter view): the held-out loss, or
+# the training loss of a run that held nothing out (it has no val_loss column).
+SCORE_COLUMNS = ("val_loss", "loss")
 
 
 class HistoryColumns(dict):
@@ -98,7 +104,11 @@ def read_history(run_dir: Path | str) -> pd.DataFrame:
     """A run's history.csv as a table (see `read_history_columns`); empty when no epoch
     has finished; `attrs["note"]` says what was left out. Raises RunFileError for a file
     that is not a history."""
-    columns = read_history_columns(run_dir)
+    return history_frame(read_history_columns(run_dir))
+
+
+def history_frame(columns: HistoryColumns) -> pd.DataFrame:
+    """History columns as a table; `attrs["note"]` says what the reader left out."""
     frame = pd.DataFrame(columns, copy=False)
     frame.attrs["note"] = columns.note
     return frame
@@ -172,6 +182,27 @@ def _number(path: Path, line: int, column: str, text: str) -> float:
         shown = "".join(c for c in text[:20] if c.isprintable())
         raise RunFileError(f"{path}, line {line}: the {column} column holds '{shown}', "
                            "not a number") from None
+
+
+def epoch_score(row: Mapping[str, Any]) -> float:
+    """One epoch's score: the first of SCORE_COLUMNS its row has; a missing loss (NaN, a
+    diverged epoch) is never the best (inf)."""
+    value = next((row[c] for c in SCORE_COLUMNS if c in row), math.nan)
+    return math.inf if value is None or math.isnan(value) else float(value)
+
+
+def epoch_scores(history: Mapping[str, Any]) -> np.ndarray:
+    """`epoch_score` of every epoch of a history (its columns, or a table of it)."""
+    column = next((c for c in SCORE_COLUMNS if c in history), None)
+    values = np.full(len(history["epoch"]), np.nan) if column is None else \
+        np.asarray(history[column], float)
+    return np.where(np.isnan(values), np.inf, values)
+
+
+def best_score(history: Mapping[str, Any]) -> float:
+    """The run's best `epoch_score` so far; inf before its first scored epoch."""
+    scores = epoch_scores(history)
+    return float(scores.min()) if len(scores) else math.inf
 
 
 RISING_EPOCHS = 3  # epochs in a row a loss must rise before a run is said to get worse

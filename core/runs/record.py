@@ -15,62 +15,50 @@ or appended whole, and a new run appears complete, so a crash or kill leaves eve
 finished epoch readable and never touches another run. `Run` is the one way to read a run
 directory: pages, tables, evidence, generation and the report all read through it.
 
-The state changes only through `change_state`, under the run's lock, and only from the
-states the change allows: the finished states are final for the queue and the trainer
-(a cancel is never overwritten by "running"), and only an explicit resume leaves them. A
-run "running" whose process is gone is rewritten "killed" by the first reader.
+Its state (status.json, the lock, cancelling) is core.runs.status's; a run's samples are
+listed by core.runs.samples.
 """
 from __future__ import annotations
 
 import copy
 import errno
-import fcntl
 import logging
 import os
 import platform
 import shutil
-import socket
 import time
 import zipfile
-from contextlib import contextmanager
-from datetime import datetime
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from core.data.vocabulary import Vocabulary, load_vocabularies, save_vocabularies
-from core.nets.config import TrainConfig
-from core.runs.files import (
+from core.files import (
     TEMP_PREFIX,
     RunError,
     RunFileError,
+    folder_stamp,
     fsync_path,
     now_iso,
-    pid_running,
     read_json,
     saving,
     write_json,
 )
-from core.runs.history import read_history_columns
-from core.runs.samples import list_samples
+from core.nets.config import TrainConfig
+from core.runs.history import history_frame, read_history_columns
+from core.runs.status import STATUS, read_status
 
-CONFIG, STATUS, VOCAB = "config.json", "status.json", "vocab.json"
+CONFIG, VOCAB = "config.json", "vocab.json"
 MODEL, BEST = "model.keras", "best.keras"
-CANCEL_FILE = "cancel"
-LOCK_FILE = ".lock"
-FINAL = ("finished", "failed", "cancelled", "killed")  # the trainer and queue stop here
-RESUMABLE = ("failed", "killed", "cancelled")          # what `resume` may continue
-KILLED = "the training process ended without a final status (killed, or out of memory)"
 
 log = logging.getLogger(__name__)  # notes (a fallback taken); the CLI prints them
 
 
 def new_run_id(config: TrainConfig) -> str:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return f"{stamp}-m{config.model}-{config.part[:4]}-{config.cell}-{config.layers}x{config.units}-s{config.seed}"
+    return f"{folder_stamp()}-m{config.model}-{config.part[:4]}-{config.cell}-{config.layers}x{config.units}-s{config.seed}"
 
 
 def create_run(root: Path, config: TrainConfig, record: dict[str, Any],
@@ -123,126 +111,6 @@ def library_versions() -> dict[str, str]:
     return {"python": platform.python_version(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "music21": music21.__version__,
             "numpy": numpy.__version__, "pandas": pd.__version__}
-
-
-@contextmanager
-def run_lock(run_dir: Path) -> Iterator[None]:
-    """Hold the run's lock: a status change reads, decides and writes, and the worker, its
-    training child and a page's Cancel must not interleave those steps."""
-    fd = os.open(Path(run_dir) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-def process_identity(pid: int) -> str | None:
-    """'<boot id>:<start time>' of a live process on this host, None when it is gone or a
-    zombie (or without /proc): a pid alone may be reused by an unrelated process."""
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    if fields[0] in ("Z", "X"):  # dead, not yet reaped by its parent
-        return None
-    return f"{boot}:{fields[19]}"  # field 22 of stat, its start time
-
-
-def process_alive(pid: int, identity: str | None = None) -> bool:
-    """Whether `pid` still runs (as the process recorded as `identity`, when given)."""
-    if pid <= 0:
-        return False
-    if Path("/proc/self/stat").exists():
-        found = process_identity(pid)
-        return found is not None and identity in (None, found)
-    return pid_running(pid)
-
-
-def trainer_alive(status: dict[str, Any]) -> bool:
-    """Whether the process a "running" status names still runs (on another host: assumed)."""
-    if status.get("host") != socket.gethostname():
-        return True
-    return process_alive(int(status.get("pid") or 0), status.get("process"))
-
-
-def _load_status(run_dir: Path) -> dict[str, Any]:
-    """status.json as written; a missing or unreadable one reads "broken" with the reason."""
-    path = run_dir / STATUS
-    if not path.exists():
-        return {"state": "broken", "error": f"{STATUS} is missing"}
-    try:
-        status = read_json(path)
-    except (OSError, ValueError) as exc:
-        return {"state": "broken", "error": f"{STATUS} is unreadable: {exc}"}
-    if not isinstance(status, dict):
-        return {"state": "broken", "error": f"{STATUS} holds no status"}
-    return status
-
-
-def _current_status(run_dir: Path) -> dict[str, Any]:
-    """The status with the run's lock held: a "running" one whose process is gone is
-    rewritten "killed" on disk (best effort: a full disk still reads "killed")."""
-    status = _load_status(run_dir)
-    if status.get("state") == "running" and not trainer_alive(status):
-        status.update(state="killed", error=KILLED, finished=now_iso(), updated=now_iso())
-        try:
-            write_json(run_dir / STATUS, status, f"{STATUS} of run {run_dir.name}")
-        except RunError as exc:
-            log.warning("run %s: %s", run_dir.name, exc)
-    return status
-
-
-def read_status(run_dir: Path) -> dict[str, Any]:
-    """status.json; a run whose process died while running is "killed" (and rewritten so
-    on disk), one whose status.json is missing or unreadable "broken" (with the reason)."""
-    status = _load_status(run_dir)
-    if status.get("state") != "running" or trainer_alive(status):
-        return status
-    try:
-        with run_lock(run_dir):
-            return _current_status(run_dir)
-    except OSError:  # a read-only folder: report, do not repair
-        return {**status, "state": "killed", "error": KILLED}
-
-
-def change_state(run_dir: Path, state: str, allowed: tuple[str, ...],
-                 **fields: Any) -> dict[str, Any] | None:
-    """Compare-and-set: move the run to `state` (merging `fields`) only if its current
-    state is one of `allowed`; the new status, or None when it was not (nothing written).
-    "running" records this process (pid, host, identity) as the trainer."""
-    with run_lock(run_dir):
-        status = _current_status(run_dir)
-        if status.get("state") not in allowed:
-            return None
-        status.update(fields, state=state, updated=now_iso())
-        if state == "running":
-            status.update(pid=os.getpid(), host=socket.gethostname(),
-                          process=process_identity(os.getpid()))
-        write_json(run_dir / STATUS, status, f"{STATUS} of run {run_dir.name}")
-        return status
-
-
-def write_status(run_dir: Path, **fields: Any) -> dict[str, Any]:
-    """Merge progress fields (epoch, batch, loss, ...) into status.json, never the state:
-    that changes only through `change_state`."""
-    if "state" in fields:
-        raise ValueError("the state changes through change_state, not write_status")
-    with run_lock(run_dir):
-        status = _load_status(run_dir)
-        status.update(fields, updated=now_iso())
-        write_json(run_dir / STATUS, status, f"{STATUS} of run {run_dir.name}")
-        return status
-
-
-def request_cancel(run_dir: Path) -> None:
-    """Ask a running (or queued) run to stop after its current batch; history is kept."""
-    (run_dir / CANCEL_FILE).touch()
-
-
-def cancel_requested(run_dir: Path) -> bool:
-    return (run_dir / CANCEL_FILE).exists()
 
 
 class Run:
@@ -309,13 +177,8 @@ class Run:
 
     @cached_property
     def history(self) -> pd.DataFrame:
-        """history.csv as a table, one row per finished epoch."""
-        return pd.DataFrame(self.history_columns, copy=False)
-
-    @cached_property
-    def samples(self) -> list[dict[str, Any]]:
-        """The run's generated samples, newest first (see core.runs.samples.list_samples)."""
-        return list_samples(self.path)
+        """history.csv as a table, one row per finished epoch (core.runs.history)."""
+        return history_frame(self.history_columns)
 
     @property
     def sweep(self) -> dict[str, Any]:
@@ -414,14 +277,3 @@ def open_run(run_dir: Path | str) -> Run:
     run = Run(path)
     run.config, run.vocabs  # noqa: B018  read (and cached) now
     return run
-
-
-def wait_for(run_dir: Path, states: tuple[str, ...] = FINAL, timeout: float = 600) -> dict:
-    """Block until a run reaches one of `states` (used by the CLI and tests)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = read_status(run_dir)
-        if status.get("state") in states:
-            return status
-        time.sleep(0.5)
-    raise TimeoutError(f"run {run_dir.name} still {read_status(run_dir).get('state')}")

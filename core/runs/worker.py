@@ -7,8 +7,7 @@ the sweep for the queue: one training path on the machine, not two schedulers.
 The queue is the runs folder itself (state "queued" in status.json, oldest first), so it
 survives restarts and needs no server. One worker at a time holds `runs/.worker.lock`; each
 run trains in a child process (`python -m core train-run`) so a crash in one run cannot take
-the worker down with it. (This module was core/queue.py, a name that hid the standard
-library's `queue`.)
+the worker down with it.
 
 What it guarantees:
 - nothing queued is stranded: a worker gives up its lock, then looks at the queue once more
@@ -16,14 +15,13 @@ What it guarantees:
   so started no worker) is always picked up;
 - never two trainings at once: the child dies with the worker (PR_SET_PDEATHSIG), and a
   new worker first waits for any training a dead worker left running;
-- no cancel is lost: state changes are compare-and-set (core.runs.record.change_state), so a
+- no cancel is lost: state changes are compare-and-set (core.runs.status.change_state), so a
   run cancelled just as the worker takes it stays cancelled;
 - the worker survives its runs: a child that fails (a full disk too) marks its run failed,
   and the worker goes on with the next.
 """
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import subprocess
@@ -33,23 +31,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from core.processes import die_with_parent
-from core.runs.faults import pause_point
+from filelock import FileLock, Timeout
+
+from core.faults import pause_point
+from core.processes import die_with_parent, process_alive
 from core.runs.listing import run_dirs
-from core.runs.record import (
-    RESUMABLE,
-    RunError,
-    change_state,
-    process_alive,
-    read_status,
-    request_cancel,
-    trainer_alive,
-)
+from core.runs.record import RunError
+from core.runs.status import RESUMABLE, cancel, change_state, read_status, trainer_alive
 
 LOCK = ".worker.lock"
 LOG = ".worker.log"
 REPO = Path(__file__).resolve().parents[2]  # where `python -m core` finds the package
 LOCK_PATIENCE = 1.0  # seconds a worker waits for the lock: a probe holds it for microseconds
+LOCK_POLL_S = 0.05   # how often a waiting worker tries the lock again
 WORKER_VARIABLE = "CORE_WORKER_PID"  # tells a training child which worker started it
 
 log = logging.getLogger(__name__)
@@ -65,17 +59,6 @@ def queued_runs(runs_root: Path, skip: frozenset[tuple[str, float]] = frozenset(
         if status.get("state") == "queued" and key not in skip:
             found.append((key[1], run_dir.name, run_dir))
     return [d for _, _, d in sorted(found)]
-
-
-def cancel(run_dir: Path) -> str | None:
-    """A queued run is cancelled at once (it will never start); a running one is asked to
-    stop after its current batch and ends "cancelled". Returns the state it was in."""
-    if change_state(run_dir, "cancelled", ("queued",), error="cancelled before it started"):
-        return "queued"
-    state = read_status(run_dir).get("state")
-    if state == "running":
-        request_cancel(run_dir)
-    return state
 
 
 def queue_resume(run_dir: Path) -> bool:
@@ -133,21 +116,21 @@ def _orphaned(status: dict) -> bool:
 
 @contextmanager
 def worker_lock(runs_root: Path, patience: float = LOCK_PATIENCE) -> Iterator[bool]:
-    """Hold the worker lock (True) or learn that another worker does (False). A sweep's
+    """Hold the worker lock (True) or learn that another worker does (False), trying for
+    `patience` seconds: filelock's FileLock, an flock on runs/.worker.lock polled every
+    LOCK_POLL_S, so it holds across processes and goes with a process that dies. A sweep's
     driver holds it too, for the whole sweep (core.sweeps.driver): a queued run and a sweep
     never train at the same time."""
-    with open(runs_root / LOCK, "w") as lock:  # closing it releases the lock
-        deadline = time.monotonic() + patience
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                held = True
-            except BlockingIOError:
-                held = False
-            if held or time.monotonic() >= deadline:
-                break
-            time.sleep(0.05)
-        yield held
+    lock = FileLock(runs_root / LOCK, timeout=patience, poll_interval=LOCK_POLL_S)
+    try:
+        lock.acquire()
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
 
 
 def _drain(runs_root: Path, cache_dir: Path, idle_exit: float,
@@ -195,16 +178,10 @@ def work(runs_root: Path, cache_dir: Path, idle_exit: float = 5.0) -> int:
 def worker_running(runs_root: Path) -> bool:
     """Whether some process holds the worker's lock (the lock file alone proves nothing: it
     stays behind when a worker ends)."""
-    path = runs_root / LOCK
-    if not path.exists():
+    if not (runs_root / LOCK).exists():
         return False
-    with open(path) as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        return False
+    with worker_lock(runs_root, patience=0) as held:
+        return not held
 
 
 def ensure_worker(runs_root: Path, cache_dir: Path) -> None:
@@ -220,9 +197,9 @@ def ensure_worker(runs_root: Path, cache_dir: Path) -> None:
 
 
 def cancel_all(runs_root: Path) -> int:
-    """Cancel every queued run, then ask the running one to stop (see `cancel`): in that
-    order, so the worker cannot start a queued run as the running one ends. Returns how
-    many runs were cancelled."""
+    """Cancel every queued run, then ask the running one to stop (core.runs.status.cancel):
+    in that order, so the worker cannot start a queued run as the running one ends. Returns
+    how many runs were cancelled."""
     states = {d: read_status(d).get("state") for d in run_dirs(runs_root)}
     active = [d for d, s in states.items() if s == "queued"] + \
         [d for d, s in states.items() if s == "running"]

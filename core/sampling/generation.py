@@ -18,16 +18,16 @@ from core.data.corpus import LEAD, PARTS, Piece
 from core.data.encoding import lead_steps
 from core.data.keys import transpose_symbol
 from core.data.nearest import fit_to_vocabulary
-from core.data.symbols import HOLD
 from core.data.prepare import config_lead_line
+from core.data.symbols import HOLD
 from core.data.timeline import PartSymbols
 from core.nets.windows import PITCHED, target_names
 from core.runs.checkpoint import best_model
 from core.runs.record import Run, open_run
-from core.runs.samples import Sample, save_sample
 from core.sampling import stateful, window
 from core.sampling.context import Context, duration_quarters
 from core.sampling.decoding import Decoding, GenerationError
+from core.sampling.saving import Sample, save_sample
 from core.sampling.seeds import (
     encode_seeds,
     run_seed,
@@ -42,12 +42,14 @@ METHODS = ("auto", "window", "stateful")
 MAX_STEPS = 2000  # symbols per part one call generates: ~125 bars of 16ths, minutes of work
 
 
-def open_part_runs(runs: Mapping[str, Path | str]) -> dict[str, Run]:
-    """Lead first, then accompaniment; each run must have been trained on its part."""
+def open_part_runs(runs: Mapping[str, Run | Path | str]) -> dict[str, Run]:
+    """Lead first, then accompaniment, each opened (core.runs.record.open_run) unless it
+    is already; each run must have been trained on its part."""
     unknown = sorted(set(runs) - set(PARTS))
     if unknown:
         raise GenerationError(f"runs are given per part ({', '.join(PARTS)}), not {unknown}")
-    infos = {part: open_run(runs[part]) for part in PARTS if runs.get(part)}
+    infos = {part: runs[part] if isinstance(runs[part], Run) else open_run(runs[part])
+             for part in PARTS if runs.get(part)}
     if not infos:
         raise GenerationError("give a lead run, an accompaniment run, or both")
     for part, info in infos.items():

@@ -31,15 +31,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from core.files import RunError, folder_stamp
 from core.nets.config import TrainConfig
+from core.processes import recorded, recorded_alive
 from core.runs import worker
-from core.runs.files import RunError
-from core.runs.record import Run, read_status
+from core.runs.history import best_score
+from core.runs.record import Run
+from core.runs.status import ACTIVE, cancel, read_status
 from core.sweeps.progress import (
     ACTIVE_DRIVER,
     SweepProgress,
-    driver_alive,
-    driver_fields,
     failures,
     read_progress,
     sweep_progress,
@@ -81,7 +82,7 @@ def run_sweep(sweep_dir: Path | str, runs_root: Path | str, cache_dir: Path | st
         before = float(read_progress(sweep_dir).get("spent_seconds", 0.0))
         started = time.time()
         write_progress(sweep_dir, state="waiting", message="waiting for the training queue",
-                       planned=planned_count(spec), started_at=started, **driver_fields())
+                       planned=planned_count(spec), started_at=started, **recorded())
         state, message = "failed", ""
         try:
             state, message = _run_locked(spec, trials, sweep_dir, runs, cache, before,
@@ -246,7 +247,7 @@ class _Runner:
                 max_concurrent_trials=self.spec.concurrent, reuse_actors=True,
                 time_budget_s=budget, trial_dirname_creator=_trial_dirname),
             run_config=tune.RunConfig(
-                name=f"{time.strftime('%Y%m%d-%H%M%S')}-{self.experiments}",
+                name=f"{folder_stamp()}-{self.experiments}",
                 storage_path=str(sweep_dir / TUNE_FOLDER), verbose=0,
                 failure_config=tune.FailureConfig(max_failures=MAX_FAILURES),
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
@@ -291,12 +292,11 @@ def _trained_settings(runs: Path, sweep_dir: Path) -> list[tuple[dict, float]]:
         if params is None or trial_state(run.status) != "done":
             continue
         try:
-            best = run.history_columns
+            history = run.history_columns
         except RunError:
             continue
-        losses = best.get("val_loss", best.get("loss"))
-        if losses is not None and len(losses):
-            scores[json.dumps(params, sort_keys=True)].append(float(min(losses)))
+        if len(history["epoch"]):
+            scores[json.dumps(params, sort_keys=True)].append(best_score(history))
     return [(json.loads(k), sum(v) / len(v)) for k, v in scores.items()]
 
 
@@ -369,17 +369,10 @@ def start_sweep(sweep_dir: Path | str, runs_root: Path | str, cache_dir: Path | 
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=REPO)
     data = read_progress(sweep_dir)
-    if data.get("state") not in ACTIVE_DRIVER or not driver_alive(data):
+    if data.get("state") not in ACTIVE_DRIVER or not recorded_alive(data):
         write_progress(sweep_dir, state="starting", message="starting the sweep's process",
-                       **{**driver_fields(), "pid": proc.pid,
-                          "process": _identity(proc.pid)})
+                       **recorded(proc.pid))
     return proc.pid
-
-
-def _identity(pid: int) -> str | None:
-    from core.runs.record import process_identity
-
-    return process_identity(pid)
 
 
 def cancel_sweep(sweep_dir: Path | str, runs_root: Path | str) -> int:
@@ -390,11 +383,10 @@ def cancel_sweep(sweep_dir: Path | str, runs_root: Path | str) -> int:
     (sweep_dir / CANCEL_FILE).touch()
     stopped = 0
     for run_dir in trial_runs(runs_root, sweep_dir.name).values():
-        if read_status(run_dir).get("state") in ("queued", "running"):
-            worker.cancel(run_dir)
+        if cancel(run_dir) in ACTIVE:
             stopped += 1
     data = read_progress(sweep_dir)
-    if driver_alive(data):
+    if data.get("pid") and recorded_alive(data):
         try:
             os.kill(int(data["pid"]), signal.SIGINT)
         except (ProcessLookupError, PermissionError):

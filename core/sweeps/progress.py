@@ -13,23 +13,21 @@ a stop, a crash or a restart of the dashboard. A trial is:
 from __future__ import annotations
 
 import math
-import os
-import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from core.runs.checkpoint import score
-from core.runs.files import RunError, now_iso, read_json, write_json
-from core.runs.history import read_history_columns
+from core.files import RunError, now_iso, read_json, write_json
+from core.processes import recorded_alive
+from core.runs.history import best_score, read_history_columns
 from core.runs.listing import run_dirs
-from core.runs.record import Run, process_alive, process_identity
+from core.runs.record import Run
+from core.runs.status import ACTIVE
 
 PROGRESS_FILE = "progress.json"
 FAILED_PREFIX = "failed-"   # sweeps/<id>/failed-<trial key>.json: a trial that got no run
 STOPPED_EARLY = "stopped_early"  # the status.json field saying why the sweep stopped a run
-DRIVER_STATES = ("waiting", "starting", "running", "finished", "cancelled", "failed")
 ACTIVE_DRIVER = ("waiting", "starting", "running")
 
 
@@ -59,7 +57,7 @@ def trial_state(status: dict[str, Any]) -> str:
     state = status.get("state")
     if state == "finished" or status.get(STOPPED_EARLY):
         return "done"
-    if state in ("running", "queued"):
+    if state in ACTIVE:
         return "running"
     if state in ("failed", "broken"):
         return "failed"
@@ -71,7 +69,8 @@ class SweepProgress:
     """Where a sweep stands: the driver's state, trial counts and the best trial so far."""
 
     sweep_id: str
-    driver: str = "not started"    # a DRIVER_STATES value, or "stopped" (driver gone)
+    driver: str = "not started"    # waiting, starting, running, finished, cancelled,
+                                   # failed; "stopped" when its process is gone
     message: str = ""
     planned: int = 0
     counts: dict[str, int] = field(default_factory=dict)
@@ -116,21 +115,6 @@ def write_progress(sweep_dir: Path | str, **fields: Any) -> dict[str, Any]:
     return data
 
 
-def driver_fields() -> dict[str, Any]:
-    """What identifies this process as the sweep's driver (a pid alone can be reused)."""
-    return {"pid": os.getpid(), "host": socket.gethostname(),
-            "process": process_identity(os.getpid())}
-
-
-def driver_alive(data: dict[str, Any]) -> bool:
-    """Whether the driver progress.json names still runs (on another host: assumed)."""
-    if not data.get("pid"):
-        return False
-    if data.get("host") != socket.gethostname():
-        return True
-    return process_alive(int(data["pid"]), data.get("process"))
-
-
 def sweep_progress(sweep_dir: Path | str, runs_root: Path | str,
                    trial_dirs: Iterable[Path] | None = None) -> SweepProgress:
     """The sweep's progress now: trial states from its runs' status.json, the driver's state
@@ -140,7 +124,7 @@ def sweep_progress(sweep_dir: Path | str, runs_root: Path | str,
     sweep_dir = Path(sweep_dir)
     data = read_progress(sweep_dir)
     driver = data.get("state", "not started")
-    if driver in ACTIVE_DRIVER and not driver_alive(data):
+    if driver in ACTIVE_DRIVER and not recorded_alive(data):
         driver = "stopped"
     progress = SweepProgress(sweep_dir.name, driver, str(data.get("message", "")),
                              int(data.get("planned", 0)), seconds=_seconds(data))
@@ -161,7 +145,7 @@ def sweep_progress(sweep_dir: Path | str, runs_root: Path | str,
 def _seconds(data: dict[str, Any]) -> float:
     """The time used by finished driver runs plus the current one's, if it runs."""
     spent = float(data.get("spent_seconds", 0.0))
-    if data.get("state") in ACTIVE_DRIVER and data.get("started_at") and driver_alive(data):
+    if data.get("state") in ACTIVE_DRIVER and data.get("started_at") and recorded_alive(data):
         spent += time.time() - float(data["started_at"])
     return spent
 
@@ -169,11 +153,9 @@ def _seconds(data: dict[str, Any]) -> float:
 def _best_score(run: Run) -> float:
     """The run's lowest held-out loss (training loss without held-out pieces) so far."""
     try:
-        history = run.history_columns
+        return best_score(run.history_columns)
     except RunError:
         return math.inf
-    rows = [{k: float(v[i]) for k, v in history.items()} for i in range(len(history["epoch"]))]
-    return min((score(r) for r in rows), default=math.inf)
 
 
 def record_failure(sweep_dir: Path, key: str, message: str) -> None:

@@ -8,7 +8,8 @@ runs, so for it this module describes the space (`optuna_space`) and turns what 
 proposed back into a trial (`optuna_trial`).
 
 Trials of one setting differ only in their seed (base seed, +1, ...), and are labelled
-"<setting>, seed i of k" so Compare draws them as one seed group and the verdict pairs them.
+"<setting>, seed i of k" (core.evidence.experiments.seed_label, as the form's seeds are) so
+Compare draws them as one seed group and the verdict pairs them.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from core.evidence.experiments import seed_label
 from core.nets.config import BOUNDS, INT_FIELDS, TrainConfig
 from core.sweeps.spec import SweepSpec, _checked
 
@@ -108,7 +110,7 @@ def trial(spec: SweepSpec, overrides: dict[str, Any], setting: int, seed_index: 
     base = spec.base_config
     label = setting_label(spec, overrides, setting)
     values = {**overrides, "seed": base.seed + seed_index,
-              "label": f"{label}, seed {seed_index + 1} of {spec.seeds}"}
+              "label": seed_label(label, seed_index, spec.seeds)}
     config = _checked(f"setting {setting + 1} ({label})", lambda: spec.config_with(values))
     return Trial(key or f"t{setting:04d}-s{seed_index}", setting, config)
 

@@ -14,13 +14,12 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from core.files import RunError, folder_stamp, now_iso, read_json, saving, write_json
 from core.nets.config import BOUNDS, INT_FIELDS, ConfigError, TrainConfig, thesis_runs
-from core.runs.files import RunError, now_iso, read_json, saving, write_json
 
 METHODS = ("grid", "random", "optuna")
 SCALES = ("linear", "log")
@@ -285,7 +284,7 @@ def _checked(where: str, build):
 def new_sweep_id(name: str) -> str:
     """'20260102-150405-thesis-runs': the time it was made, then its name as a slug."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40]
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = folder_stamp()
     return f"{stamp}-{slug}" if slug else stamp
 
 

@@ -2,7 +2,7 @@
 one normal training run.
 
 It finds the trial's run directory (its config.json names the sweep and the trial key) or
-creates it with core.nets.training.enqueue, then trains it with the project's own
+creates it with core.runs.training.enqueue, then trains it with the project's own
 run_training, or continues it with resume_training when an earlier attempt was killed:
 every epoch is committed to the run directory as usual (config.json, history.csv, models,
 status.json), so Compare, the verdict and the report see the trial live. After each epoch
@@ -34,15 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from core.data.corpus import CorpusError
+from core.files import RunError, write_json
 from core.nets.config import ConfigError
-from core.runs.checkpoint import score
-from core.runs.files import RunError, write_json
-from core.runs.record import (
-    change_state,
-    read_status,
-    request_cancel,
-    write_status,
-)
+from core.runs.history import best_score, epoch_score, epoch_scores
+from core.runs.status import change_state, read_status, request_cancel, write_status
 from core.sweeps.progress import STOPPED_EARLY, record_failure, trial_runs
 from core.sweeps.search import Trial, optuna_trial
 from core.sweeps.spec import load_spec
@@ -107,7 +102,7 @@ def _run_dir(trial: Trial, context: SweepContext) -> Path:
     """The trial's run directory: the one an earlier attempt made, else a new queued run."""
     from ray import tune
 
-    from core.nets.training import enqueue
+    from core.runs.training import enqueue
 
     existing = trial_runs(context.runs, context.sweep_id).get(trial.key)
     if existing is not None:
@@ -123,8 +118,8 @@ def _train_trial(run_dir: Path, context: SweepContext) -> None:
     import ray
     from ray import tune
 
-    from core.nets.training import resume_training, run_training
     from core.runs.record import Run
+    from core.runs.training import resume_training, run_training
 
     status = _after_earlier_attempt(run_dir)
     state = status.get("state")
@@ -195,7 +190,7 @@ def _prepare_process() -> None:
 
 
 def _checkpoint_epoch(folder: Path) -> int:
-    from core.runs.files import read_json
+    from core.files import read_json
 
     try:
         return int(read_json(folder / CHECKPOINT_STATE)["epoch"])
@@ -215,7 +210,7 @@ class _Reporter:
     def __call__(self, row: dict[str, Any]) -> None:
         from ray import tune
 
-        loss = score(row)
+        loss = epoch_score(row)
         self.best = min(self.best, loss)
         metrics = {"epoch": int(row["epoch"]), "val_loss": loss, "best_val_loss": self.best}
         with tempfile.TemporaryDirectory(prefix="trial-") as folder:
@@ -247,11 +242,10 @@ def _report_done(run_dir: Path) -> None:
     from core.runs.record import Run
 
     history = Run(run_dir).history_columns
-    rows = [{k: float(v[i]) for k, v in history.items()} for i in range(len(history["epoch"]))]
-    if rows:
-        best = min(score(r) for r in rows)
-        tune.report({"epoch": int(rows[-1]["epoch"]), "val_loss": score(rows[-1]),
-                     "best_val_loss": best})
+    scores = epoch_scores(history)
+    if len(scores):
+        tune.report({"epoch": int(history["epoch"][-1]), "val_loss": float(scores[-1]),
+                     "best_val_loss": best_score(history)})
 
 
 def _report_failed() -> None:

@@ -15,6 +15,7 @@ from core.data.corpus import ACCOMPANIMENT, LEAD
 
 STAFF_NAMES = {LEAD: "Lead", ACCOMPANIMENT: "Accompaniment"}
 BAR = 4.0  # quarter lengths in a 4/4 bar
+TEMPO_BPM = 90  # every generated piece and listening clip: one tempo, so only notes differ
 
 
 class RenderError(RuntimeError):
@@ -43,7 +44,7 @@ def _fresh_part(source: stream.Part, name: str, length: float) -> stream.Part:
 
 
 def combine_parts(lead: stream.Part, accompaniment: stream.Part | None,
-                  tempo_bpm: float = 90) -> stream.Score:
+                  tempo_bpm: float = TEMPO_BPM) -> stream.Score:
     """One piano score of the two generated parts, both from offset 0, ready to engrave.
 
     The thesis generates the parts independently, so they are simply laid side by side; the

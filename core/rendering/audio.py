@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 from midi2audio import FluidSynth
 
-from core.outputs.score import RenderError
+from core.rendering.score import RenderError
 
 SOUNDFONT_ENV = "MUSIC_SOUNDFONT"
 SOUNDFONT_CANDIDATES = (

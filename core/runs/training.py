@@ -1,5 +1,9 @@
 """Training one run: corpus -> windows -> model -> a run directory filled epoch by epoch.
 
+It lives with the run record because that is what it fills: the network comes from
+core.nets (config, windows, models, schedule, accuracy), each epoch is committed through
+core.runs.checkpoint, and the state moves through core.runs.status.
+
 `enqueue` checks a configuration against its corpus and records it (state "queued");
 `run_training` trains a recorded run; `resume_training` continues a killed, failed or
 cancelled one from its last complete epoch; `train` enqueues and trains in this process.
@@ -26,6 +30,8 @@ import numpy as np
 
 from core.data.prepare import corpus_for
 from core.data.symbols import HOLD
+from core.faults import pause_point
+from core.files import RunError, WriteError, now_iso
 from core.nets.accuracy import step_metrics
 from core.nets.config import TrainConfig
 from core.nets.models import build_model, compiled_forward, resolved_encoding
@@ -43,17 +49,13 @@ from core.nets.windows import (
     windows_per_epoch,
 )
 from core.runs.checkpoint import restore, save_epoch
-from core.runs.faults import pause_point
-from core.runs.files import RunError, WriteError, now_iso
 from core.runs.history import read_history_columns
-from core.runs.record import (
+from core.runs.record import create_run, library_versions, open_run
+from core.runs.status import (
     CANCEL_FILE,
     RESUMABLE,
     cancel_requested,
     change_state,
-    create_run,
-    library_versions,
-    open_run,
     read_status,
     write_status,
 )

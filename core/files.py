@@ -1,7 +1,14 @@
-"""Small file helpers every run file goes through: atomic writes (a temporary file in the same
-folder, flushed and fsynced, then renamed into place, so a crash at any instant leaves the
-previous complete version and never half a file), UTC timestamps, modification stamps used
-as cache keys, and the errors a run's files can raise.
+"""Small file helpers every file the project writes goes through (runs, samples, the corpus
+cache, sweeps, reports): atomic writes (a temporary file in the same folder, flushed and
+fsynced, then renamed into place, so a crash at any instant leaves the previous complete
+version and never half a file), timestamps, modification stamps used as cache keys, and the
+errors a run's files can raise.
+
+Two clocks, each for one purpose: a record's times ("created", "updated") are UTC with
+their offset (`now_iso`), unambiguous wherever they are read; a folder's id starts with the
+local time (`folder_stamp`), as the person who made it reads a clock. Every folder the
+project names by time (runs, samples, evaluations, sweeps, uploads, reports, listening
+pairs) takes its stamp from `folder_stamp`.
 
 A write that fails removes its temporary file and raises `WriteError`; a full disk reads
 "no space left on the device while saving <what>", whichever library hit it.
@@ -17,6 +24,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
+
+from core.processes import pid_running
 
 TEMP_PREFIX = ".tmp-"  # hidden, so no listing ever shows a file being written
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -51,7 +60,14 @@ def file_stamp(run_dir: Path | str, name: str = "history.csv") -> int:
 
 
 def now_iso() -> str:
+    """Now, UTC, to the second, for a record's times."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def folder_stamp(fine: bool = False) -> str:
+    """Now, local time, as a folder id starts: '20260101-093000'; `fine` adds microseconds
+    for folders that one process may make several of in a second (samples, evaluations)."""
+    return datetime.now().strftime("%Y%m%d-%H%M%S" + ("-%f" if fine else ""))
 
 
 def disk_full(exc: BaseException) -> bool:
@@ -167,17 +183,6 @@ def remove_orphan_temp_files(folder: Path) -> None:
         pid = temp.stem.rsplit("-", 2)[-2] if temp.stem.count("-") >= 2 else ""
         if pid.isdigit() and not pid_running(int(pid)):
             temp.unlink(missing_ok=True)
-
-
-def pid_running(pid: int) -> bool:
-    """Whether a process `pid` exists (signal 0: nothing is sent)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def read_json(path: Path) -> Any:

@@ -18,22 +18,65 @@ import argparse
 import dataclasses
 import os
 from pathlib import Path
-from typing import Callable
 
+from core.cli.flags import add_config_fields, add_paths
 from core.folders import runs_dir, sweeps_dir
 from core.nets.config import SCALES, TrainConfig
 from core.sweeps.runtime import CONNECT_TIMEOUT_S
 from core.sweeps.spec import METHODS, SweepSpec, parse_grid, parse_range, thesis_settings
 
+# SweepSpec's fields given by other flags: the training flags (base), --thesis-runs
+# (settings), --grid and --range.
+GIVEN_ELSEWHERE = ("base", "settings", "grid", "ranges")
+# What each of SweepSpec's other fields is, for its flag's help; its type and default are
+# read from the dataclass, so the flags cannot lag behind the spec.
+SPEC_HELP = {
+    "name": "the sweep's name (in its id and labels)",
+    "seeds": "seeds per setting (from --seed on)",
+    "method": "how settings are chosen",
+    "max_trials": "at most this many trials (0: the whole grid)",
+    "max_minutes": "stop after this much wall time over all runs of the sweep (0: none)",
+    "asha": "stop trials whose held-out loss trails (ASHA)",
+    "asha_grace": "epochs before ASHA may stop one",
+    "asha_reduction": "ASHA's reduction factor",
+    "concurrent": "trials at once",
+    "cpus_per_trial": "0: this machine's cores / --concurrent (1 on a cluster)",
+    "gpus_per_trial": "GPUs each trial asks Ray for",
+    "address": f"an existing Ray cluster (host:port; default RAY_ADDRESS); where nothing "
+               f"answers within {CONNECT_TIMEOUT_S:g} s the sweep is refused before it is "
+               "saved (a port that answers but is not a Ray head: about 40 s)",
+    "sample_seed": "seed of random and Optuna sampling",
+}
+SPEC_CHOICES = {"method": METHODS}
+SPEC_ENVIRONMENT = {"address": "RAY_ADDRESS"}  # a default the environment may give
 
-def add_sweep_commands(sub, config_flags: Callable, path_flags: Callable) -> None:
-    """The sweep subcommands on the CLI's parser (`config_flags`, `path_flags`: the CLI's
-    own flag makers, so the training flags are the same as `train`'s)."""
+
+def spec_fields() -> list[dataclasses.Field]:
+    """SweepSpec's fields that are flags of their own."""
+    return [f for f in dataclasses.fields(SweepSpec) if f.name not in GIVEN_ELSEWHERE]
+
+
+def add_spec_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per field of `spec_fields`, its type, default and choices from SweepSpec."""
+    for f in spec_fields():
+        flag = "--" + f.name.replace("_", "-")
+        default = os.environ.get(SPEC_ENVIRONMENT[f.name], f.default) \
+            if f.name in SPEC_ENVIRONMENT else f.default
+        if f.type == "bool":
+            parser.add_argument(flag, action="store_true", default=default,
+                                help=SPEC_HELP[f.name])
+        else:
+            parser.add_argument(flag, type={"int": int, "float": float}.get(f.type, str),
+                                default=default, choices=SPEC_CHOICES.get(f.name),
+                                help=f"{SPEC_HELP[f.name]} (default {default!r})")
+
+
+def add_sweep(sub) -> None:
     p = sub.add_parser("sweep", help="a search over settings x seeds on Ray Tune (see "
                                      "`sweep --help`)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    config_flags(p)
-    path_flags(p)
+    add_config_fields(p)
+    add_paths(p)
     p.add_argument("--sweeps", type=Path, default=sweeps_dir(),
                    help="sweeps folder (default: MUSIC_SWEEPS_DIR, else sweeps)")
     p.add_argument("--grid", action="append", default=[], metavar="FIELD=V1,V2",
@@ -42,38 +85,21 @@ def add_sweep_commands(sub, config_flags: Callable, path_flags: Callable) -> Non
                    help="a range of a numeric setting (random and optuna methods)")
     p.add_argument("--thesis-runs", choices=SCALES,
                    help="the thesis's runs 1-4 (small or full) as the settings to sweep")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per setting (from --seed on)")
-    p.add_argument("--method", default="grid", choices=METHODS)
-    p.add_argument("--max-trials", type=int, default=0,
-                   help="at most this many trials (0: the whole grid)")
-    p.add_argument("--max-minutes", type=float, default=0.0,
-                   help="stop after this much wall time over all runs of the sweep (0: none)")
-    p.add_argument("--asha", action="store_true",
-                   help="stop trials whose held-out loss trails (ASHA)")
-    p.add_argument("--asha-grace", type=int, default=1, help="epochs before ASHA may stop one")
-    p.add_argument("--asha-reduction", type=int, default=2, help="ASHA's reduction factor")
-    p.add_argument("--concurrent", type=int, default=1, help="trials at once")
-    p.add_argument("--cpus-per-trial", type=float, default=0.0,
-                   help="0: this machine's cores / --concurrent (1 on a cluster)")
-    p.add_argument("--gpus-per-trial", type=float, default=0.0)
-    p.add_argument("--address", default=os.environ.get("RAY_ADDRESS", ""),
-                   help="an existing Ray cluster (host:port; default RAY_ADDRESS); where "
-                        f"nothing answers within {CONNECT_TIMEOUT_S:g} s the sweep is refused "
-                        "before it is saved (a port that answers but is not a Ray head: "
-                        "about 40 s)")
-    p.add_argument("--name", default="", help="the sweep's name (in its id and labels)")
-    p.add_argument("--sample-seed", type=int, default=0,
-                   help="seed of random and Optuna sampling")
+    add_spec_flags(p)
     p.add_argument("--resume", metavar="SWEEP",
                    help="run a saved sweep again (its id or folder): unfinished trials "
                         "continue, the other flags are ignored")
     p.set_defaults(func=cmd_sweep, tensorflow=True)
 
+
+def add_sweeps(sub) -> None:
     p = sub.add_parser("sweeps", help="every sweep with its progress")
     p.add_argument("--sweeps", type=Path, default=sweeps_dir())
     p.add_argument("--runs", type=Path, default=runs_dir())
     p.set_defaults(func=cmd_sweeps)
 
+
+def add_sweep_cancel(sub) -> None:
     p = sub.add_parser("sweep-cancel", help="stop a running sweep (its trials resume on a "
                                             "re-run)")
     p.add_argument("sweep", help="sweep id or folder")
@@ -88,16 +114,10 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     base = {name: getattr(args, name) for name in fields if hasattr(args, name)}
     settings = thesis_settings(args.model, args.part, args.thesis_runs) \
         if args.thesis_runs else []
-    return SweepSpec(name=args.name, base=base, settings=settings,
+    return SweepSpec(base=base, settings=settings,
                      grid=dict(parse_grid(g) for g in args.grid),
-                     ranges=dict(parse_range(r) for r in args.range), seeds=args.seeds,
-                     method=args.method, max_trials=args.max_trials,
-                     max_minutes=args.max_minutes, asha=args.asha, asha_grace=args.asha_grace,
-                     asha_reduction=args.asha_reduction, concurrent=args.concurrent,
-                     cpus_per_trial=args.cpus_per_trial, gpus_per_trial=args.gpus_per_trial,
-                     address=args.address, sample_seed=args.sample_seed).validate()
-
-
+                     ranges=dict(parse_range(r) for r in args.range),
+                     **{f.name: getattr(args, f.name) for f in spec_fields()}).validate()
 def cmd_sweep(args) -> None:
     from core.sweeps.driver import check_sweep, run_sweep
     from core.sweeps.progress import failures

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import verovio
 
-from core.outputs.score import RenderError
+from core.rendering.score import RenderError
 
 verovio.enableLog(verovio.LOG_OFF)  # its warnings about MusicXML details would flood the log
 

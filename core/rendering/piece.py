@@ -1,16 +1,31 @@
-"""Every output of one piece in one folder: MIDI, MusicXML, SVG, note table, WAV (last, as it
-needs system packages that may be missing).
+"""One generated piece as music: its parts' symbols as one piano score (`piece_score`, the
+only place that knows the accompaniment stands in for a missing lead), and every output of
+it in one folder (MIDI, MusicXML, SVG, note table, WAV last, as it needs system packages
+that may be missing).
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
 from music21 import stream
 
+from core.data.corpus import ACCOMPANIMENT, LEAD
+from core.data.encoding import decode_part
 from core.data.notes import note_table
-from core.outputs.audio import render_wav
-from core.outputs.engraving import render_svg
-from core.outputs.score import write_midi, write_musicxml
+from core.data.timeline import PartSymbols
+from core.rendering.audio import render_wav
+from core.rendering.engraving import render_svg
+from core.rendering.score import TEMPO_BPM, combine_parts, write_midi, write_musicxml
+
+
+def piece_score(parts: Mapping[str, PartSymbols], tempo_bpm: float = TEMPO_BPM) -> stream.Score:
+    """The generated parts as one piano score: the lead on the upper staff over the
+    accompaniment, or the accompaniment alone when no lead was generated. Each part is
+    decoded in its own model and chord mode (core.data.encoding.decode_part)."""
+    music = {name: decode_part(p.symbols, p.model, p.chord_mode) for name, p in parts.items()}
+    return combine_parts(music.get(LEAD) or music[ACCOMPANIMENT],
+                         music.get(ACCOMPANIMENT) if LEAD in music else None, tempo_bpm)
 
 
 def render_all(score: stream.Score, folder: Path | str, stem: str) -> dict[str, Path]:
