@@ -229,6 +229,9 @@ def sweep_card(folder: Path, table: pd.DataFrame) -> None:
 
 
 def _buttons(column, folder: Path, progress: SweepProgress) -> None:
+    """Cancel while its driver runs, Continue while trials are left, else the time it took.
+    The slot always holds one element: a refresh then replaces a Cancel at once, where an
+    element a fragment no longer draws stays on screen until the whole (slow) rerun ends."""
     if progress.active:
         column.button("Cancel", key=f"sweep_cancel_{folder.name}", on_click=_cancel,
                       args=(folder,), help="Stop its trials after their current batch; "
@@ -237,6 +240,12 @@ def _buttons(column, folder: Path, progress: SweepProgress) -> None:
         column.button("Continue", key=f"sweep_continue_{folder.name}", on_click=_continue,
                       args=(folder,), help="Resume its interrupted trials from their last "
                                            "epoch and start the pending ones.")
+    else:
+        column.caption(f"{_minutes(progress.seconds)} in all")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 def _cancel(folder: Path) -> None:
@@ -280,18 +289,18 @@ def parallel(folder: Path, trials: pd.DataFrame) -> None:
 
 
 def running_notice() -> None:
-    """What trains now when a sweep does (the queue's runs wait for it)."""
+    """Why the queue's runs wait when a sweep trains (its driver's state only): its trial
+    counts are its card's alone, since the queue refreshes at other moments than the card
+    and two copies of a count would disagree for a second or two at every change."""
     for folder in sweep_dirs(common.sweeps_dir())[::-1]:
         data = read_progress(folder)
         if data.get("state") not in ACTIVE_DRIVER or not recorded_alive(data):
             continue
-        progress = sweep_progress(folder, common.runs_dir())
-        if progress.driver in ACTIVE_DRIVER:
-            waiting = " It waits for the queue's current run to end." \
-                if progress.driver == "waiting" else " Runs queued meanwhile wait for it."
-            st.info(f"Sweep **{folder.name}** is {progress.driver}: {progress.line()}."
-                    + waiting + " One training at a time on this machine.",
-                    icon=":material/tune:")
+        waiting = " It waits for the queue's current run to end." \
+            if data["state"] == "waiting" else " Runs queued meanwhile wait for it."
+        st.info(f"Sweep **{folder.name}** is {data['state']} (its trials: **Sweeps** above)."
+                + waiting + " One training at a time on this machine.",
+                icon=":material/tune:")
 
 
 def cancel_everything() -> None:
