@@ -28,6 +28,8 @@ def test_listeners_take_the_test_in_turn_and_see_the_binomial_test(app_env, runs
     click(at, "listening_prepare")
     assert not at.error, [e.value for e in at.error]
     assert "Prepared 1 pair(s) with temperature t=0 (greedy)" in texts(at, "success")
+    assert "Fewer pairs than asked: 6 asked, 1 made: the runs' corpus holds out 1 piece(s)" \
+        in texts(at, "warning")                        # six chorales, one held out
     (pair,) = list_pairs(runs_copy)
 
     at.text_input(key="listening_name_box").set_value("Ana")

@@ -42,7 +42,7 @@ from views.listen_decodings import STRATEGY_TITLES, temperature_slider
 LISTENER = "listening_listener"      # session_state: who is answering now
 NAME_BOX = "listening_name_box"      # the name field (cleared for the next listener)
 LAST = "listening_last"              # the last answer's message, shown after its rerun
-PREPARED = "listening_prepared"      # what the last Prepare made, shown after its rerun
+PREPARED = "listening_prepared"      # what the last Prepare made (and why not more)
 NONE = "none"
 
 
@@ -198,16 +198,17 @@ def prepare() -> None:
         except (GenerationError, RunError, CorpusError, RenderError, ValueError) as exc:
             st.error(f"No pairs: {exc}")
         else:  # rerun, so the test tab (drawn first) offers the new pairs at once
-            st.session_state[PREPARED] = (
-                f"Prepared {len(made)} pair(s) with {decoding.title}."
-                + ("" if made else " (the held-out pieces are too short after their "
-                                   "opening: generate fewer steps)"))
+            st.session_state[PREPARED] = (f"Prepared {len(made.pairs)} pair(s) with "
+                                          f"{decoding.title}.", made.shortfall())
             st.rerun()
         finally:
             bar.empty()
     prepared = st.session_state.pop(PREPARED, None)
     if prepared:
-        st.success(prepared)
+        done, shortfall = prepared
+        st.success(done)
+        if shortfall:
+            st.warning(f"Fewer pairs than asked: {shortfall}", icon=":material/info:")
     pairs = list_pairs(runs_dir())
     if pairs:
         counts = pd.Series([p.group for p in pairs]).value_counts()
