@@ -244,3 +244,47 @@ def readable(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 def prepared_corpora() -> int:
     """How many corpora have been prepared and cached (any settings)."""
     return len(cached_corpora(cache_dir()))
+
+
+CHECKLIST_ROWS = 10      # a checklist longer than this scrolls inside its box
+CHECKLIST_PX = 330       # that box's height: about ten rows
+
+
+def _checklist_keys(key: str) -> tuple[str, int]:
+    return f"{key}_round", st.session_state.get(f"{key}_round", 0)
+
+
+def checklist(labels: dict[str, str], key: str, placeholder: str) -> list[str]:
+    """Every item of `labels` ({id: label}) as a checkbox, narrowed by a filter box (each
+    typed word must be in the label); returns the ticked ids, those the filter hides too.
+
+    A picker for deleting: it draws every item, where a multiselect's dropdown draws only its
+    first ten. Its boxes are new widgets after `forget_checklist`, since a widget whose key is
+    popped keeps showing its old value in the browser (a deleted run's chip, "delete the 0
+    runs")."""
+    _, round_ = _checklist_keys(key)
+    words = st.text_input("Filter", key=f"{key}_filter", placeholder=placeholder,
+                          help="Each word must appear in the name, in any order.")
+    shown = [i for i, label in labels.items()
+             if all(w in f"{label} {i}".lower() for w in words.lower().split())]
+    boxes = {i: f"{key}_{round_}_{i}" for i in labels}
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.caption(f"{len(shown)} of {len(labels)} shown")
+    right.button("Tick all shown", key=f"{key}_all_{round_}", disabled=not shown,
+                 on_click=lambda: st.session_state.update({boxes[i]: True for i in shown}))
+    with st.container(height=CHECKLIST_PX if len(shown) > CHECKLIST_ROWS else "content"):
+        for item in shown:
+            st.checkbox(labels[item], key=boxes[item], persist_state="page")
+    return [i for i in labels if st.session_state.get(boxes[i])]
+
+
+def checklist_key(key: str, name: str) -> str:
+    """The key of a widget that belongs to a checklist's round (its confirmation box), so it
+    starts afresh with the checklist's boxes."""
+    return f"{key}_{name}_{_checklist_keys(key)[1]}"
+
+
+def forget_checklist(key: str) -> None:
+    """Start the checklist afresh on the next run: nothing ticked, its confirmation unticked."""
+    counter, round_ = _checklist_keys(key)
+    st.session_state[counter] = round_ + 1
