@@ -55,7 +55,9 @@ def test_listeners_take_the_test_in_turn_and_see_the_binomial_test(app_env, runs
     click(at, f"listening_{wrong}")
 
     table = frame_with(at, "share right")
+    assert list(table.columns)[:3] == ["decoding", "share right", "p-value"]  # never off-screen
     overall = table.iloc[-1]
+    assert overall["share right"] == "50%"
     assert (overall["answers"], overall["right"], overall["listeners"]) == (2, 1, 2)
     assert overall["p-value"] == f"{stats.binomtest(1, 2, 0.5).pvalue:.3f}"
     assert "1 of 2 right (50%)" in texts(at, "markdown")

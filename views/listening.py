@@ -44,6 +44,11 @@ NAME_BOX = "listening_name_box"      # the name field (cleared for the next list
 LAST = "listening_last"              # the last answer's message, shown after its rerun
 PREPARED = "listening_prepared"      # what the last Prepare made (and why not more)
 NONE = "none"
+# The results table: what a listener came for (share right, p-value) first, so it shows
+# without scrolling at 1400 px; the run names, long, last and in medium-width columns.
+RUN_COLUMNS = ("lead run", "accompaniment run")
+RESULT_COLUMNS = ["decoding", "share right", "p-value", "right", "answers", "listeners",
+                  *RUN_COLUMNS]
 
 
 def take_test() -> None:
@@ -121,9 +126,12 @@ def show_results() -> None:
         return
     table = results(answers)
     labels = run_names(load_runs_table())
-    shown = table.assign(**{c: table[c].map(lambda r: labels.get(r, r))
-                            for c in ("lead run", "accompaniment run")})
-    st.dataframe(readable(shown), hide_index=True, width="stretch", key="listening_results")
+    shown = table.assign(**{c: table[c].map(lambda r: labels.get(r, r)) for c in RUN_COLUMNS},
+                         **{"share right": table["share right"].map("{:.0%}".format)})
+    st.dataframe(readable(shown[RESULT_COLUMNS]), hide_index=True, width="stretch",
+                 key="listening_results",
+                 column_config={c: st.column_config.TextColumn(width="medium")
+                                for c in RUN_COLUMNS})
     for _, row in table.iterrows():
         what = (f"{labels.get(row['lead run'], row['lead run'])}, {row['decoding']}"
                 if row["lead run"] != "all" else "All pairs")
