@@ -288,3 +288,9 @@ def forget_checklist(key: str) -> None:
     """Start the checklist afresh on the next run: nothing ticked, its confirmation unticked."""
     counter, round_ = _checklist_keys(key)
     st.session_state[counter] = round_ + 1
+
+
+# Widget options for a choice that outlives its page: kept for the session when the user goes
+# to another page and back, and in the address where it differs from the default, so a reload
+# or a shared link opens on it (an address naming a deleted run is ignored). Needs a key.
+KEEP = {"persist_state": "session", "bind": "query-params"}

@@ -6,6 +6,8 @@ and decoding (core.evidence.listening).
 
 Several listeners share one machine: each types a name, answers the pairs they have not
 answered yet (in an order of their own), and presses "Next listener" to pass the laptop on.
+The runs and decoding chosen for the pairs are kept across pages and in the address
+(views.common.KEEP); when fewer pairs than asked can be made, the page says why.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from core.rendering.score import RenderError
 from core.runs.record import Run, RunError
 from core.sampling.decoding import MEASURED_BEST, STRATEGIES, Decoding, GenerationError
 from views.common import (
+    KEEP,
     cache_dir,
     load_runs_table,
     readable,
@@ -151,7 +154,7 @@ def _decoding(model2: bool) -> Decoding:
     c1, c2, c3 = st.columns(3)
     strategy = c1.selectbox("Decoding", list(STRATEGIES),
                             index=STRATEGIES.index(MEASURED_BEST.strategy),
-                            format_func=STRATEGY_TITLES.get, key="listening_strategy",
+                            format_func=STRATEGY_TITLES.get, key="listening_strategy", **KEEP,
                             help=f"Preselected: {MEASURED_BEST.title}, the decoding that "
                                  "measured closest to held-out music (README, 'The demo "
                                  "recipe').")
@@ -182,7 +185,7 @@ def prepare() -> None:
     for column, part in zip(st.columns(2), ("lead", "accompaniment")):
         ids = usable[usable["part"] == part]["run_id"].tolist()
         run = column.selectbox(f"{part.capitalize()} run", [NONE, *ids],
-                               index=1 if ids else 0, key=f"listening_{part}_run",
+                               index=1 if ids else 0, key=f"listening_{part}_run", **KEEP,
                                format_func=lambda r: "none" if r == NONE else labels.get(r, r))
         if run != NONE:
             chosen[part] = run
@@ -190,11 +193,12 @@ def prepare() -> None:
     decoding = _decoding(model2)
     c1, c2, c3 = st.columns(3)
     pieces = c1.number_input("Pairs (held-out pieces)", 1, 50, 6, key="listening_pieces",
-                             help="one pair per held-out piece, as many as the corpus holds")
+                             help="one pair per held-out piece, as many as the corpus holds",
+                             **KEEP)
     steps = c2.number_input("Steps generated after the opening", 4, 256, 32,
-                            key="listening_steps",
+                            key="listening_steps", **KEEP,
                             help="16th notes for Model 1 (32 = two bars), events for Model 2")
-    seed = c3.number_input("Random seed", 0, 2**31 - 1, 0, key="listening_seed")
+    seed = c3.number_input("Random seed", 0, 2**31 - 1, 0, key="listening_seed", **KEEP)
     if st.button("Prepare pairs", type="primary", disabled=not chosen,
                  key="listening_prepare"):
         bar = st.progress(0.0, text="Loading the runs…")
