@@ -199,14 +199,16 @@ def _player(place, sample: dict, index: int, view: View) -> None:
 
 
 def _downloads(place, sample: dict, index: int, view: View) -> None:
-    """MIDI / MusicXML / WAV side by side, each named in full; then the sample's folder."""
+    """MIDI / MusicXML / WAV in a row that wraps, each button as wide as its name, so a
+    name is never cut ("Mus…") in a third of the page; then the sample's folder."""
     folder = Path(sample["folder"])
-    for column, (kind, label, mime) in zip(place.columns(len(DOWNLOADS)), DOWNLOADS):
+    row = place.container(horizontal=True)
+    for kind, label, mime in DOWNLOADS:
         path = sample_file(sample, kind)
         if path is None:
-            column.caption(f"no {label} file")
+            row.caption(f"no {label} file")
         else:
-            column.download_button(label, path.read_bytes(), file_name=f"{folder.name}"
-                                   f"{path.suffix}", mime=mime, width="stretch",
-                                   key=f"listen_dl_{kind}_{index}", icon=":material/download:")
+            row.download_button(label, path.read_bytes(), file_name=f"{folder.name}"
+                                f"{path.suffix}", mime=mime, width="content",
+                                key=f"listen_dl_{kind}_{index}", icon=":material/download:")
     place.caption(f"`{folder}`")
