@@ -83,6 +83,8 @@ def test_a_sweep_shows_progress_parallel_coordinates_and_its_verdict(app_env, ru
     assert parallel["data"][0]["type"] == "parcoords"
     trials = [d.value for d in at.dataframe if "label" in d.value][0]
     assert len(trials) == 4 and set(trials["state"]) == {"finished"}
+    assert list(trials.columns) == ["label", "state", "epochs", "best held-out loss (nats)",
+                                    "error", "run"]                 # no snake_case headers
     # a finished sweep offers neither Cancel nor Continue: its slot says how long it took
     assert not [b for b in at.button if b.key and b.key.startswith("sweep_")]
     assert " in all" in texts(at, "caption")

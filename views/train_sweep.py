@@ -256,12 +256,17 @@ def _continue(folder: Path) -> None:
     driver.start_sweep(folder, common.runs_dir(), common.cache_dir())
 
 
+# The trials table's columns, titled as the rest of the page says them.
+TRIAL_COLUMNS = {"label": "label", "state": "state", "epochs_done": "epochs",
+                 "best_val_loss": "best held-out loss (nats)", "error": "error",
+                 "run_id": "run"}
+
+
 def sweep_details(folder: Path, trials: pd.DataFrame) -> None:
     """The sweep's trials as a table, as parallel coordinates coloured by held-out loss, and
     the verdict over its seeds."""
-    shown = trials[[c for c in ("label", "state", "epochs_done", "best_val_loss", "error",
-                                "run_id") if c in trials]]
-    st.dataframe(common.readable(shown.sort_values("run_id"), 4), hide_index=True,
+    shown = trials.sort_values("run_id")[[c for c in TRIAL_COLUMNS if c in trials]]
+    st.dataframe(common.readable(shown.rename(columns=TRIAL_COLUMNS), 4), hide_index=True,
                  width="stretch", key=f"sweep_trials_{folder.name}")
     parallel(folder, trials)
     verdict = verdict_table(trials)
