@@ -278,10 +278,14 @@ def checklist(labels: dict[str, str], key: str, placeholder: str) -> list[str]:
     return [i for i in labels if st.session_state.get(boxes[i])]
 
 
-def checklist_key(key: str, name: str) -> str:
-    """The key of a widget that belongs to a checklist's round (its confirmation box), so it
-    starts afresh with the checklist's boxes."""
-    return f"{key}_{name}_{_checklist_keys(key)[1]}"
+def confirm_delete(place, key: str, picked: int, what: str) -> bool:
+    """The confirmation box under a checklist: it names how many `what` are picked ("Yes,
+    delete the 3 run(s) ... for good"), asks for a tick first while none is (never "delete
+    the 0 run(s)"), and starts afresh with the checklist's boxes after a delete."""
+    label = (f"Yes, delete the {picked} {what} for good" if picked
+             else "Tick what to delete above first")
+    return place.checkbox(label, key=f"{key}_sure_{_checklist_keys(key)[1]}",
+                          disabled=not picked)
 
 
 def forget_checklist(key: str) -> None:

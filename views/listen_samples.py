@@ -32,7 +32,7 @@ from views.common import (
     KEEP,
     cache_dir,
     checklist,
-    checklist_key,
+    confirm_delete,
     forget_checklist,
     runs_dir,
     uploads_dir,
@@ -212,8 +212,7 @@ def earlier(chosen: dict[str, str]) -> None:
         left, middle, right = st.columns([1, 1.6, 1], vertical_alignment="center")
         if left.button("Open", disabled=not picked, key="listen_open"):
             st.session_state[SHOWN] = list(picked)
-        sure = middle.checkbox(f"Yes, delete the {len(picked)} picked sample(s) for good",
-                               key=checklist_key(EARLIER, "sure"), disabled=not picked)
+        sure = confirm_delete(middle, EARLIER, len(picked), "picked sample(s)")
         if right.button("Delete", disabled=not (picked and sure), key="listen_delete",
                         icon=":material/delete:"):
             delete_samples(picked)

@@ -233,9 +233,8 @@ def manage_runs() -> None:
         if len(busy):
             st.caption(f"{len(busy)} of them are queued or training: they are cancelled "
                        "first (a training run stops after its current batch).")
-        sure = st.checkbox(f"Yes, delete the {len(picked)} run(s) with their models, samples "
-                           "and evaluations for good",
-                           key=common.checklist_key(DELETE_PICKER, "sure"), disabled=not picked)
+        sure = common.confirm_delete(st, DELETE_PICKER, len(picked),
+                                     "run(s) with their models, samples and evaluations")
         if st.button("Delete", key="delete_runs_button", type="primary",
                      disabled=not (picked and sure), icon=":material/delete:"):
             with st.spinner("Deleting (cancelling first where a run is training)…"):
