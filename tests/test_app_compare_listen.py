@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import threading
 
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block, Column
 
 from core.evidence.baselines import run_baseline
 from core.outputs.figures import series_colours
@@ -16,12 +19,14 @@ from core.runs.samples import list_samples
 from core.sampling.decoding import MEASURED_BEST, MEASURED_TEMPERATURE
 from scripts.synthetic_runs import write_synthetic_run
 from tests.apptest import (
+    TIMEOUT,
     chart,
     charts,
     click,
     downloads,
     frame_with,
     open_page,
+    page_path,
     rerun,
     texts,
     values,
@@ -229,19 +234,98 @@ def test_listen_generates_greedy_and_temperature_side_by_side(app_env, runs_copy
     for folder in samples:
         files = json.loads((folder / "sample.json").read_text())["files"]
         assert {"midi", "musicxml", "wav", "svg", "notes"} <= set(files)
+    side_by_side_reads(at)
+
+    # a reload (a new session on the same address) shows the same runs, decodings and samples:
+    # the browser writes each kept widget's value into the address (tests/test_browser.py
+    # walks that), the page the samples shown
+    assert sorted(at.query_params["samples"]) == sorted(
+        f"{trained_runs.lead_lstm.name}/{f.name}" for f in samples)
+    gru = next(o for o in at.selectbox(key="listen_lead").options if "gru" in o)  # as shown
+    address = {"listen_lead": gru, "listen_accompaniment": "none", "listen_steps": "24",
+               "listen_strategies": ["greedy (argmax)", "top-k sampling"],
+               "samples": at.query_params["samples"]}
+    reloaded = open_at(address)
+    assert (reloaded.selectbox(key="listen_lead").value,
+            reloaded.selectbox(key="listen_accompaniment").value,
+            reloaded.multiselect(key="listen_strategies").value,
+            reloaded.number_input(key="listen_steps").value) == (
+        trained_runs.lead_gru.name, "none", ["greedy", "top_k"], 24)
+    assert [s.value for s in reloaded.subheader][:3] == titles
+    assert len(reloaded.get("audio")) == 3
 
     # a fresh session reopens them from the run folder
     again = open_page("listen")
     again.selectbox(key="listen_lead").set_value(trained_runs.lead_lstm.name)
     again.run()
-    earlier = again.multiselect(key="listen_earlier")
-    assert len(earlier.options) == 3
-    earlier.set_value([str(samples[0])])
+    earlier = [c for c in again.checkbox if c.key and c.key.startswith("listen_earlier_0_")]
+    assert len(earlier) == 3
+    again.checkbox(key=f"listen_earlier_0_{samples[0]}").check()
     again.run()
     again.button(key="listen_open").click()
     rerun(again)
     assert len(again.get("audio")) == 1
     assert any("<svg" in m.value for m in again.markdown)
+
+    # a link naming a deleted sample, or a path, shows the others without a word
+    shutil.rmtree(samples[0])
+    address["samples"] = [*address["samples"], "../../etc/x", "/etc/passwd"]
+    assert len(open_at(address).get("audio")) == 2
+
+
+def test_listen_keeps_its_runs_decodings_and_samples_across_pages(app_env, runs_copy,
+                                                                  trained_runs):
+    """Listen -> Compare -> Listen in one session: the runs, the decodings and the sample
+    just generated are still there (Streamlit forgets a widget once another page has run)."""
+    app_env.use_runs(runs_copy)
+    at = open_page("app")
+    at.switch_page("views/listen.py")
+    rerun(at)
+    newest = at.selectbox(key="listen_lead").value
+    lead = next(r for r in (trained_runs.lead_lstm.name, trained_runs.lead_gru.name)
+                if r != newest)                                  # not the default
+    at.selectbox(key="listen_lead").set_value(lead)
+    at.selectbox(key="listen_accompaniment").set_value("none")
+    at.multiselect(key="listen_strategies").set_value(["greedy"])
+    at.text_input(key="listen_extra").set_value("")
+    at.number_input(key="listen_steps").set_value(8)
+    rerun(at)
+    click(at, "listen_generate")
+    assert len(at.get("audio")) == 1
+    for page in ("compare", "listen"):
+        at.switch_page(f"views/{page}.py")
+        rerun(at)
+    assert (at.selectbox(key="listen_lead").value, at.selectbox(key="listen_accompaniment").value,
+            at.multiselect(key="listen_strategies").value, at.text_input(key="listen_extra").value,
+            at.number_input(key="listen_steps").value) == (lead, "none", ["greedy"], "", 8)
+    assert len(at.get("audio")) == 1 and [s.value for s in at.subheader][0] == "greedy"
+
+
+def open_at(address: dict) -> AppTest:
+    """The Listen page opened on an address (query parameters), as a reload or a link does."""
+    at = AppTest.from_file(page_path("listen"), default_timeout=TIMEOUT)
+    at.query_params.update(address)
+    return rerun(at)
+
+
+def side_by_side_reads(at: AppTest) -> None:
+    """Three samples side by side: each aspect (title, score, roll, player, downloads) is one
+    row of three columns, so they line up; every roll has the same pitch axis and length;
+    scores keep their size and scroll; each player spans its column (room for a seek bar)."""
+    assert at.radio(key="listen_layout").value == "columns"
+    rows = [list(b.children.values()) for b in at if isinstance(b, Block) and b.children
+            and all(isinstance(c, Column) for c in b.children.values())]
+    for aspect in (lambda c: len(c.subheader) == 1, lambda c: len(c.get("plotly_chart")) == 1,
+                   lambda c: any("score-frame" in m.value for m in c.markdown),
+                   lambda c: len(c.get("audio")) == 1):
+        assert len([r for r in rows if len(r) == 3 and all(map(aspect, r))]) == 1
+    rolls = [spec["layout"] for key, spec in charts(at).items() if "listen_roll" in key]
+    assert len(rolls) == 3
+    assert len({tuple(r["yaxis"]["range"]) for r in rolls}) == 1
+    assert len({tuple(r["xaxis"]["range"]) for r in rolls}) == 1
+    scores = [m.value for m in at.markdown if "score-frame" in m.value]
+    assert len(scores) == 3 and all("score-frame scroll" in s for s in scores)
+    assert all(a.proto.width_config.use_stretch for a in at.get("audio"))
 
 
 def test_listen_seeds_from_the_bundled_demo_midi(app_env, runs_copy, trained_runs):

@@ -18,6 +18,7 @@ from core.nets.config import THESIS_METHOD, TrainConfig
 from core.runs.status import read_status, wait_for, write_status
 from core.runs.training import enqueue
 from tests.apptest import TIMEOUT, click, open_page, rerun, texts
+from scripts.synthetic_runs import write_synthetic_run
 from tests.fixtures import HIGH, LOW, melody, midi_bytes, write_score
 from tests.tiny import tiny_config
 
@@ -314,15 +315,41 @@ def test_runs_are_deleted_after_a_confirmation_queued_ones_cancelled_first(app_e
     keep = enqueue(tiny_config(seed=1), app_env.runs, app_env.cache)
     gone = enqueue(tiny_config(seed=2), app_env.runs, app_env.cache)
     at = open_page("train", corpus_max_pieces=6)
-    at.multiselect(key="delete_runs").set_value([gone.name])
+    at.checkbox(key=f"delete_runs_0_{gone.name}").check()
     rerun(at)
     assert "cancelled first" in texts(at, "caption")
     assert at.button(key="delete_runs_button").disabled
-    at.checkbox(key="delete_runs_sure").check()
+    at.checkbox(key="delete_runs_sure_0").check()
     rerun(at)
     click(at, "delete_runs_button")
     assert not gone.exists() and keep.is_dir()
     assert "Deleted 1 run(s)." in texts(at, "success")
+    # the picker forgets it: no box of the deleted run, nothing ticked, the confirmation anew
+    boxes = [c for c in at.checkbox if c.key and c.key.startswith("delete_runs_")]
+    assert [c.key for c in boxes] == [f"delete_runs_1_{keep.name}", "delete_runs_sure_1"]
+    assert not any(c.value for c in boxes)
+    assert boxes[-1].label == "Tick what to delete above first" and boxes[-1].disabled
+
+
+def test_the_delete_picker_lists_every_run_and_filters_them(app_env):
+    """Fifteen runs are fifteen boxes (a multiselect's dropdown drew ten); a filter narrows
+    them, and a run ticked before filtering stays picked."""
+    for i in range(15):
+        write_synthetic_run(app_env.runs, i)
+    at = open_page("train", corpus_max_pieces=6)
+    boxes = [c for c in at.checkbox if c.key and c.key.startswith("delete_runs_0_")]
+    assert len(boxes) == 15
+    assert boxes[0].label.startswith("m1-lead-gru-2x46-s14") and boxes[0].label.endswith(
+        "· finished")                                           # newest first, with its state
+    boxes[0].check()
+    at.text_input(key="delete_runs_filter").set_value("GRU 2x3")
+    rerun(at)
+    shown = [c.label for c in at.checkbox if c.key and c.key.startswith("delete_runs_0_")]
+    assert len(shown) == 4 and all("gru-2x3" in label for label in shown)
+    assert "4 of 15 shown" in texts(at, "caption")
+    assert "Yes, delete the 1 run(s)" in at.checkbox(key="delete_runs_sure_0").label
+    click(at, "delete_runs_all_0")                              # tick the four shown
+    assert "Yes, delete the 5 run(s)" in at.checkbox(key="delete_runs_sure_0").label
 
 
 def test_every_page_has_the_glossary_and_the_start_page_leads_on(app_env, trained_runs):

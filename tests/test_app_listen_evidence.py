@@ -143,15 +143,16 @@ def test_earlier_samples_are_deleted_after_a_confirmation(runs, trained_runs):
     rerun(at)
     click(at, "listen_generate")
     (sample,) = list_samples(runs / trained_runs.lead_lstm.name)
-    at.multiselect(key="listen_earlier").set_value([sample["folder"]])
+    at.checkbox(key=f"listen_earlier_0_{sample['folder']}").check()
     rerun(at)
     assert at.button(key="listen_delete").disabled          # not before the confirmation
-    at.checkbox(key="listen_delete_sure").check()
+    at.checkbox(key="listen_earlier_sure_0").check()
     rerun(at)
     click(at, "listen_delete")
     assert list_samples(runs / trained_runs.lead_lstm.name) == []
     assert not Path(sample["folder"]).exists() and (runs / trained_runs.lead_lstm.name).is_dir()
     assert not at.get("audio")                               # no longer shown either
+    assert not at.query_params.get("samples")                # nor named in the address
 
 
 def test_a_bad_extra_decoding_is_named_and_blocks_generating(runs, trained_runs):

@@ -6,6 +6,7 @@ Cancel stops it. The driver itself is replaced here (tests/test_sweeps_ray.py ru
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from pathlib import Path
 
@@ -82,14 +83,39 @@ def test_a_sweep_shows_progress_parallel_coordinates_and_its_verdict(app_env, ru
     assert parallel["data"][0]["type"] == "parcoords"
     trials = [d.value for d in at.dataframe if "label" in d.value][0]
     assert len(trials) == 4 and set(trials["state"]) == {"finished"}
+    assert list(trials.columns) == ["label", "state", "epochs", "best held-out loss (nats)",
+                                    "error", "run"]                 # no snake_case headers
+    # a finished sweep offers neither Cancel nor Continue: its slot says how long it took
+    assert not [b for b in at.button if b.key and b.key.startswith("sweep_")]
+    assert " in all" in texts(at, "caption")
+
+
+def test_a_sweep_just_started_counts_its_planned_trials(app_env):
+    """Before its driver has written progress.json's plan, the card counts the trials of
+    sweep.json: '0 of 2', never '0 of 0'; the queue's banner repeats no count of its own
+    (counts live in the card alone, so the two never disagree)."""
+    spec = SweepSpec(base=dict(TINY), grid={"cell": ["lstm", "gru"]}, seeds=1)
+    folder = create_sweep(spec, app_env.sweeps)
+    stand_in = subprocess.Popen(["sleep", "60"])  # the driver, starting
+    try:
+        write_progress(folder, state="starting", pid=stand_in.pid,
+                       host=socket.gethostname(), process=None)
+        at = open_page("train", corpus_max_pieces=6)
+        bars = [bar.proto.text for bar in at.get("progress")]
+        assert "0 of 2 trials done, 0 running, 2 pending" in bars, bars
+        (banner,) = [i for i in texts(at, "info").splitlines() if folder.name in i]
+        assert "is starting" in banner and "trials done" not in banner
+        assert at.button(key=f"sweep_cancel_{folder.name}")
+    finally:
+        stand_in.kill()
 
 
 def test_cancel_stops_a_running_sweep(app_env, run_bank):
     folder = sweep_of_bank_runs(app_env, run_bank)
     stand_in = subprocess.Popen(["sleep", "60"])  # the driver: SIGINT ends it
     try:
-        write_progress(folder, state="running", pid=stand_in.pid, host=__import__(
-            "socket").gethostname(), process=None)
+        write_progress(folder, state="running", pid=stand_in.pid, host=socket.gethostname(),
+                       process=None)
         at = open_page("train", corpus_max_pieces=6)
         assert f"Sweep **{folder.name}** is running" in texts(at, "info")
         at = click(at, f"sweep_cancel_{folder.name}")

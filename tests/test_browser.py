@@ -242,6 +242,11 @@ def _listen(page, lead: str, accompaniment: str) -> None:
         assert body[:4] == b"RIFF" and body[8:12] == b"WAVE", f"{src} is not a WAV file"
     page.locator(".score-frame").first.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "browser-listen.png"))
+    # a reload keeps the runs, the decodings and the six samples: the address holds them
+    page.reload()
+    expect(audio).to_have_count(6, timeout=PAGE_TIMEOUT)
+    expect(page.get_by_role("combobox", name="Lead run", exact=True)).to_have_value(lead)
+    expect(page.get_by_text("Comparing 6 decoding(s)")).to_be_visible()
 
 
 def _scores_are_whole(page) -> None:

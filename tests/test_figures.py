@@ -7,21 +7,29 @@ import colorsys
 
 import pandas as pd
 import pytest
+from music21 import stream
+
+from core.data.notes import note_table
 
 from core.outputs.figures import (
     CELL_DASH,
     CELL_MARKERS,
+    MIN_LOSS_SPAN,
+    NOTE_GAP,
     PALETTE,
     PART_COLOURS,
     axis_title,
     band_figure,
     curve_figure,
+    nice_axis,
     overlap_figure,
     parallel_figure,
     piano_roll,
     pitch_name,
+    pitch_span,
     series_colours,
 )
+from tests.fixtures import make_part
 
 
 def saturation(colour: str) -> float:
@@ -96,8 +104,25 @@ def test_parallel_axes_of_whole_numbers_tick_whole_numbers():
     dims = parallel_figure(frame, ["units", "layers", "learning_rate"]).data[0].dimensions
     assert list(dims[1].tickvals) == [1, 2, 3] and list(dims[1].ticktext) == ["1", "2", "3"]
     assert list(dims[0].ticktext) == ["16", "19"]
-    assert dims[2].tickvals is None                        # a rate keeps plotly's ticks
+    assert dims[2].tickvals is None and dims[2].tickformat == ".3~g"  # a rate: 3 digits
     assert dims[-1].label == "best loss (nats)"
+
+
+def test_a_loss_spread_of_a_thousandth_is_not_stretched_to_the_axis_height():
+    """Sweep trials 0.0008 nats apart span at least MIN_LOSS_SPAN on the loss axis and the
+    colour scale, ticked at round values with two decimals, never eight."""
+    frame = pd.DataFrame({"units": [16, 32, 64], "cell": [0, 1, 1],
+                          "best loss": [1.06120001, 1.0617, 1.06200002]})
+    fig = parallel_figure(frame, ["units"])
+    loss = fig.data[0].dimensions[-1]
+    low, high = loss.range
+    assert high - low >= MIN_LOSS_SPAN and low <= 1.0612 and high >= 1.062
+    assert list(loss.ticktext) == ["1.02", "1.04", "1.06", "1.08", "1.10"]
+    assert list(loss.tickvals) == pytest.approx([1.02, 1.04, 1.06, 1.08, 1.10])
+    assert (fig.data[0].line.cmin, fig.data[0].line.cmax) == (low, high)
+    wide = parallel_figure(frame.assign(**{"best loss": [0.8, 1.1, 1.4]}), ["units"])
+    assert list(wide.data[0].dimensions[-1].range) == [0.8, 1.4]     # a real spread: as is
+    assert nice_axis(2.3, 2.9)[2] == ["2.2", "2.4", "2.6", "2.8", "3.0"]
 
 
 def test_curves_take_given_colours_and_wall_time():
@@ -128,7 +153,8 @@ def test_piano_roll_draws_each_part_and_where_its_seed_ends():
     fig = piano_roll(notes, {"lead": 2.0, "accompaniment": 2.0})
     assert [t.name for t in fig.data] == ["accompaniment", "lead"]  # the lead drawn on top
     lead = fig.data[1]
-    assert list(lead.base) == [0.0, 1.0] and list(lead.x) == [1.0, 2.0]
+    assert list(lead.base) == [0.0, 1.0]
+    assert list(lead.x) == pytest.approx([1.0 - NOTE_GAP, 2.0 - NOTE_GAP])  # a hair short
     assert lead.marker.color == PART_COLOURS["lead"]
     assert [row[0] for row in lead.customdata] == ["C5", "D5"]
     assert [s.x0 for s in fig.layout.shapes] == [2.0]          # one line: both seeds end at 2
@@ -136,6 +162,42 @@ def test_piano_roll_draws_each_part_and_where_its_seed_ends():
     assert list(piano_roll(notes).layout.xaxis.range) == [0, 4.0]   # no seed line either
     assert fig.layout.legend.y < 0
     assert pitch_name(61) == "C#4" and pitch_name(70) == "B-4"
+
+
+def test_the_piano_roll_draws_a_repeated_note_as_separate_bars_as_the_score_has_them():
+    """A note repeated on beats 4, 5 and 6 is three rows of the note table (the notes CSV a
+    sample writes) and three bars, each ending before the next begins; a note held over the
+    same beats is one bar. The hover gives each note's own start and end."""
+    score = stream.Score([make_part([(67, 3.0), (69, 1.0), (69, 1.0), (69, 1.0), (71, 0.25),
+                                     (71, 0.25), (72, 3.0)], name="Lead")])
+    notes = note_table(score)
+    fig = piano_roll(notes)
+    (lead,) = fig.data
+    bars = pd.DataFrame({"start": lead.base, "end": [s + x for s, x in zip(lead.base, lead.x)],
+                         "pitch": lead.y})
+    assert len(bars) == len(notes) == 7
+    repeated = bars[bars["pitch"] == 69]
+    assert repeated["start"].tolist() == [3.0, 4.0, 5.0]
+    assert (repeated["end"].to_numpy() < [4.0, 5.0, 6.0]).all()    # a gap before each next
+    sixteenths = bars[bars["pitch"] == 71]
+    assert sixteenths["start"].tolist() == [6.0, 6.25]
+    assert (sixteenths["end"].to_numpy() < [6.25, 6.5]).all()
+    assert (sixteenths["end"] - sixteenths["start"] >= 0.8 * 0.25).all()  # most of a 16th
+    # the hover is the note table's own start and end, row for row
+    assert [tuple(row[1:]) for row in lead.customdata] == \
+        list(zip(notes["start"], notes["end"]))
+    held = piano_roll(note_table(stream.Score([make_part([(69, 3.0)], name="Lead")])))
+    assert len(held.data[0].base) == 1
+
+
+def test_rolls_shown_together_share_one_pitch_axis_and_length():
+    low = pd.DataFrame({"part": ["lead"], "start": [0.0], "end": [2.0], "pitch": [50]})
+    high = pd.DataFrame({"part": ["lead"], "start": [0.0], "end": [8.0], "pitch": [80]})
+    span = pitch_span([low, high])
+    assert span == (49, 81)
+    fig = piano_roll(low, pitch_range=span, quarters=8.0)
+    assert list(fig.layout.yaxis.range) == [49, 81] and list(fig.layout.xaxis.range) == [0, 8]
+    assert pitch_span([low.iloc[0:0]]) is None
 
 
 def test_overlap_figure_a_bar_per_decoding_and_metric():

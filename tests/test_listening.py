@@ -36,9 +36,10 @@ def pairs(run_bank, tmp_path_factory):
     runs = {"lead": root / run_bank.path("lead_lstm").name,
             "accompaniment": root / run_bank.path("accompaniment").name}
     seen = []
-    made = make_pairs(runs, Decoding("temperature", temperature=0.65), 4, 16, 0,
-                      run_bank.cache, root, progress=lambda *step: seen.append(step))
-    return {"root": root, "runs": runs, "made": made, "cache": run_bank.cache, "seen": seen}
+    prepared = make_pairs(runs, Decoding("temperature", temperature=0.65), 4, 16, 0,
+                          run_bank.cache, root, progress=lambda *step: seen.append(step))
+    return {"root": root, "runs": runs, "made": prepared.pairs, "prepared": prepared,
+            "cache": run_bank.cache, "seen": seen}
 
 
 def midi_pitches(path, end: float, part: int | None = None) -> list[int]:
@@ -51,6 +52,9 @@ def midi_pitches(path, end: float, part: int | None = None) -> list[int]:
 def test_a_pair_is_the_real_and_a_generated_continuation_of_one_seed(pairs):
     made = pairs["made"]
     assert len(made) == 1                   # six chorales, one held out: one distinct piece
+    assert pairs["prepared"].shortfall() == (       # and the page says so
+        "4 asked, 1 made: the runs' corpus holds out 1 piece(s) long enough for their "
+        "window, and each gives one pair.")
     pair = made[0]
     assert list_pairs(pairs["root"]) == made
     assert pairs["seen"][0][0] == 0 and pairs["seen"][-1][0] == pairs["seen"][-1][1]

@@ -244,3 +244,57 @@ def readable(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
 def prepared_corpora() -> int:
     """How many corpora have been prepared and cached (any settings)."""
     return len(cached_corpora(cache_dir()))
+
+
+CHECKLIST_ROWS = 10      # a checklist longer than this scrolls inside its box
+CHECKLIST_PX = 330       # that box's height: about ten rows
+
+
+def _checklist_keys(key: str) -> tuple[str, int]:
+    return f"{key}_round", st.session_state.get(f"{key}_round", 0)
+
+
+def checklist(labels: dict[str, str], key: str, placeholder: str) -> list[str]:
+    """Every item of `labels` ({id: label}) as a checkbox, narrowed by a filter box (each
+    typed word must be in the label); returns the ticked ids, those the filter hides too.
+
+    A picker for deleting: it draws every item, where a multiselect's dropdown draws only its
+    first ten. Its boxes are new widgets after `forget_checklist`, since a widget whose key is
+    popped keeps showing its old value in the browser (a deleted run's chip, "delete the 0
+    runs")."""
+    _, round_ = _checklist_keys(key)
+    words = st.text_input("Filter", key=f"{key}_filter", placeholder=placeholder,
+                          help="Each word must appear in the name, in any order.")
+    shown = [i for i, label in labels.items()
+             if all(w in f"{label} {i}".lower() for w in words.lower().split())]
+    boxes = {i: f"{key}_{round_}_{i}" for i in labels}
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.caption(f"{len(shown)} of {len(labels)} shown")
+    right.button("Tick all shown", key=f"{key}_all_{round_}", disabled=not shown,
+                 on_click=lambda: st.session_state.update({boxes[i]: True for i in shown}))
+    with st.container(height=CHECKLIST_PX if len(shown) > CHECKLIST_ROWS else "content"):
+        for item in shown:
+            st.checkbox(labels[item], key=boxes[item], persist_state="page")
+    return [i for i in labels if st.session_state.get(boxes[i])]
+
+
+def confirm_delete(place, key: str, picked: int, what: str) -> bool:
+    """The confirmation box under a checklist: it names how many `what` are picked ("Yes,
+    delete the 3 run(s) ... for good"), asks for a tick first while none is (never "delete
+    the 0 run(s)"), and starts afresh with the checklist's boxes after a delete."""
+    label = (f"Yes, delete the {picked} {what} for good" if picked
+             else "Tick what to delete above first")
+    return place.checkbox(label, key=f"{key}_sure_{_checklist_keys(key)[1]}",
+                          disabled=not picked)
+
+
+def forget_checklist(key: str) -> None:
+    """Start the checklist afresh on the next run: nothing ticked, its confirmation unticked."""
+    counter, round_ = _checklist_keys(key)
+    st.session_state[counter] = round_ + 1
+
+
+# Widget options for a choice that outlives its page: kept for the session when the user goes
+# to another page and back, and in the address where it differs from the default, so a reload
+# or a shared link opens on it (an address naming a deleted run is ignored). Needs a key.
+KEEP = {"persist_state": "session", "bind": "query-params"}

@@ -6,6 +6,8 @@ decodings and the seed shared by its three tabs and calls their sections: side b
 (views/listen_samples.py), corpus-level evaluation (views/listen_evaluation.py) and
 conditioned vs unconditioned accompaniment (views/listen_conditioning.py, shown only when a
 conditioned accompaniment run exists). The decodings and method are views/listen_decodings.py.
+Every choice is kept when the user goes to another page and back, and in the address for a
+reload (views.common.KEEP), as are the samples just generated (views/listen_samples.py).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from views.common import (
+    KEEP,
     is_conditioned,
     load_runs_table,
     run_names,
@@ -28,7 +31,8 @@ NONE = "none"
 
 
 def run_pickers(usable: pd.DataFrame, labels: dict[str, str]) -> dict[str, str]:
-    """A run for each part (the newest by default, or none): {part: run id} of those chosen."""
+    """A run for each part (the newest by default, or none): {part: run id} of those chosen.
+    The choice is kept across pages and in the address (views.common.KEEP)."""
     st.caption("The thesis trains the lead and the accompaniment separately and plays them "
                "together: pick a run for each part (or just one).")
     chosen = {}
@@ -37,7 +41,7 @@ def run_pickers(usable: pd.DataFrame, labels: dict[str, str]) -> dict[str, str]:
         ids = usable[usable["part"] == part]["run_id"].tolist()
         run = column.selectbox(title, [NONE, *ids], index=1 if ids else 0, key=f"listen_{part}",
                                format_func=lambda r: "none" if r == NONE else labels.get(r, r),
-                               help=f"a run trained on the {part} part")
+                               help=f"a run trained on the {part} part", **KEEP)
         if run != NONE:
             chosen[part] = run
     if not chosen:

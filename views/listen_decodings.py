@@ -1,7 +1,8 @@
 """Listen page, the choices every section shares: the decodings to compare (any strategy,
 any number of times with other parameters; temperature 0 is greedy, and Model 2's duration
 stream may have a temperature of its own), the random seed, and the generation method.
-Every parameter's range comes from core.sampling.decoding.BOUNDS, as the CLI's does.
+Every parameter's range comes from core.sampling.decoding.BOUNDS, as the CLI's does; every
+choice is kept across pages and in the address (views.common.KEEP).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from core.sampling.decoding import (
     parse_help,
 )
 from core.sampling.generation import METHODS, pick_method
+from views.common import KEEP
 
 STRATEGY_TITLES = {"greedy": "greedy (argmax)", "temperature": "temperature sampling",
                    "top_k": "top-k sampling", "top_p": "top-p (nucleus) sampling",
@@ -35,14 +37,14 @@ def temperature_slider(place, label: str, value: float, key: str, **options) -> 
     Listening test pages' one widget for it."""
     bounds = BOUNDS["temperature"]
     return place.slider(label, float(bounds.low), float(bounds.high), value, STEP, key=key,
-                        **options)
+                        **KEEP, **options)
 
 
 def whole_number_input(place, label: str, name: str, value: int, key: str, **options) -> int:
     """A number input over BOUNDS[name] (top_k, beam_width)."""
     bounds = BOUNDS[name]
     return place.number_input(label, int(bounds.low), int(bounds.high), value, key=key,
-                              **options)
+                              **KEEP, **options)
 
 
 def parse_specs(text: str) -> tuple[list[Decoding], list[str]]:
@@ -82,10 +84,10 @@ def _strategy_settings(strategies: list[str], model2: bool) -> tuple[list[Decodi
     top_k = whole_number_input(c2, "top-k: k", "top_k", 8, "listen_top_k",
                                disabled="top_k" not in strategies)
     top_p = c3.slider("top-p: p", STEP, float(BOUNDS["top_p"].high), Decoding().top_p, STEP,
-                      key="listen_top_p", disabled="top_p" not in strategies)
+                      key="listen_top_p", disabled="top_p" not in strategies, **KEEP)
     beam = whole_number_input(c4, "beam width", "beam_width", 4, "listen_beam",
                               disabled="beam" not in strategies)
-    seed = c5.number_input("Random seed", 0, 2**31 - 1, 0, key="listen_seed",
+    seed = c5.number_input("Random seed", 0, 2**31 - 1, 0, key="listen_seed", **KEEP,
                            help="the same seed and settings give the same music")
     own = None if duration is None or duration == temperature else float(duration)
     return [Decoding(s, temperature=float(temperature), top_k=int(top_k), top_p=float(top_p),
@@ -100,9 +102,9 @@ def decodings_form(model2: bool = False) -> tuple[list[Decoding], list[str], int
     c1, c2 = st.columns([1.3, 1])
     strategies = c1.multiselect("Decodings to compare", list(STRATEGIES),
                                 default=["greedy", "temperature"], key="listen_strategies",
-                                format_func=STRATEGY_TITLES.get)
+                                format_func=STRATEGY_TITLES.get, **KEEP)
     extra = c2.text_input("More decodings (strategy:value, comma-separated)", key="listen_extra",
-                          value=MEASURED_BEST.spec,
+                          value=MEASURED_BEST.spec, **KEEP,
                           placeholder="temperature:1.0, top_k:4, top_p:0.8, beam:2",
                           help="Add any strategy again with another parameter: "
                                f"{parse_help()}. top-k and top-p typed here sample at "
@@ -145,7 +147,7 @@ def methods_used(objectives: dict[str, str], decodings: list[Decoding], method: 
 def method_form(objectives: dict[str, str], decodings: list[Decoding]) -> str:
     """The generation method radio, with what it means for the chosen runs."""
     method = st.radio("Generation method", METHODS, horizontal=True, key=METHOD_KEY,
-                      format_func=METHOD_TITLES.get,
+                      format_func=METHOD_TITLES.get, **KEEP,
                       help="window: the thesis's iterative feed-forward, the whole window "
                            "re-run for every new symbol. stateful: the recurrent state is "
                            "carried and each symbol costs one step, exact for runs trained "

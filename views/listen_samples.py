@@ -1,15 +1,17 @@
 """Listen page, side-by-side section: choose a seed (a held-out piece, the bundled demo MIDI
-or the user's file) and a length, generate with every decoding, and show each sample (in a
-row of its own, or side by side in columns): engraved score scaled to its space, piano roll,
-audio, downloads named in full, and a few metrics per decoding. Earlier samples of the
-chosen runs are reopened from their folders, or deleted.
+or the user's file) and a length, generate with every decoding, and show the samples
+(views/listen_show.py). Earlier samples of the chosen runs are reopened from their folders, or
+deleted.
+
+The samples shown outlive the page: kept in the session when the user goes to another page
+and back, and in the address (`?samples=<run id>/<sample id>`), so a reload or a shared link
+shows them again; a sample deleted since is left out without a word.
 
 core.sampling.generation.generate writes every file of a sample under the run; this section
-only reads them back through core.runs.samples and core.evidence.measure.
+only reads them back through core.runs.samples.
 """
 from __future__ import annotations
 
-import re
 import time
 from datetime import datetime
 from pathlib import Path
@@ -19,32 +21,31 @@ import streamlit as st
 
 from core.assets import DEMO_SEED, asset_path
 from core.data.uploads import UploadError, save_upload
-from core.evidence.measure import generated_quarters, sample_metrics, sample_notes
-from core.files import RunFileError, file_stamp
 from core.nets.config import OBJECTIVES
-from core.outputs.figures import piano_roll
-from core.rendering.engraving import scalable_svg
 from core.rendering.score import RenderError
 from core.runs.deletion import DeletionError, delete_sample
 from core.runs.record import Run, RunError
-from core.runs.samples import list_samples, read_sample, sample_file, sample_pages
+from core.runs.samples import find_sample, list_samples, sample_ref
 from core.sampling.decoding import Decoding, GenerationError
 from core.sampling.generation import MAX_STEPS, generate
-from views.common import METRIC_TITLES, cache_dir, readable, runs_dir, uploads_dir
+from views.common import (
+    KEEP,
+    cache_dir,
+    checklist,
+    confirm_delete,
+    forget_checklist,
+    runs_dir,
+    uploads_dir,
+)
 from views.listen_decodings import method_form, methods_used
+from views.listen_show import show_samples
 
-SHOWN = "listen_shown"          # session_state: sample folders shown side by side
+SHOWN = "listen_shown"          # session_state: the folders of the samples shown
+SHOWN_PARAM = "samples"         # the address's copy of them: <run id>/<sample id>, repeated
 TIMINGS = "listen_timings"      # session_state: one row per Generate press (method, seconds)
+EARLIER = "listen_earlier"      # the checklist of earlier samples (views.common)
 SEED_SUFFIXES = ["mid", "midi", "xml", "musicxml", "mxl"]
 HELD_OUT, DEMO, FILE = "held-out piece", "demo MIDI file", "your MIDI file"
-MAX_COLUMNS = 5
-LAYOUT = "listen_layout"        # session_state: "rows" or "columns"
-LAYOUTS = {"rows": "one sample per row (readable scores)",
-           "columns": "side by side (scores shrunk to their column)"}
-COLUMNS_UP_TO = 2               # samples shown side by side unless the user says otherwise
-DOWNLOADS = (("midi", "MIDI", "audio/midi"),
-             ("musicxml", "MusicXML", "application/vnd.recordare.musicxml+xml"),
-             ("wav", "WAV", "audio/wav"))
 
 
 # --------------------------------------------------------------------------- seeds
@@ -70,12 +71,12 @@ def seed_choice(first: str | None, s1, s2) -> tuple[str, str | None, object]:
     """(source, held-out piece name or None, upload or None) from the seed widgets, drawn
     in columns s1 (the source) and s2 (the piece, the demo file or the uploader)."""
     source = s1.radio("Seed from", [HELD_OUT, DEMO, FILE], key="listen_seed_source",
-                      help="generation starts from the first window of this piece")
+                      help="generation starts from the first window of this piece", **KEEP)
     if source == HELD_OUT:
         pieces = held_out_pieces(first) if first else []
         if pieces:
             return source, s2.selectbox("Seed piece (held out from training)", pieces,
-                                        key="listen_seed_piece"), None
+                                        key="listen_seed_piece", **KEEP), None
         s2.caption("This run held no piece out: the first piece of its corpus seeds it.")
         return source, None, None
     if source == DEMO:
@@ -106,7 +107,7 @@ def side_by_side(runs: pd.DataFrame, chosen: dict[str, str], labels: dict[str, s
     first = next(iter(chosen.values()), None)
     s1, s2, s3 = st.columns([1.2, 2, 1])
     source, seed_piece, upload = seed_choice(first, s1, s2)
-    steps = s3.number_input("Length (steps)", 1, MAX_STEPS, 64, key="listen_steps",
+    steps = s3.number_input("Length (steps)", 1, MAX_STEPS, 64, key="listen_steps", **KEEP,
                             help="symbols to generate per part: 16th notes for Model 1, "
                                  "events for Model 2")
     objectives = {p: _objective(runs, r) for p, r in chosen.items()}
@@ -127,10 +128,25 @@ def side_by_side(runs: pd.DataFrame, chosen: dict[str, str], labels: dict[str, s
             st.error(f"Generation failed ({type(exc).__name__}): {exc}")
     show_timings()
     earlier(chosen)
-    shown = [f for f in st.session_state.get(SHOWN, []) if Path(f).exists()]
+    shown = shown_samples()
     if shown:
         st.divider()
         show_samples(shown)
+
+
+def shown_samples() -> list[str]:
+    """The folders of the samples to show: this session's, else those the address names (a
+    reload, a shared link); a sample deleted since is dropped without a word. The address
+    is kept in step, so a reload shows what is shown now."""
+    if SHOWN not in st.session_state:
+        found = (find_sample(ref, runs_dir()) for ref in st.query_params.get_all(SHOWN_PARAM))
+        st.session_state[SHOWN] = [str(f) for f in found if f is not None]
+    shown = [f for f in st.session_state[SHOWN] if find_sample(sample_ref(f), runs_dir())]
+    st.session_state[SHOWN] = shown
+    refs = [sample_ref(f) for f in shown]
+    if st.query_params.get_all(SHOWN_PARAM) != refs:
+        st.query_params[SHOWN_PARAM] = refs
+    return shown
 
 
 def run_generation(chosen: dict[str, str], labels: dict[str, str], decodings: list[Decoding],
@@ -191,13 +207,12 @@ def earlier(chosen: dict[str, str]) -> None:
                 f"{s.get('seed_source', '?')} · {s.get('steps')} steps · seed {s.get('seed')}")
 
     with st.expander(f"Earlier samples of these runs ({len(samples)})"):
-        picked = st.multiselect("Samples", list(by_folder), key="listen_earlier",
-                                format_func=describe)
+        picked = checklist({f: describe(f) for f in by_folder}, EARLIER,
+                           "part of a line: greedy, top_p, bwv103, 32 steps…")
         left, middle, right = st.columns([1, 1.6, 1], vertical_alignment="center")
         if left.button("Open", disabled=not picked, key="listen_open"):
             st.session_state[SHOWN] = list(picked)
-        sure = middle.checkbox(f"Yes, delete the {len(picked)} picked sample(s) for good",
-                               key="listen_delete_sure", disabled=not picked)
+        sure = confirm_delete(middle, EARLIER, len(picked), "picked sample(s)")
         if right.button("Delete", disabled=not (picked and sure), key="listen_delete",
                         icon=":material/delete:"):
             delete_samples(picked)
@@ -210,121 +225,5 @@ def delete_samples(folders: list[str]) -> None:
             delete_sample(folder, runs_dir())
         except DeletionError as exc:
             st.error(f"Not deleted: {exc}")
-    st.session_state[SHOWN] = [f for f in st.session_state.get(SHOWN, []) if Path(f).exists()]
-    for key in ("listen_earlier", "listen_delete_sure"):
-        st.session_state.pop(key, None)
+    forget_checklist(EARLIER)   # the page drops deleted samples from those shown itself
     st.rerun()
-
-
-# --------------------------------------------------------------------------- showing
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _score_markup(pages: tuple[str, ...], stamp: int) -> str:
-    """Every engraved page of a sample, inline, in one scrolling white frame whose pages
-    shrink to its width (app.css)."""
-    svgs = [scalable_svg(re.sub(r"^<\?xml[^>]*>\s*", "", Path(p).read_text(encoding="utf-8")))
-            for p in pages]
-    return f"<div class='score-frame'>{''.join(svgs)}</div>"
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _metrics(folder: str, stamp: int) -> dict[str, float]:
-    return sample_metrics(read_sample(folder))
-
-
-def metrics_table(samples: list[dict]) -> None:
-    """A few music metrics of each sample's generated continuation, a row per decoding."""
-    rows = []
-    for sample in samples:
-        row = {"decoding": Decoding.from_dict(sample.get('decoding')).title}
-        try:
-            stamp = file_stamp(sample["folder"], "sample.json")
-            row.update({METRIC_TITLES[k]: v for k, v in
-                        _metrics(sample["folder"], stamp).items()})
-        except (RunFileError, OSError, ValueError) as exc:
-            row["note"] = f"metrics unavailable: {exc}"
-        rows.append(row)
-    st.markdown("**Music metrics of the generated continuation** (seed left out)")
-    st.dataframe(readable(pd.DataFrame(rows), 2), hide_index=True, width="stretch",
-                 key="listen_metrics")
-    st.caption("Scale consistency near 1: stays in one key. Loop share: part of the lead's "
-               "symbols inside an exact repeat of 8 or more (greedy decoding tends to 1). "
-               "Consonance: lead onsets consonant with the sounding accompaniment. "
-               "–: not measurable (no notes after the seed, or only one part).")
-
-
-def show_samples(folders: list[str]) -> None:
-    """The metrics table, then the samples: a row each, or side by side (at most
-    MAX_COLUMNS a row), as the layout radio says."""
-    samples = []
-    for folder in folders:
-        try:
-            samples.append(read_sample(folder))
-        except RunFileError as exc:
-            st.warning(str(exc))
-    if not samples:
-        return
-    metrics_table(samples)
-    if LAYOUT not in st.session_state:
-        st.session_state[LAYOUT] = "columns" if len(samples) <= COLUMNS_UP_TO else "rows"
-    layout = st.radio("Layout", list(LAYOUTS), format_func=LAYOUTS.get, horizontal=True,
-                      key=LAYOUT)
-    if layout == "rows":
-        for index, sample in enumerate(samples):
-            with st.container(border=True):
-                score, rest = st.columns([3, 2])
-                show_sample(score, rest, sample, index)
-        return
-    for start in range(0, len(samples), MAX_COLUMNS):
-        chunk = samples[start:start + MAX_COLUMNS]
-        for offset, (column, sample) in enumerate(zip(st.columns(len(chunk)), chunk)):
-            show_sample(column, column, sample, start + offset)
-
-
-def _roll(column, sample: dict, index: int) -> None:
-    """The sample's piano roll, and a warning for a part whose seed fills the piece."""
-    try:
-        notes = sample_notes(sample)
-        column.plotly_chart(piano_roll(notes, sample.get("seed_quarters") or {}),
-                            key=f"listen_roll_{index}")
-        for part, quarters in generated_quarters(sample).items():
-            if quarters <= 0:
-                column.warning(f"Nothing generated for the {part} is heard: its seed window "
-                               "lasts as long as the piece, which is cut to its shorter part."
-                               " Generate more steps.")
-    except (RunFileError, OSError, ValueError) as exc:
-        column.warning(f"No piano roll: {exc}")
-
-
-def show_sample(head, side, sample: dict, index: int) -> None:
-    """One sample: what made it and its score in `head`; piano roll, audio and downloads in
-    `side` (the same column when side by side). Each download names its file type in full,
-    on a line of its own when the column is narrow."""
-    folder = Path(sample["folder"])
-    head.subheader(Decoding.from_dict(sample.get('decoding')).title)
-    runs = ", ".join(f"{p}: {r}" for p, r in (sample.get("runs") or {}).items())
-    head.caption(f"{sample.get('seed_source', '?')} · {sample.get('steps')} steps · "
-                 f"seed {sample.get('seed')} · {sample.get('created', '')}  \n{runs}")
-    pages = sample_pages(sample)
-    if pages:
-        head.markdown(_score_markup(tuple(map(str, pages)), file_stamp(folder, "sample.json")),
-                      unsafe_allow_html=True)
-    else:
-        head.warning("No engraved score was written for this sample.")
-    _roll(side, sample, index)
-    wav = sample_file(sample, "wav")
-    if wav is not None:
-        side.audio(wav.read_bytes(), format="audio/wav")
-    else:
-        side.warning("No audio: the WAV was not rendered (is FluidSynth installed?).")
-    wide = head is not side
-    for place, (kind, label, mime) in zip(side.columns(len(DOWNLOADS)) if wide
-                                          else [side] * len(DOWNLOADS), DOWNLOADS):
-        path = sample_file(sample, kind)
-        if path is None:
-            place.caption(f"no {label} file")
-        else:
-            place.download_button(label, path.read_bytes(), file_name=f"{folder.name}"
-                                  f"{path.suffix}", mime=mime, key=f"listen_dl_{kind}_{index}",
-                                  width="stretch", icon=":material/download:")
-    side.caption(f"`{folder}`")

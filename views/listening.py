@@ -6,6 +6,8 @@ and decoding (core.evidence.listening).
 
 Several listeners share one machine: each types a name, answers the pairs they have not
 answered yet (in an order of their own), and presses "Next listener" to pass the laptop on.
+The runs and decoding chosen for the pairs are kept across pages and in the address
+(views.common.KEEP); when fewer pairs than asked can be made, the page says why.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from core.rendering.score import RenderError
 from core.runs.record import Run, RunError
 from core.sampling.decoding import MEASURED_BEST, STRATEGIES, Decoding, GenerationError
 from views.common import (
+    KEEP,
     cache_dir,
     load_runs_table,
     readable,
@@ -42,8 +45,13 @@ from views.listen_decodings import STRATEGY_TITLES, temperature_slider
 LISTENER = "listening_listener"      # session_state: who is answering now
 NAME_BOX = "listening_name_box"      # the name field (cleared for the next listener)
 LAST = "listening_last"              # the last answer's message, shown after its rerun
-PREPARED = "listening_prepared"      # what the last Prepare made, shown after its rerun
+PREPARED = "listening_prepared"      # what the last Prepare made (and why not more)
 NONE = "none"
+# The results table: what a listener came for (share right, p-value) first, so it shows
+# without scrolling at 1400 px; the run names, long, last and in medium-width columns.
+RUN_COLUMNS = ("lead run", "accompaniment run")
+RESULT_COLUMNS = ["decoding", "share right", "p-value", "right", "answers", "listeners",
+                  *RUN_COLUMNS]
 
 
 def take_test() -> None:
@@ -121,9 +129,12 @@ def show_results() -> None:
         return
     table = results(answers)
     labels = run_names(load_runs_table())
-    shown = table.assign(**{c: table[c].map(lambda r: labels.get(r, r))
-                            for c in ("lead run", "accompaniment run")})
-    st.dataframe(readable(shown), hide_index=True, width="stretch", key="listening_results")
+    shown = table.assign(**{c: table[c].map(lambda r: labels.get(r, r)) for c in RUN_COLUMNS},
+                         **{"share right": table["share right"].map("{:.0%}".format)})
+    st.dataframe(readable(shown[RESULT_COLUMNS]), hide_index=True, width="stretch",
+                 key="listening_results",
+                 column_config={c: st.column_config.TextColumn(width="medium")
+                                for c in RUN_COLUMNS})
     for _, row in table.iterrows():
         what = (f"{labels.get(row['lead run'], row['lead run'])}, {row['decoding']}"
                 if row["lead run"] != "all" else "All pairs")
@@ -143,7 +154,7 @@ def _decoding(model2: bool) -> Decoding:
     c1, c2, c3 = st.columns(3)
     strategy = c1.selectbox("Decoding", list(STRATEGIES),
                             index=STRATEGIES.index(MEASURED_BEST.strategy),
-                            format_func=STRATEGY_TITLES.get, key="listening_strategy",
+                            format_func=STRATEGY_TITLES.get, key="listening_strategy", **KEEP,
                             help=f"Preselected: {MEASURED_BEST.title}, the decoding that "
                                  "measured closest to held-out music (README, 'The demo "
                                  "recipe').")
@@ -174,7 +185,7 @@ def prepare() -> None:
     for column, part in zip(st.columns(2), ("lead", "accompaniment")):
         ids = usable[usable["part"] == part]["run_id"].tolist()
         run = column.selectbox(f"{part.capitalize()} run", [NONE, *ids],
-                               index=1 if ids else 0, key=f"listening_{part}_run",
+                               index=1 if ids else 0, key=f"listening_{part}_run", **KEEP,
                                format_func=lambda r: "none" if r == NONE else labels.get(r, r))
         if run != NONE:
             chosen[part] = run
@@ -182,11 +193,12 @@ def prepare() -> None:
     decoding = _decoding(model2)
     c1, c2, c3 = st.columns(3)
     pieces = c1.number_input("Pairs (held-out pieces)", 1, 50, 6, key="listening_pieces",
-                             help="one pair per held-out piece, as many as the corpus holds")
+                             help="one pair per held-out piece, as many as the corpus holds",
+                             **KEEP)
     steps = c2.number_input("Steps generated after the opening", 4, 256, 32,
-                            key="listening_steps",
+                            key="listening_steps", **KEEP,
                             help="16th notes for Model 1 (32 = two bars), events for Model 2")
-    seed = c3.number_input("Random seed", 0, 2**31 - 1, 0, key="listening_seed")
+    seed = c3.number_input("Random seed", 0, 2**31 - 1, 0, key="listening_seed", **KEEP)
     if st.button("Prepare pairs", type="primary", disabled=not chosen,
                  key="listening_prepare"):
         bar = st.progress(0.0, text="Loading the runs…")
@@ -198,16 +210,17 @@ def prepare() -> None:
         except (GenerationError, RunError, CorpusError, RenderError, ValueError) as exc:
             st.error(f"No pairs: {exc}")
         else:  # rerun, so the test tab (drawn first) offers the new pairs at once
-            st.session_state[PREPARED] = (
-                f"Prepared {len(made)} pair(s) with {decoding.title}."
-                + ("" if made else " (the held-out pieces are too short after their "
-                                   "opening: generate fewer steps)"))
+            st.session_state[PREPARED] = (f"Prepared {len(made.pairs)} pair(s) with "
+                                          f"{decoding.title}.", made.shortfall())
             st.rerun()
         finally:
             bar.empty()
     prepared = st.session_state.pop(PREPARED, None)
     if prepared:
-        st.success(prepared)
+        done, shortfall = prepared
+        st.success(done)
+        if shortfall:
+            st.warning(f"Fewer pairs than asked: {shortfall}", icon=":material/info:")
     pairs = list_pairs(runs_dir())
     if pairs:
         counts = pd.Series([p.group for p in pairs]).value_counts()

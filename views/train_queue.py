@@ -27,6 +27,7 @@ from views.train_sweep import cancel_everything, running_notice
 # for runs queued this recently.
 WORKER_GRACE_S = 20.0
 DELETE_NOTICE = "train_delete_notice"  # what the last Delete did, shown after its rerun
+DELETE_PICKER = "delete_runs"          # the checklist of runs to delete (views.common)
 # Material icons: they render without an emoji font (a dataframe cell cannot show them,
 # so the recent-runs table says the state in words only).
 STATE_ICONS = {"queued": ":material/schedule:", "running": ":material/play_circle:",
@@ -217,22 +218,23 @@ def _resume(run_dir: Path) -> None:
 
 def manage_runs() -> None:
     """Delete runs for good, after a confirmation; a queued or training run is cancelled
-    first (core.runs.deletion)."""
+    first (core.runs.deletion). Every run is listed, newest first, narrowed by a filter."""
     runs = common.load_runs_table()
     if runs.empty:
         return
     labels = run_labels(runs)
+    runs = runs.sort_values("run_id", ascending=False)
+    names = {row.run_id: f"{labels.get(row.run_id, row.run_id)} · {row.state}"
+             for row in runs.itertuples(index=False)}
     with st.expander("Delete runs", icon=":material/delete:"):
-        picked = st.multiselect("Runs to delete", runs["run_id"].tolist(), key="delete_runs",
-                                format_func=lambda r: labels.get(r, r),
-                                placeholder="choose runs")
+        picked = common.checklist(names, DELETE_PICKER,
+                                  "part of a name: gru, 152, seed 2, failed, a date…")
         busy = runs[runs["run_id"].isin(picked) & runs["state"].isin(ACTIVE)]
         if len(busy):
             st.caption(f"{len(busy)} of them are queued or training: they are cancelled "
                        "first (a training run stops after its current batch).")
-        sure = st.checkbox(f"Yes, delete the {len(picked)} run(s) with their models, samples "
-                           "and evaluations for good", key="delete_runs_sure",
-                           disabled=not picked)
+        sure = common.confirm_delete(st, DELETE_PICKER, len(picked),
+                                     "run(s) with their models, samples and evaluations")
         if st.button("Delete", key="delete_runs_button", type="primary",
                      disabled=not (picked and sure), icon=":material/delete:"):
             with st.spinner("Deleting (cancelling first where a run is training)…"):
@@ -243,8 +245,7 @@ def manage_runs() -> None:
                     except DeletionError as exc:
                         errors.append(str(exc))
             st.session_state[DELETE_NOTICE] = errors or f"Deleted {len(picked)} run(s)."
-            for key in ("delete_runs", "delete_runs_sure"):
-                st.session_state.pop(key, None)
+            common.forget_checklist(DELETE_PICKER)
             st.rerun()
         notice = st.session_state.pop(DELETE_NOTICE, None)
         if isinstance(notice, str):

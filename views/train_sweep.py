@@ -229,6 +229,9 @@ def sweep_card(folder: Path, table: pd.DataFrame) -> None:
 
 
 def _buttons(column, folder: Path, progress: SweepProgress) -> None:
+    """Cancel while its driver runs, Continue while trials are left, else the time it took.
+    The slot always holds one element: a refresh then replaces a Cancel at once, where an
+    element a fragment no longer draws stays on screen until the whole (slow) rerun ends."""
     if progress.active:
         column.button("Cancel", key=f"sweep_cancel_{folder.name}", on_click=_cancel,
                       args=(folder,), help="Stop its trials after their current batch; "
@@ -237,6 +240,12 @@ def _buttons(column, folder: Path, progress: SweepProgress) -> None:
         column.button("Continue", key=f"sweep_continue_{folder.name}", on_click=_continue,
                       args=(folder,), help="Resume its interrupted trials from their last "
                                            "epoch and start the pending ones.")
+    else:
+        column.caption(f"{_minutes(progress.seconds)} in all")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 def _cancel(folder: Path) -> None:
@@ -247,12 +256,17 @@ def _continue(folder: Path) -> None:
     driver.start_sweep(folder, common.runs_dir(), common.cache_dir())
 
 
+# The trials table's columns, titled as the rest of the page says them.
+TRIAL_COLUMNS = {"label": "label", "state": "state", "epochs_done": "epochs",
+                 "best_val_loss": "best held-out loss (nats)", "error": "error",
+                 "run_id": "run"}
+
+
 def sweep_details(folder: Path, trials: pd.DataFrame) -> None:
     """The sweep's trials as a table, as parallel coordinates coloured by held-out loss, and
     the verdict over its seeds."""
-    shown = trials[[c for c in ("label", "state", "epochs_done", "best_val_loss", "error",
-                                "run_id") if c in trials]]
-    st.dataframe(common.readable(shown.sort_values("run_id"), 4), hide_index=True,
+    shown = trials.sort_values("run_id")[[c for c in TRIAL_COLUMNS if c in trials]]
+    st.dataframe(common.readable(shown.rename(columns=TRIAL_COLUMNS), 4), hide_index=True,
                  width="stretch", key=f"sweep_trials_{folder.name}")
     parallel(folder, trials)
     verdict = verdict_table(trials)
@@ -280,18 +294,18 @@ def parallel(folder: Path, trials: pd.DataFrame) -> None:
 
 
 def running_notice() -> None:
-    """What trains now when a sweep does (the queue's runs wait for it)."""
+    """Why the queue's runs wait when a sweep trains (its driver's state only): its trial
+    counts are its card's alone, since the queue refreshes at other moments than the card
+    and two copies of a count would disagree for a second or two at every change."""
     for folder in sweep_dirs(common.sweeps_dir())[::-1]:
         data = read_progress(folder)
         if data.get("state") not in ACTIVE_DRIVER or not recorded_alive(data):
             continue
-        progress = sweep_progress(folder, common.runs_dir())
-        if progress.driver in ACTIVE_DRIVER:
-            waiting = " It waits for the queue's current run to end." \
-                if progress.driver == "waiting" else " Runs queued meanwhile wait for it."
-            st.info(f"Sweep **{folder.name}** is {progress.driver}: {progress.line()}."
-                    + waiting + " One training at a time on this machine.",
-                    icon=":material/tune:")
+        waiting = " It waits for the queue's current run to end." \
+            if data["state"] == "waiting" else " Runs queued meanwhile wait for it."
+        st.info(f"Sweep **{folder.name}** is {data['state']} (its trials: **Sweeps** above)."
+                + waiting + " One training at a time on this machine.",
+                icon=":material/tune:")
 
 
 def cancel_everything() -> None:

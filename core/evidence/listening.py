@@ -18,7 +18,7 @@ import csv
 import hashlib
 import random
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -95,12 +95,46 @@ def _real_parts(piece, infos: Mapping[str, Any], length: int) -> dict[str, PartS
             for part, info in infos.items()}
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What `make_pairs` made, and what it needed to make as many pairs as asked."""
+
+    pairs: list[Pair]
+    asked: int
+    pieces: int                 # distinct held-out pieces tried (fewer than asked: no more fit)
+    real_short: list[str] = field(default_factory=list)       # the piece ends too soon
+    generated_short: list[str] = field(default_factory=list)  # too few steps generated
+
+    def shortfall(self) -> str:
+        """Why fewer pairs than asked were made, in one line ("" when none are missing)."""
+        if len(self.pairs) >= self.asked:
+            return ""
+        reasons = []
+        if self.pieces < self.asked:
+            reasons.append(f"the runs' corpus holds out {self.pieces} piece(s) long enough "
+                           "for their window, and each gives one pair")
+        if self.real_short:
+            reasons.append(f"{_few(self.real_short)} end(s) less than {MIN_CONTINUATION:g} "
+                           "quarter notes after the opening")
+        if self.generated_short:
+            reasons.append(f"for {_few(self.generated_short)} the steps generated make less "
+                           f"than {MIN_CONTINUATION:g} quarter notes: generate more steps")
+        return f"{self.asked} asked, {len(self.pairs)} made: {'; '.join(reasons)}."
+
+
+def _few(names: Sequence[str], shown: int = 4) -> str:
+    """'2 pieces (bwv1.6, bwv2.6)', the first `shown` names only."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"{len(names)} piece(s) ({', '.join(names[:shown])}{more})"
+
+
 def make_pairs(runs: Mapping[str, Path | str], decoding: Decoding, n_pieces: int, steps: int,
                seed: int, cache_dir: Path | str, runs_root: Path | str,
-               method: str = "auto", progress: Progress | None = None) -> list[Pair]:
+               method: str = "auto", progress: Progress | None = None) -> Prepared:
     """A pair for each of up to `n_pieces` distinct held-out pieces: the seed window plus
     `steps` generated symbols against the seed plus the real continuation, cut to the same
-    length. Pieces whose real continuation is shorter than MIN_CONTINUATION are left out."""
+    length. A pair whose real or generated continuation is shorter than MIN_CONTINUATION is
+    left out; `Prepared.shortfall` says why fewer pairs than asked were made."""
     from core.data.prepare import corpus_for
     from core.sampling.generation import generate_parts, load_model, open_part_runs
     from core.sampling.seeds import seed_pieces
@@ -115,21 +149,24 @@ def make_pairs(runs: Mapping[str, Path | str], decoding: Decoding, n_pieces: int
     models = {part: load_model(info) for part, info in infos.items()}
     generated = generate_parts(infos, models, pieces, steps, decoding, seed, method)
     configs = {part: info.config for part, info in infos.items()}
-    made = []
+    made = Prepared([], n_pieces, len(pieces))
     for done, (piece, fake) in enumerate(zip(pieces, generated), 1):
         tell(done, len(pieces) + 1, f"rendering the pair of {piece.name}")
         real = _real_parts(piece, infos, first.config.window + steps)
         clips = {"real": real, "generated": fake}
-        end = min(quarter_length(configs[p], s.symbols) for c in clips.values()
-                  for p, s in c.items())
+        ends = {which: min(quarter_length(configs[p], s.symbols) for p, s in c.items())
+                for which, c in clips.items()}
+        end = min(ends.values())
         seed_end = max(s.time_at(configs[p].window) for p, s in real.items())
         if end - seed_end < MIN_CONTINUATION:
+            short = made.real_short if ends["real"] == end else made.generated_short
+            short.append(piece.name)
             continue
         settings = {"created": now_iso(), "runs": {p: i.run_id for p, i in infos.items()},
                     "decoding": asdict(decoding), "decoding_title": decoding.title,
                     "seed": seed, "seed_piece": piece.name, "steps": steps, "method": method,
                     "clip_quarters": end, "seed_quarters": seed_end, "tempo_bpm": TEMPO_BPM}
-        made.append(_save_pair(runs_root, clips, configs, end, settings))
+        made.pairs.append(_save_pair(runs_root, clips, configs, end, settings))
     tell(len(pieces) + 1, len(pieces) + 1, "done")
     return made
 

@@ -8,11 +8,12 @@ curve_figure     training curves of runs: a colour per run, training windows | h
                  pieces side by side sharing the y axis, LSTM solid lines with circles and
                  GRU dashed lines with diamonds, the trivial baseline as a labelled line
 band_figure      the same for seed groups: each group's mean curve inside its spread band
-piano_roll       notes as bars at their pitch (lead red, accompaniment blue), where each
-                 part's seed ends marked
+piano_roll       notes as bars at their pitch (lead red, accompaniment blue), one bar per
+                 note even where a pitch repeats, where each part's seed ends marked
 count_figure     counts per category (symbol frequencies, note durations)
 parallel_figure  hyperparameters against best loss, as parallel coordinates (whole-number
-                 settings with whole-number ticks)
+                 settings with whole-number ticks, the loss on round ticks over a sensible
+                 least span)
 overlap_figure   an evaluation: overlapping area with the held-out pieces per metric and
                  decoding
 
@@ -24,6 +25,7 @@ in the report, whatever order they were picked in.
 from __future__ import annotations
 
 import html
+import math
 from typing import Iterable, Iterator, Mapping, Sequence
 
 import pandas as pd
@@ -52,6 +54,8 @@ LEGEND_ROW_PX = 21          # one legend entry
 AXIS_BELOW_PX = 58          # tick labels and the x axis title under a plot
 TITLE_PX = 40               # subplot titles above a plot
 PITCH_CLASSES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
+NOTE_GAP = 0.12             # quarters between a note's bar and the next one at its pitch
+MAX_GAP_SHARE = 0.2         # ... but never more than this share of a short note
 
 
 # What each history metric's number is, as an axis title.
@@ -251,22 +255,43 @@ def pitch_name(midi: int) -> str:
     return f"{PITCH_CLASSES[int(midi) % 12]}{int(midi) // 12 - 1}"
 
 
+def note_bars(notes: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(start, drawn length) of each note's bar: it stops NOTE_GAP short of the note's end
+    (at most a fifth of a short note), so a note repeated at one pitch reads as separate bars,
+    one per row of the note table, instead of one long note; the hover gives the true end."""
+    length = notes["end"] - notes["start"]
+    gap = (length * MAX_GAP_SHARE).clip(upper=NOTE_GAP)
+    return notes["start"], length - gap
+
+
+def pitch_span(notes: Iterable[pd.DataFrame]) -> tuple[float, float] | None:
+    """The lowest and highest pitch of several note tables, a semitone of room each side:
+    one pitch axis for piano rolls shown side by side; None without notes."""
+    pitches = [float(p) for table in notes for p in (table["pitch"].min(), table["pitch"].max())
+               if len(table)]
+    return (min(pitches) - 1, max(pitches) + 1) if pitches else None
+
+
 def piano_roll(notes: pd.DataFrame, seed_quarters: Mapping[str, float] | None = None,
-               plot_px: int = 220) -> go.Figure:
-    """Each note a bar from its start to its end (quarter notes) at its MIDI pitch; the
+               plot_px: int = 220, pitch_range: tuple[float, float] | None = None,
+               quarters: float | None = None) -> go.Figure:
+    """Each note a bar from its start towards its end (quarter notes) at its MIDI pitch, a
+    hair short of it (`note_bars`), so every row of the note table is a bar of its own; the
     accompaniment under the lead; a dotted line where each part's seed window ends.
 
     `notes`: a note table (part, start, end, pitch, and `name` when known), as
     core.data.notes builds it for a corpus piece and core.evidence.measure reads it for a
-    generated sample.
+    generated sample. `pitch_range` and `quarters` fix the axes, so rolls drawn side by
+    side share them (`pitch_span`).
     """
     fig = go.Figure()
     parts = sorted(notes["part"].unique(), key=lambda p: (p == "lead", str(p)))
     for part in parts:
         group = notes[notes["part"] == part]
         names = group["name"] if "name" in group else group["pitch"].map(pitch_name)
+        start, drawn = note_bars(group)
         fig.add_trace(go.Bar(
-            base=group["start"], x=group["end"] - group["start"], y=group["pitch"],
+            base=start, x=drawn, y=group["pitch"],
             orientation="h", name=str(part),
             marker_color=PART_COLOURS.get(part, OTHER_PART_COLOUR),
             marker_line_width=0, width=0.85, opacity=0.9,
@@ -275,8 +300,8 @@ def piano_roll(notes: pd.DataFrame, seed_quarters: Mapping[str, float] | None = 
             hovertemplate=("%{customdata[0]} (%{y})<br>%{customdata[1]:.2f} to "
                            "%{customdata[2]:.2f} quarters<extra>" + str(part) + "</extra>")))
     ends: dict[float, list[str]] = {}
-    for part, quarters in (seed_quarters or {}).items():
-        ends.setdefault(float(quarters), []).append(part)
+    for part, seeded in (seed_quarters or {}).items():
+        ends.setdefault(float(seeded), []).append(part)
     for x, seeded in ends.items():
         one = len(seeded) == 1
         fig.add_vline(x=x, line_dash="dot",
@@ -285,8 +310,12 @@ def piano_roll(notes: pd.DataFrame, seed_quarters: Mapping[str, float] | None = 
                       annotation_position="top left", annotation_font_size=10)
     fig.update_layout(barmode="overlay", bargap=0, xaxis_title="quarter notes",
                       yaxis_title="MIDI pitch")
-    if len(notes):  # from the start to the last note's end: a narrow column autoranges wide
-        fig.update_xaxes(range=[0, max([float(notes["end"].max()), *ends])])
+    if quarters is None and len(notes):
+        quarters = max([float(notes["end"].max()), *ends])
+    if quarters:  # from the start to the last note's end: a narrow column autoranges wide
+        fig.update_xaxes(range=[0, quarters])
+    if pitch_range is not None:
+        fig.update_yaxes(range=list(pitch_range))
     return legend_below(fig, plot_px, 1, horizontal=True, top_px=24)
 
 
@@ -325,11 +354,13 @@ WHOLE_TICKS_UP_TO = 12  # distinct values of a whole-number axis that each get a
 
 def _dimension(frame: pd.DataFrame, column: str) -> dict:
     """One parallel axis; a setting with whole-number values (units, layers, ...) is
-    ticked at its own values, never at 1.5 layers."""
+    ticked at its own values, never at 1.5 layers; a rate's ticks keep 3 digits."""
     values = pd.to_numeric(frame[column], errors="coerce")
     dimension = dict(label=column.replace("_", " "), values=values)
     seen = values.dropna()
-    if len(seen) and (seen == seen.round()).all():
+    if len(seen) and not (seen == seen.round()).all():
+        dimension.update(tickformat=".3~g")   # 0.002, never 0.00200000001
+    elif len(seen):
         distinct = sorted(seen.unique())
         if len(distinct) <= WHOLE_TICKS_UP_TO:
             dimension.update(tickvals=distinct, ticktext=[f"{v:.0f}" for v in distinct])
@@ -338,20 +369,48 @@ def _dimension(frame: pd.DataFrame, column: str) -> dict:
     return dimension
 
 
+MIN_LOSS_SPAN = 0.05   # nats: the least a loss axis spans, so runs a hair apart (seed noise)
+                       # are drawn a hair apart, not from the bottom of the axis to its top
+NICE_STEPS = (1, 2, 5, 10)
+
+
+def nice_axis(low: float, high: float, min_span: float = 0.0,
+              ticks: int = 5) -> tuple[list[float], list[float], list[str]]:
+    """(range, tick values, tick labels) of an axis over [low, high], widened evenly to at
+    least `min_span`, its ends and about `ticks` ticks on round steps (1, 2 or 5 times a
+    power of ten), labelled with just the decimals such a step needs."""
+    centre, span = (low + high) / 2, max(high - low, min_span, 1e-9)
+    low, high = min(low, centre - span / 2), max(high, centre + span / 2)
+    raw = span / max(ticks - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in NICE_STEPS if m * power >= raw * (1 - 1e-9))
+    first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
+    values = [round(i * step, 12) for i in range(first, last + 1)]
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    return [values[0], values[-1]], values, [f"{v:.{decimals}f}" for v in values]
+
+
 def parallel_figure(frame: pd.DataFrame, columns: Sequence[str],
                     loss_title: str = "best loss (nats)") -> go.Figure:
     """Parallel coordinates: an axis per setting in `columns`, then the cell (LSTM / GRU)
     and the best loss, each run a line coloured by its best loss (core.evidence.tables.
-    hyperparameter_frame rows). The colour scale spans these runs only: draw the runs of
-    one model and part per figure, so it never mixes losses of different data."""
+    hyperparameter_frame rows). The loss axis and the colour scale span these runs only,
+    at least MIN_LOSS_SPAN, on round ticks: draw the runs of one model and part per figure,
+    so it never mixes losses of different data."""
     dims = [_dimension(frame, c) for c in columns]
     dims.append(dict(label="cell", values=frame["cell"], tickvals=[0, 1],
                      ticktext=["LSTM", "GRU"], range=[-0.1, 1.1]))
-    dims.append(dict(label=loss_title, values=frame["best loss"]))
+    loss = pd.to_numeric(frame["best loss"], errors="coerce")
+    axis = {}
+    if loss.notna().any():
+        axis = dict(zip(("range", "tickvals", "ticktext"),
+                        nice_axis(loss.min(), loss.max(), MIN_LOSS_SPAN)))
+    dims.append(dict(label=loss_title, values=loss, **axis))
+    ticks = {k: v for k, v in axis.items() if k != "range"}
+    scale = dict(cmin=axis["range"][0], cmax=axis["range"][1]) if axis else {}
     fig = go.Figure(go.Parcoords(
-        line=dict(color=frame["best loss"], colorscale="Viridis_r",
-                  cmin=frame["best loss"].min(), cmax=frame["best loss"].max(),
-                  showscale=True, colorbar=dict(title=loss_title)),
+        line=dict(color=loss, colorscale="Viridis_r", showscale=True, **scale,
+                  colorbar=dict(title=loss_title, **ticks)),
         dimensions=dims))
     fig.update_layout(height=380, margin=dict(l=60, r=40, t=50, b=20))
     return fig

@@ -88,3 +88,20 @@ def sample_pages(sample: Mapping[str, Any]) -> list[Path]:
     while (page := first.with_name(f"{first.stem}-{len(pages) + 1}{first.suffix}")).is_file():
         pages.append(page)
     return pages
+
+
+def sample_ref(folder: Path | str) -> str:
+    """'<run id>/<sample id>': a sample named by its run, as a page's address keeps it."""
+    folder = Path(folder)
+    return f"{folder.parent.parent.name}/{folder.name}"
+
+
+def find_sample(ref: str, runs_root: Path | str) -> Path | None:
+    """The folder of the sample `sample_ref` named, None unless it is a listed sample. A ref
+    comes from an address bar, so it is never trusted as a path: two plain names, neither
+    hidden nor '..'."""
+    names = str(ref).split("/")
+    if len(names) != 2 or any(not n or n.startswith(".") or "\\" in n for n in names):
+        return None
+    folder = Path(runs_root) / names[0] / SAMPLES / names[1]
+    return folder if (folder / SAMPLE).is_file() else None

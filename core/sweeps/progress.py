@@ -3,7 +3,8 @@ names the sweep and the trial), the trials' states, and progress.json, which the
 driver process writes (its state, pid, planned trials, the time it has used).
 
 Counts come from the runs' own status.json, never from Ray Tune's memory, so they hold after
-a stop, a crash or a restart of the dashboard. A trial is:
+a stop, a crash or a restart of the dashboard; `sweep_progress` is the one reader every page
+shows them from. A trial is:
   done         its run finished, or the sweep stopped it early (ASHA, the time budget);
   running      its run is training;
   failed       its run failed for a real error (a bad setting), or it could not start;
@@ -24,6 +25,8 @@ from core.runs.history import best_score, read_history_columns
 from core.runs.listing import run_dirs
 from core.runs.record import Run
 from core.runs.status import ACTIVE
+from core.sweeps.search import planned_count
+from core.sweeps.spec import SweepError, load_spec
 
 PROGRESS_FILE = "progress.json"
 FAILED_PREFIX = "failed-"   # sweeps/<id>/failed-<trial key>.json: a trial that got no run
@@ -127,7 +130,7 @@ def sweep_progress(sweep_dir: Path | str, runs_root: Path | str,
     if driver in ACTIVE_DRIVER and not recorded_alive(data):
         driver = "stopped"
     progress = SweepProgress(sweep_dir.name, driver, str(data.get("message", "")),
-                             int(data.get("planned", 0)), seconds=_seconds(data))
+                             _planned(sweep_dir, data), seconds=_seconds(data))
     counts = {"done": 0, "running": 0, "failed": 0, "interrupted": 0}
     best = (math.inf, "")
     dirs = trial_runs(runs_root, sweep_dir.name).values() if trial_dirs is None else trial_dirs
@@ -140,6 +143,17 @@ def sweep_progress(sweep_dir: Path | str, runs_root: Path | str,
     if best[1] and math.isfinite(best[0]):
         progress.best_loss, progress.best_run = best
     return progress
+
+
+def _planned(sweep_dir: Path, data: dict[str, Any]) -> int:
+    """The trials the sweep plans: progress.json's, else its sweep.json's count, so a sweep
+    whose driver has not written yet reads '0 of 12 trials done', never '0 of 0'."""
+    if data.get("planned"):
+        return int(data["planned"])
+    try:
+        return planned_count(load_spec(sweep_dir))
+    except (RunError, SweepError):   # a broken sweep.json: nothing can be planned
+        return 0
 
 
 def _seconds(data: dict[str, Any]) -> float:
