@@ -223,3 +223,24 @@ def test_the_train_form_keeps_its_last_settings_after_a_reload(no_worker):
     assert again.number_input(key="tf_units").value == 24
     assert again.number_input(key="tf_seeds").value == 2
     assert again.selectbox(key="tf_objective").value == "sequence"
+
+
+def test_start_gives_the_verdict_headline_and_lines_up_its_open_buttons(seed_runs, app_env,
+                                                                        tmp_path):
+    app_env.use_runs(seed_runs)
+    at = open_page("home")
+    (line,) = [m for m in texts(at, "markdown").splitlines() if "The verdict so far." in m]
+    assert "LSTM 8 units, 2 seeds a side:" in line and "95% CI" in line
+    assert "val_" not in line
+    # the Open buttons in a row of their own, one per column, whatever each card says
+    opens = [c for c in at.columns
+             if any(getattr(e, "key", "") and str(e.key).startswith("home_open_")
+                    for e in c.children.values())]
+    assert len(opens) >= 4 and all(len(c.children) == 1 for c in opens)
+
+    one = tmp_path / "one-seed"                            # no interval yet: no headline
+    for run in seed_runs.iterdir():
+        if run.is_dir() and read_json(run / "config.json")["config"]["seed"] == 0:
+            shutil.copytree(run, one / run.name)
+    app_env.use_runs(one)
+    assert "The verdict so far." not in texts(open_page("home"))
