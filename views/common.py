@@ -23,6 +23,7 @@ from core.data.corpus import DEFAULT_CORPUS, Corpus, is_default_corpus
 from core.data.prepare import Progress
 from core.data.recent import recent_corpus
 from core.evidence.baselines import Baseline, BaselineError, run_baseline, run_baselines
+from core.evidence.metrics import METRIC_TITLES  # noqa: F401 - how the pages title metrics
 from core.files import RunError, file_stamp, read_json, write_json
 from core.folders import (  # noqa: F401 - every page reads its folders from here
     cache_dir,
@@ -46,12 +47,6 @@ NO_RUNS_MESSAGE = ("No runs yet: train one on the **Train** page, or queue the s
 CHOICE_FILE = ".corpus-choice.json"      # in the uploads folder: the corpus last prepared
 CHOICE_KEY = "corpus_choice_saved"       # session_state: what this session read or wrote there
 MISSING = "–"                            # a value a table cannot show (never "None")
-# How the pages title core.evidence's music metrics in tables and charts.
-METRIC_TITLES = {"pitch_range": "pitch range (semitones)",
-                 "scale_consistency": "scale consistency",
-                 "polyphony": "polyphony (pitches at once)",
-                 "loop_share": "loop share",
-                 "consonance": "consonance (lead vs accomp.)"}
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
