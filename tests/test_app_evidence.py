@@ -244,3 +244,23 @@ def test_start_gives_the_verdict_headline_and_lines_up_its_open_buttons(seed_run
             shutil.copytree(run, one / run.name)
     app_env.use_runs(one)
     assert "The verdict so far." not in texts(open_page("home"))
+
+
+def test_compare_keeps_its_runs_and_options_when_the_user_goes_to_another_page(seed_runs,
+                                                                             app_env):
+    app_env.use_runs(seed_runs)
+    ids = sorted(p.name for p in seed_runs.iterdir() if p.is_dir())
+    at = open_page("app")
+    at.switch_page("views/compare.py")
+    rerun(at)
+    at.multiselect(key="compare_selected").set_value(ids[:2])
+    rerun(at)
+    at.toggle(key="compare_group_seeds").set_value(False)
+    rerun(at)
+    at.switch_page("views/home.py")                       # Start, then back: nothing re-ticked
+    rerun(at)
+    at.switch_page("views/compare.py")
+    rerun(at)
+    assert at.multiselect(key="compare_selected").value == ids[:2]
+    assert at.toggle(key="compare_group_seeds").value is False
+    assert chart(at, "compare_loss_chart")

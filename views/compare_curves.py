@@ -275,6 +275,7 @@ def summary_frame(table: pd.DataFrame, base: pd.DataFrame,
                       table[held], base.set_index(table.index),
                       table[train].rename(columns=lambda c: f"training {c}"), shape], axis=1)
 
+
 def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame,
             groups: list[tuple[int, str, list[str]]], baselines: Baselines) -> None:
     """The thesis's Tables 2 and 3 of the selected runs, at their final or best epoch, one

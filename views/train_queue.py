@@ -12,12 +12,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.evidence.tables import metric_title
 from core.files import RunError
 from core.runs import worker
 from core.runs.deletion import DeletionError, delete_run
 from core.runs.estimates import queue_estimate
 from core.runs.history import rising_note
-from core.evidence.tables import metric_title
 from core.runs.listing import run_labels
 from core.runs.record import Run
 from core.runs.status import ACTIVE, RESUMABLE, cancel, cancel_requested, read_status
