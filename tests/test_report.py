@@ -76,6 +76,9 @@ def section(page: str, anchor: str) -> str:
 
 def test_report_names_every_run_and_its_settings(runs, report):
     page = report["html"]
+    dates = re.findall(r"<td>(\d{4}-\d\d-\d\d[^<]*)</td>", section(page, "runs"))
+    assert len(dates) == len(runs["all"])            # dates as dates, never ISO stamps
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", d) for d in dates)
     assert report["paths"]["html"] == report["out"] / "report.html"
     for run_dir in runs["all"]:
         assert run_dir.name in section(page, "runs")
@@ -93,6 +96,11 @@ def test_table_2_holds_the_final_epoch_of_each_history_and_its_baseline(runs, re
         for column in ("loss", "accuracy", "val_loss", "val_accuracy"):
             assert f">{final[column]:.3f}<" in table
     assert "<th>baseline loss</th>" in table and "<th>baseline accuracy</th>" in table
+    # the held-out numbers first, beside their baselines, then the thesis's training ones
+    headers = re.findall(r"<th>([^<]*)</th>", table)
+    assert headers[:5] == ["run", "cell", "layers x units", "held-out loss",
+                           "held-out accuracy"]
+    assert headers.index("baseline loss") < headers.index("training loss")
     baseline = run_baseline(runs["lstm"][0], run_bank.cache).metrics()
     assert f">{baseline['accuracy']:.3f}<" in table and f">{baseline['loss']:.3f}<" in table
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -50,11 +51,15 @@ Baselines = Mapping[str, Baseline | str]  # run_id -> baseline, or why none
 
 
 def runs_section(table: pd.DataFrame, labels: Mapping[str, str]) -> str:
+    """The runs: name, id, state, epochs, size, time and the date they were made (this
+    machine's local time, to the minute: '2026-12-07 16:07', never an ISO stamp)."""
+    created = pd.to_datetime(table.get("created"), errors="coerce", utc=True)
     frame = pd.DataFrame({
         "run": table["run_id"].map(labels), "run id": table["run_id"],
         "state": table["state"], "epochs done": table.get("epochs_done"),
         "parameters": table.get("params"), "training seconds": table.get("seconds"),
-        "created": table.get("created")})
+        "created": created.dt.tz_convert(datetime.now().astimezone().tzinfo)
+        .dt.strftime("%Y-%m-%d %H:%M")})
     return html_table(frame, {"training seconds": fixed(1)}, "runs-table")
 
 
@@ -103,23 +108,25 @@ def results_tables(run_dirs: Sequence[Path], table: pd.DataFrame, labels: Mappin
         summary = summary_table(histories, table, model=model, at="final")
         if summary.empty:
             continue
-        metrics = [c for c in summary.columns if c in _metric_titles(model)]
+        titles = [t for _, t in TABLE_METRICS[model]]
         base = baseline_columns(baselines or {}, summary["run_id"], model)
         tables[model] = pd.DataFrame({
             "run": summary["run_id"].map(labels),
             "cell": summary["cell"].str.upper(),
             "layers x units": [f"{layers} x {units}" for layers, units
                                in zip(summary["layers"], summary["units"])],
-            **{m: summary[m] for m in metrics},
+            **{f"held-out {t}": summary[f"held-out {t}"] for t in titles},
             **{c: base[c].to_numpy() for c in base.columns},
+            **{f"training {t}": summary[t] for t in titles},
             "epochs": summary["epochs"]})
     return tables
 
 
 def _metric_titles(model: int) -> list[str]:
-    """Column titles in table order: each metric on training, then on held-out windows."""
+    """Column titles in table order: each metric on held-out windows (what a reader came
+    for), then on training windows (the thesis's)."""
     titles = [t for _, t in TABLE_METRICS[model]]
-    return titles + [f"held-out {t}" for t in titles]
+    return [f"held-out {t}" for t in titles] + [f"training {t}" for t in titles]
 
 
 def tables_section(tables: Mapping[int, pd.DataFrame]) -> str:
