@@ -40,6 +40,11 @@ def held_out(figure: dict, name: str) -> list[dict]:
     return [t for t in figure["data"] if name in t["name"] and t.get("xaxis") == "x2"]
 
 
+def runs_only(figure: dict) -> dict:
+    """A curve figure without its baselines' legend entries: the runs' traces."""
+    return {**figure, "data": [t for t in figure["data"] if t.get("legendgroup") != "baseline"]}
+
+
 def test_compare_opens_on_an_explicit_selection(app_env, trained_runs):
     app_env.use_runs(trained_runs.runs)
     at = open_page("compare")
@@ -52,21 +57,30 @@ def test_compare_table_and_curves_from_history(app_env, trained_runs):
     app_env.use_runs(trained_runs.runs)
     at = open_page("compare")
     table = at.dataframe[0].value
-    assert set(table["run_id"]) == {p.name for p in trained_runs.all}
+    assert set(table["run id"]) == {p.name for p in trained_runs.all}
     assert set(table["state"]) == {"finished"}
-    assert {"final loss", "final held-out loss", "best held-out loss",
-            "final held-out accuracy"} <= set(table.columns)
+    # readable at 1400 px: the name, its state, then the held-out numbers it came for;
+    # human headers, dates as dates, the full id last
+    assert list(table.columns[:4]) == ["run", "state", "held-out loss", "note acc."]
+    assert {"final training loss", "final held-out loss", "final held-out accuracy",
+            "training time", "batch size"} <= set(table.columns)
+    assert not [c for c in table.columns if "_" in c]
+    assert table.columns[-1] == "run id"
+    assert pd.api.types.is_datetime64_any_dtype(table["created"])
+    assert not table["run"].str.match(r"\d{8}-").any()        # no timestamp in a name
+    assert at.dataframe[0].proto.placeholder == "\u2013"      # a dash for a missing value
 
     at.session_state["compare_selected"] = [p.name for p in trained_runs.all]
+    at.session_state["compare_group_seeds"] = False       # a line per run, one click away
     rerun(at)
     # lead and accompaniment runs (and Model 1 and 2) are never in one chart
     assert [s.value for s in at.subheader][:3] == ["Model 1 · lead · 2 run(s)",
                                                    "Model 1 · accompaniment · 1 run(s)",
                                                    "Model 2 · lead · 1 run(s)"]
-    loss = chart(at, "compare_loss_chart_m1_lead")
+    loss = runs_only(chart(at, "compare_loss_chart_m1_lead"))
     assert {t["legendgroup"] for t in loss["data"]} == {trained_runs.lead_lstm.name,
                                                         trained_runs.lead_gru.name}
-    accompaniment = chart(at, "compare_loss_chart_m1_accompaniment")
+    accompaniment = runs_only(chart(at, "compare_loss_chart_m1_accompaniment"))
     assert {t["legendgroup"] for t in accompaniment["data"]} == {trained_runs.accompaniment.name}
     # every run has a training and a held-out curve, side by side; LSTM solid, GRU dashed
     assert len(loss["data"]) == 2 * 2
@@ -88,12 +102,14 @@ def test_compare_table_and_curves_from_history(app_env, trained_runs):
     assert len(gru) == 1
     assert values(gru[0]["y"]) == pytest.approx(history["val_loss"].tolist())
     assert values(gru[0]["x"]) == history["epoch"].tolist()
-    # the baseline of the runs' data: a labelled line in the held-out panel, and a column
+    # the baseline of the runs' data: a dotted line in the held-out panel named in the
+    # legend (never words over the curves), and a column
     baseline = run_baseline(trained_runs.lead_lstm, trained_runs.cache).metrics()
     accuracy = chart(at, "compare_acc_chart_m1_lead")
     (line,) = accuracy["layout"]["shapes"]
     assert line["y0"] == pytest.approx(baseline["accuracy"]) and line["xref"] == "x2 domain"
-    assert any("always “_”" in a["text"] for a in accuracy["layout"]["annotations"])
+    assert any("always “_”" in t["name"] for t in accuracy["data"])
+    assert not any("always" in a["text"] for a in accuracy["layout"]["annotations"])
     assert accuracy["layout"]["xaxis"]["dtick"] == 1                  # whole epochs
     pitch = chart(at, "compare_pitch_chart")
     history2 = pd.read_csv(trained_runs.model2 / "history.csv")
@@ -101,15 +117,18 @@ def test_compare_table_and_curves_from_history(app_env, trained_runs):
     assert values(train_pitch["y"]) == pytest.approx(history2["pitch_accuracy"].tolist())
     assert chart(at, "compare_duration_chart")
     assert chart(at, "compare_parallel_chart")
-    summaries = [d.value for d in at.dataframe if "held-out loss" in d.value.columns
-                 and "epochs" in d.value.columns]
+    summaries = [d for d in at.dataframe if "epochs done" in d.value.columns]
     assert len(summaries) == 3  # Table 2 of the lead and the accompaniment, Table 3
-    assert {"pitch acc", "held-out duration acc", "baseline pitch acc"} <= \
-        set(summaries[2].columns)
-    lead = summaries[0].set_index("run")
-    assert lead["baseline accuracy"].tolist() == [f"{baseline['accuracy']:.3f}"] * 2
+    table3 = summaries[2].value
+    # the held-out numbers first, beside their baselines, then the thesis's training ones
+    assert list(table3.columns[:3]) == ["run", "held-out loss", "held-out pitch acc"]
+    assert {"training pitch acc", "held-out duration acc", "baseline pitch acc"} <= \
+        set(table3.columns)
+    lead = summaries[0].value.set_index("run")
+    assert lead["baseline accuracy"].tolist() == pytest.approx([baseline["accuracy"]] * 2)
     for summary in summaries:    # a missing value is a dash, never "None" or "nan"
-        assert not summary.isin([None, "None", "nan"]).any().any()
+        assert summary.proto.placeholder == "\u2013"
+        assert not summary.value.isin(["None", "nan"]).any().any()
 
     at.radio(key="compare_x").set_value("wall time")
     at.radio(key="compare_smooth_method").set_value("EMA")
@@ -132,7 +151,7 @@ def test_verdict_covers_the_selected_runs_unless_asked_for_all(app_env, run_bank
     at.toggle(key="compare_verdict_all").set_value(True)
     rerun(at)
     assert "Over every run in the runs folder." in texts(at, "caption")
-    assert frame_with(at, "verdict")["lstm_n"].tolist() == [2]
+    assert frame_with(at, "verdict")["seeds LSTM / GRU"].tolist() == ["2 / 2"]
 
 
 def test_compare_broken_runs_show_as_broken(app_env, runs_copy, trained_runs):
@@ -144,7 +163,7 @@ def test_compare_broken_runs_show_as_broken(app_env, runs_copy, trained_runs):
     bad_history = runs_copy / trained_runs.lead_gru.name / "history.csv"
     bad_history.write_text("epoch,loss\n1,2.0\n2,\"oops\nnot,a,csv,,,\n")
     at = open_page("compare")
-    table = at.dataframe[0].value.set_index("run_id")
+    table = at.dataframe[0].value.set_index("run id")
     assert table.loc[garbage.name, "state"] == "broken"
     assert table.loc[trained_runs.lead_gru.name, "state"] == "broken"
     assert "broken" in texts(at)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -54,6 +55,12 @@ def test_corpus_page_prepares_and_shows_report_and_counts(app_env):
     report = at.dataframe[1].value
     assert len(report) == 6 and set(report["status"]) == {"kept"}
     assert len(at.get("plotly_chart")) == 3          # symbols, durations, piano roll
+    # a piece's split in the words every page uses: "held-out", never "validation"
+    pieces = next(d.value for d in at.dataframe if "split" in d.value.columns)
+    assert sorted(set(pieces["split"])) == ["held-out", "training"]
+    held_out = pieces.loc[pieces["split"] == "held-out", "piece"].iloc[0]
+    at.selectbox(key="corpus_roll_piece").set_value(held_out).run()
+    assert "held-out piece ·" in texts(at, "caption") and "validation" not in texts(at)
     # the choice is what Train will use, and it shows there at once (no Prepare again)
     assert at.session_state["corpus_max_pieces"] == 6
     again = open_page("corpus", corpus_max_pieces=6)
@@ -130,8 +137,10 @@ def test_train_page_queues_a_run_and_the_worker_finishes_it(app_env):
 
     at = open_page("train", corpus_max_pieces=6)          # a fresh session sees the result
     recent = at.dataframe[0].value
-    assert recent.iloc[0]["run_id"] == run_dir.name
-    assert recent.iloc[0]["state"] == "finished" and recent.iloc[0]["label"] == "tiny"
+    assert recent.iloc[0]["run id"] == run_dir.name
+    assert recent.iloc[0]["state"] == "finished" and recent.iloc[0]["run"] == "tiny"
+    assert list(recent.columns[:4]) == ["run", "state", "epochs", "held-out loss"]
+    assert recent.iloc[0]["epochs"] == "1/1" and not [c for c in recent.columns if "_" in c]
 
 
 def test_the_recipe_buttons_fill_the_form_and_the_run_records_them(app_env):
@@ -386,3 +395,15 @@ def test_the_start_page_queues_the_defense_demo(app_env, monkeypatch):
     assert sorted(r["seed"] for r in lead) == [0, 0, 0, 1, 1, 1, 2, 2, 2]
     defaults = TrainConfig()
     assert all(r["objective"] == defaults.objective and r["key_normalisation"] for r in runs)
+
+
+def test_the_queue_says_the_last_epoch_in_words_not_keras_names(app_env, run_bank, tmp_path):
+    runs = app_env.use_runs(run_bank.folder(tmp_path / "runs", "lead_lstm"))
+    (run,) = [p for p in runs.iterdir() if p.is_dir()]
+    status = json.loads((run / "status.json").read_text())
+    status.update(state="running", pid=os.getpid(), host=socket.gethostname())
+    (run / "status.json").write_text(json.dumps(status))
+    at = open_page("train", corpus_max_pieces=6)
+    (line,) = [c for c in texts(at, "caption").splitlines() if c.startswith("last epoch")]
+    assert "held-out loss" in line and "training loss" in line
+    assert "val_" not in line and "_" not in line

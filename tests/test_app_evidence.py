@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core.data.prepare import corpus_for
 from core.evidence.evaluation import list_evaluations
@@ -22,7 +23,7 @@ from core.files import read_json
 from core.outputs.figures import series_colours
 from core.runs.history import read_history
 from core.runs.status import read_status
-from tests.apptest import chart, click, open_page, rerun, texts, values
+from tests.apptest import chart, click, open_page, page_path, rerun, texts, values
 from tests.tiny import tiny_config
 
 SUBMIT = "FormSubmitter:train_form-Queue this run"
@@ -99,28 +100,43 @@ def test_fair_button_shows_widths_then_queues_three_settings_of_k_seeds(no_worke
 
 # --------------------------------------------------------------------------- Compare
 
-def test_compare_groups_seeds_into_mean_and_band_and_gives_a_verdict(seed_runs, app_env):
+def test_compare_groups_seeds_by_default_and_draws_the_verdict(seed_runs, app_env):
     runs = app_env.use_runs(seed_runs)
     ids = sorted(p.name for p in runs.iterdir() if p.is_dir())
-    at = open_page("compare", compare_selected=ids, compare_group_seeds=True)
+    at = open_page("compare", compare_selected=ids)          # grouped without asking
+    assert at.toggle(key="compare_group_seeds").value is True
     loss = chart(at, "compare_loss_chart")
     bands = [t for t in loss["data"] if t.get("fill") == "toself"]
-    means = [t for t in loss["data"] if t.get("fill") != "toself"]
+    means = [t for t in loss["data"] if t.get("fill") != "toself"
+             and t.get("legendgroup") != "baseline"]
     assert len(bands) == len(means) == 4             # 2 settings x (train, held-out)
-    assert all("2 seeds" in t["name"] for t in means)
+    # one short legend entry per setting, never run ids or dates
+    entries = {t["name"] for t in means if t.get("showlegend", True)}
+    assert entries == {"LSTM 8u", "GRU 8u"}
     lstm = [d for d in ids if "lstm" in d]
     held = [t for t in means if t["name"].startswith("LSTM") and t.get("xaxis") == "x2"]
     assert {t["line"]["dash"] for t in means if t["name"].startswith("LSTM")} == {"solid"}
     expected = np.mean([read_history(runs / d)["val_loss"] for d in lstm], axis=0)
     assert values(held[0]["y"]) == pytest.approx(expected.tolist())
+    # the baseline is named in the legend, never written over the curves
+    assert not [a for a in loss["layout"]["annotations"] if "always" in a["text"]]
 
     verdict = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
+    assert list(verdict.columns[:4]) == ["comparison", "verdict", "GRU \u2212 LSTM",
+                                         "95% interval"]
     assert len(verdict) == 1 and verdict.iloc[0]["comparison"] == "equal units"
-    assert (verdict.iloc[0]["lstm_n"], verdict.iloc[0]["gru_n"]) == (2, 2)
-    assert np.isfinite(verdict.iloc[0]["ci_low"])
+    assert verdict.iloc[0]["seeds LSTM / GRU"] == "2 / 2"
+    assert verdict.iloc[0]["95% interval"] != "\u2013"
     body = texts(at, "markdown", "caption")
     assert "95% CI" in body and verdict.iloc[0]["verdict"] in body
     assert "Equal parameters" in body and "equal units" in body.lower()
+    # the verdict as a picture: the difference and its interval against zero
+    picture = chart(at, "compare_verdict_chart")
+    (dot,) = [t for t in picture["data"] if t["name"] == verdict.iloc[0]["verdict"]
+              and t.get("xaxis", "x") == "x"]                  # the loss, the first panel
+    assert "held-out note accuracy" in picture["layout"]["annotations"][1]["text"]
+    assert values(dot["x"]) == pytest.approx([verdict.iloc[0]["GRU \u2212 LSTM"]])
+    assert "error_x" in dot and picture["layout"]["shapes"][0]["x0"] == 0
 
     at.toggle(key="compare_group_seeds").set_value(False).run()     # one curve per run again
     loss = chart(at, "compare_loss_chart")
@@ -165,3 +181,86 @@ def test_defense_report_button_offers_a_zip(seed_runs, app_env):
     colours = set(re.findall(r'"line":\{"color":"(#[0-9a-fA-F]{6})"', html))
     assert set(series_colours(ids[:2]).values()) <= colours
     assert not any(c.startswith("#00000") for c in colours)
+
+
+def test_compare_keeps_its_runs_and_options_across_reloads_and_in_the_address(
+        seed_runs, app_env, tmp_path, monkeypatch):
+    runs = app_env.use_runs(tmp_path / "runs")
+    shutil.copytree(seed_runs, runs)
+    ids = sorted(p.name for p in runs.iterdir() if p.is_dir())
+    at = open_page("compare", compare_selected=ids[:3])
+    at.radio(key="compare_spread").set_value("std")
+    at.multiselect(key="compare_filter_cell").set_value(["lstm", "gru"])
+    rerun(at)
+    link = at.query_params["runs"]                       # the selection, shareable
+    assert len(link.split(".")) == 3
+
+    again = open_page("compare")                          # a reload: a new session
+    assert again.session_state["compare_selected"] == ids[:3]
+    assert again.radio(key="compare_spread").value == "std"
+    assert again.multiselect(key="compare_filter_cell").value == ["lstm", "gru"]
+    assert again.toggle(key="compare_group_seeds").value is True
+    assert chart(again, "compare_loss_chart")            # drawn without re-ticking
+
+    shutil.rmtree(runs / ids[0])                          # deleted since: dropped quietly
+    assert open_page("compare").session_state["compare_selected"] == ids[1:3]
+
+    monkeypatch.setenv("MUSIC_UPLOADS_DIR", str(tmp_path / "another-laptop"))
+    shared = AppTest.from_file(page_path("compare"), default_timeout=120)
+    shared.query_params["runs"] = link                    # a copied link opens the same runs
+    rerun(shared)
+    assert shared.session_state["compare_selected"] == ids[1:3]
+
+
+def test_the_train_form_keeps_its_last_settings_after_a_reload(no_worker):
+    at = open_page("train", corpus_max_pieces=6)
+    for key, value in {**FORM, "tf_units": 24, "tf_seeds": 2}.items():
+        at.number_input(key=key).set_value(value)
+    at.selectbox(key="tf_objective").set_value("sequence")
+    at.button(key=SUBMIT).click().run()
+    assert "Queued 2 seeds" in texts(at, "success")
+    again = open_page("train", corpus_max_pieces=6)       # a new session
+    assert again.number_input(key="tf_units").value == 24
+    assert again.number_input(key="tf_seeds").value == 2
+    assert again.selectbox(key="tf_objective").value == "sequence"
+
+
+def test_start_gives_the_verdict_headline_and_lines_up_its_open_buttons(seed_runs, app_env,
+                                                                        tmp_path):
+    app_env.use_runs(seed_runs)
+    at = open_page("home")
+    (line,) = [m for m in texts(at, "markdown").splitlines() if "The verdict so far." in m]
+    assert "LSTM 8 units, 2 seeds a side:" in line and "95% CI" in line
+    assert "val_" not in line
+    # the Open buttons in a row of their own, one per column, whatever each card says
+    opens = [c for c in at.columns
+             if any(getattr(e, "key", "") and str(e.key).startswith("home_open_")
+                    for e in c.children.values())]
+    assert len(opens) >= 4 and all(len(c.children) == 1 for c in opens)
+
+    one = tmp_path / "one-seed"                            # no interval yet: no headline
+    for run in seed_runs.iterdir():
+        if run.is_dir() and read_json(run / "config.json")["config"]["seed"] == 0:
+            shutil.copytree(run, one / run.name)
+    app_env.use_runs(one)
+    assert "The verdict so far." not in texts(open_page("home"))
+
+
+def test_compare_keeps_its_runs_and_options_when_the_user_goes_to_another_page(seed_runs,
+                                                                             app_env):
+    app_env.use_runs(seed_runs)
+    ids = sorted(p.name for p in seed_runs.iterdir() if p.is_dir())
+    at = open_page("app")
+    at.switch_page("views/compare.py")
+    rerun(at)
+    at.multiselect(key="compare_selected").set_value(ids[:2])
+    rerun(at)
+    at.toggle(key="compare_group_seeds").set_value(False)
+    rerun(at)
+    at.switch_page("views/home.py")                       # Start, then back: nothing re-ticked
+    rerun(at)
+    at.switch_page("views/compare.py")
+    rerun(at)
+    assert at.multiselect(key="compare_selected").value == ids[:2]
+    assert at.toggle(key="compare_group_seeds").value is False
+    assert chart(at, "compare_loss_chart")

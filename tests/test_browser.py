@@ -19,6 +19,7 @@ minute on 2 cores, most of it the trained_runs fixture and generating (TensorFlo
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -154,6 +155,12 @@ def _start(page, base: str) -> None:
     _settle(page)
     expect(page.get_by_text("Next step: Compare.")).to_be_visible()
     expect(page.get_by_text("4 run(s) finished")).to_be_visible()
+    # the Open buttons line up: one row, one height, whatever each card says
+    boxes = [b.bounding_box() for b in
+             page.get_by_role("button", name=re.compile(r"^Open ")).all()]
+    assert len(boxes) == 5
+    assert len({round(b["y"]) for b in boxes}) == 1
+    assert len({round(b["height"]) for b in boxes}) == 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "browser-start.png"))
     page.get_by_role("button", name="Open Compare").click()
@@ -179,6 +186,20 @@ def _compare(page, plotted: list[str], others: list[str]) -> None:
 
     chart = page.locator(".js-plotly-plot").first
     expect(chart).to_be_visible(timeout=PAGE_TIMEOUT)
+    legend = chart.locator(".legendtext")
+    # by default one short entry per setting ("LSTM 8u"), never the runs' long labels
+    expect(legend.filter(has_text=re.compile(r"^(LSTM|GRU) \d+u$"))).to_have_count(
+        2, timeout=PAGE_TIMEOUT)
+    expect(legend.filter(has_text=plotted[0])).to_have_count(0)
+    # the choice survives a reload, from the address (?runs=) and the saved choices
+    assert "runs=" in page.url
+    page.reload()
+    expect(picker.get_by_text(plotted[0], exact=True)).to_be_visible(timeout=PAGE_TIMEOUT)
+    _settle(page)
+    # a line per run, one click away
+    page.get_by_text("One line per setting", exact=True).first.click()
+    _settle(page)
+    chart = page.locator(".js-plotly-plot").first
     legend = chart.locator(".legendtext")
     for label in plotted:
         expect(legend.filter(has_text=label).first).to_be_visible(timeout=PAGE_TIMEOUT)

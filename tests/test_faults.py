@@ -354,9 +354,9 @@ def test_the_train_and_compare_pages_list_every_run_broken_or_not(broken_runs, a
     runs, broken = broken_runs
     app_env.use_runs(runs)
     every = {d.name for d in runs.iterdir()}
-    train = frame_with(open_page("train"), "run_id")  # no exception, or the test fails
-    assert set(train["run_id"]) == every
-    states = dict(zip(train["run_id"], train["state"]))
+    train = frame_with(open_page("train"), "run id")  # no exception, or the test fails
+    assert set(train["run id"]) == every
+    states = dict(zip(train["run id"], train["state"]))
     assert {states[broken[n]] for n in ("status.json", "config.json", "history.csv")} == \
         {"broken"}
     compare = open_page("compare")

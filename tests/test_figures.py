@@ -83,18 +83,22 @@ def test_curves_one_legend_entry_per_run_splits_side_by_side_cells_by_line_style
     assert layout["height"] > fewer.height               # room for every entry
 
 
-def test_baselines_are_labelled_lines_in_the_held_out_panel_not_traces():
+def test_baselines_are_dotted_lines_named_in_the_legend_never_over_the_curves():
     data = long_curves({"a": "lstm", "b": "gru"})
     fig = curve_figure(data, axis_title("accuracy"),
                        baselines=[('always "_" <b>: 0.767', 0.767)])
-    assert len(fig.data) == 4                             # the runs' curves only
+    curves, (entry,) = fig.data[:4], fig.data[4:]          # the runs' curves, then one entry
+    assert all(len(t.y) == 3 for t in curves)
     line, = fig.layout.shapes
     assert line.y0 == line.y1 == 0.767 and line.line.dash == "dot"
     assert line.xref == "x2 domain"                       # the held-out panel
-    label = [a.text for a in fig.layout.annotations if "0.767" in a.text]
-    assert label == ['always "_" &lt;b&gt;: 0.767']      # escaped: plotly reads markup
+    assert entry.name == 'always "_" &lt;b&gt;: 0.767'    # escaped: plotly reads markup
+    assert list(entry.x) == [None] and entry.line.dash == "dot" and entry.hoverinfo == "skip"
+    # no words on the plotting area: the only annotations are the panels' titles
+    assert [a.text for a in fig.layout.annotations] == ["training windows", "held-out pieces"]
     assert fig.layout.yaxis.title.text == "accuracy (share of next symbols right)"
     assert axis_title("loss") == "cross-entropy loss (nats)"
+    assert fig.layout.height > curve_figure(data, "accuracy").layout.height  # room for it
 
 
 def test_parallel_axes_of_whole_numbers_tick_whole_numbers():

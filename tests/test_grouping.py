@@ -16,26 +16,39 @@ def runs(*rows: dict) -> pd.DataFrame:
     return pd.DataFrame([{**base, **row} for row in rows])
 
 
-def test_seeds_of_a_setting_form_one_group_named_by_their_label():
+def test_seeds_of_a_setting_form_one_group_named_by_its_setting():
     table = runs(dict(run_id="a", seed=0, label="fair: LSTM 8 units, seed 1 of 2"),
                  dict(run_id="b", seed=1, label="fair: LSTM 8 units, seed 2 of 2"),
                  dict(run_id="c", cell="gru", label=""),
                  dict(run_id="d", cell="gru", units=16, state="running"))
     groups = seed_groups(table, ["a", "b", "c", "d"]).set_index("group")
     assert list(groups.columns) == list(SEED_GROUP_COLUMNS[1:])
-    assert sorted(groups.index) == ["GRU 1×16, model 1 lead · 1 run",
-                                    "GRU 1×8, model 1 lead · 1 run",
-                                    "fair: LSTM 8 units · 2 seeds"]
-    lstm = groups.loc["fair: LSTM 8 units · 2 seeds"]
+    # one short legend entry per setting, whatever the runs' labels say
+    assert sorted(groups.index) == ["GRU 16u", "GRU 8u", "LSTM 8u"]
+    lstm = groups.loc["LSTM 8u"]
     assert (lstm["cell"], lstm["n"], sorted(lstm["run_ids"])) == ("lstm", 2, ["a", "b"])
-    assert groups.loc["GRU 1×16, model 1 lead · 1 run", "run_ids"] == ["d"]  # still running
+    assert groups.loc["GRU 16u", "run_ids"] == ["d"]  # still running
 
 
-def test_only_the_chosen_runs_count_and_look_alike_groups_are_numbered():
+def test_a_gru_as_wide_as_the_lstm_in_parameters_and_what_else_differs_are_named():
+    table = runs(dict(run_id="l0", params=1000), dict(run_id="l1", seed=1, params=1000),
+                 dict(run_id="g", cell="gru", params=760),
+                 dict(run_id="m", cell="gru", units=10, params=1010),
+                 dict(run_id="wide", cell="gru", units=30, params=5000))
+    names = set(seed_groups(table, ["l0", "l1", "g", "m", "wide"])["group"])
+    assert names == {"LSTM 8u", "GRU 8u", "GRU 10u (=params)", "GRU 30u"}
+    deeper = runs(dict(run_id="a"), dict(run_id="b", layers=2, learning_rate=0.01),
+                  dict(run_id="c", learning_rate=0.002))
+    named = seed_groups(deeper.assign(learning_rate=deeper["learning_rate"].fillna(0.002)),
+                        ["a", "b", "c"])
+    assert sorted(named["group"]) == ["LSTM 1×8u, lr 0.002", "LSTM 2×8u, lr 0.01"]
+
+
+def test_only_the_chosen_runs_count():
     table = runs(dict(run_id="a", label="same"), dict(run_id="b", label="same", units=16),
                  dict(run_id="c", label="left out", units=32))
     groups = seed_groups(table, ["a", "b"])
-    assert sorted(groups["group"]) == ["same · 1 run #1", "same · 1 run #2"]
+    assert sorted(groups["group"]) == ["LSTM 16u", "LSTM 8u"]
     assert seed_groups(table, []).empty
 
 

@@ -3,9 +3,11 @@ and an evaluation, then report.html read back as text (and report.pdf where chro
 every run's colour distinct and never grey, LSTM and GRU told apart by line style, the
 baselines in Tables 2/3 and on the curves, the glossary, progress while it is written."""
 import html
+import io
 import json
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +24,8 @@ from core.glossary import GLOSSARY
 from core.outputs.figures import CELL_DASH, series_colours
 from core.outputs.report import REPORT_FILE, build_report
 from core.outputs.report.html import split_shared
-from core.outputs.report.pdf import PDF_FILE, find_chromium
+from core.outputs.report.pdf import PDF_FILE, find_chromium, zip_report
+from core.outputs.report.samples import FILES_DIR
 from core.runs.listing import runs_table
 from core.runs.record import RunError
 from core.runs.samples import list_samples
@@ -73,6 +76,9 @@ def section(page: str, anchor: str) -> str:
 
 def test_report_names_every_run_and_its_settings(runs, report):
     page = report["html"]
+    dates = re.findall(r"<td>(\d{4}-\d\d-\d\d[^<]*)</td>", section(page, "runs"))
+    assert len(dates) == len(runs["all"])            # dates as dates, never ISO stamps
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", d) for d in dates)
     assert report["paths"]["html"] == report["out"] / "report.html"
     for run_dir in runs["all"]:
         assert run_dir.name in section(page, "runs")
@@ -90,6 +96,11 @@ def test_table_2_holds_the_final_epoch_of_each_history_and_its_baseline(runs, re
         for column in ("loss", "accuracy", "val_loss", "val_accuracy"):
             assert f">{final[column]:.3f}<" in table
     assert "<th>baseline loss</th>" in table and "<th>baseline accuracy</th>" in table
+    # the held-out numbers first, beside their baselines, then the thesis's training ones
+    headers = re.findall(r"<th>([^<]*)</th>", table)
+    assert headers[:5] == ["run", "cell", "layers x units", "held-out loss",
+                           "held-out accuracy"]
+    assert headers.index("baseline loss") < headers.index("training loss")
     baseline = run_baseline(runs["lstm"][0], run_bank.cache).metrics()
     assert f">{baseline['accuracy']:.3f}<" in table and f">{baseline['loss']:.3f}<" in table
 
@@ -97,7 +108,8 @@ def test_table_2_holds_the_final_epoch_of_each_history_and_its_baseline(runs, re
 def test_curves_embed_plotly_once_and_nothing_is_fetched(report):
     page = report["html"]
     assert page.count(get_plotlyjs()[:200]) == 1  # the library, inline, once
-    assert page.count("Plotly.newPlot") == 4  # Model 1: loss, accuracy, note and onset acc
+    assert page.count("Plotly.newPlot") == 4 + 1  # Model 1: loss, accuracy, note and onset
+    # acc; the verdict
     assert "LSTM" in section(page, "curves") and "GRU" in section(page, "curves")
     assert not REMOTE.search(page)
 
@@ -109,10 +121,15 @@ def plotted_traces(page: str) -> list[dict]:
             for trace in decoder.raw_decode(page, match.end())[0]]
 
 
+def run_traces(page: str) -> list[dict]:
+    """The runs' curves of a page's charts, without the baselines' legend entries."""
+    return [t for t in plotted_traces(page) if t.get("legendgroup") != "baseline"]
+
+
 def test_curves_give_each_run_its_own_colour_never_grey(runs, report):
     """Every curve has a colour; the runs' colours are distinct, saturated (no grey or
     near-black) and those the Compare page gives the same runs."""
-    traces = plotted_traces(section(report["html"], "curves"))
+    traces = run_traces(section(report["html"], "curves"))
     assert len(traces) == 4 * 2 * 4  # 4 charts (loss, 3 accuracies) x 2 splits x 4 runs
     colours = {t["legendgroup"]: t["line"]["color"] for t in traces}
     assert colours == series_colours(r.name for r in runs["all"])
@@ -124,7 +141,7 @@ def test_curves_give_each_run_its_own_colour_never_grey(runs, report):
 
 
 def test_lstm_and_gru_are_told_apart_by_line_style_and_the_baseline_is_drawn(runs, report):
-    traces = plotted_traces(section(report["html"], "curves"))
+    traces = run_traces(section(report["html"], "curves"))
     lstm = {r.name for r in runs["lstm"]}
     for trace in traces:
         cell = "lstm" if trace["legendgroup"] in lstm else "gru"
@@ -170,7 +187,45 @@ def test_samples_are_copied_and_linked_relatively(report):
     for source in sources:
         assert not Path(source).is_absolute() and (out / source).is_file()
     metrics = section(report["html"], "metrics")
-    assert "overlapping area" in metrics and "pitch_class_entropy" in metrics
+    assert "Overlapping area" in metrics and "pitch-class entropy (bits)" in metrics
+
+
+def test_the_music_metrics_are_compact_grouped_and_in_words(report):
+    metrics = section(report["html"], "metrics")
+    headers = re.findall(r"<th>([^<]*)</th>", metrics)
+    assert not [h for h in headers if "_" in h]                # no snake_case headers
+    assert {"pitch and harmony", "rhythm and texture", "repetition"} <= set(headers)
+    cells = re.findall(r"<td>([^<]*)</td>", metrics)
+    assert "pitch and harmony" in cells and "loop share" in cells   # grouped rows, in words
+    assert not [c for c in cells if re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", c)]
+    # one summary row per run and decoding; each run's full table folded away
+    summary = metrics[metrics.index('id="overlap-summary"'):]
+    summary = summary[:summary.index("</table>")]
+    assert summary.count("<tr>") == 1 + 1                      # header + the one evaluation
+    assert metrics.count("<details>") == 1
+
+
+def test_the_report_says_sample_files_only_when_its_zip_holds_them(runs, run_bank, report,
+                                                                   tmp_path):
+    archive = zipfile.ZipFile(io.BytesIO(zip_report(report["out"])))
+    copied = [n for n in archive.namelist() if f"/{FILES_DIR}/" in n]
+    assert copied and f"{len(copied)} sample file(s) in {FILES_DIR}/" in report["html"]
+    bare = build_report([runs["gru"][0]], tmp_path / "bare", pdf=False,
+                        cache_dir=run_bank.cache)["html"]        # a run without samples
+    names = zipfile.ZipFile(io.BytesIO(zip_report(bare.parent))).namelist()
+    assert not [n for n in names if FILES_DIR in n]
+    assert f"in {FILES_DIR}/" not in bare.read_text() and "no sample files" in bare.read_text()
+
+
+def test_the_verdict_is_drawn_with_its_headline_and_a_table_in_words(runs, report):
+    verdict = section(report["html"], "verdict")
+    assert '<p class="headline"><b>LSTM ' in verdict and "seeds a side" in verdict
+    traces = [t for t in plotted_traces(verdict) if "error_x" in t]
+    assert traces and all(t["name"] in ("GRU better", "LSTM better",
+                                        "difference within noise") for t in traces)
+    headers = re.findall(r"<th>([^<]*)</th>", verdict)
+    assert headers[:4] == ["comparison", "verdict", "GRU \u2212 LSTM", "95% interval"]
+    assert not [h for h in headers if "_" in h]
 
 
 def test_user_strings_are_escaped(report):

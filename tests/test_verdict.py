@@ -22,8 +22,12 @@ from core.evidence.verdict import (
     LSTM_BETTER,
     TOO_FEW,
     WITHIN_NOISE,
+    headline,
+    readable_verdict,
     verdict_table,
+    verdict_tables,
 )
+from core.outputs.figures import VERDICT_COLOURS, verdict_figure
 from core.nets.config import ConfigError, TrainConfig
 from core.runs.listing import list_runs, runs_table
 from tests.tiny import tiny_config
@@ -186,6 +190,67 @@ def test_equal_parameters_pairs_wider_gru_within_tolerance(tmp_path):
                gru_params=1063)
     assert list(verdict_table(runs_table(tmp_path / "narrow"))["comparison"]) == [
         "equal parameters"]
+
+
+def write_trio(root: Path) -> None:
+    """LSTM 64 units; a GRU at equal units clearly better; a GRU at equal parameters
+    within noise (3 seeds each)."""
+    for seed, loss in enumerate([1.50, 1.52, 1.49]):
+        write_run(root, f"lstm-{seed}", [loss + 0.5, loss], cell="lstm", units=64, seed=seed)
+    for seed, loss in enumerate([1.00, 1.02, 0.98]):
+        write_run(root, f"gru64-{seed}", [loss + 0.5, loss], params=750, cell="gru",
+                  units=64, seed=seed)
+    for seed, loss in enumerate([1.50, 1.30, 1.65]):
+        write_run(root, f"gru74-{seed}", [loss + 0.5, loss], params=1030, cell="gru",
+                  units=74, seed=seed)
+
+
+def test_the_headline_says_the_verdict_of_each_fair_comparison_in_one_line(tmp_path):
+    write_trio(tmp_path)
+    tables = verdict_tables(runs_table(tmp_path))
+    assert list(tables) == ["best_val_loss"]     # these runs measured no note accuracy
+    line = headline(tables["best_val_loss"])
+    assert line.startswith("LSTM 64 units, 3 seeds a side: GRU beats LSTM at equal units "
+                           "(held-out loss \u22120.503, 95% CI \u2212")
+    assert "; at equal parameters the difference is within noise (held-out loss " in line
+    assert "-" not in line.replace("held-out", "")   # real minus signs, no Keras names
+    write_pair(tmp_path / "one", [1.0], [1.5])
+    assert headline(verdict_table(runs_table(tmp_path / "one"))) is None  # no interval yet
+
+
+def test_the_readable_verdict_puts_the_verdict_and_its_interval_first(tmp_path):
+    write_trio(tmp_path)
+    shown = readable_verdict(verdict_table(runs_table(tmp_path)))
+    assert list(shown.columns[:5]) == ["comparison", "verdict", "GRU \u2212 LSTM",
+                                       "95% interval", "Welch p"]
+    assert not any("_" in c for c in shown.columns)     # human headers
+    row = shown.set_index("comparison").loc["equal units"]
+    assert row["seeds LSTM / GRU"] == "3 / 3" and row["parameters LSTM / GRU"] == "1,000 / 750"
+    assert row["95% interval"].startswith("\u22120.") and " to \u22120." in row["95% interval"]
+    write_pair(tmp_path / "one", [1.0], [1.5])
+    assert readable_verdict(verdict_table(runs_table(tmp_path / "one")))[
+        "95% interval"].tolist() == ["\u2013"]
+
+
+def test_the_verdict_picture_draws_each_difference_and_interval_against_zero(tmp_path):
+    write_trio(tmp_path)
+    tables = verdict_tables(runs_table(tmp_path))
+    table = tables["best_val_loss"]
+    fig = verdict_figure(tables)
+    by_verdict = {t.name: t for t in fig.data}
+    assert set(by_verdict) == {GRU_BETTER, WITHIN_NOISE}
+    for verdict, trace in by_verdict.items():
+        row = table[table["verdict"] == verdict].iloc[0]
+        assert trace.marker.color == VERDICT_COLOURS[verdict]
+        assert trace.x[0] == pytest.approx(row["difference"])
+        low = trace.x[0] - trace.error_x.arrayminus[0]
+        high = trace.x[0] + trace.error_x.array[0]
+        assert (low, high) == pytest.approx((row["ci_low"], row["ci_high"]))
+    assert "equal units<br>LSTM 64u vs GRU 64u" in by_verdict[GRU_BETTER].y[0]
+    (zero,) = fig.layout.shapes
+    assert zero.x0 == zero.x1 == 0 and zero.line.dash == "dot"
+    title = fig.layout.annotations[0].text
+    assert title.startswith("held-out loss (nats)") and "\u2190 GRU better" in title
 
 
 def test_repeated_seed_counts_once(tmp_path):

@@ -26,18 +26,23 @@ from core.outputs.figures import axis_title, band_figure, curve_figure, series_c
 from core.runs.record import Run
 from core.runs.status import ACTIVE
 from views.common import (
+    MISSING,
     load_baselines,
     load_runs_table,
-    readable,
     runs_dir,
     settings_table,
 )
+from views.compare_runs import run_name
 
-GROUP_SEEDS = "compare_group_seeds"  # toggle: one mean curve + band per seed group
+GROUP_SEEDS = "compare_group_seeds"  # toggle: one mean curve + band per setting (default)
+# The options a page change or a reload keeps (views.compare's KEPT).
+VIEW_KEYS = (GROUP_SEEDS, "compare_spread", "compare_x", "compare_smooth_method",
+             "compare_ema", "compare_roll", "compare_at")
 SPREAD_LABELS = {"minmax": "min–max", "std": "±1 std"}
 SPLIT_NOTE = ("Left: training windows; right: held-out pieces. LSTM solid lines, GRU dashed; "
-              "the dotted line is the baseline of the runs' data (always predicting the most "
-              "frequent symbol; for the loss, the symbols' unigram entropy). ")
+              "the dotted line is the baseline of the runs' data, named in the legend (always "
+              "predicting the most frequent symbol; for the loss, the symbols' unigram "
+              "entropy). ")
 Baselines = dict  # run_id -> core.evidence.baselines.Baseline, or why there is none
 
 
@@ -145,10 +150,11 @@ def group_title(model: int, part: str, count: int) -> str:
 def _controls() -> tuple[bool, str, str, tuple[str, float] | None]:
     """Group seeds, band, x axis and smoothing: (grouped, spread, x axis, smoothing)."""
     c0, c1, c2, c3 = st.columns([1.3, 1.2, 1.4, 2])
-    grouped = c0.toggle("Group seeds", key=GROUP_SEEDS,
-                        help="Runs whose settings differ only by seed are drawn as one mean "
-                             "curve inside a band of their spread (queue k seeds of a setting "
-                             "on the Train page).")
+    grouped = c0.toggle("One line per setting", value=True, key=GROUP_SEEDS,
+                        help="On: runs whose settings differ only by seed are drawn as one "
+                             "mean curve inside a band of their spread, one legend entry per "
+                             "setting (queue k seeds of a setting on the Train page). Off: "
+                             "one line per run.")
     spread = c0.radio("Band", list(SPREAD_LABELS), format_func=SPREAD_LABELS.get,
                       horizontal=True, key="compare_spread", disabled=not grouped,
                       help="min–max: from the lowest to the highest seed; ±1 std: the mean "
@@ -204,7 +210,7 @@ def curves(selected: list[str], runs: pd.DataFrame, labels: dict[str, str],
         else:
             run_curves(long[long["run_id"].isin(ids)], model, labels, colours, x_axis,
                        smoothing, smoothed, baselines, suffix)
-    summary(histories, runs, labels, groups, baselines)
+    summary(histories, runs, groups, baselines)
 
 
 def _lines(baselines: Baselines, run_ids, metric: str) -> tuple:
@@ -241,7 +247,8 @@ def seed_curves(run_ids: list[str], model: int, spread: str,
     st.caption(f"{len(groups)} setting(s) from {len(run_ids)} run(s), {several} with several "
                f"seeds: line = mean across seeds, band = {SPREAD_LABELS[spread]}. "
                + SPLIT_NOTE + smoothed
-               + " Where a seed stopped early the band covers fewer runs (see the hover).")
+               + " Where a seed stopped early the band covers fewer runs (see the hover). "
+                 "Turn off *One line per setting* for a line per run.")
     for metric, title, key in _metric_charts(bands, model):
         st.markdown(title)
         st.plotly_chart(_band_chart(bands[bands["metric"] == metric], axis_title(metric),
@@ -251,30 +258,46 @@ def seed_curves(run_ids: list[str], model: int, spread: str,
 
 # --------------------------------------------------------------------------- Tables 2, 3
 
-def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame, labels: dict[str, str],
+SUMMARY_TEXT = ("run", "cell", "layers", "units", "window", "batch size", "epoch",
+                "epochs done")
+
+
+def summary_frame(table: pd.DataFrame, base: pd.DataFrame,
+                  names: dict[str, str]) -> pd.DataFrame:
+    """A summary_table as shown: the run's name, its held-out metrics beside their
+    baselines, the training metrics (the thesis's columns), then its shape and epochs."""
+    held = [c for c in table.columns if c.startswith("held-out ")]
+    train = [c[len("held-out "):] for c in held]
+    shape = table[["cell", "layers", "units", "window", "batch_size", "epoch", "epochs"]]
+    shape = shape.assign(cell=shape["cell"].fillna("?").astype(str).str.upper()).rename(
+        columns={"batch_size": "batch size", "epochs": "epochs done"})
+    return pd.concat([pd.DataFrame({"run": table["run_id"].map(names).fillna(table["run_id"])}),
+                      table[held], base.set_index(table.index),
+                      table[train].rename(columns=lambda c: f"training {c}"), shape], axis=1)
+
+
+def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame,
             groups: list[tuple[int, str, list[str]]], baselines: Baselines) -> None:
     """The thesis's Tables 2 and 3 of the selected runs, at their final or best epoch, one
-    table per model and part, with each run's baseline beside its held-out columns."""
+    table per model and part, each run's held-out numbers first beside their baselines."""
     st.subheader("Tables 2 and 3, for the selected runs")
     at = st.radio("Row of each run", ["final", "best"], horizontal=True, key="compare_at",
                   format_func={"final": "final epoch (as the thesis reports)",
                                "best": "epoch of lowest held-out loss"}.get)
+    names = {row.run_id: run_name(row) for _, row in runs.iterrows()}
     for model, part, ids in groups:
         table = summary_table({r: histories[r] for r in ids}, runs, model=model, at=at)
         if table.empty:
             continue
-        base = baseline_columns(baselines, table["run_id"], model)
-        table.insert(0, "run", table["run_id"].map(labels))
-        table = table.drop(columns=["run_id"] + (["label"] if not table["label"].fillna("")
-                                                 .astype(str).str.strip().any() else []))
-        metrics = [c for c in table.columns if "loss" in c or "acc" in c]
-        table = pd.concat([table[["run", *metrics]], base.set_index(table.index),
-                           table[[c for c in table.columns if c != "run" and c not in metrics]]],
-                          axis=1)
         number, what = TABLE_TITLES[model]
         st.markdown(f"**{number} ({what})**, {part}")
-        st.dataframe(readable(table), hide_index=True, width="stretch",
-                     key=f"compare_summary_{model}_{part}")
+        shown = summary_frame(table, baseline_columns(baselines, table["run_id"], model),
+                              names)
+        config = {c: st.column_config.NumberColumn(c, format="%.3f")
+                  for c in shown.columns if c not in SUMMARY_TEXT}
+        config["run"] = st.column_config.TextColumn("run", width=330, pinned=True)
+        st.dataframe(shown, hide_index=True, width="stretch", placeholder=MISSING,
+                     key=f"compare_summary_{model}_{part}", column_config=config)
     st.caption("The thesis reports training windows only; held-out columns are measured on "
                "whole pieces never trained on (a high training accuracy with a poor held-out "
                "one is memorisation). Baseline columns: what always predicting the most "

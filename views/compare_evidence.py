@@ -15,20 +15,22 @@ from core.evidence.curves import HELD_OUT
 from core.evidence.evaluation import evaluate, evaluation_folder, list_evaluations
 from core.evidence.tables import HYPERPARAMETERS, hyperparameter_frame
 from core.evidence.verdict import (
+    JUDGED_METRICS,
     METRIC_WORDS,
     TOO_FEW,
     described,
-    shown_columns,
-    verdict_table,
+    readable_verdict,
+    verdict_tables,
 )
 from core.folders import new_report_dir
-from core.outputs.figures import parallel_figure, split_constant
+from core.outputs.figures import parallel_figure, split_constant, verdict_figure
 from core.outputs.report import build_report
 from core.outputs.report.pdf import zip_report
 from core.runs.listing import runs_signature
 from core.runs.record import Run, RunError
 from core.sampling.decoding import Decoding, GenerationError
 from views.common import (
+    MISSING,
     cache_dir,
     reports_dir,
     runs_dir,
@@ -38,38 +40,40 @@ from views.common import (
 REPORT_KEY = "compare_report"        # the last defense report built: folder, zip, PDF
 VERDICT_ALL = "compare_verdict_all"  # toggle: judge every run in the folder
 VERDICT_METRIC = "compare_verdict_metric"  # what each seed contributes
+VERDICT_KEYS = (VERDICT_ALL, VERDICT_METRIC)  # kept across pages and reloads
 # What "Evaluate" runs for a report: the thesis's two decodings on a few held-out pieces.
 REPORT_DECODINGS = (Decoding("greedy"), Decoding("temperature", temperature=0.65))
 REPORT_PIECES, REPORT_STEPS = 8, 64
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _verdict(root: str, signature: tuple, run_ids: tuple[str, ...] | None,
-             metric: str) -> pd.DataFrame:
-    """core.evidence.verdict.verdict_table of the given runs (None: the whole runs folder)
-    by `metric`, cached on the folder's signature."""
+def _verdicts(root: str, signature: tuple,
+              run_ids: tuple[str, ...] | None) -> dict[str, pd.DataFrame]:
+    """core.evidence.verdict.verdict_tables of the given runs (None: the whole runs folder),
+    one per metric they measured, cached on the folder's signature."""
     table = settings_table()
-    return verdict_table(table if run_ids is None else table[table["run_id"].isin(run_ids)],
-                         metric)
+    return verdict_tables(table if run_ids is None else table[table["run_id"].isin(run_ids)])
 
 
 # --------------------------------------------------------------------------- verdict
 
 def verdict_view(selected: list[str]) -> None:
     """LSTM vs GRU per setting over the selected runs, or over the whole runs folder when
-    the user asks (core.evidence.verdict.verdict_table)."""
+    the user asks: the picture of every judged metric, then the table and the sentences
+    of the metric chosen (core.evidence.verdict)."""
     st.subheader("Verdict: LSTM vs GRU")
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     everything = left.toggle("Judge every run in the folder, not only the selected ones",
                              key=VERDICT_ALL)
-    metric = right.selectbox("Judge by", list(METRIC_WORDS)[:5], format_func=METRIC_WORDS.get,
+    metric = right.selectbox("Judge by", JUDGED_METRICS, format_func=METRIC_WORDS.get,
                              key=VERDICT_METRIC,
-                             help="What each seed contributes: its best held-out loss "
-                                  "(lower is better), or its best held-out note, onset, "
-                                  "pitch or duration accuracy (higher is better).")
+                             help="What each seed contributes to the table below: its best "
+                                  "held-out loss (lower is better), or its best held-out "
+                                  "note, onset, pitch or duration accuracy (higher is "
+                                  "better). The picture shows every one the runs measured.")
     root = runs_dir()
-    table = _verdict(str(root.resolve()), runs_signature(root),
-                     None if everything else tuple(sorted(selected)), metric)
+    tables = _verdicts(str(root.resolve()), runs_signature(root),
+                       None if everything else tuple(sorted(selected)))
     scope = "every run in the runs folder" if everything else \
         f"the {len(selected)} selected run(s)"
     st.caption(f"Over {scope}.")
@@ -77,7 +81,7 @@ def verdict_view(selected: list[str]) -> None:
            "the GRU at equal units and the GRU at equal parameters, 3 seeds each), or give "
            "**Seeds (k)** ≥ 2 to one setting there"
            + ("" if everything else "; then select them above") + ".")
-    if table.empty:
+    if not tables:
         st.info(("No LSTM/GRU pair to judge" + ("" if everything else " among the selected "
                                                   "runs") + ": a verdict needs finished LSTM "
                  "and GRU runs of an otherwise identical setting, at equal units or equal "
@@ -89,10 +93,17 @@ def verdict_view(selected: list[str]) -> None:
         "two ways. **Equal units** is the thesis's comparison: the GRU has 3 gates to the "
         "LSTM's 4, so at the same width it has about ¾ of the parameters and is also a "
         "smaller model. **Equal parameters** widens the GRU until its parameter count "
-        "matches the LSTM's, so a difference is the cell's and not the size's. Each seed "
-        f"contributes its {METRIC_WORDS[metric]}; the words come from the 95% "
-        "confidence interval of GRU − LSTM (Welch): 'LSTM better' or 'GRU better' only when "
-        "the whole interval lies on one side of zero, otherwise 'difference within noise'.")
+        "matches the LSTM's, so a difference is the cell's and not the size's. Each dot is "
+        "GRU − LSTM over the seeds, its bar the 95% confidence interval (Welch): 'GRU "
+        "better' (green) or 'LSTM better' (red) only when the whole bar lies on one side of "
+        "zero, otherwise 'difference within noise' (grey).")
+    st.plotly_chart(verdict_figure(tables), key="compare_verdict_chart", theme=None)
+    table = tables.get(metric)
+    if table is None:
+        st.info(f"No selected run measured the {METRIC_WORDS[metric]}: judge by another "
+                "metric.", icon=":material/balance:")
+        return
+    st.markdown(f"**By the {METRIC_WORDS[metric]}**")
     show_verdict(table, "compare_verdict_table")
     too_few = int((table["verdict"] == TOO_FEW).sum())
     if too_few:
@@ -102,25 +113,21 @@ def verdict_view(selected: list[str]) -> None:
 
 
 def show_verdict(table: pd.DataFrame, key: str) -> None:
-    """A verdict_table as a table (the settings that vary between its rows as columns) and
-    one sentence per comparison; the Train page's sweeps show theirs the same way."""
-    shown = table[shown_columns(table)]
+    """A verdict_table as a table readable at 1400 px (core.evidence.verdict.
+    readable_verdict: the verdict, the difference and its interval first) and one sentence
+    per comparison; the Train page's sweeps show theirs the same way."""
     number = st.column_config.NumberColumn
-    st.dataframe(shown, hide_index=True, width="stretch", key=key,
+    st.dataframe(readable_verdict(table), hide_index=True, width="stretch", key=key,
+                 placeholder=MISSING,
                  column_config={
-                     "comparison": st.column_config.TextColumn("comparison", pinned=True),
-                     "verdict": st.column_config.TextColumn("verdict", pinned=True),
-                     "lstm_units": number("LSTM units"), "gru_units": number("GRU units"),
-                     "lstm_params": number("LSTM params", format="localized"),
-                     "gru_params": number("GRU params", format="localized"),
-                     "lstm_n": number("LSTM n", help="seeds with a best held-out loss"),
-                     "gru_n": number("GRU n", help="seeds with a best held-out loss"),
-                     "lstm_mean": number("LSTM mean", format="%.4f"),
-                     "gru_mean": number("GRU mean", format="%.4f"),
-                     "difference": number("GRU − LSTM", format="%+.4f"),
-                     "ci_low": number("95% CI low", format="%+.4f"),
-                     "ci_high": number("95% CI high", format="%+.4f"),
-                     "p_value": number("Welch p", format="%.3g")})
+                     "comparison": st.column_config.TextColumn("comparison", pinned=True,
+                                                               width=125),
+                     "verdict": st.column_config.TextColumn("verdict", width=165),
+                     "GRU − LSTM": number("GRU − LSTM", format="%+.4f", width=95),
+                     "95% interval": st.column_config.TextColumn("95% interval", width=150),
+                     "Welch p": number("Welch p", format="%.3g", width=70),
+                     "LSTM mean": number("LSTM mean", format="%.4f", width=85),
+                     "GRU mean": number("GRU mean", format="%.4f", width=85)})
     for kind, about, sentence in described(table):
         sentence, _, words = sentence.rpartition(": ")
         st.markdown(f"- **{kind}**, {about}: {sentence}: **{words}**")

@@ -1,98 +1,232 @@
 """Compare page, first section: the runs table with its filters and sort, whose ticked rows
-become the plotted runs.
+become the plotted runs, and the selection that survives page changes and reloads.
+
+The table reads at 1400 px: each run's name (its label, else its id without the date),
+its state and the held-out numbers a reader came for first, then its shape, size, epochs,
+training time and date; the other settings and the training metrics follow further right,
+the run id last. A missing value is a dash.
+
+The selection is kept three ways (views.common.restore_choices): in the session across
+pages, in a file beside the uploads across reloads and new tabs (the defense laptop opens on the
+runs ticked the day before), and in the address as `?runs=` (one 8-character token per
+run), so a reload keeps it and a copied link opens the same selection. Runs deleted since
+are dropped quietly.
 """
 from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any, Iterable
 
 import pandas as pd
 import streamlit as st
 
-from core.evidence.curves import HELD_OUT, TRAIN, split_metric
+from core.evidence.tables import metric_title
 from core.runs.listing import filter_runs
+from views.common import MISSING, has_choices
 
 SELECTED = "compare_selected"        # session_state: run ids whose curves are drawn
-TABLE = "compare_table"              # the runs table's selection state
+TABLE = "compare_table"              # prefix of the runs table's key (see _table_key)
 TABLE_IDS = "_compare_table_ids"     # run ids in the order the table shows them
-SETTINGS_SHOWN = ["run", "state", "model", "part", "cell", "layers", "units", "dropout_layers",
-                  "window", "batch_size", "learning_rate", "epochs", "epochs_done", "params"]
+QUERY = "runs"                       # the address's selection: ?runs=<token>.<token>...
 FILTERS = [("model", "Model"), ("part", "Part"), ("cell", "Cell"), ("state", "State"),
            ("sweep", "Sweep")]
-METRIC_ORDER = {"loss": 0, "accuracy": 1, "pitch": 2, "duration": 3}
+# The held-out numbers, first after the name: the best epoch of each run.
+FIRST_METRICS = ("best_val_loss", "best_val_note_accuracy", "best_val_onset_accuracy",
+                 "best_val_accuracy", "best_val_pitch_accuracy", "best_val_duration_accuracy")
+# Then the run's shape, size and cost, then every other setting (human headers).
+SHAPE = {"cell": "cell", "units": "units", "layers": "layers", "params": "parameters",
+         "part": "part", "model": "model", "epochs_shown": "epochs",
+         "seconds": "training time", "created": "created"}
+MORE = {"dropout_layers": "dropout layers", "window": "window", "batch_size": "batch size",
+        "learning_rate": "learning rate", "objective": "objective", "seed": "seed",
+        "sweep": "sweep", "note": "note", "error": "error"}
+SORTABLE_DEFAULT = "created"
 
 
-def _metric_title(column: str) -> str:
-    """'final_val_pitch_accuracy' -> 'final held-out pitch accuracy'."""
-    when, _, rest = column.partition("_")
-    split, metric = split_metric(rest)
-    held = "held-out " if split == HELD_OUT else ""
-    return f"{when} {held}{metric.replace('_', ' ')}"
+def run_name(row: pd.Series) -> str:
+    """A run's label, else its id without the date ('m1-lead-lstm-1x16-s0')."""
+    label = row.get("label")
+    if isinstance(label, str) and label.strip():
+        return label.strip()
+    parts = str(row["run_id"]).split("-", 2)
+    return parts[2] if len(parts) == 3 and parts[0].isdigit() else str(row["run_id"])
 
 
-def _metric_rank(column: str) -> tuple:
-    """Loss, accuracy, then the Model 2 heads; final before best; training before held-out."""
-    when, _, rest = column.partition("_")
-    split, metric = split_metric(rest)
-    return (METRIC_ORDER.get(metric.split("_")[0], 9), metric, when != "final", split == TRAIN)
+def _local_times(created: pd.Series) -> pd.Series:
+    """ISO stamps (UTC) as this machine's local date and time."""
+    stamps = pd.to_datetime(created, errors="coerce", utc=True)
+    return stamps.dt.tz_convert(datetime.now().astimezone().tzinfo).dt.tz_localize(None)
 
 
-def table_frame(runs: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
-    """The runs table as shown: settings, state, final and best train/held-out metrics."""
+def table_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs table as shown: name, state, held-out metrics, shape and size, epochs done
+    of planned, training time, date, then the other settings, the training metrics and the
+    run id, each under a human header."""
     frame = runs.copy()
-    frame["run"] = frame["run_id"].map(labels)
-    metrics = sorted((c for c in frame.columns if c.startswith(("final_", "best_"))),
-                     key=_metric_rank)
-    shown = [c for c in SETTINGS_SHOWN if c in frame] + metrics
-    extra = [c for c in ("seconds", "created", "sweep", "error", "run_id") if c in frame]
-    return frame[shown + extra].rename(columns={c: _metric_title(c) for c in metrics})
+    frame["run"] = frame.apply(run_name, axis=1)
+    absent = pd.Series(index=frame.index, dtype=float)  # a broken run's table lacks columns
+    done = pd.to_numeric(frame.get("epochs_done", absent), errors="coerce")
+    planned = pd.to_numeric(frame.get("epochs", absent), errors="coerce")
+    frame["epochs_shown"] = [f"{int(d) if pd.notna(d) else 0}/{int(e) if pd.notna(e) else '?'}"
+                             for d, e in zip(done, planned)]
+    if "created" in frame:
+        frame["created"] = _local_times(frame["created"])
+    metrics = [c for c in frame.columns if c.startswith(("final_", "best_"))
+               and frame[c].notna().any()]
+    first = [c for c in FIRST_METRICS if c in metrics]
+    rest = [c for c in metrics if c not in first and c != "final_learning_rate"]
+    names = {"run": "run", "state": "state", **{c: _metric_header(c) for c in first},
+             **SHAPE, **MORE, **{c: _metric_header(c) for c in rest}, "run_id": "run id"}
+    shown = [c for c in names if c in frame]
+    return frame[shown].rename(columns=names)
 
 
-def _column_config(frame: pd.DataFrame) -> dict:
-    config = {
-        "run": st.column_config.TextColumn("run", width="medium", pinned=True),
-        "learning_rate": st.column_config.NumberColumn("lr", format="%g"),
-        "seconds": st.column_config.NumberColumn("train s", format="%.1f"),
-        "params": st.column_config.NumberColumn("params", format="%d"),
-        "run_id": st.column_config.TextColumn("run id"),
+# The first columns' short headers: held-out, each run's best epoch (said in the caption and
+# on hover), short enough that the name and these four fit 1400 px.
+FIRST_HEADERS = {"best_val_loss": "held-out loss", "best_val_note_accuracy": "note acc.",
+                 "best_val_onset_accuracy": "onset acc.", "best_val_accuracy": "accuracy",
+                 "best_val_pitch_accuracy": "pitch acc.",
+                 "best_val_duration_accuracy": "duration acc."}
+
+
+def _metric_header(column: str) -> str:
+    """'best_val_note_accuracy' -> 'note acc.' (one of the first, held-out columns);
+    'final_loss' -> 'final training loss'."""
+    if column in FIRST_HEADERS:
+        return FIRST_HEADERS[column]
+    when, _, metric = column.partition("_")
+    return f"{when} {metric_title(metric)}"
+
+
+def runs_columns(frame: pd.DataFrame) -> dict:
+    """st.column_config of a table_frame (the Train page's recent runs too)."""
+    number = st.column_config.NumberColumn
+    config: dict[str, Any] = {
+        "run": st.column_config.TextColumn("run", width=330, pinned=True,
+                                           help="The run's label, else its id without the "
+                                                "date; the full id is the last column."),
+        "state": st.column_config.TextColumn("state", width=75),
+        "parameters": number("parameters", format="localized", width=85),
+        "learning rate": number("learning rate", format="%g"),
+        "training time": number("training time", format="%.0f s", width=85,
+                                help="Seconds spent in training epochs."),
+        "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm",
+                                                   width=125),
+        "epochs": st.column_config.TextColumn("epochs", width=60,
+                                              help="Epochs done / planned."),
+        "run id": st.column_config.TextColumn("run id", width="large"),
     }
+    for column in ("cell", "units", "layers", "part", "model"):
+        config[column] = st.column_config.Column(column, width=55 if column != "part"
+                                                 else 95)
     for column in frame.columns:
-        if column.startswith(("final ", "best ")):
-            config[column] = st.column_config.NumberColumn(column, format="%.3f")
+        if column in FIRST_HEADERS.values():
+            better = "lower" if column.endswith("loss") else "higher"
+            config[column] = number(column, format="%.3f", width=85,
+                                    help=f"Held-out {column.removeprefix('held-out ')}: the "
+                                         f"run's best epoch on pieces never trained on "
+                                         f"({better} is better).")
+        elif column.startswith(("final ", "best ")):
+            config[column] = number(column, format="%.3f")
     return config
 
 
-def _on_table_select() -> None:
-    """Rows picked in the table become the plotted runs."""
-    state = st.session_state.get(TABLE)
-    ids = st.session_state.get(TABLE_IDS, [])
+# --------------------------------------------------------------------------- selection
+
+def run_token(run_id: str) -> str:
+    """A run's 8-character token in the address (a hash of its id)."""
+    return hashlib.blake2s(str(run_id).encode(), digest_size=4).hexdigest()
+
+
+def address_selection(known: Iterable[str]) -> list[str] | None:
+    """The runs named by ?runs= that still exist, in the order given; None without it."""
+    value = st.query_params.get(QUERY)
+    if value is None:
+        return None
+    by_token = {run_token(r): r for r in known}
+    return [by_token[t] for t in dict.fromkeys(value.split(".")) if t in by_token]
+
+
+def show_in_address(selected: list[str]) -> None:
+    """Write the selection into the address, so a reload or a copied link keeps it."""
+    value = ".".join(run_token(r) for r in selected)
+    if st.query_params.get(QUERY, "") != value:
+        if value:
+            st.query_params[QUERY] = value
+        else:
+            del st.query_params[QUERY]
+
+
+def start_selection(runs: pd.DataFrame) -> None:
+    """A new session's selection: the address's, when it names runs (a reload, a shared
+    link); otherwise the page's remembered choices apply (views.common.restore_choices)."""
+    if SELECTED in st.session_state or has_choices("compare"):
+        return
+    shared = address_selection(runs["run_id"])
+    if shared is not None:
+        st.session_state[SELECTED] = shared
+
+
+def _visible_picks(ids: list[str], state: Any) -> list[str]:
     rows = getattr(getattr(state, "selection", None), "rows", None)
     if rows is None and isinstance(state, dict):
         rows = state.get("selection", {}).get("rows", [])
-    st.session_state[SELECTED] = [ids[i] for i in rows or [] if i < len(ids)]
+    return [ids[i] for i in rows or [] if i < len(ids)]
 
 
-def runs_picker(runs: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+def _on_table_select(key: str) -> None:
+    """Rows ticked or unticked in the table change the plotted runs; runs the filters hide
+    stay plotted."""
+    ids = st.session_state.get(TABLE_IDS, [])
+    picked = _visible_picks(ids, st.session_state.get(key))
+    kept = [r for r in st.session_state.get(SELECTED, []) if r not in ids or r in picked]
+    st.session_state[SELECTED] = kept + [r for r in picked if r not in kept]
+
+
+def _table_key(ids: list[str], selected: list[str]) -> str:
+    """A key per (rows shown, runs ticked among them): the table is drawn afresh, with the
+    plotted runs ticked, whenever either changes elsewhere (the picker below, a restored
+    selection, a filter), and its ticks never disagree with what is drawn."""
+    ticked = [r for r in ids if r in set(selected)]
+    digest = hashlib.blake2s(repr((ids, ticked)).encode(), digest_size=6).hexdigest()
+    return f"{TABLE}_{digest}"
+
+
+# --------------------------------------------------------------------------- the table
+
+def runs_picker(runs: pd.DataFrame) -> pd.DataFrame:
     """Filters, sort and the table; returns the filtered runs."""
-    cols = st.columns([1, 1.4, 1, 1.8, 1.8, 1.6, 0.8])
+    cols = st.columns([1, 1.3, 1, 1.5, 1.5, 1.6, 1.3], vertical_alignment="bottom")
     choices = {}
     for col, (column, title) in zip(cols[:5], FILTERS):
         options = sorted((v for v in runs[column].dropna().unique().tolist() if v != ""),
                          key=str) if column in runs else []
         choices[column] = col.multiselect(title, options, key=f"compare_filter_{column}",
                                           placeholder="all")
-    shown = table_frame(runs, labels)
-    sortable = [c for c in shown.columns if c not in ("error", "run_id")]
-    default_sort = sortable.index("created") if "created" in sortable else 0
-    sort_by = cols[5].selectbox("Sort by", sortable, index=default_sort, key="compare_sort")
-    descending = cols[6].toggle("Desc.", value=True, key="compare_desc")
+    shown = table_frame(runs)
+    sortable = [c for c in shown.columns if c not in ("error", "run id", "note")]
+    sort_by = cols[5].selectbox("Sort by", sortable, key="compare_sort",
+                                index=sortable.index(SORTABLE_DEFAULT)
+                                if SORTABLE_DEFAULT in sortable else 0)
+    descending = cols[6].toggle("Descending", value=True, key="compare_desc")
     filtered = filter_runs(runs, **choices)
-    keys = [sort_by] + (["run_id"] if sort_by != "run_id" else [])
+    keys = [sort_by] + (["run id"] if sort_by != "run id" else [])
     shown = shown.loc[filtered.index].sort_values(keys, ascending=not descending,
                                                   na_position="last", kind="stable")
-    st.session_state[TABLE_IDS] = shown["run_id"].tolist()
+    ids = shown["run id"].tolist()
+    st.session_state[TABLE_IDS] = ids
+    selected = st.session_state.get(SELECTED, [])
     broken = int((filtered["state"] == "broken").sum()) if "state" in filtered else 0
     st.caption(f"{len(shown)} of {len(runs)} runs"
                + (f" ({broken} broken: see the error column)" if broken else "")
-               + ". Tick rows to plot them, or pick runs below.")
-    st.dataframe(shown, hide_index=True, column_config=_column_config(shown),
-                 on_select=_on_table_select, selection_mode="multi-row", key=TABLE,
+               + ". Tick rows to plot them, or pick runs below. The four numbers after the "
+                 "state are held-out: each run's best epoch on pieces never trained on.")
+    key = _table_key(ids, selected)
+    st.dataframe(shown, hide_index=True, column_config=runs_columns(shown),
+                 on_select=lambda: _on_table_select(key), selection_mode="multi-row",
+                 key=key, placeholder=MISSING,
+                 selection_default={"selection": {"rows": [i for i, r in enumerate(ids)
+                                                           if r in set(selected)]}},
                  height=min(38 + 35 * max(len(shown), 1), 420), width="stretch")
     return filtered

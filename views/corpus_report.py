@@ -41,6 +41,8 @@ REPORT_COLUMNS = {
 }
 
 
+# A piece's split as every page says it: "held-out", never the cache's "validation".
+SPLIT_WORDS = {"train": "training", "validation": "held-out"}
 # the lead's confidence beside the lead, before the wide accompaniment column
 REPORT_ORDER = ["file", "status", "reason", "lead", "confidence", "doubt", "accompaniment",
                 "moved_onsets", "capped_notes"]
@@ -117,7 +119,8 @@ def show_corpus(corpus, chord_mode: str) -> None:
         names = [p.name for p in corpus.pieces]
         name = st.selectbox("Piece", names, key="corpus_roll_piece")
         piece = corpus.piece(name)
-        st.caption(f"{piece.split} piece · {len(piece.lead.steps)} steps · "
+        st.caption(f"{SPLIT_WORDS.get(piece.split, piece.split)} piece · "
+                   f"{len(piece.lead.steps)} steps · "
                    + ("lead and accompaniment" if piece.accompaniment else "lead only"))
         st.plotly_chart(piano_roll(piece_notes(piece, chord_mode), plot_px=340),
                         width="stretch")
@@ -125,4 +128,6 @@ def show_corpus(corpus, chord_mode: str) -> None:
             st.caption("Pitch-class chords have no octave: they are drawn voiced upwards "
                        "from C3, as they sound when a piece is written out.")
     with tabs[4]:
-        st.dataframe(piece_table(corpus), hide_index=True, width="stretch")
+        pieces = piece_table(corpus)
+        st.dataframe(pieces.assign(split=pieces["split"].map(SPLIT_WORDS).fillna(
+            pieces["split"])), hide_index=True, width="stretch")

@@ -2,7 +2,8 @@
 the blind listening test), what is ready on this machine, and a button to the next step.
 
 Everything shown is counted from the folders the other pages write (the corpus cache, runs,
-samples, listening pairs), so the page tells a newcomer where they stand at any time.
+samples, listening pairs), so the page tells a newcomer where they stand at any time; once
+LSTM and GRU runs of one setting have enough seeds, the verdict's headline is here too.
 """
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ import streamlit as st
 from core.data.corpus import CorpusError
 from core.evidence.experiments import DEFENSE_SEEDS, defense_runs
 from core.evidence.listening import list_pairs, read_answers
+from core.evidence.verdict import headline, verdict_table
 from core.nets.config import ConfigError, TrainConfig
 from core.runs import worker
+from core.runs.listing import runs_signature
 from core.runs.samples import list_samples
 from core.runs.status import ACTIVE
 from core.runs.training import enqueue
@@ -27,6 +30,7 @@ from views.common import (
     load_runs_table,
     prepared_corpora,
     runs_dir,
+    settings_table,
 )
 from views.pages import page
 from views.train_form import NOTICE_KEY
@@ -117,6 +121,7 @@ def main() -> None:
         if right.button(f"Go to {step.title}", type="primary", icon=step.icon,
                         key="home_next", width="stretch"):
             st.switch_page(step.page)
+    verdict_line()
     st.subheader("The path")
     for column, item, number in zip(st.columns(len(path)), path, range(1, len(path) + 1)):
         with column.container(border=True, height="stretch"):
@@ -124,9 +129,32 @@ def main() -> None:
             st.caption(item.does)
             mark = ":material/check_circle:" if item.ready else ":material/radio_button_unchecked:"
             st.markdown(f"{mark} {item.state}")
-            if st.button(f"Open {item.title}", key=f"home_open_{number}", width="stretch"):
-                st.switch_page(item.page)
+    # The buttons in a row of their own, so they line up whatever each card says.
+    for column, item, number in zip(st.columns(len(path)), path, range(1, len(path) + 1)):
+        if column.button(f"Open {item.title}", key=f"home_open_{number}", width="stretch"):
+            st.switch_page(item.page)
     demo()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _headline(root: str, signature: tuple) -> str | None:
+    """core.evidence.verdict.headline over every run, by the held-out loss; cached on the
+    runs folder's signature."""
+    return headline(verdict_table(settings_table()))
+
+
+def verdict_line() -> None:
+    """The verdict in one line, once a fair comparison has an interval (Compare shows it
+    in full)."""
+    root = runs_dir()
+    line = _headline(str(root.resolve()), runs_signature(root))
+    if line is None:
+        return
+    with st.container(border=True):
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.markdown(f":material/balance: **The verdict so far.** {line}")
+        if right.button("See it on Compare", key="home_verdict", width="stretch"):
+            st.switch_page(page("Compare").path)
 
 
 def queue_demo() -> None:

@@ -3,7 +3,9 @@ core.nets.config (BOUNDS, CHOICES), so the form can never offer what validation 
 seeds of a setting; the thesis's runs 1-4 as presets. Its Fair button's plan is
 views/train_fair.py.
 
-Submitting only checks the settings against the corpus and records the runs as queued
+The form's last settings come back after a page change or a reload
+(views.common.restore_choices, called by views/train.py), so a reload never resets it to
+the defaults. Submitting only checks the settings against the corpus and records the runs as queued
 (core.runs.training.enqueue); a detached worker (core.runs.worker.ensure_worker) trains them
 one at a time (called through its module, so tests can replace it). Refusals are remembered
 across the rerun and shown beside the field they name.
@@ -78,6 +80,32 @@ NUMBERS = (  # (field, label, help) of the number inputs, column by column
     (("batch_size", "Batch size", "Thesis: 32, 64, 96"),
      ("epochs", "Epochs", "Thesis: 30, 50, 100")),
 )
+
+
+FORM_PAGE = "train_form"            # views.common.restore_choices: the form's last settings
+FORM_FIELDS = tuple(f for f in SETTING_FIELDS if f not in CORPUS_FIELDS) + ("seed", "label")
+FORM_KEYS = (*(f"tf_{f}" for f in FORM_FIELDS), "tf_seeds")
+
+
+def _fits(name: str, value) -> bool:
+    """Whether a remembered value can go back into the form field `name` (its type, its
+    choices and bounds): a file edited by hand, or settings that changed since, never
+    break the form."""
+    if name == "seeds":
+        return type(value) is int and 1 <= value <= MAX_SEEDS
+    default = getattr(TrainConfig(), name)
+    if isinstance(default, bool) or not isinstance(default, (int, float)):
+        right_type = type(value) is type(default)
+    else:  # a float field takes a whole number; no number field takes True
+        right_type = type(value) in ((int, float) if isinstance(default, float) else (int,))
+    return right_type and (name not in CHOICES or value in CHOICES[name]) \
+        and (name not in BOUNDS or value in BOUNDS[name])
+
+
+def last_settings(saved: dict) -> dict:
+    """restore_choices' cleaner for the form: each remembered field that still fits."""
+    return {key: value for key, value in saved.items()
+            if key in FORM_KEYS and _fits(key.removeprefix("tf_"), value)}
 
 
 def field_error(name: str) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.evidence.tables import metric_title
 from core.files import RunError
 from core.runs import worker
 from core.runs.deletion import DeletionError, delete_run
@@ -21,6 +22,7 @@ from core.runs.listing import run_labels
 from core.runs.record import Run
 from core.runs.status import ACTIVE, RESUMABLE, cancel, cancel_requested, read_status
 from views import common
+from views.compare_runs import runs_columns, table_frame
 from views.train_sweep import cancel_everything, running_notice
 
 # A worker takes a few seconds to start (Python, then its lock): no "no worker" warning
@@ -72,9 +74,9 @@ def _last_epoch(run_dir: Path) -> str:
     if history.empty:
         return ""
     last = history.iloc[-1]
-    parts = [f"{k} {last[k]:.3f}" for k in history.columns
+    parts = [f"{metric_title(k)} {last[k]:.3f}" for k in history.columns
              if k.endswith(("loss", "accuracy")) and pd.notna(last[k])]
-    return f"last epoch ({int(last['epoch'])}): " + ", ".join(parts)
+    return f"last epoch ({int(last['epoch'])}): " + " · ".join(parts)
 
 
 def _rising(run_dir: Path) -> str:
@@ -180,21 +182,23 @@ def _queue_order(active: pd.DataFrame) -> pd.DataFrame:
 
 
 def recent(done: pd.DataFrame, limit: int = 12) -> None:
-    """The latest runs that are no longer queued or running, with state and error."""
+    """The latest runs that are no longer queued or running: name, state, epochs, the
+    held-out and training loss first, then shape, date, error and id (a dash where a value
+    is missing)."""
     if done.empty:
         return
     st.subheader("Recent runs")
     table = done.sort_values("run_id", ascending=False).head(limit).copy()
-    table["epochs"] = [f"{int(d) if pd.notna(d) else 0}/{e}"
-                       for d, e in zip(table.get("epochs_done", pd.Series(0, index=table.index)),
-                                       table["epochs"])]
-    columns = ["run_id", "state", "label", "model", "part", "cell", "layers", "units",
-               "epochs", "final_loss", "error"]
-    shown = table[[c for c in columns if c in table.columns]].rename(
-        columns={"final_loss": "final loss"})
-    st.dataframe(common.readable(shown), hide_index=True, width="stretch")
-    st.caption("Compare finished runs on the **Compare** page and listen to them on "
-               "**Listen**.")
+    shown = table_frame(table)
+    table["epochs"] = shown["epochs"]  # done/planned, as Resume says it
+    columns = ["run", "state", "epochs", "held-out loss", "final training loss", "cell",
+               "units", "layers", "part", "model", "created", "error", "run id"]
+    shown = shown[[c for c in columns if c in shown.columns]]
+    st.dataframe(shown, hide_index=True, width="stretch", placeholder=common.MISSING,
+                 column_config={**runs_columns(shown),
+                                "error": st.column_config.TextColumn("error", width="large")})
+    st.caption("Held-out loss: each run's best epoch on pieces never trained on. Compare "
+               "finished runs on the **Compare** page and listen to them on **Listen**.")
     resumable(table)
 
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from pathlib import Path
 
 from core.data.corpus import Corpus
 from core.nets.config import BOUNDS, ConfigError, TrainConfig
 
 # How the seeds of one setting are labelled: the setting's label, then which seed of how
-# many. The label is all a run's files say of its seed group, so Compare names a group by
-# taking exactly this suffix off again (`seed_label_base`), the writer's own pattern.
+# many (Compare names a seed group by its setting, not by this label).
 SEED_SUFFIX = "seed {index} of {k}"
-_SEED_SUFFIX = re.compile(r"(,\s*)?" + SEED_SUFFIX.format(index=r"\d+", k=r"\d+") + "$")
 
 
 def seed_label(base: str, index: int, k: int) -> str:
@@ -23,12 +20,6 @@ def seed_label(base: str, index: int, k: int) -> str:
     "<base>, seed i of k", or "seed i of k" when the setting has no label."""
     suffix = SEED_SUFFIX.format(index=index + 1, k=k)
     return f"{base}, {suffix}" if base else suffix
-
-
-def seed_label_base(label: str) -> str:
-    """The setting's label a `seed_label` was made from ("" for none); any other label as
-    it is."""
-    return _SEED_SUFFIX.sub("", label).strip()
 
 
 def seed_configs(config: TrainConfig, k: int = 3) -> list[TrainConfig]:

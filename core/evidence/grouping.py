@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from core.evidence.curves import TIME_COLUMNS, smooth, split_metric
-from core.evidence.experiments import seed_label_base
 from core.nets.config import INT_FIELDS, SETTING_FIELDS
 from core.runs.record import Run
 
@@ -101,26 +100,63 @@ def bands_long(bands: pd.DataFrame, spread: str = "minmax") -> pd.DataFrame:
 
 SEED_GROUP_COLUMNS = ("group", "cell", "model", "n", "run_ids")
 BAND_KEYS = ("group", "cell", "model", "metric", "split", "epoch", "seeds")
+# How a setting that tells groups apart is written in a legend (default: its name).
+SETTING_WORDS = {"learning_rate": "lr", "batch_size": "batch", "dropout_layers": "dropout",
+                 "dropout_rate": "dropout rate", "embedding_dim": "embedding",
+                 "sequence_window": "training window", "lr_schedule": "schedule",
+                 "early_stopping": "early stop", "clip_norm": "clip",
+                 "key_normalisation": "key normalised", "transpose_augment": "transpose",
+                 "bar_position": "bar position", "input_encoding": "encoding"}
+NAMED = ("cell", "units", "layers", "model", "part")  # in every name, or drawn apart
+
+
+def fair_pairs(lstms: pd.DataFrame, grus: pd.DataFrame,
+               tolerance: float = 0.05) -> list[tuple[int, int, str]]:
+    """(LSTM row, GRU row, kind) of every comparable pair of settings that differ only in
+    cell and units: "equal units", or "equal parameters" where the units differ and the
+    parameter counts are within `tolerance` (or within 1/units for a GRU too narrow for
+    whole units to do better). Whole-array tests: hundreds of runs make tens of thousands
+    of candidate pairs."""
+    if lstms.empty or grus.empty:
+        return []
+    l_units = lstms["units"].to_numpy(float)[:, None]
+    g_units = grus["units"].to_numpy(float)[None, :]
+    l_params = pd.to_numeric(lstms["params"], errors="coerce").to_numpy(float)[:, None]
+    g_params = pd.to_numeric(grus["params"], errors="coerce").to_numpy(float)[None, :]
+    equal_units = l_units == g_units
+    # One unit more or less moves a GRU's count by at most about params / units, so a narrow
+    # GRU that fair_pair matched as closely as whole units allow still counts as matched.
+    allowed = np.maximum(tolerance, 1.0 / g_units) * l_params
+    with np.errstate(invalid="ignore"):
+        equal_params = ~equal_units & (np.abs(g_params - l_params) <= allowed)
+    found = [(int(i), int(j), "equal units") for i, j in zip(*np.nonzero(equal_units))]
+    found += [(int(i), int(j), "equal parameters") for i, j in zip(*np.nonzero(equal_params))]
+    return sorted(found)
+
+
+def shared_settings(groups: pd.DataFrame) -> list[str]:
+    """The settings an LSTM and a GRU must share to be compared: every one but cell and
+    units."""
+    return [k for k in SETTING_FIELDS if k in groups and k not in ("cell", "units")]
 
 
 def seed_groups(table: pd.DataFrame, run_ids: Sequence[str]) -> pd.DataFrame:
     """The chosen runs grouped by setting (group_runs over every state, so a run still
-    training joins its group): one row per group with a unique name, cell, model, n and
-    run ids.
+    training joins its group): one row per group with a short unique name, cell, model, n
+    and run ids.
 
-    `table` is core.runs.listing.runs_table. A group is named by its runs' common label
-    without "seed i of k" (else by its shape: "LSTM 2x64, model 1 lead"), followed by how
-    many seeds it holds; two groups that would read the same are numbered.
+    `table` is core.runs.listing.runs_table. A group is named by its setting, short enough
+    for a legend entry: cell and units ('LSTM 128u', 'GRU 3×512u' where layers differ
+    from 1), '(=params)' for a GRU as wide as an LSTM among them in parameters, and any
+    other setting that differs between the groups ('lr 0.01'); labels are the runs' own
+    and stay in the run table. Two groups that would read the same are numbered.
     """
     table = table[table["run_id"].isin(run_ids)]
     states = tuple(table["state"].dropna().unique()) if "state" in table else ()
     groups = group_runs(table, metrics=(), states=states)
     if groups.empty:
         return pd.DataFrame(columns=list(SEED_GROUP_COLUMNS))
-    labels = table.set_index("run_id")["label"] if "label" in table else pd.Series(dtype=str)
-    names = [_group_name(row, labels) for _, row in groups.iterrows()]
-    groups["group"] = [f"{name} · {n} seeds" if n > 1 else f"{name} · 1 run"
-                       for name, n in zip(names, groups["n"])]
+    groups["group"] = _group_names(groups)
     repeated = groups["group"].duplicated(keep=False)
     if repeated.any():
         groups.loc[repeated, "group"] = [f"{g} #{i + 1}" for i, g in
@@ -131,13 +167,50 @@ def seed_groups(table: pd.DataFrame, run_ids: Sequence[str]) -> pd.DataFrame:
     return groups[list(SEED_GROUP_COLUMNS)]
 
 
-def _group_name(row: pd.Series, labels: pd.Series) -> str:
-    """The runs' shared label without its seed suffix, else the setting's shape."""
-    bases = {seed_label_base(str(labels.get(r) or "")) for r in row["run_ids"]}
-    base = bases.pop() if len(bases) == 1 else ""
-    return base or (f"{str(row.get('cell', '?')).upper()} {row.get('layers', '?')}"
-                    f"×{row.get('units', '?')}, model {row.get('model', '?')} "
-                    f"{row.get('part', '')}").strip()
+def _group_names(groups: pd.DataFrame) -> list[str]:
+    """Each group's short name (see seed_groups)."""
+    def value(row: pd.Series, column: str, default: object = "?") -> object:
+        found = row.get(column, default)
+        return default if found is None or (isinstance(found, float) and np.isnan(found)) \
+            else found
+
+    layered = "layers" in groups and (groups["layers"].fillna(1) != 1).any()
+    varying = [c for c in SETTING_FIELDS if c in groups and c not in NAMED
+               and groups[c].astype(str).nunique() > 1]
+    matched = _parameter_matched(groups)
+    names = []
+    for index, row in groups.iterrows():
+        width = f"{value(row, 'layers')}×{value(row, 'units')}u" if layered \
+            else f"{value(row, 'units')}u"
+        name = f"{str(value(row, 'cell')).upper()} {width}"
+        if index in matched:
+            name += " (=params)"
+        extra = [f"{SETTING_WORDS.get(c, c.replace('_', ' '))} {_setting_value(row[c])}"
+                 for c in varying]
+        names.append(", ".join([name, *extra]))
+    return names
+
+
+def _setting_value(value: object) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "on" if value else "off"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):g}"
+    return str(value)
+
+
+def _parameter_matched(groups: pd.DataFrame) -> set:
+    """Index labels of the GRU groups as wide as an LSTM group among them in parameters."""
+    if not {"cell", "units", "params"} <= set(groups.columns):
+        return set()
+    shared = shared_settings(groups)
+    matched = set()
+    blocks = groups.groupby(shared, dropna=False, sort=False) if shared else [(None, groups)]
+    for _, block in blocks:
+        lstms, grus = block[block["cell"] == "lstm"], block[block["cell"] == "gru"]
+        matched |= {grus.index[j] for _, j, kind in fair_pairs(lstms, grus)
+                    if kind == "equal parameters"}
+    return matched
 
 
 def group_bands(groups: pd.DataFrame, runs_root: Path | str, spread: str = "minmax",

@@ -218,6 +218,27 @@ NOTE_METRICS = ("pitch_range", "n_pitch_classes_used", "pitch_class_entropy",
                 "groove_consistency", "consonance")
 SYMBOL_METRICS = ("loop_share", "longest_repeated_suffix")
 INDEX_METRICS = tuple(f"novelty_{n}" for n in NOVELTY_ORDERS) + ("memorisation",)
+# Every metric in words (with its unit where it has one), for tables and charts a reader
+# sees, and the families a compact table groups them by.
+METRIC_TITLES = {"pitch_range": "pitch range (semitones)",
+                 "n_pitch_classes_used": "pitch classes used (of 12)",
+                 "pitch_class_entropy": "pitch-class entropy (bits)",
+                 "scale_consistency": "scale consistency",
+                 "consonance": "consonance (lead vs accomp.)",
+                 "polyphony": "polyphony (pitches at once)",
+                 "polyphony_rate": "share of steps with a chord",
+                 "empty_beat_rate": "share of silent beats",
+                 "groove_consistency": "groove consistency",
+                 "loop_share": "loop share",
+                 "longest_repeated_suffix": "longest repeat (symbols)",
+                 **{f"novelty_{n}": f"new {n}-grams (share)" for n in NOVELTY_ORDERS},
+                 "memorisation": "longest copy of a training piece (symbols)"}
+METRIC_GROUPS = {"pitch and harmony": ("pitch_range", "n_pitch_classes_used",
+                                       "pitch_class_entropy", "scale_consistency", "consonance"),
+                 "rhythm and texture": ("polyphony", "polyphony_rate", "empty_beat_rate",
+                                        "groove_consistency"),
+                 "repetition": SYMBOL_METRICS,
+                 "novelty against the training pieces": INDEX_METRICS}
 
 
 def piece_metrics(notes: pd.DataFrame, symbols: Sequence[str] | None = None,

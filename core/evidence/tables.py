@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from core.evidence.curves import HELD_OUT, SPLITS, TRAIN, metric_column
+from core.evidence.curves import HELD_OUT, SPLITS, TRAIN, metric_column, split_metric
 from core.runs.history import SCORE_COLUMNS, epoch_scores
 
 # The numeric hyperparameters of Table 1 (plus learning rate) for parallel coordinates.
@@ -28,6 +28,19 @@ TABLE_METRICS = {
 TABLE_TITLES = {1: ("Table 2", "Model 1: loss / accuracy / note and onset accuracy"),
                 2: ("Table 3", "Model 2: loss / pitch accuracy / duration accuracy")}
 SUMMARY_SETTINGS = ("label", "part", "cell", "layers", "units", "window", "batch_size")
+# Short titles of every history metric, those of the tables first ("note acc", ...).
+METRIC_SHORT = {**{m: t for metrics in TABLE_METRICS.values() for m, t in metrics},
+                "learning_rate": "learning rate"}
+
+
+def metric_title(column: str) -> str:
+    """A history column in words: 'val_note_accuracy' -> 'held-out note acc', 'loss' ->
+    'training loss' (never Keras's names in front of a reader)."""
+    split, metric = split_metric(column)
+    title = METRIC_SHORT.get(metric, metric.replace("_", " "))
+    if not metric.endswith(("loss", "accuracy")):
+        return title  # the learning rate: no split
+    return f"held-out {title}" if split == HELD_OUT else f"training {title}"
 
 
 def summary_table(histories: Mapping[str, pd.DataFrame], settings: pd.DataFrame,

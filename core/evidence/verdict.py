@@ -13,9 +13,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from core.evidence.grouping import group_runs
+from core.evidence.grouping import fair_pairs, group_runs, shared_settings
 from core.evidence.statistics import welch
-from core.nets.config import SETTING_FIELDS
 
 LSTM_BETTER, GRU_BETTER, WITHIN_NOISE, TOO_FEW = (
     "LSTM better", "GRU better", "difference within noise", "too few seeds")
@@ -33,12 +32,12 @@ def verdict_table(frame: pd.DataFrame, metric: str = "best_val_loss",
     GRU - LSTM excludes zero.
     """
     groups = group_runs(frame, metrics=(metric,))
-    shared = [k for k in SETTING_FIELDS if k in groups and k not in ("cell", "units")]
+    shared = shared_settings(groups)
     per_seed = _per_seed(frame, groups, metric)
     rows = []
     for _, block in groups.groupby(shared, dropna=False, sort=True):
         lstms, grus = block[block["cell"] == "lstm"], block[block["cell"] == "gru"]
-        for i, j, kind in _pairs(lstms, grus, param_tolerance):
+        for i, j, kind in fair_pairs(lstms, grus, param_tolerance):
             lstm, gru = lstms.iloc[i], grus.iloc[j]
             rows.append({"comparison": kind, **{k: lstm[k] for k in shared},
                          **_compare(per_seed[lstms.index[i]], per_seed[grus.index[j]],
@@ -46,28 +45,9 @@ def verdict_table(frame: pd.DataFrame, metric: str = "best_val_loss",
     columns = ["comparison", *shared, "lstm_units", "gru_units", "lstm_params", "gru_params",
                "lstm_n", "gru_n", "lstm_mean", "gru_mean", "difference", "ci_low", "ci_high",
                "p_value", "verdict", "sentence"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _pairs(lstms: pd.DataFrame, grus: pd.DataFrame,
-           tolerance: float) -> list[tuple[int, int, str]]:
-    """(LSTM row, GRU row, kind) of every comparable pair, found with whole-array tests
-    (hundreds of runs make tens of thousands of candidate pairs)."""
-    if lstms.empty or grus.empty:
-        return []
-    l_units = lstms["units"].to_numpy(float)[:, None]
-    g_units = grus["units"].to_numpy(float)[None, :]
-    l_params = pd.to_numeric(lstms["params"], errors="coerce").to_numpy(float)[:, None]
-    g_params = pd.to_numeric(grus["params"], errors="coerce").to_numpy(float)[None, :]
-    equal_units = l_units == g_units
-    # One unit more or less moves a GRU's count by at most about params / units, so a narrow
-    # GRU that fair_pair matched as closely as whole units allow still counts as matched.
-    allowed = np.maximum(tolerance, 1.0 / g_units) * l_params
-    with np.errstate(invalid="ignore"):
-        equal_params = ~equal_units & (np.abs(g_params - l_params) <= allowed)
-    found = [(int(i), int(j), "equal units") for i, j in zip(*np.nonzero(equal_units))]
-    found += [(int(i), int(j), "equal parameters") for i, j in zip(*np.nonzero(equal_params))]
-    return sorted(found)
+    table = pd.DataFrame(rows, columns=columns)
+    table.attrs["metric"] = metric  # what each seed contributed, for the words about it
+    return table
 
 
 def _per_seed(frame: pd.DataFrame, groups: pd.DataFrame,
@@ -152,3 +132,101 @@ def _compare(lstm_values: list[float], gru_values: list[float], lstm: pd.Series,
                         f"{w.ci_low:+.4f} to {w.ci_high:+.4f}, Welch p = {w.p_value:.3g}, "
                         f"{w.n_y} LSTM vs {w.n_x} GRU seeds): {verdict}")
     return row
+
+
+# --------------------------------------------------------------------------- for readers
+
+# The metrics a verdict judges by in its picture: the held-out loss, then the music's.
+JUDGED_METRICS = tuple(METRIC_WORDS)[:5]
+MINUS = "\u2212"  # a real minus sign: '-0.043' reads as a dash beside a hyphenated word
+
+
+def signed(value: float, digits: int = 3) -> str:
+    """'+0.012', '−0.043' (a minus sign, never '−0.000')."""
+    return f"{round(float(value), digits) + 0.0:+.{digits}f}".replace("-", MINUS)
+
+
+def metric_name(metric: str) -> str:
+    """'best_val_loss' -> 'held-out loss': what a seed contributes, without 'best'."""
+    return METRIC_WORDS.get(metric, metric.replace("_", " ")).removeprefix("best ")
+
+
+def verdict_tables(frame: pd.DataFrame, metrics: tuple[str, ...] = JUDGED_METRICS
+                   ) -> dict[str, pd.DataFrame]:
+    """verdict_table by each metric the runs measured ({metric: table}, in order), each
+    without the comparisons neither side of which has a value of it (Model 1 runs have no
+    pitch accuracy)."""
+    tables = {}
+    for metric in metrics:
+        if metric not in frame or frame[metric].isna().all():
+            continue
+        table = verdict_table(frame, metric)
+        table = table[(table["lstm_n"] > 0) | (table["gru_n"] > 0)]
+        if len(table):
+            tables[metric] = table.reset_index(drop=True)
+    return tables
+
+
+def comparison_names(table: pd.DataFrame) -> list[str]:
+    """A short name per comparison, unique within the table: 'equal units: LSTM 128u vs
+    GRU 128u', with the shape and the varying settings where comparisons differ in them."""
+    apart = [c for c in SHAPE if table[c].astype(str).nunique() > 1] + varying_settings(table)
+    names = []
+    for _, row in table.iterrows():
+        name = f"{row['comparison']}: LSTM {row['lstm_units']}u vs GRU {row['gru_units']}u"
+        extra = [f"{c.replace('_', ' ')} {row[c]}" for c in apart]
+        names.append(", ".join([name, *extra]))
+    return names
+
+
+def readable_verdict(table: pd.DataFrame) -> pd.DataFrame:
+    """A verdict_table for a page or the report: the comparison and its verdict, the
+    difference and its interval, the p-value and both means first, then each side's seeds,
+    units and parameters as 'LSTM / GRU' pairs, then the shape and the varying settings;
+    human headers, missing values left missing (each reader writes its dash)."""
+    def pair(left: str, right: str, form) -> list[str]:
+        return [f"{form(a)} / {form(b)}" for a, b in zip(table[left], table[right])]
+
+    def whole(value) -> str:
+        return "–" if pd.isna(value) else f"{int(value):,}"
+
+    interval = ["–" if pd.isna(low) else f"{signed(low, 4)} to {signed(high, 4)}"
+                for low, high in zip(table["ci_low"], table["ci_high"])]
+    return pd.DataFrame({
+        "comparison": table["comparison"], "verdict": table["verdict"],
+        "GRU − LSTM": table["difference"], "95% interval": interval, "Welch p": table["p_value"],
+        "LSTM mean": table["lstm_mean"], "GRU mean": table["gru_mean"],
+        "seeds LSTM / GRU": pair("lstm_n", "gru_n", whole),
+        "units LSTM / GRU": pair("lstm_units", "gru_units", whole),
+        "parameters LSTM / GRU": pair("lstm_params", "gru_params", whole),
+        **{c.replace("_", " "): table[c] for c in (*SHAPE, *varying_settings(table))}})
+
+
+def headline(table: pd.DataFrame) -> str | None:
+    """The verdict in one line, for the Start page: the LSTM setting judged with the most
+    seeds against its GRUs, e.g. 'LSTM 128 units, 3 seeds a side: GRU beats LSTM at equal
+    units (held-out loss −0.043, 95% CI −0.067 to −0.019); at equal parameters the
+    difference is within noise (…)'. None until some comparison has an interval."""
+    judged = table[table["verdict"] != TOO_FEW]
+    if judged.empty:
+        return None
+    keys = [*SHAPE, *varying_settings(table), "lstm_units"]
+    seeds = (judged["lstm_n"] + judged["gru_n"]).groupby(
+        [judged[k].astype(str) for k in keys]).sum()
+    chosen = judged[(judged[keys].astype(str) == pd.Series(seeds.idxmax(), index=keys)
+                     ).all(axis=1)]
+    words = metric_name(table.attrs.get("metric", "best_val_loss"))
+    clauses = []
+    for _, row in chosen.sort_values("comparison", ascending=False).iterrows():
+        numbers = (f"{words} {signed(row['difference'])}, 95% CI {signed(row['ci_low'])} "
+                   f"to {signed(row['ci_high'])}")
+        kind = f"at {row['comparison']}"
+        if row["verdict"] == WITHIN_NOISE:
+            clauses.append(f"{kind} the difference is within noise ({numbers})")
+        else:
+            winner, loser = ("GRU", "LSTM") if row["verdict"] == GRU_BETTER else ("LSTM", "GRU")
+            clauses.append(f"{winner} beats {loser} {kind} ({numbers})")
+    first = chosen.iloc[0]
+    side = int(min(first["lstm_n"], first["gru_n"]))
+    return (f"LSTM {first['lstm_units']} units, {side} seeds a side: "
+            + "; ".join(clauses) + ".")

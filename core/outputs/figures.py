@@ -6,7 +6,8 @@ nine or more runs stay readable and never cover an axis:
 
 curve_figure     training curves of runs: a colour per run, training windows | held-out
                  pieces side by side sharing the y axis, LSTM solid lines with circles and
-                 GRU dashed lines with diamonds, the trivial baseline as a labelled line
+                 GRU dashed lines with diamonds, the trivial baseline as a dotted line
+                 named in the legend
 band_figure      the same for seed groups: each group's mean curve inside its spread band
 piano_roll       notes as bars at their pitch (lead red, accompaniment blue), one bar per
                  note even where a pitch repeats, where each part's seed ends marked
@@ -16,6 +17,7 @@ parallel_figure  hyperparameters against best loss, as parallel coordinates (who
                  least span)
 overlap_figure   an evaluation: overlapping area with the held-out pieces per metric and
                  decoding
+verdict_figure   GRU − LSTM with its 95% interval against zero, per comparison and metric
 
 Colours are explicit (PALETTE): plotly express under Streamlit's template has no colour
 sequence and would draw every trace near-black. `series_colours` gives each run (or seed
@@ -33,6 +35,15 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.evidence.curves import HELD_OUT, SPLITS, TRAIN
+from core.evidence.verdict import (
+    GRU_BETTER,
+    LSTM_BETTER,
+    TOO_FEW,
+    WITHIN_NOISE,
+    comparison_names,
+    higher_is_better,
+    metric_name,
+)
 
 # Saturated, mutually distinct colours (D3's without its grey, then Vega's category20b
 # darks and a few brights); runs beyond the 18th reuse them in order.
@@ -173,16 +184,19 @@ def _axes(fig: go.Figure, data: pd.DataFrame, x: str, x_title: str, y_title: str
 
 
 def _baselines(fig: go.Figure, splits: Sequence[str],
-               baselines: Sequence[tuple[str, float]]) -> None:
+               baselines: Sequence[tuple[str, float]]) -> int:
     """Each baseline as a dotted line across the held-out panel (where it was measured),
-    labelled on the line (escaped: plotly reads <b>, <br> ... in text as markup)."""
+    named in the legend, never on the plot where its words would cover the curves (escaped:
+    plotly reads <b>, <br> ... in text as markup). Returns the legend entries added."""
     column = splits.index(HELD_OUT) + 1 if HELD_OUT in splits else len(splits)
-    for i, (label, value) in enumerate(baselines):
+    for label, value in baselines:
         fig.add_hline(y=value, line=dict(color=BASELINE_COLOUR, dash="dot", width=1.5),
-                      annotation=dict(text=html.escape(label, quote=False), font_size=11,
-                                      font_color=BASELINE_COLOUR),
-                      annotation_position="top left" if i % 2 == 0 else "bottom left",
                       row=1, col=column)
+        fig.add_trace(go.Scatter(  # a legend entry only: no point, nothing to hover
+            x=[None], y=[None], mode="lines", name=html.escape(label, quote=False),
+            line=dict(color=BASELINE_COLOUR, dash="dot", width=1.5), hoverinfo="skip",
+            legendgroup="baseline"), row=1, col=column)
+    return len(baselines)
 
 
 def curve_figure(long: pd.DataFrame, y_title: str, x: str = "epoch", x_title: str = "epoch",
@@ -212,8 +226,8 @@ def curve_figure(long: pd.DataFrame, y_title: str, x: str = "epoch", x_title: st
                            "%{customdata[0]} · %{customdata[1]:.1f} s<br>" + y_title
                            + " %{y:.4f}<extra></extra>")), row=1, col=column)
     _axes(fig, data, x, x_title, y_title)
-    _baselines(fig, splits, baselines)
-    return legend_below(fig, CURVE_PLOT_PX, data["run_id"].nunique(), title=LEGEND_TITLE)
+    entries = data["run_id"].nunique() + _baselines(fig, splits, baselines)
+    return legend_below(fig, CURVE_PLOT_PX, entries, title=LEGEND_TITLE)
 
 
 def band_figure(bands: pd.DataFrame, y_title: str, spread_label: str,
@@ -244,8 +258,8 @@ def band_figure(bands: pd.DataFrame, y_title: str, spread_label: str,
                            "%{customdata[0]:.4f} – %{customdata[1]:.4f}<br>"
                            "%{customdata[2]} run(s)<extra></extra>")), row=1, col=column)
     _axes(fig, data, "epoch", "epoch", y_title)
-    _baselines(fig, splits, baselines)
-    return legend_below(fig, CURVE_PLOT_PX, data["group"].nunique(), title=LEGEND_TITLE)
+    entries = data["group"].nunique() + _baselines(fig, splits, baselines)
+    return legend_below(fig, CURVE_PLOT_PX, entries, title=LEGEND_TITLE)
 
 
 # --------------------------------------------------------------------------- piano roll
@@ -437,3 +451,67 @@ def overlap_figure(comparison: pd.DataFrame, names: Mapping[str, str],
                       yaxis=dict(autorange="reversed"))
     return legend_below(fig, 40 + len(metrics) * (8 + 9 * len(decodings)), 1,
                         horizontal=True, top_px=10)
+
+
+# --------------------------------------------------------------------------- the verdict
+
+VERDICT_COLOURS = {GRU_BETTER: "#2ca02c", LSTM_BETTER: "#d62728", WITHIN_NOISE: "#7f7f7f",
+                   TOO_FEW: "#bbbbbb"}
+VERDICT_ROW_PX = 56     # one comparison's row in the verdict figure
+VERDICT_TOP_PX = 70     # the panel titles: the metric and which side is whose
+
+
+def _verdict_panel_title(metric: str) -> str:
+    """'held-out loss (nats)<br>← GRU better · LSTM better →': which side of zero is whose
+    (a lower loss, a higher accuracy is better)."""
+    unit = " (nats)" if metric.endswith("loss") else ""
+    sides = ("LSTM", "GRU") if higher_is_better(metric) else ("GRU", "LSTM")
+    return (f"{html.escape(metric_name(metric))}{unit}<br><span style='font-size:11px'>"
+            f"← {sides[0]} better · {sides[1]} better →</span>")
+
+
+def verdict_figure(tables: Mapping[str, pd.DataFrame]) -> go.Figure:
+    """The verdict as a picture: per metric (core.evidence.verdict.verdict_tables, one
+    panel each, side by side) and per comparison (a row each, shared across panels), the
+    GRU − LSTM difference as a dot with its 95% interval as a bar, against zero (dotted),
+    coloured by the verdict (green: GRU better, red: LSTM better, grey: within noise).
+
+    Each panel has its own scale: a loss in nats and an accuracy share do not share units.
+    """
+    metrics = list(tables)
+    names = {m: [html.escape(n).replace(": ", "<br>", 1) for n in comparison_names(t)]
+             for m, t in tables.items()}  # the kind on one line, the settings below
+    rows = list(dict.fromkeys(n for m in metrics for n in names[m]))
+    fig = make_subplots(rows=1, cols=max(len(metrics), 1), shared_yaxes=True,
+                        horizontal_spacing=0.03,
+                        subplot_titles=[_verdict_panel_title(m) for m in metrics])
+    shown = set()
+    for column, metric in enumerate(metrics, 1):
+        table = tables[metric].assign(name=names[metric])
+        for verdict, group in table.groupby("verdict", sort=False):
+            colour = VERDICT_COLOURS.get(verdict, BASELINE_COLOUR)
+            fig.add_trace(go.Scatter(
+                x=group["difference"], y=group["name"], mode="markers", name=verdict,
+                legendgroup=verdict, showlegend=verdict not in shown,
+                marker=dict(color=colour, size=10,
+                            symbol="circle-open" if verdict == TOO_FEW else "circle"),
+                error_x=dict(type="data", symmetric=False, color=colour, thickness=2.5,
+                             width=6, array=group["ci_high"] - group["difference"],
+                             arrayminus=group["difference"] - group["ci_low"]),
+                customdata=group[["ci_low", "ci_high", "p_value", "lstm_n", "gru_n"]]
+                .to_numpy(),
+                hovertemplate=(f"<b>%{{y}}</b><br>GRU − LSTM {html.escape(metric_name(metric))}"
+                               " %{x:+.4f}<br>95% CI %{customdata[0]:+.4f} to "
+                               "%{customdata[1]:+.4f}<br>Welch p %{customdata[2]:.3g} · "
+                               "%{customdata[3]} LSTM vs %{customdata[4]} GRU seeds"
+                               f"<extra>{html.escape(verdict)}</extra>")),
+                row=1, col=column)
+            shown.add(verdict)
+        fig.add_vline(x=0, line=dict(color=BASELINE_COLOUR, dash="dot", width=1.5),
+                      row=1, col=column)
+    fig.update_yaxes(categoryorder="array", categoryarray=rows[::-1], type="category",
+                     range=[-0.6, len(rows) - 0.4], automargin=True)
+    fig.update_xaxes(zeroline=False, tickformat="+.2f")
+    fig.update_annotations(font_size=12)
+    return legend_below(fig, 30 + VERDICT_ROW_PX * len(rows), 1, horizontal=True,
+                        top_px=VERDICT_TOP_PX)

@@ -146,13 +146,15 @@ def build_report(runs: Sequence[Path | str], out_dir: Path | str, title: str = D
         tell(done, total, f"writing {heading.split('. ', 1)[1].lower()}")
         sections.append((anchor, heading, writers[anchor]()))
     tell(len(steps) + 1, total, "saving report.html")
+    files = sorted(p for p in (out_dir / FILES_DIR).rglob("*") if p.is_file())
     meta = (f"Made {datetime.now().strftime('%Y-%m-%d %H:%M')} from {len(run_dirs)} run(s); "
-            f"self-contained: plotly.js inline (plotly {plotly.__version__}), sample files in "
-            f"{FILES_DIR}/.")
+            f"self-contained: plotly.js inline (plotly {plotly.__version__}); "
+            + (f"{len(files)} sample file(s) in {FILES_DIR}/." if files
+               else "no sample files (the selected runs have no samples)."))
     html_path = out_dir / REPORT_FILE
     write_bytes(html_path, _page(title, sections, meta).encode(), f"{REPORT_FILE} in {out_dir}")
     result: dict[str, Path | str] = {"html": html_path}
-    if samples:
+    if files:
         result["files"] = out_dir / FILES_DIR
     pdf_path = out_dir / PDF_FILE
     pdf_path.unlink(missing_ok=True)

@@ -115,12 +115,6 @@ def split_html(rows: Mapping[str, Mapping[str, Any]], what: str) -> str:
     return "".join(parts)
 
 
-def readable_table(frame: pd.DataFrame) -> str:
-    """A CSV's table with spaces for underscores in its headers, so narrow columns wrap."""
-    frame = frame.rename(columns=lambda c: str(c).replace("_", " "))
-    return html_table(frame, number_formats(frame, 3))
-
-
 def number_formats(frame: pd.DataFrame, digits: int) -> dict[str, Formatter]:
     return {c: fixed(digits) for c in frame.columns
             if pd.api.types.is_float_dtype(frame[c])}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -17,13 +18,19 @@ from core.evidence.baselines import Baseline, baseline_columns, baseline_lines
 from core.evidence.curves import load_histories_long
 from core.evidence.evaluation import list_evaluations, read_evaluation
 from core.evidence.measure import sample_metrics
-from core.evidence.metrics import NOTE_METRICS, SYMBOL_METRICS
+from core.evidence.metrics import METRIC_GROUPS, METRIC_TITLES, NOTE_METRICS, SYMBOL_METRICS
 from core.evidence.tables import TABLE_METRICS, TABLE_TITLES, summary_table
-from core.evidence.verdict import SHAPE, described, varying_settings, verdict_table
+from core.evidence.verdict import (
+    described,
+    headline,
+    readable_verdict,
+    signed,
+    verdict_tables,
+)
 from core.files import RunFileError
 from core.glossary import GLOSSARY
 from core.nets.config import TrainConfig
-from core.outputs.figures import axis_title, curve_figure, series_colours
+from core.outputs.figures import axis_title, curve_figure, series_colours, verdict_figure
 from core.outputs.report.html import (
     MISSING,
     Formatter,
@@ -33,8 +40,6 @@ from core.outputs.report.html import (
     is_missing,
     note,
     number_formats,
-    plain,
-    readable_table,
     split_html,
 )
 from core.runs.record import Run
@@ -46,11 +51,15 @@ Baselines = Mapping[str, Baseline | str]  # run_id -> baseline, or why none
 
 
 def runs_section(table: pd.DataFrame, labels: Mapping[str, str]) -> str:
+    """The runs: name, id, state, epochs, size, time and the date they were made (this
+    machine's local time, to the minute: '2026-12-07 16:07', never an ISO stamp)."""
+    created = pd.to_datetime(table.get("created"), errors="coerce", utc=True)
     frame = pd.DataFrame({
         "run": table["run_id"].map(labels), "run id": table["run_id"],
         "state": table["state"], "epochs done": table.get("epochs_done"),
         "parameters": table.get("params"), "training seconds": table.get("seconds"),
-        "created": table.get("created")})
+        "created": created.dt.tz_convert(datetime.now().astimezone().tzinfo)
+        .dt.strftime("%Y-%m-%d %H:%M")})
     return html_table(frame, {"training seconds": fixed(1)}, "runs-table")
 
 
@@ -99,23 +108,25 @@ def results_tables(run_dirs: Sequence[Path], table: pd.DataFrame, labels: Mappin
         summary = summary_table(histories, table, model=model, at="final")
         if summary.empty:
             continue
-        metrics = [c for c in summary.columns if c in _metric_titles(model)]
+        titles = [t for _, t in TABLE_METRICS[model]]
         base = baseline_columns(baselines or {}, summary["run_id"], model)
         tables[model] = pd.DataFrame({
             "run": summary["run_id"].map(labels),
             "cell": summary["cell"].str.upper(),
             "layers x units": [f"{layers} x {units}" for layers, units
                                in zip(summary["layers"], summary["units"])],
-            **{m: summary[m] for m in metrics},
+            **{f"held-out {t}": summary[f"held-out {t}"] for t in titles},
             **{c: base[c].to_numpy() for c in base.columns},
+            **{f"training {t}": summary[t] for t in titles},
             "epochs": summary["epochs"]})
     return tables
 
 
 def _metric_titles(model: int) -> list[str]:
-    """Column titles in table order: each metric on training, then on held-out windows."""
+    """Column titles in table order: each metric on held-out windows (what a reader came
+    for), then on training windows (the thesis's)."""
     titles = [t for _, t in TABLE_METRICS[model]]
-    return titles + [f"held-out {t}" for t in titles]
+    return [f"held-out {t}" for t in titles] + [f"training {t}" for t in titles]
 
 
 def tables_section(tables: Mapping[int, pd.DataFrame]) -> str:
@@ -185,76 +196,132 @@ def curves_section(figures: Sequence[tuple[str, Any]]) -> str:
 
 
 def verdict_section(table: pd.DataFrame) -> str:
-    """core.evidence.verdict.verdict_table over the selected runs only: a run left out of the report
-    does not move its verdict."""
-    verdict = verdict_table(table)
-    if verdict.empty:
+    """core.evidence.verdict over the selected runs only (a run left out of the report does
+    not move its verdict): its headline, the picture of every metric the runs measured
+    (core.outputs.figures.verdict_figure, as on the Compare page), then the table and
+    sentences by the held-out loss."""
+    tables = verdict_tables(table)
+    if not tables:
         return note("No LSTM and GRU settings among the selected finished runs differ only "
                      "in cell (and units), so there is nothing to judge. Select both cells "
                      "of one setting, ideally with two or more seeds each.")
-    compact = pd.DataFrame({
-        "comparison": verdict["comparison"],
-        **{c: verdict[c] for c in (*SHAPE, *varying_settings(verdict))},
-        "units LSTM / GRU": _pairs(verdict["lstm_units"], verdict["gru_units"], plain),
-        "parameters LSTM / GRU": _pairs(verdict["lstm_params"], verdict["gru_params"],
-                                        lambda v: f"{int(v):,}"),
-        "seeds LSTM / GRU": _pairs(verdict["lstm_n"], verdict["gru_n"], plain),
-        "LSTM mean": verdict["lstm_mean"], "GRU mean": verdict["gru_mean"],
-        "GRU - LSTM": verdict["difference"],
-        "95% interval": _pairs(verdict["ci_low"], verdict["ci_high"],
-                               lambda v: f"{float(v):+.4f}", " to "),
-        "p": verdict["p_value"], "verdict": verdict["verdict"]})
-    formats = {c: fixed(4) for c in ("LSTM mean", "GRU mean", "GRU - LSTM")}
-    formats["p"] = lambda v: MISSING if is_missing(v) else f"{float(v):.3g}"
+    metric = "best_val_loss" if "best_val_loss" in tables else next(iter(tables))
+    verdict = tables[metric]
+    line = headline(verdict)
+    figure = verdict_figure(tables)
+    figure.update_layout(template=FIGURE_TEMPLATE)
+    shown = readable_verdict(verdict)
+    formats = {c: fixed(4) for c in ("LSTM mean", "GRU mean")}
+    formats["GRU \u2212 LSTM"] = lambda v: MISSING if is_missing(v) else signed(v, 4)
+    formats["Welch p"] = lambda v: MISSING if is_missing(v) else f"{float(v):.3g}"
     sentences = "".join(f"<li><b>{esc(kind)}</b>, {esc(about)}: {esc(sentence)}</li>"
                         for kind, about, sentence in described(verdict))
-    return (html_table(compact, formats, "verdict-table")
+    return ((f'<p class="headline"><b>{esc(line)}</b></p>' if line else "")
+            + '<div class="plot">'
+            + figure.to_html(full_html=False, include_plotlyjs=False, default_width="100%",
+                             config={"displaylogo": False, "responsive": True})
+            + "</div>"
+            + note("Each dot is GRU \u2212 LSTM over the seeds, its bar the 95% Welch "
+                   "interval, against zero (dotted): green where the GRU is better, red where "
+                   "the LSTM is, grey where the bar crosses zero (within noise).")
+            + html_table(shown, formats, "verdict-table")
             + f'<ul class="sentences">{sentences}</ul>'
-            + note("Metric: best held-out loss per seed (lower is better). A winner is named "
-                    "only when the 95% Welch interval of GRU - LSTM excludes zero; "
+            + note("The table: best held-out loss per seed (lower is better). A winner is "
+                    "named only when the 95% Welch interval of GRU \u2212 LSTM excludes zero; "
                     "'equal parameters' pairs a GRU widened to the LSTM's parameter count."))
 
 
-def _pairs(left: pd.Series, right: pd.Series, form: Formatter, sep: str = " / ") -> list[str]:
-    """'a / b' per row, each side written by `form` (a dash when missing): an LSTM/GRU
-    pair in one column keeps the verdict table within a printed page."""
-    def one(value: Any) -> str:
-        return MISSING if is_missing(value) else form(value)
-    return [f"{one(a)}{sep}{one(b)}" for a, b in zip(left, right)]
+def grouped(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table with one row per metric (its index: core.evidence.metrics names) as a reader
+    sees it: in METRIC_GROUPS' order, the family named on its first row, each metric in
+    words."""
+    rows = [(group if i == 0 else "", metric) for group, metrics in METRIC_GROUPS.items()
+            for i, metric in enumerate(m for m in metrics if m in frame.index)]
+    order = [metric for _, metric in rows]
+    return pd.concat([pd.DataFrame({"": [g for g, _ in rows],
+                                    "metric": [METRIC_TITLES[m] for m in order]}),
+                      frame.loc[order].reset_index(drop=True)], axis=1)
+
+
+def _spread(mean: pd.Series, std: pd.Series) -> list[str]:
+    """'0.812 ± 0.041' per row, a dash where missing."""
+    return [MISSING if is_missing(m) else
+            f"{fixed(3)(m)} ± {fixed(3)(s) if not is_missing(s) else MISSING}"
+            for m, s in zip(mean, std)]
+
+
+def evaluation_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """An evaluation's comparison (a row per decoding and metric) as one row per metric:
+    the held-out pieces' mean ± std, then each decoding's mean ± std and overlapping area
+    with them (grouped, in words)."""
+    first = comparison.drop_duplicates("metric").set_index("metric")
+    columns = {"held-out pieces": _spread(first["reference_mean"], first["reference_std"])}
+    for decoding, rows in comparison.groupby("decoding", sort=False):
+        rows = rows.set_index("metric").reindex(first.index)
+        columns[f"{decoding}: generated"] = _spread(rows["generated_mean"],
+                                                    rows["generated_std"])
+        columns[f"{decoding}: overlap"] = rows["overlapping_area"].to_numpy()
+    return grouped(pd.DataFrame(columns, index=first.index))
+
+
+def overlap_summary(evaluations: Sequence[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """One row per run and decoding: the mean overlapping area with the held-out pieces of
+    each metric family (1 = the same distribution), the section's one compact table."""
+    rows = []
+    for name, comparison in evaluations:
+        for decoding, block in comparison.groupby("decoding", sort=False):
+            areas = block.set_index("metric")["overlapping_area"]
+            rows.append({"run": name, "decoding": decoding,
+                         **{group: areas.reindex(list(metrics)).mean()
+                            for group, metrics in METRIC_GROUPS.items()},
+                         "all metrics": areas.mean()})
+    return pd.DataFrame(rows)
 
 
 def evaluation_section(run_dirs: Sequence[Path], labels: Mapping[str, str]) -> str:
-    """The latest evaluation folder of each run (core.evidence.evaluation): generated pieces against
-    the real held-out continuations, per decoding and metric."""
-    parts = []
+    """The latest evaluation folder of each run (core.evidence.evaluation), generated pieces
+    against the real held-out continuations: one summary table of overlapping areas per
+    metric family, then each run's metrics in full, folded (a run per fold)."""
+    evaluations, folds = [], []
     for run_dir in run_dirs:
         folders = list_evaluations(run_dir)
         if not folders:
             continue
         evaluation = read_evaluation(folders[0])
+        if "comparison" not in evaluation:
+            continue
         settings = evaluation["settings"]
-        decodings = ", ".join(Decoding.from_dict(d).title
-                              for d in settings.get("decodings", []))
-        parts.append(
-            f"<h4>{esc(labels[run_dir.name])}: evaluation {esc(folders[0].name)}</h4>"
-            + note(f"{settings.get('n_pieces')} generated piece(s) of "
-                    f"{settings.get('steps')} steps per decoding ({decodings}) against "
-                    f"{settings.get('reference_pieces')} held-out piece(s); overlapping "
-                    "area 1 = the same distribution.")
-            + "".join(readable_table(evaluation[name]) for name in ("comparison", "conditioning")
-                      if name in evaluation))
-    if not parts:
+        name = labels[run_dir.name]
+        titles = {d.label: d.title for d in map(Decoding.from_dict,
+                                                 settings.get("decodings", []))}
+        comparison = evaluation["comparison"]
+        comparison = comparison.assign(decoding=comparison["decoding"].map(
+            lambda d: titles.get(d, d)))  # 'temperature t=0.65', as the pages say it
+        evaluations.append((name, comparison))
+        table = evaluation_table(comparison)
+        folds.append(
+            f"<details><summary>{esc(name)}: {settings.get('n_pieces')} piece(s) of "
+            f"{settings.get('steps')} steps per decoding against "
+            f"{settings.get('reference_pieces')} held-out piece(s)</summary>"
+            + html_table(table, number_formats(table, 3), "evaluation-metrics")
+            + "</details>")
+    if not evaluations:
         return note("No selected run has an evaluation yet: tick \"Evaluate the runs that "
                      "have none\" before building the report on the Compare page, or press "
                      "Evaluate under Listen > Corpus-level evaluation.")
-    return "".join(parts)
+    summary = overlap_summary(evaluations)
+    return (html_table(summary, number_formats(summary, 2), "overlap-summary")
+            + note("Overlapping area of each metric's distribution with the held-out pieces' "
+                   "(1 = the same distribution, 0 = none in common), averaged over the "
+                   "metrics of each family. Each run's metrics in full:")
+            + "".join(folds))
 
 
 def sample_metrics_table(samples: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """core.evidence.metrics.piece_metrics of each sample's generated part (seed window left out),
-    through core.evidence.measure.sample_metrics: one row per metric, one column per sample
-    (S1, S2, ... as numbered in the Samples section); dashes for a sample without a note
-    table."""
+    """core.evidence.metrics.piece_metrics of each sample's generated part (seed window left
+    out), through core.evidence.measure.sample_metrics: one row per metric (grouped, in
+    words), one column per sample (S1, S2, ... as numbered in the Samples section); dashes
+    for a sample without a note table."""
     columns = {}
     for number, sample in enumerate(samples, 1):
         try:
@@ -263,7 +330,7 @@ def sample_metrics_table(samples: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             values = {}
         name = f"S{number} {Decoding.from_dict(sample.get('decoding')).title}"
         columns[name] = [values.get(m, np.nan) for m in SAMPLE_METRIC_NAMES]
-    return pd.DataFrame({"metric": list(SAMPLE_METRIC_NAMES), **columns})
+    return grouped(pd.DataFrame(columns, index=list(SAMPLE_METRIC_NAMES)))
 
 
 def metrics_section(run_dirs: Sequence[Path], labels: Mapping[str, str],
@@ -274,8 +341,8 @@ def metrics_section(run_dirs: Sequence[Path], labels: Mapping[str, str],
         body += ("<h3>Metrics of the samples shown below</h3>"
                  + html_table(frame, number_formats(frame, 3), "sample-metrics")
                  + note("Measured on what the model generated: the seed window is left "
-                         "out. Loop share and longest repeated suffix read the lead's "
-                         "symbols (greedy decoding falling into a loop shows here)."))
+                         "out. Loop share and longest repeat read the lead's symbols "
+                         "(greedy decoding falling into a loop shows here)."))
     return body
 
 
