@@ -23,7 +23,7 @@ from core.files import read_json
 from core.outputs.figures import series_colours
 from core.runs.history import read_history
 from core.runs.status import read_status
-from tests.apptest import chart, click, open_page, page_path, rerun, texts, values
+from tests.apptest import TIMEOUT, chart, click, open_page, page_path, rerun, texts, values
 from tests.tiny import tiny_config
 
 SUBMIT = "FormSubmitter:train_form-Queue this run"
@@ -183,46 +183,54 @@ def test_defense_report_button_offers_a_zip(seed_runs, app_env):
     assert not any(c.startswith("#00000") for c in colours)
 
 
-def test_compare_keeps_its_runs_and_options_across_reloads_and_in_the_address(
-        seed_runs, app_env, tmp_path, monkeypatch):
+def reopened(page: str, address: dict) -> AppTest:
+    """A reload or a copied link: a new session whose address holds `address` (AppTest does
+    not run the browser, which writes a bound widget's value into the address)."""
+    at = AppTest.from_file(page_path(page), default_timeout=TIMEOUT)
+    at.query_params.update(address)
+    return rerun(at)
+
+
+def test_compare_reopens_on_the_runs_and_options_in_its_address(seed_runs, app_env, tmp_path):
     runs = app_env.use_runs(tmp_path / "runs")
     shutil.copytree(seed_runs, runs)
     ids = sorted(p.name for p in runs.iterdir() if p.is_dir())
-    at = open_page("compare", compare_selected=ids[:3])
-    at.radio(key="compare_spread").set_value("std")
-    at.multiselect(key="compare_filter_cell").set_value(["lstm", "gru"])
-    rerun(at)
-    link = at.query_params["runs"]                       # the selection, shareable
-    assert len(link.split(".")) == 3
+    picker = open_page("compare", compare_selected=ids[:3]).multiselect(key="compare_selected")
+    names = [picker.options[i] for i in picker.indices]   # how the address names the runs
+    address = {"compare_selected": names, "compare_spread": "±1 std",
+               "compare_filter_cell": ["lstm", "gru"]}
 
-    again = open_page("compare")                          # a reload: a new session
+    again = reopened("compare", address)
     assert again.session_state["compare_selected"] == ids[:3]
     assert again.radio(key="compare_spread").value == "std"
     assert again.multiselect(key="compare_filter_cell").value == ["lstm", "gru"]
     assert again.toggle(key="compare_group_seeds").value is True
-    assert chart(again, "compare_loss_chart")            # drawn without re-ticking
+    assert chart(again, "compare_loss_chart")             # drawn without re-ticking
 
     shutil.rmtree(runs / ids[0])                          # deleted since: dropped quietly
-    assert open_page("compare").session_state["compare_selected"] == ids[1:3]
-
-    monkeypatch.setenv("MUSIC_UPLOADS_DIR", str(tmp_path / "another-laptop"))
-    shared = AppTest.from_file(page_path("compare"), default_timeout=120)
-    shared.query_params["runs"] = link                    # a copied link opens the same runs
-    rerun(shared)
-    assert shared.session_state["compare_selected"] == ids[1:3]
+    assert reopened("compare", address).session_state["compare_selected"] == ids[1:3]
 
 
-def test_the_train_form_keeps_its_last_settings_after_a_reload(no_worker):
-    at = open_page("train", corpus_max_pieces=6)
+def test_the_train_form_keeps_its_settings_across_pages_and_in_the_address(no_worker):
+    at = open_page("app", corpus_max_pieces=6)
+    at.switch_page("views/train.py")
+    rerun(at)
     for key, value in {**FORM, "tf_units": 24, "tf_seeds": 2}.items():
         at.number_input(key=key).set_value(value)
     at.selectbox(key="tf_objective").set_value("sequence")
     at.button(key=SUBMIT).click().run()
     assert "Queued 2 seeds" in texts(at, "success")
-    again = open_page("train", corpus_max_pieces=6)       # a new session
-    assert again.number_input(key="tf_units").value == 24
-    assert again.number_input(key="tf_seeds").value == 2
-    assert again.selectbox(key="tf_objective").value == "sequence"
+    objective = at.selectbox(key="tf_objective")
+    title = objective.options[objective.index]            # how the address names it
+    for page in ("compare", "train"):                     # another page and back
+        at.switch_page(f"views/{page}.py")
+        rerun(at)
+    assert (at.number_input(key="tf_units").value, at.number_input(key="tf_seeds").value,
+            at.selectbox(key="tf_objective").value) == (24, 2, "sequence")
+
+    again = reopened("train", {"tf_units": "24", "tf_seeds": "2", "tf_objective": title})
+    assert (again.number_input(key="tf_units").value, again.number_input(key="tf_seeds").value,
+            again.selectbox(key="tf_objective").value) == (24, 2, "sequence")
 
 
 def test_start_gives_the_verdict_headline_and_lines_up_its_open_buttons(seed_runs, app_env,

@@ -191,8 +191,8 @@ def _compare(page, plotted: list[str], others: list[str]) -> None:
     expect(legend.filter(has_text=re.compile(r"^(LSTM|GRU) \d+u$"))).to_have_count(
         2, timeout=PAGE_TIMEOUT)
     expect(legend.filter(has_text=plotted[0])).to_have_count(0)
-    # the choice survives a reload, from the address (?runs=) and the saved choices
-    assert "runs=" in page.url
+    # the choice survives a reload: Streamlit keeps it in the address
+    assert "compare_selected=" in page.url
     page.reload()
     expect(picker.get_by_text(plotted[0], exact=True)).to_be_visible(timeout=PAGE_TIMEOUT)
     _settle(page)

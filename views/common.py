@@ -24,7 +24,7 @@ from core.data.prepare import Progress
 from core.data.recent import recent_corpus
 from core.evidence.baselines import Baseline, BaselineError, run_baseline, run_baselines
 from core.evidence.metrics import METRIC_TITLES  # noqa: F401 - how the pages title metrics
-from core.files import RunError, file_stamp, read_json, write_json
+from core.files import file_stamp, read_json, write_json
 from core.folders import (  # noqa: F401 - every page reads its folders from here
     cache_dir,
     reports_dir,
@@ -289,73 +289,11 @@ def forget_checklist(key: str) -> None:
     st.session_state[counter] = round_ + 1
 
 
-# Widget options for a choice that outlives its page: kept for the session when the user goes
-# to another page and back, and in the address where it differs from the default, so a reload
-# or a shared link opens on it (an address naming a deleted run is ignored). Needs a key.
+# Widget options for a choice that outlives its page, Streamlit's own (no file of ours): kept
+# for the session when the user goes to another page and back, and in the address where it
+# differs from the default, so a reload or a shared link opens on it (an address naming a
+# deleted run or an option that no longer exists is ignored). Needs a key. Every page's
+# remembered choices (Compare's runs and options, the Train form, Listen, the listening
+# test) use this and nothing else.
 KEEP = {"persist_state": "session", "bind": "query-params"}
 
-
-# --------------------------------------------------------------------------- remembered choices
-
-# Beside CHOICE_FILE in the uploads folder: each page's last choices, for a reload (never in
-# the runs folder, which holds the runs' own files and is often shared or copied).
-CHOICES_FILE = ".page-choices.json"
-
-
-def _choices_key(page: str) -> str:
-    return f"_choices_{page}"
-
-
-def _saved_choices() -> dict[str, Any]:
-    """Every page's choices as last written to CHOICES_FILE ({} when missing or unreadable)."""
-    try:
-        saved = read_json(uploads_dir() / CHOICES_FILE)
-    except (OSError, ValueError):
-        return {}
-    return saved if isinstance(saved, dict) else {}
-
-
-def _plain(value: Any) -> Any:
-    """A widget value as JSON can hold it (numpy numbers as Python ones)."""
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def has_choices(page: str) -> bool:
-    """Whether this session has drawn `page` before (its choices are remembered here)."""
-    return _choices_key(page) in st.session_state
-
-
-def restore_choices(page: str, clean: Callable[[dict], dict]) -> None:
-    """Put back a page's widget values before its widgets are drawn: Streamlit forgets a
-    widget's value once a run of another page has not drawn it, and a reload starts a new
-    session. This session's last values come first, else those saved in CHOICES_FILE;
-    `clean` keeps only what still applies (a deleted run, a choice that no longer exists
-    are dropped quietly, never an error). A value the session holds already is kept."""
-    saved = st.session_state.get(_choices_key(page))
-    try:
-        values = clean(dict(saved if saved is not None else _saved_choices().get(page) or {}))
-    except (TypeError, ValueError, KeyError, AttributeError):
-        values = {}
-    for key, value in values.items():
-        if key not in st.session_state:
-            st.session_state[key] = value
-
-
-def remember_choices(page: str, keys: Iterable[str]) -> None:
-    """Remember a page's widget values (those in `keys`) for the next visit of this session
-    and for a reload: written to CHOICES_FILE atomically, once per change. The
-    dashboard serves one person's laptop, so the last choices made are the ones to restore;
-    a runs folder that cannot be written only loses the convenience."""
-    before = st.session_state.get(_choices_key(page))
-    values = {**(before or {}),  # a widget the page did not draw this time keeps its value
-              **{k: _plain(st.session_state[k]) for k in keys if k in st.session_state}}
-    if before == values:
-        return
-    st.session_state[_choices_key(page)] = values
-    try:
-        uploads_dir().mkdir(parents=True, exist_ok=True)
-        write_json(uploads_dir() / CHOICES_FILE, {**_saved_choices(), page: values})
-    except (OSError, RunError):
-        pass  # the session still remembers them

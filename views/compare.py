@@ -4,8 +4,8 @@ verdict, the defense report and hyperparameters.
 Every number and curve is read from the runs' own files through core; the sections live in
 views/compare_runs.py (table and selection), views/compare_curves.py (curves, seed groups,
 Tables 2/3) and views/compare_evidence.py (verdict, report, hyperparameters). This page
-arranges them, and keeps the runs ticked and every view option across page changes and
-reloads (views.common.restore_choices; the selection also in the address, ?runs=).
+arranges them. The runs ticked and every view option are kept across page changes and in
+the address (views.common.KEEP), so a reload or a copied link opens on the same runs.
 """
 from __future__ import annotations
 
@@ -14,45 +14,24 @@ import streamlit as st
 
 from core.runs.listing import run_labels
 from core.runs.status import ACTIVE
-from views.common import load_runs_table, remember_choices, restore_choices, show_no_runs
-from views.compare_curves import VIEW_KEYS, curves
-from views.compare_evidence import VERDICT_KEYS, parallel_view, report_view, verdict_view
-from views.compare_runs import (
-    FILTERS,
-    SELECTED,
-    runs_picker,
-    show_in_address,
-    start_selection,
-)
+from views.common import KEEP, load_runs_table, show_no_runs
+from views.compare_curves import curves
+from views.compare_evidence import parallel_view, report_view, verdict_view
+from views.compare_runs import SELECTED, runs_picker
 
 REFRESH_SECONDS = 3
-PAGE = "compare"
-# What a page change or a reload keeps: the runs ticked, the table's filters and sort,
-# and the curves' and the verdict's options.
-KEPT = (SELECTED, *(f"compare_filter_{c}" for c, _ in FILTERS), "compare_sort",
-        "compare_desc", *VIEW_KEYS, *VERDICT_KEYS)
-
-
-def _still_there(runs: pd.DataFrame):
-    """restore_choices' cleaner: the kept keys only, without runs deleted since."""
-    known = set(runs["run_id"])
-
-    def clean(saved: dict) -> dict:
-        kept = {k: v for k, v in saved.items() if k in KEPT}
-        if SELECTED in kept:
-            kept[SELECTED] = [r for r in kept[SELECTED] if r in known]
-        return kept
-    return clean
 
 
 def plotted_runs(runs: pd.DataFrame, labels: dict[str, str]) -> list[str]:
     """The "Runs to plot" picker: empty until runs are ticked in the table or chosen here,
-    so what is drawn is always what the user picked."""
+    so what is drawn is always what the user picked. Drawn before the table (which shows
+    it ticked): on a reload Streamlit fills it from the address only when it is drawn."""
     known = runs["run_id"].tolist()
-    st.session_state[SELECTED] = [r for r in st.session_state.get(SELECTED, []) if r in known]
+    if SELECTED in st.session_state:  # runs deleted since are dropped quietly
+        st.session_state[SELECTED] = [r for r in st.session_state[SELECTED] if r in known]
     return st.multiselect("Runs to plot", known, key=SELECTED,
                           format_func=lambda r: labels.get(r, r),
-                          placeholder="tick rows in the table above, or choose runs")
+                          placeholder="tick rows in the table above, or choose runs", **KEEP)
 
 
 def main() -> None:
@@ -60,12 +39,11 @@ def main() -> None:
     runs = load_runs_table()
     if show_no_runs(runs):
         return
-    start_selection(runs)
-    restore_choices(PAGE, _still_there(runs))
     labels = run_labels(runs)
-    filtered = runs_picker(runs)
+    table = st.container()
     selected = plotted_runs(runs, labels)
-    show_in_address(selected)
+    with table:
+        filtered = runs_picker(runs)
     if not selected:
         st.info("Tick the runs to compare in the table above (or choose them here): their "
                 "curves, Tables 2 and 3, the verdict and the report follow your selection. "
@@ -80,7 +58,6 @@ def main() -> None:
     verdict_view(selected)
     report_view(selected)
     parallel_view(filtered)
-    remember_choices(PAGE, KEPT)
 
 
 main()

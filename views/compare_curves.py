@@ -26,6 +26,7 @@ from core.outputs.figures import axis_title, band_figure, curve_figure, series_c
 from core.runs.record import Run
 from core.runs.status import ACTIVE
 from views.common import (
+    KEEP,
     MISSING,
     load_baselines,
     load_runs_table,
@@ -35,9 +36,6 @@ from views.common import (
 from views.compare_runs import run_name
 
 GROUP_SEEDS = "compare_group_seeds"  # toggle: one mean curve + band per setting (default)
-# The options a page change or a reload keeps (views.compare's KEPT).
-VIEW_KEYS = (GROUP_SEEDS, "compare_spread", "compare_x", "compare_smooth_method",
-             "compare_ema", "compare_roll", "compare_at")
 SPREAD_LABELS = {"minmax": "min–max", "std": "±1 std"}
 SPLIT_NOTE = ("Left: training windows; right: held-out pieces. LSTM solid lines, GRU dashed; "
               "the dotted line is the baseline of the runs' data, named in the legend (always "
@@ -150,27 +148,27 @@ def group_title(model: int, part: str, count: int) -> str:
 def _controls() -> tuple[bool, str, str, tuple[str, float] | None]:
     """Group seeds, band, x axis and smoothing: (grouped, spread, x axis, smoothing)."""
     c0, c1, c2, c3 = st.columns([1.3, 1.2, 1.4, 2])
-    grouped = c0.toggle("One line per setting", value=True, key=GROUP_SEEDS,
+    grouped = c0.toggle("One line per setting", value=True, key=GROUP_SEEDS, **KEEP,
                         help="On: runs whose settings differ only by seed are drawn as one "
                              "mean curve inside a band of their spread, one legend entry per "
                              "setting (queue k seeds of a setting on the Train page). Off: "
                              "one line per run.")
     spread = c0.radio("Band", list(SPREAD_LABELS), format_func=SPREAD_LABELS.get,
-                      horizontal=True, key="compare_spread", disabled=not grouped,
+                      horizontal=True, key="compare_spread", **KEEP, disabled=not grouped,
                       help="min–max: from the lowest to the highest seed; ±1 std: the mean "
                            "plus and minus one standard deviation across seeds.")
-    x_axis = c1.radio("x axis", ["epoch", "wall time"], horizontal=True, key="compare_x",
+    x_axis = c1.radio("x axis", ["epoch", "wall time"], horizontal=True, key="compare_x", **KEEP,
                       disabled=grouped,
                       help="Seed groups are drawn against epochs: seeds differ in wall time.")
     method = c2.radio("Smoothing", ["none", "EMA", "rolling mean"], horizontal=True,
-                      key="compare_smooth_method")
+                      key="compare_smooth_method", **KEEP)
     smoothing = None
     if method == "EMA":
         smoothing = ("ema", c3.slider("EMA weight on the past", 0.0, 0.95, 0.6, 0.05,
-                                      key="compare_ema"))
+                                      key="compare_ema", **KEEP))
     elif method == "rolling mean":
         smoothing = ("rolling", c3.slider("Rolling window (epochs)", 1, 20, 3,
-                                          key="compare_roll"))
+                                          key="compare_roll", **KEEP))
     return grouped, spread, x_axis, smoothing
 
 
@@ -281,7 +279,7 @@ def summary(histories: dict[str, pd.DataFrame], runs: pd.DataFrame,
     """The thesis's Tables 2 and 3 of the selected runs, at their final or best epoch, one
     table per model and part, each run's held-out numbers first beside their baselines."""
     st.subheader("Tables 2 and 3, for the selected runs")
-    at = st.radio("Row of each run", ["final", "best"], horizontal=True, key="compare_at",
+    at = st.radio("Row of each run", ["final", "best"], horizontal=True, key="compare_at", **KEEP,
                   format_func={"final": "final epoch (as the thesis reports)",
                                "best": "epoch of lowest held-out loss"}.get)
     names = {row.run_id: run_name(row) for _, row in runs.iterrows()}

@@ -30,6 +30,7 @@ from core.runs.listing import runs_signature
 from core.runs.record import Run, RunError
 from core.sampling.decoding import Decoding, GenerationError
 from views.common import (
+    KEEP,
     MISSING,
     cache_dir,
     reports_dir,
@@ -40,7 +41,6 @@ from views.common import (
 REPORT_KEY = "compare_report"        # the last defense report built: folder, zip, PDF
 VERDICT_ALL = "compare_verdict_all"  # toggle: judge every run in the folder
 VERDICT_METRIC = "compare_verdict_metric"  # what each seed contributes
-VERDICT_KEYS = (VERDICT_ALL, VERDICT_METRIC)  # kept across pages and reloads
 # What "Evaluate" runs for a report: the thesis's two decodings on a few held-out pieces.
 REPORT_DECODINGS = (Decoding("greedy"), Decoding("temperature", temperature=0.65))
 REPORT_PIECES, REPORT_STEPS = 8, 64
@@ -64,9 +64,9 @@ def verdict_view(selected: list[str]) -> None:
     st.subheader("Verdict: LSTM vs GRU")
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     everything = left.toggle("Judge every run in the folder, not only the selected ones",
-                             key=VERDICT_ALL)
+                             key=VERDICT_ALL, **KEEP)
     metric = right.selectbox("Judge by", JUDGED_METRICS, format_func=METRIC_WORDS.get,
-                             key=VERDICT_METRIC,
+                             key=VERDICT_METRIC, **KEEP,
                              help="What each seed contributes to the table below: its best "
                                   "held-out loss (lower is better), or its best held-out "
                                   "note, onset, pitch or duration accuracy (higher is "

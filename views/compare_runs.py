@@ -6,29 +6,25 @@ its state and the held-out numbers a reader came for first, then its shape, size
 training time and date; the other settings and the training metrics follow further right,
 the run id last. A missing value is a dash.
 
-The selection is kept three ways (views.common.restore_choices): in the session across
-pages, in a file beside the uploads across reloads and new tabs (the defense laptop opens on the
-runs ticked the day before), and in the address as `?runs=` (one 8-character token per
-run), so a reload keeps it and a copied link opens the same selection. Runs deleted since
-are dropped quietly.
+The table ticks the plotted runs (views.compare's "Runs to plot", kept across pages and in
+the address by views.common.KEEP, as are the filters and the sort); ticking a row plots it.
 """
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from core.evidence.tables import metric_title
 from core.runs.listing import filter_runs
-from views.common import MISSING, has_choices
+from views.common import KEEP, MISSING
 
 SELECTED = "compare_selected"        # session_state: run ids whose curves are drawn
 TABLE = "compare_table"              # prefix of the runs table's key (see _table_key)
 TABLE_IDS = "_compare_table_ids"     # run ids in the order the table shows them
-QUERY = "runs"                       # the address's selection: ?runs=<token>.<token>...
 FILTERS = [("model", "Model"), ("part", "Part"), ("cell", "Cell"), ("state", "State"),
            ("sweep", "Sweep")]
 # The held-out numbers, first after the name: the best epoch of each run.
@@ -134,40 +130,6 @@ def runs_columns(frame: pd.DataFrame) -> dict:
 
 # --------------------------------------------------------------------------- selection
 
-def run_token(run_id: str) -> str:
-    """A run's 8-character token in the address (a hash of its id)."""
-    return hashlib.blake2s(str(run_id).encode(), digest_size=4).hexdigest()
-
-
-def address_selection(known: Iterable[str]) -> list[str] | None:
-    """The runs named by ?runs= that still exist, in the order given; None without it."""
-    value = st.query_params.get(QUERY)
-    if value is None:
-        return None
-    by_token = {run_token(r): r for r in known}
-    return [by_token[t] for t in dict.fromkeys(value.split(".")) if t in by_token]
-
-
-def show_in_address(selected: list[str]) -> None:
-    """Write the selection into the address, so a reload or a copied link keeps it."""
-    value = ".".join(run_token(r) for r in selected)
-    if st.query_params.get(QUERY, "") != value:
-        if value:
-            st.query_params[QUERY] = value
-        else:
-            del st.query_params[QUERY]
-
-
-def start_selection(runs: pd.DataFrame) -> None:
-    """A new session's selection: the address's, when it names runs (a reload, a shared
-    link); otherwise the page's remembered choices apply (views.common.restore_choices)."""
-    if SELECTED in st.session_state or has_choices("compare"):
-        return
-    shared = address_selection(runs["run_id"])
-    if shared is not None:
-        st.session_state[SELECTED] = shared
-
-
 def _visible_picks(ids: list[str], state: Any) -> list[str]:
     rows = getattr(getattr(state, "selection", None), "rows", None)
     if rows is None and isinstance(state, dict):
@@ -202,14 +164,14 @@ def runs_picker(runs: pd.DataFrame) -> pd.DataFrame:
     for col, (column, title) in zip(cols[:5], FILTERS):
         options = sorted((v for v in runs[column].dropna().unique().tolist() if v != ""),
                          key=str) if column in runs else []
-        choices[column] = col.multiselect(title, options, key=f"compare_filter_{column}",
+        choices[column] = col.multiselect(title, options, key=f"compare_filter_{column}", **KEEP,
                                           placeholder="all")
     shown = table_frame(runs)
     sortable = [c for c in shown.columns if c not in ("error", "run id", "note")]
-    sort_by = cols[5].selectbox("Sort by", sortable, key="compare_sort",
+    sort_by = cols[5].selectbox("Sort by", sortable, key="compare_sort", **KEEP,
                                 index=sortable.index(SORTABLE_DEFAULT)
                                 if SORTABLE_DEFAULT in sortable else 0)
-    descending = cols[6].toggle("Descending", value=True, key="compare_desc")
+    descending = cols[6].toggle("Descending", value=True, key="compare_desc", **KEEP)
     filtered = filter_runs(runs, **choices)
     keys = [sort_by] + (["run id"] if sort_by != "run id" else [])
     shown = shown.loc[filtered.index].sort_values(keys, ascending=not descending,

@@ -5,7 +5,7 @@ The form and the presets are views/train_form.py, the fair plan views/train_fair
 (settings x seeds on Ray Tune) are views/train_sweep.py; the live queue, the recent runs and deleting runs are
 views/train_queue.py. Runs train one at a time in a detached worker
 process, so a page reload or closing the browser never stops a run; the form keeps its last
-settings across page changes and reloads.
+settings across page changes and in the address (views.common.KEEP).
 """
 from __future__ import annotations
 
@@ -14,15 +14,7 @@ import streamlit as st
 from core.nets.config import TrainConfig
 from views import common
 from views.train_fair import fair_panel, plan_fair
-from views.train_form import (
-    FORM_KEYS,
-    FORM_PAGE,
-    NOTICE_KEY,
-    last_settings,
-    presets,
-    submit,
-    train_form,
-)
+from views.train_form import NOTICE_KEY, presets, submit, train_form
 from views.train_queue import live, manage_runs
 from views.train_sweep import sweep_section
 
@@ -48,7 +40,6 @@ def main() -> None:
     st.title("Train")
     corpus_line()
     show_notice()
-    common.restore_choices(FORM_PAGE, last_settings)
     form = train_form(TrainConfig())
     if form is not None:
         action, config, k = form
@@ -61,7 +52,6 @@ def main() -> None:
     sweep_section()
     live()
     manage_runs()
-    common.remember_choices(FORM_PAGE, FORM_KEYS)
 
 
 main()

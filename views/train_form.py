@@ -3,9 +3,9 @@ core.nets.config (BOUNDS, CHOICES), so the form can never offer what validation 
 seeds of a setting; the thesis's runs 1-4 as presets. Its Fair button's plan is
 views/train_fair.py.
 
-The form's last settings come back after a page change or a reload
-(views.common.restore_choices, called by views/train.py), so a reload never resets it to
-the defaults. Submitting only checks the settings against the corpus and records the runs as queued
+Every field keeps its last value across page changes and in the address (views.common.KEEP,
+only where it differs from the default), so a reload or a copied link reopens the form as
+it was. Submitting only checks the settings against the corpus and records the runs as queued
 (core.runs.training.enqueue); a detached worker (core.runs.worker.ensure_worker) trains them
 one at a time (called through its module, so tests can replace it). Refusals are remembered
 across the rerun and shown beside the field they name.
@@ -82,32 +82,6 @@ NUMBERS = (  # (field, label, help) of the number inputs, column by column
 )
 
 
-FORM_PAGE = "train_form"            # views.common.restore_choices: the form's last settings
-FORM_FIELDS = tuple(f for f in SETTING_FIELDS if f not in CORPUS_FIELDS) + ("seed", "label")
-FORM_KEYS = (*(f"tf_{f}" for f in FORM_FIELDS), "tf_seeds")
-
-
-def _fits(name: str, value) -> bool:
-    """Whether a remembered value can go back into the form field `name` (its type, its
-    choices and bounds): a file edited by hand, or settings that changed since, never
-    break the form."""
-    if name == "seeds":
-        return type(value) is int and 1 <= value <= MAX_SEEDS
-    default = getattr(TrainConfig(), name)
-    if isinstance(default, bool) or not isinstance(default, (int, float)):
-        right_type = type(value) is type(default)
-    else:  # a float field takes a whole number; no number field takes True
-        right_type = type(value) in ((int, float) if isinstance(default, float) else (int,))
-    return right_type and (name not in CHOICES or value in CHOICES[name]) \
-        and (name not in BOUNDS or value in BOUNDS[name])
-
-
-def last_settings(saved: dict) -> dict:
-    """restore_choices' cleaner for the form: each remembered field that still fits."""
-    return {key: value for key, value in saved.items()
-            if key in FORM_KEYS and _fits(key.removeprefix("tf_"), value)}
-
-
 def field_error(name: str) -> None:
     """Show the last submit's error under the widget of the field it names."""
     error = st.session_state.get(ERROR_KEY)
@@ -119,7 +93,7 @@ def number_field(name: str, label: str, default: int, help: str | None = None) -
     """A whole-number setting, bounded by core.nets.config.BOUNDS[name]."""
     bounds = BOUNDS[name]
     value = st.number_input(label, int(bounds.low), int(bounds.high), default,
-                            key=f"tf_{name}", help=help)
+                            key=f"tf_{name}", help=help, **common.KEEP)
     field_error(name)
     return int(value)
 
@@ -128,7 +102,7 @@ def choice_field(name: str, label: str, default, **kwargs):
     """A setting with a fixed set of values, core.nets.config.CHOICES[name]."""
     options = list(CHOICES[name])
     value = st.selectbox(label, options, index=options.index(default), key=f"tf_{name}",
-                         **kwargs)
+                         **common.KEEP, **kwargs)
     field_error(name)
     return value
 
@@ -150,7 +124,8 @@ def queue_runs(configs: list[TrainConfig], seeds: int = 1) -> list[Path]:
 
 def _kind_column(defaults: TrainConfig) -> dict:
     """Model, cell, part, objective, input encoding, conditioning."""
-    model = st.radio("Model", CHOICES["model"], format_func=MODEL_LABELS.get, key="tf_model")
+    model = st.radio("Model", CHOICES["model"], format_func=MODEL_LABELS.get, key="tf_model",
+                     **common.KEEP)
     field_error("model")
     kind = dict(
         model=int(model),
@@ -163,6 +138,7 @@ def _kind_column(defaults: TrainConfig) -> dict:
                                     help=ENCODING_HELP),
         conditioned=bool(st.checkbox(
             "Condition on the lead", value=defaults.conditioned, key="tf_conditioned",
+            **common.KEEP,
             help="Accompaniment runs of Model 1 only: the network also reads the lead's "
                  "window, aligned to the step it predicts.")))
     field_error("conditioned")
@@ -187,7 +163,7 @@ def _recipe_column(defaults: TrainConfig) -> dict:
     clip = BOUNDS["clip_norm"]
     fields["clip_norm"] = float(st.number_input(
         "Clip gradient norm (0: off)", clip.low, clip.high, float(defaults.clip_norm),
-        step=0.5, key="tf_clip_norm"))
+        step=0.5, key="tf_clip_norm", **common.KEEP))
     field_error("clip_norm")
     for name, label, help in (
             ("key_normalisation", "Train in C major / A minor",
@@ -196,6 +172,7 @@ def _recipe_column(defaults: TrainConfig) -> dict:
             ("bar_position", "Read the bar position",
              "The network is told where in the bar the symbol it predicts falls.")):
         fields[name] = bool(st.checkbox(label, getattr(defaults, name), key=f"tf_{name}",
+                                        **common.KEEP,
                                         help=help))
         field_error(name)
     return fields
@@ -230,16 +207,18 @@ def _training_column(defaults: TrainConfig) -> tuple[dict, int]:
     fields["learning_rate"] = float(st.number_input(
         "Learning rate (Adam)", rate.low + LEARNING_RATE_STEP if rate.low_open else rate.low,
         rate.high, defaults.learning_rate, step=0.0005, format="%.5f",
-        key="tf_learning_rate"))
+        key="tf_learning_rate", **common.KEEP))
     field_error("learning_rate")
     s1, s2 = st.columns(2)
     fields["seed"] = int(s1.number_input("Seed", int(BOUNDS["seed"].low),
                                          int(BOUNDS["seed"].high), defaults.seed, key="tf_seed",
+                                         **common.KEEP,
                                          help="The first seed; k seeds use seed … seed+k-1."))
-    seeds = int(s2.number_input("Seeds (k)", 1, MAX_SEEDS, 1, key="tf_seeds", help=SEEDS_HELP))
+    seeds = int(s2.number_input("Seeds (k)", 1, MAX_SEEDS, 1, key="tf_seeds", **common.KEEP,
+                                help=SEEDS_HELP))
     field_error("k")
     fields["label"] = st.text_input("Label (optional)", defaults.label, max_chars=80,
-                                    key="tf_label",
+                                    key="tf_label", **common.KEEP,
                                     placeholder="e.g. 3 GRU layers, small").strip()
     return fields, seeds
 
