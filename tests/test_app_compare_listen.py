@@ -245,6 +245,8 @@ def test_listen_generates_greedy_and_temperature_side_by_side(app_env, runs_copy
     assert len([c for c in charts(at) if "listen_roll" in c]) == 3
     titles = ["greedy", "temperature t=0.9", "top_p p=0.95 t=1"]
     assert [s.value for s in at.subheader][:3] == titles
+    made = [c.value for c in at.caption if "made " in c.value]  # local time, not ISO
+    assert len(made) == 3 and not any("+00:00" in c or "T" in c.split("made ")[1] for c in made)
     metrics = [d.value for d in at.dataframe if "decoding" in d.value.columns][0]
     assert metrics["decoding"].tolist() == titles
     assert "scale consistency" in metrics.columns

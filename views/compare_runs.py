@@ -12,7 +12,6 @@ the address by views.common.KEEP, as are the filters and the sort); ticking a ro
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -20,7 +19,7 @@ import streamlit as st
 
 from core.evidence.tables import metric_title
 from core.runs.listing import filter_runs
-from views.common import KEEP, MISSING
+from views.common import KEEP, MISSING, local_times
 
 SELECTED = "compare_selected"        # session_state: run ids whose curves are drawn
 TABLE = "compare_table"              # prefix of the runs table's key (see _table_key)
@@ -49,12 +48,6 @@ def run_name(row: pd.Series) -> str:
     return parts[2] if len(parts) == 3 and parts[0].isdigit() else str(row["run_id"])
 
 
-def _local_times(created: pd.Series) -> pd.Series:
-    """ISO stamps (UTC) as this machine's local date and time."""
-    stamps = pd.to_datetime(created, errors="coerce", utc=True)
-    return stamps.dt.tz_convert(datetime.now().astimezone().tzinfo).dt.tz_localize(None)
-
-
 def table_frame(runs: pd.DataFrame) -> pd.DataFrame:
     """The runs table as shown: name, state, held-out metrics, shape and size, epochs done
     of planned, training time, date, then the other settings, the training metrics and the
@@ -67,7 +60,7 @@ def table_frame(runs: pd.DataFrame) -> pd.DataFrame:
     frame["epochs_shown"] = [f"{int(d) if pd.notna(d) else 0}/{int(e) if pd.notna(e) else '?'}"
                              for d, e in zip(done, planned)]
     if "created" in frame:
-        frame["created"] = _local_times(frame["created"])
+        frame["created"] = local_times(frame["created"])
     metrics = [c for c in frame.columns if c.startswith(("final_", "best_"))
                and frame[c].notna().any()]
     first = [c for c in FIRST_METRICS if c in metrics]

@@ -28,7 +28,7 @@ from core.outputs.figures import piano_roll, pitch_span
 from core.rendering.engraving import scalable_svg
 from core.runs.samples import read_sample, sample_file, sample_pages
 from core.sampling.decoding import Decoding
-from views.common import KEEP, METRIC_TITLES, readable
+from views.common import KEEP, METRIC_TITLES, local_times, readable
 
 MAX_COLUMNS = 3                 # samples side by side: a player keeps its seek bar at 1400 px
 LAYOUT = "listen_layout"        # session_state: "rows" or "columns"
@@ -160,8 +160,9 @@ def _head(place, sample: dict, index: int, view: View) -> None:
     """The decoding as the title, and what made the sample that the others do not share."""
     place.subheader(title(sample))
     own = describe(sample, [f for f in SHARED if f not in view.shared])
-    place.caption(f"{own}  \n{sample.get('created', '')}" if own else
-                  str(sample.get("created", "")))
+    made = local_times(pd.Series([sample.get("created")])).iloc[0]
+    when = "" if pd.isna(made) else f"made {made:%Y-%m-%d %H:%M:%S}"
+    place.caption(f"{own}  \n{when}" if own else when)
 
 
 def _score(place, sample: dict, index: int, view: View) -> None:
