@@ -27,7 +27,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 
 
-
 @dataclass
 class RunBank:
     """Tiny runs trained once per session, copied into per-test folders on request."""

@@ -158,7 +158,6 @@ def test_a_run_cancelled_as_it_is_picked_up_stays_cancelled(tmp_path, cache):
     assert read_history(run).empty and not (run / "model.keras").exists()
 
 
-
 # --------------------------------------------------------------------------- resume
 
 HISTORY_COLUMNS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]  # not timings

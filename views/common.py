@@ -11,7 +11,6 @@ rerun yet refresh as soon as a background training run writes a new epoch.
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -288,13 +287,6 @@ def forget_checklist(key: str) -> None:
     """Start the checklist afresh on the next run: nothing ticked, its confirmation unticked."""
     counter, round_ = _checklist_keys(key)
     st.session_state[counter] = round_ + 1
-
-
-def local_times(stamps: pd.Series) -> pd.Series:
-    """ISO stamps (UTC, as the runs and samples record them) as this machine's local date
-    and time, for a reader; an unreadable stamp is missing."""
-    parsed = pd.to_datetime(stamps, errors="coerce", utc=True)
-    return parsed.dt.tz_convert(datetime.now().astimezone().tzinfo).dt.tz_localize(None)
 
 
 # Widget options for a choice that outlives its page, Streamlit's own (no file of ours): kept

@@ -23,6 +23,7 @@ from core.evidence.grouping import curve_bands, group_bands, seed_groups
 from core.evidence.tables import TABLE_TITLES, summary_table
 from core.files import RunFileError, file_stamp
 from core.outputs.figures import axis_title, band_figure, curve_figure, series_colours
+from core.runs.listing import run_name
 from core.runs.record import Run
 from core.runs.status import ACTIVE
 from views.common import (
@@ -33,7 +34,6 @@ from views.common import (
     runs_dir,
     settings_table,
 )
-from views.compare_runs import run_name
 
 GROUP_SEEDS = "compare_group_seeds"  # toggle: one mean curve + band per setting (default)
 SPREAD_LABELS = {"minmax": "min–max", "std": "±1 std"}

@@ -18,17 +18,20 @@ import pandas as pd
 import streamlit as st
 
 from core.evidence.tables import metric_title
-from core.runs.listing import filter_runs
-from views.common import KEEP, MISSING, local_times
+from core.runs.listing import filter_runs, local_times, run_name
+from views.common import KEEP, MISSING
 
 SELECTED = "compare_selected"        # session_state: run ids whose curves are drawn
 TABLE = "compare_table"              # prefix of the runs table's key (see _table_key)
 TABLE_IDS = "_compare_table_ids"     # run ids in the order the table shows them
 FILTERS = [("model", "Model"), ("part", "Part"), ("cell", "Cell"), ("state", "State"),
            ("sweep", "Sweep")]
-# The held-out numbers, first after the name: the best epoch of each run.
-FIRST_METRICS = ("best_val_loss", "best_val_note_accuracy", "best_val_onset_accuracy",
-                 "best_val_accuracy", "best_val_pitch_accuracy", "best_val_duration_accuracy")
+# The held-out numbers, first after the name (the best epoch of each run), under short
+# headers (said in the caption and on hover) so that the name and four of them fit 1400 px.
+FIRST_HEADERS = {"best_val_loss": "held-out loss", "best_val_note_accuracy": "note acc.",
+                 "best_val_onset_accuracy": "onset acc.", "best_val_accuracy": "accuracy",
+                 "best_val_pitch_accuracy": "pitch acc.",
+                 "best_val_duration_accuracy": "duration acc."}
 # Then the run's shape, size and cost, then every other setting (human headers).
 SHAPE = {"cell": "cell", "units": "units", "layers": "layers", "params": "parameters",
          "part": "part", "model": "model", "epochs_shown": "epochs",
@@ -37,15 +40,6 @@ MORE = {"dropout_layers": "dropout layers", "window": "window", "batch_size": "b
         "learning_rate": "learning rate", "objective": "objective", "seed": "seed",
         "sweep": "sweep", "note": "note", "error": "error"}
 SORTABLE_DEFAULT = "created"
-
-
-def run_name(row: pd.Series) -> str:
-    """A run's label, else its id without the date ('m1-lead-lstm-1x16-s0')."""
-    label = row.get("label")
-    if isinstance(label, str) and label.strip():
-        return label.strip()
-    parts = str(row["run_id"]).split("-", 2)
-    return parts[2] if len(parts) == 3 and parts[0].isdigit() else str(row["run_id"])
 
 
 def table_frame(runs: pd.DataFrame) -> pd.DataFrame:
@@ -63,20 +57,12 @@ def table_frame(runs: pd.DataFrame) -> pd.DataFrame:
         frame["created"] = local_times(frame["created"])
     metrics = [c for c in frame.columns if c.startswith(("final_", "best_"))
                and frame[c].notna().any()]
-    first = [c for c in FIRST_METRICS if c in metrics]
+    first = [c for c in FIRST_HEADERS if c in metrics]
     rest = [c for c in metrics if c not in first and c != "final_learning_rate"]
     names = {"run": "run", "state": "state", **{c: _metric_header(c) for c in first},
              **SHAPE, **MORE, **{c: _metric_header(c) for c in rest}, "run_id": "run id"}
     shown = [c for c in names if c in frame]
     return frame[shown].rename(columns=names)
-
-
-# The first columns' short headers: held-out, each run's best epoch (said in the caption and
-# on hover), short enough that the name and these four fit 1400 px.
-FIRST_HEADERS = {"best_val_loss": "held-out loss", "best_val_note_accuracy": "note acc.",
-                 "best_val_onset_accuracy": "onset acc.", "best_val_accuracy": "accuracy",
-                 "best_val_pitch_accuracy": "pitch acc.",
-                 "best_val_duration_accuracy": "duration acc."}
 
 
 def _metric_header(column: str) -> str:
@@ -139,11 +125,11 @@ def _on_table_select(key: str) -> None:
     st.session_state[SELECTED] = kept + [r for r in picked if r not in kept]
 
 
-def _table_key(ids: list[str], selected: list[str]) -> str:
+def _table_key(ids: list[str], chosen: set[str]) -> str:
     """A key per (rows shown, runs ticked among them): the table is drawn afresh, with the
     plotted runs ticked, whenever either changes elsewhere (the picker below, a restored
     selection, a filter), and its ticks never disagree with what is drawn."""
-    ticked = [r for r in ids if r in set(selected)]
+    ticked = [r for r in ids if r in chosen]
     digest = hashlib.blake2s(repr((ids, ticked)).encode(), digest_size=6).hexdigest()
     return f"{TABLE}_{digest}"
 
@@ -171,17 +157,17 @@ def runs_picker(runs: pd.DataFrame) -> pd.DataFrame:
                                                   na_position="last", kind="stable")
     ids = shown["run id"].tolist()
     st.session_state[TABLE_IDS] = ids
-    selected = st.session_state.get(SELECTED, [])
+    chosen = set(st.session_state.get(SELECTED, []))
     broken = int((filtered["state"] == "broken").sum()) if "state" in filtered else 0
     st.caption(f"{len(shown)} of {len(runs)} runs"
                + (f" ({broken} broken: see the error column)" if broken else "")
                + ". Tick rows to plot them, or pick runs below. The four numbers after the "
                  "state are held-out: each run's best epoch on pieces never trained on.")
-    key = _table_key(ids, selected)
+    key = _table_key(ids, chosen)
     st.dataframe(shown, hide_index=True, column_config=runs_columns(shown),
                  on_select=lambda: _on_table_select(key), selection_mode="multi-row",
                  key=key, placeholder=MISSING,
                  selection_default={"selection": {"rows": [i for i, r in enumerate(ids)
-                                                           if r in set(selected)]}},
+                                                           if r in chosen]}},
                  height=min(38 + 35 * max(len(shown), 1), 420), width="stretch")
     return filtered

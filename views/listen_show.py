@@ -26,9 +26,10 @@ from core.evidence.measure import generated_quarters, sample_metrics, sample_not
 from core.files import RunFileError, file_stamp
 from core.outputs.figures import piano_roll, pitch_span
 from core.rendering.engraving import scalable_svg
+from core.runs.listing import local_times
 from core.runs.samples import read_sample, sample_file, sample_pages
 from core.sampling.decoding import Decoding
-from views.common import KEEP, METRIC_TITLES, local_times, readable
+from views.common import KEEP, METRIC_TITLES, readable
 
 MAX_COLUMNS = 3                 # samples side by side: a player keeps its seek bar at 1400 px
 LAYOUT = "listen_layout"        # session_state: "rows" or "columns"

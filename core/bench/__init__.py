@@ -29,7 +29,6 @@ from core.nets.config import TrainConfig
 ONLY = ("all", "midi", "sweep", "objectives", "generation", "quality")  # `bench --only`
 
 
-
 def run_all(quick: bool = False, only: str = "all", midi_folder: Path | None = None,
             labelled_folder: Path | None = None) -> list[Figure]:
     pieces = 12 if quick else 0

@@ -71,7 +71,6 @@ def _save_roles(roles: Path, corpus: str) -> Path:
     return target
 
 
-
 def add_prepare(sub) -> None:
     p = sub.add_parser("prepare", help="read, encode, split and cache a corpus (--corpus: a "
                                        "folder of MIDI files, or the default; --max-pieces 0: all)")

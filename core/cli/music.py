@@ -55,7 +55,6 @@ def cmd_evaluate(args) -> None:
     print(f"CSV files in {folder}")
 
 
-
 def add_generate(sub) -> None:
     p = sub.add_parser("generate", help="generate a piece from a lead and/or accompaniment run")
     p.add_argument("--lead", type=Path, help="lead run directory")

@@ -61,7 +61,6 @@ def cmd_bench(args) -> None:
         print(run_quality(args.quick))
 
 
-
 def add_verdict(sub) -> None:
     p = sub.add_parser("verdict", help="LSTM vs GRU per setting: Welch interval and p-value")
     p.add_argument("--runs", type=folder, default=runs_dir())

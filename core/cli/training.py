@@ -96,7 +96,6 @@ def cmd_worker(args) -> None:
     print(f"worker trained {work(args.runs, args.cache, args.idle_exit)} run(s)")
 
 
-
 def _training_command(sub, name: str, func, help: str, seeds: str = "") -> None:
     """A command that trains settings given by every training flag (and --recipe), into
     the folders --runs and --cache; with `seeds`, the help of its number of seeds --k."""

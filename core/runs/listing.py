@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -34,22 +35,44 @@ def filter_runs(runs: pd.DataFrame, **choices: Iterable[Any] | None) -> pd.DataF
     return runs[mask]
 
 
+def _dated_id(run_id: str) -> tuple[str, str] | None:
+    """A run id as new_run_id writes it ('20261207-160738-m1-lead-lstm-1x16-s0') split into
+    its clock and the rest ('16:07:38', 'm1-lead-lstm-1x16-s0'); None for any other id."""
+    parts = run_id.split("-", 2)
+    if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit() and len(parts[1]) == 6:
+        return f"{parts[1][:2]}:{parts[1][2:4]}:{parts[1][4:]}", parts[2]
+    return None
+
+
+def _label(row: pd.Series) -> str | None:
+    label = row.get("label")
+    return label.strip() if isinstance(label, str) and label.strip() else None
+
+
+def run_name(row: pd.Series) -> str:
+    """A run's name in a table: its label, else its id without the date
+    ('m1-lead-lstm-1x16-s0'), else its id."""
+    dated = _dated_id(str(row["run_id"]))
+    return _label(row) or (dated[1] if dated else str(row["run_id"]))
+
+
+def local_times(stamps: pd.Series) -> pd.Series:
+    """ISO stamps (UTC, as runs and samples record them) as this machine's local date and
+    time, for a reader; an unreadable stamp is missing."""
+    parsed = pd.to_datetime(stamps, errors="coerce", utc=True)
+    return parsed.dt.tz_convert(datetime.now().astimezone().tzinfo).dt.tz_localize(None)
+
+
 def run_labels(runs: pd.DataFrame) -> dict[str, str]:
     """Short unique names for plot legends: the run's label, else its id without the date
     ('m1-lead-lstm-1x16-s0 16:21:24'); the full id wherever two would read the same."""
     labels: dict[str, str] = {}
     for _, row in runs.iterrows():
         run_id = str(row["run_id"])
-        parts = run_id.split("-", 2)
-        if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit() and len(parts[1]) == 6:
-            clock = f"{parts[1][:2]}:{parts[1][2:4]}:{parts[1][4:]}"
-            short = f"{parts[2]} {clock}"
-        else:
-            short = run_id
-        label = row.get("label")
-        if isinstance(label, str) and label.strip():
-            short = f"{label.strip()} ({short})"
-        labels[run_id] = short
+        dated = _dated_id(run_id)
+        short = f"{dated[1]} {dated[0]}" if dated else run_id
+        label = _label(row)
+        labels[run_id] = f"{label} ({short})" if label else short
     counts = pd.Series(list(labels.values())).value_counts()
     return {k: (v if counts[v] == 1 else k) for k, v in labels.items()}
 

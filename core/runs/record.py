@@ -259,8 +259,6 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:160]
 
 
-
-
 @cache
 def _defaults() -> dict[str, Any]:
     """TrainConfig's defaults, built once (a listing asks for them once per run)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -42,6 +41,7 @@ from core.outputs.report.html import (
     number_formats,
     split_html,
 )
+from core.runs.listing import local_times
 from core.runs.record import Run
 from core.sampling.decoding import Decoding
 
@@ -53,13 +53,11 @@ Baselines = Mapping[str, Baseline | str]  # run_id -> baseline, or why none
 def runs_section(table: pd.DataFrame, labels: Mapping[str, str]) -> str:
     """The runs: name, id, state, epochs, size, time and the date they were made (this
     machine's local time, to the minute: '2026-12-07 16:07', never an ISO stamp)."""
-    created = pd.to_datetime(table.get("created"), errors="coerce", utc=True)
     frame = pd.DataFrame({
         "run": table["run_id"].map(labels), "run id": table["run_id"],
         "state": table["state"], "epochs done": table.get("epochs_done"),
         "parameters": table.get("params"), "training seconds": table.get("seconds"),
-        "created": created.dt.tz_convert(datetime.now().astimezone().tzinfo)
-        .dt.strftime("%Y-%m-%d %H:%M")})
+        "created": local_times(table["created"]).dt.strftime("%Y-%m-%d %H:%M")})
     return html_table(frame, {"training seconds": fixed(1)}, "runs-table")
 
 
